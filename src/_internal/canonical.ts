@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Canonical JSON (RFC 8785 / JCS) of a value already known to be plain JSON data (a snapshot):
+ * object keys sorted by UTF-16 code units, no whitespace, ECMAScript number and string forms.
+ * Throws on values JSON cannot represent exactly (non-finite numbers, undefined, functions).
+ */
+export function canonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+      return Object.is(value, -0) ? '0' : JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += canonicalJson(value[i]);
+        }
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (i > 0) out += ',';
+        out += `${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new TypeError(`canonicalJson: ${typeof value} is not JSON data`);
+  }
+}
+
+/** Lowercase hex SHA-256 of a string (UTF-8). */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Lowercase hex SHA-256 of the canonical JSON of `value`: the `argsHash` of toolgate. */
+export function hashJson(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}

@@ -1,0 +1,49 @@
+import type { StandardSchemaV1 } from '../standard-schema.ts';
+import { isThenable } from './fail-closed.ts';
+
+/** Result of validating arguments against a Standard Schema. */
+export type ValidationResult = { ok: true; value: unknown } | { ok: false; problem: string };
+
+/**
+ * Validates through any Standard Schema. A schema that throws, or returns something that is
+ * neither a success nor a failure, is a failure: validation never lets a value through by accident.
+ */
+export function validateArgs(
+  schema: StandardSchemaV1,
+  value: unknown,
+): ValidationResult | Promise<ValidationResult> {
+  let result: unknown;
+  try {
+    result = schema['~standard'].validate(value);
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(interpret, (error: unknown) => ({
+        ok: false as const,
+        problem: `the input schema threw: ${String((error as Error)?.message ?? error)}`,
+      }));
+    }
+  } catch (error) {
+    return { ok: false, problem: `the input schema threw: ${String((error as Error)?.message ?? error)}` };
+  }
+  return interpret(result);
+}
+
+function interpret(result: unknown): ValidationResult {
+  if (typeof result !== 'object' || result === null)
+    return { ok: false, problem: 'the input schema returned no result' };
+  const { issues, value } = result as { issues?: ReadonlyArray<StandardSchemaV1.Issue>; value?: unknown };
+  if (issues !== undefined) {
+    if (!Array.isArray(issues) || issues.length === 0)
+      return { ok: false, problem: 'the input schema failed' };
+    return { ok: false, problem: issues.slice(0, 5).map(formatIssue).join('; ') };
+  }
+  if (!('value' in result)) return { ok: false, problem: 'the input schema returned no value' };
+  return { ok: true, value };
+}
+
+function formatIssue(issue: StandardSchemaV1.Issue): string {
+  const path = (issue.path ?? [])
+    .map((segment) => String(typeof segment === 'object' && segment !== null ? segment.key : segment))
+    .join('.');
+  const message = String(issue.message).slice(0, 200);
+  return path ? `${path}: ${message}` : message;
+}

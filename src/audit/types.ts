@@ -1,0 +1,124 @@
+import type { Awaitable, DeepReadonly, DenyCode, JsonObject } from '../types.ts';
+
+/** Version of the audit event schema; bumped on any incompatible change. */
+export const AUDIT_SCHEMA_VERSION = 1;
+
+/** Fields every audit event carries. */
+export interface AuditEventBase {
+  /** Schema version (see `AUDIT_SCHEMA_VERSION`). */
+  readonly v: 1;
+  /** Unique event id. */
+  readonly id: string;
+  /** Epoch ms from the guard's clock. */
+  readonly ts: number;
+  readonly callId: string;
+  readonly parentCallId?: string;
+  /** The host framework's own id for the call (e.g. the AI SDK `toolCallId`), for correlation. */
+  readonly toolCallId?: string;
+  /** The tool name. */
+  readonly tool: string;
+  readonly agent?: string;
+  readonly principal?: string;
+  readonly intent?: string;
+  readonly session?: string;
+  readonly attributes?: DeepReadonly<JsonObject>;
+  /** SHA-256 (hex) of the canonical JSON of the arguments. */
+  readonly argsHash: string;
+  /** The arguments, redacted; absent when the guard records hashes only. */
+  readonly args?: DeepReadonly<JsonObject>;
+  readonly policyVersion?: string;
+}
+
+/** The one decision record of a call: the final outcome after policy, limits and approval. */
+export interface DecisionEvent extends AuditEventBase {
+  readonly type: 'decision';
+  /** Whether the call may run. */
+  readonly decision: 'allow' | 'deny';
+  /** What the policy engine answered before approval and limits (`ask` means a human was asked). */
+  readonly policyDecision: 'allow' | 'deny' | 'ask';
+  /** The deny code, for denials. */
+  readonly code?: DenyCode;
+  readonly rules: readonly string[];
+  readonly reason?: string;
+  /** Approvers whose approval allowed the call. */
+  readonly approvers?: readonly string[];
+  /** Time from the start of the call to the decision, in milliseconds. */
+  readonly durationMs: number;
+}
+
+export interface ApprovalRequestEvent extends AuditEventBase {
+  readonly type: 'approval-request';
+  readonly requestId: string;
+  readonly provider: string;
+  readonly reason: string;
+  readonly rules: readonly string[];
+  readonly expiresAt: number;
+}
+
+export interface ApprovalResponseEvent extends AuditEventBase {
+  readonly type: 'approval-response';
+  readonly requestId: string;
+  /** `true` approved, `false` denied; absent when no valid answer arrived. */
+  readonly approved?: boolean;
+  readonly approver?: string;
+  /** Set when the approval step failed (`APPROVAL_TIMEOUT`, `APPROVAL_INVALID`, …). */
+  readonly code?: DenyCode;
+  readonly reason?: string;
+  /** The approver edited the arguments; `argsHash` is the hash of the edited arguments. */
+  readonly edited?: boolean;
+  /** The answer arrived after the request had already been settled and was ignored. */
+  readonly late?: boolean;
+}
+
+export interface GrantUsedEvent extends AuditEventBase {
+  readonly type: 'grant-used';
+  readonly grantId: string;
+}
+
+export interface ResultEvent extends AuditEventBase {
+  readonly type: 'result';
+  /** `ok`: returned; `error`: threw; `timeout`: ran past its timeout; `cancelled`: aborted by the caller. */
+  readonly outcome: 'ok' | 'error' | 'timeout' | 'cancelled';
+  /** Execution time in milliseconds. */
+  readonly durationMs: number;
+  /** Serialized size of the output in bytes (UTF-8), when it is JSON data. */
+  readonly outputBytes?: number;
+  /** The error's name and message, when the tool threw. */
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+/** Every audit event, discriminated on `type`. */
+export type AuditEvent =
+  | DecisionEvent
+  | ApprovalRequestEvent
+  | ApprovalResponseEvent
+  | GrantUsedEvent
+  | ResultEvent;
+
+/**
+ * Where audit events go. `write` may be synchronous. Sinks record and never decide.
+ *
+ * @example
+ * const sink: AuditSink = { name: 'stdout', write: (event) => console.log(JSON.stringify(event)) };
+ */
+export interface AuditSink {
+  readonly name: string;
+  write(event: AuditEvent): Awaitable<void>;
+  /** Writes out anything buffered. */
+  flush?(): Promise<void>;
+  /** Flushes and releases resources; no writes after it. */
+  close?(): Promise<void>;
+}
+
+/**
+ * `best-effort`: a call never waits on a sink; failures raise `error` events.
+ * `fail-closed`: a call runs only after its decision record is written; a failure denies it
+ * (`AUDIT_UNAVAILABLE`).
+ */
+export type AuditMode = 'best-effort' | 'fail-closed';
+
+/** The `audit` option of `createGuard`. */
+export type AuditOption =
+  | AuditSink
+  | readonly AuditSink[]
+  | { readonly sinks: readonly AuditSink[]; readonly mode?: AuditMode; readonly timeout?: number | string };

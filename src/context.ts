@@ -1,0 +1,58 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DeepReadonly, ToolContext } from './types.ts';
+
+/** What flows through async work: the context, and the call we are inside of (if any). */
+export interface Scope {
+  readonly context: DeepReadonly<ToolContext>;
+  /** The guarded call currently executing, for `parentCallId` and depth. */
+  readonly callId?: string;
+  readonly depth: number;
+}
+
+/** Shared by every guard in the process, so nesting is seen across guards too. */
+export const scopeStorage: AsyncLocalStorage<Scope> = new AsyncLocalStorage<Scope>();
+
+export const EMPTY_CONTEXT: DeepReadonly<ToolContext> = Object.freeze({});
+
+export const IDENTITY_FIELDS = ['agent', 'principal', 'intent', 'session'] as const;
+
+/**
+ * Merges an inner context into an outer one. When `locked` (inside a guarded call), the inner
+ * context may add fields but never change the identity fields or attributes already set: a
+ * nested call can never widen its scope. Returns a string describing the conflict instead.
+ */
+export function mergeContext(
+  outer: DeepReadonly<ToolContext>,
+  inner: DeepReadonly<ToolContext> | undefined,
+  locked: boolean,
+): DeepReadonly<ToolContext> | string {
+  if (inner === undefined || inner === outer) return outer;
+  const merged: { -readonly [K in keyof ToolContext]?: DeepReadonly<ToolContext>[K] | undefined } = {
+    ...outer,
+  };
+  for (const field of IDENTITY_FIELDS) {
+    const value = inner[field];
+    if (value === undefined) continue;
+    const current = outer[field];
+    if (locked && current !== undefined && current !== value) {
+      return `a nested call cannot change context.${field} from ${JSON.stringify(current)} to ${JSON.stringify(value)}`;
+    }
+    merged[field] = value;
+  }
+  if (inner.attributes !== undefined) {
+    const attributes: Record<string, unknown> = { ...outer.attributes };
+    for (const [key, value] of Object.entries(inner.attributes)) {
+      if (
+        locked &&
+        outer.attributes !== undefined &&
+        Object.hasOwn(outer.attributes, key) &&
+        outer.attributes[key] !== value
+      ) {
+        return `a nested call cannot change context.attributes.${key}`;
+      }
+      attributes[key] = value;
+    }
+    merged.attributes = Object.freeze(attributes) as DeepReadonly<ToolContext>['attributes'];
+  }
+  return Object.freeze(merged) as DeepReadonly<ToolContext>;
+}

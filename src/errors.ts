@@ -1,0 +1,135 @@
+import type { Decision, DenyCode } from './types.ts';
+
+const MARKER = 'toolgate.error';
+const BRAND: symbol = Symbol.for(MARKER);
+
+function brand(target: object, symbol: symbol): void {
+  Object.defineProperty(target, symbol, { value: true });
+}
+
+/** Options shared by every toolgate error. */
+export interface GuardErrorOptions {
+  /** UPPER_SNAKE code, stable across versions. */
+  code: string;
+  message: string;
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error toolgate throws. Branded with `Symbol.for('toolgate.error')`, so
+ * `GuardError.isInstance()` works even when two copies of toolgate are loaded.
+ */
+export class GuardError extends Error {
+  /** Stable UPPER_SNAKE code. */
+  readonly code: string;
+
+  constructor({ code, message, cause }: GuardErrorOptions) {
+    super(message, cause === undefined ? undefined : { cause });
+    brand(this, BRAND);
+    this.name = 'GuardError';
+    this.code = code;
+  }
+
+  /** True for any toolgate error, from any copy of the package. */
+  static isInstance(error: unknown): error is GuardError {
+    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** Thrown at construction for invalid options (code `CONFIGURATION_ERROR`). */
+export class ConfigurationError extends GuardError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super({ code: 'CONFIGURATION_ERROR', message: `toolgate: ${message}`, cause: options.cause });
+    this.name = 'ConfigurationError';
+  }
+
+  static override isInstance(error: unknown): error is ConfigurationError {
+    return GuardError.isInstance(error) && error.code === 'CONFIGURATION_ERROR';
+  }
+}
+
+/** Thrown by a guarded tool when its call is denied (unless the guard uses `onDeny: 'return'`). */
+const DENIED_BRAND: symbol = Symbol.for(`${MARKER}.ToolDeniedError`);
+
+export class ToolDeniedError extends GuardError {
+  declare readonly code: DenyCode;
+  /** The tool name. */
+  readonly tool: string;
+  readonly callId: string;
+  /** Human-readable reason; safe to show to the model. */
+  readonly reason: string;
+  /** The full decision that denied the call. */
+  readonly decision: Decision;
+
+  constructor(options: {
+    code: DenyCode;
+    tool: string;
+    callId: string;
+    reason: string;
+    decision: Decision;
+    cause?: unknown;
+  }) {
+    super({
+      code: options.code,
+      message: `toolgate denied ${options.tool} (${options.code}): ${options.reason}`,
+      cause: options.cause,
+    });
+    brand(this, DENIED_BRAND);
+    this.name = 'ToolDeniedError';
+    this.tool = options.tool;
+    this.callId = options.callId;
+    this.reason = options.reason;
+    this.decision = options.decision;
+  }
+
+  static override isInstance(error: unknown): error is ToolDeniedError {
+    return (
+      GuardError.isInstance(error) && (error as unknown as Record<symbol, unknown>)[DENIED_BRAND] === true
+    );
+  }
+}
+
+const INTERRUPTED_BRAND: symbol = Symbol.for(`${MARKER}.ToolInterruptedError`);
+
+/**
+ * Thrown when an allowed call is stopped: `TIMEOUT` (the tool ran past its timeout), `CANCELLED`
+ * (the caller aborted) or `AUDIT_UNAVAILABLE` (fail-closed audit could not record the decision).
+ * `ran` tells whether the tool had started.
+ */
+export class ToolInterruptedError extends GuardError {
+  declare readonly code: 'TIMEOUT' | 'CANCELLED' | 'AUDIT_UNAVAILABLE';
+  readonly tool: string;
+  readonly callId: string;
+  readonly reason: string;
+  readonly decision: Decision;
+  /** Whether the tool had started running (it may still be running if it ignores its signal). */
+  readonly ran: boolean;
+
+  constructor(options: {
+    code: 'TIMEOUT' | 'CANCELLED' | 'AUDIT_UNAVAILABLE';
+    tool: string;
+    callId: string;
+    reason: string;
+    decision: Decision;
+    ran: boolean;
+  }) {
+    super({
+      code: options.code,
+      message: `toolgate stopped ${options.tool} (${options.code}): ${options.reason}`,
+    });
+    brand(this, INTERRUPTED_BRAND);
+    this.name = 'ToolInterruptedError';
+    this.tool = options.tool;
+    this.callId = options.callId;
+    this.reason = options.reason;
+    this.decision = options.decision;
+    this.ran = options.ran;
+  }
+
+  static override isInstance(error: unknown): error is ToolInterruptedError {
+    return (
+      GuardError.isInstance(error) &&
+      (error as unknown as Record<symbol, unknown>)[INTERRUPTED_BRAND] === true
+    );
+  }
+}

@@ -1,0 +1,297 @@
+import { performance } from 'node:perf_hooks';
+import { EventEmitter } from 'eventemitter3';
+import { nanoid } from 'nanoid';
+import { parseDuration } from './_internal/duration.ts';
+import { toolNameProblem } from './_internal/names.ts';
+import { snapshot } from './_internal/snapshot.ts';
+import type { ApprovalProvider } from './approval/types.ts';
+import { createAuditDispatcher } from './audit/dispatch.ts';
+import type { AuditOption } from './audit/types.ts';
+import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage } from './context.ts';
+import { ConfigurationError } from './errors.ts';
+import type { GuardEvents } from './events.ts';
+import { Pipeline, type ToolDefinition } from './pipeline.ts';
+import type { PolicyEngine } from './policy/types.ts';
+import type { StandardSchemaV1 } from './standard-schema.ts';
+import type { Decision, DeepReadonly, Duration, ToolContext, ToolDenial } from './types.ts';
+
+/** What to do with a denied call. */
+export type OnDeny = 'throw' | 'return';
+
+/** Defaults for every call of a guard. */
+export interface GuardDefaults {
+  /** Call timeout. @default '30s' */
+  timeout?: Duration;
+  /** How long the policy engine may take. @default '1s' */
+  policyTimeout?: Duration;
+  /** How long to wait for an approval. @default '5m' */
+  approvalTimeout?: Duration;
+  /** Maximum serialized size of arguments. @default 1_048_576 */
+  maxArgBytes?: number;
+  /** Maximum nesting depth of arguments. @default 64 */
+  maxArgDepth?: number;
+  /** Maximum depth of guarded calls made from inside guarded calls. @default 16 */
+  maxCallDepth?: number;
+}
+
+/** Options of `createGuard`. */
+export interface GuardOptions<D extends OnDeny = 'throw'> {
+  /** The policy engine. Required: there is no implicit allow-all. */
+  policy: PolicyEngine;
+  /** Answers `ask` decisions. Without one, `ask` denies with `NO_APPROVER`. */
+  approver?: ApprovalProvider;
+  /** Audit sink(s), optionally with a mode. */
+  audit?: AuditOption;
+  /** `'throw'` a ToolDeniedError (default) or `'return'` a ToolDenial the model can read. @default 'throw' */
+  onDeny?: D;
+  /** Clock in epoch ms. @default Date.now */
+  now?: () => number;
+  /** Id generator for calls, approval requests and events. @default nanoid */
+  generateId?: () => string;
+  defaults?: GuardDefaults;
+}
+
+/** Options of one guarded tool. */
+export interface ToolOptions {
+  /** The name policies match on, e.g. `'payments.refund'`. */
+  name: string;
+  /** Standard Schema for the arguments (zod, valibot, arktype…); keys it drops are refused. */
+  input?: StandardSchemaV1;
+  description?: string;
+  risk?: string;
+  tags?: readonly string[];
+}
+
+/** Per-call options of a guarded tool. */
+export interface CallOptions {
+  /** Merged over the context from `withContext`. */
+  context?: ToolContext;
+  /** Cancels the call (before or during execution). */
+  signal?: AbortSignal;
+  /** The host framework's id for this call, recorded for correlation. */
+  toolCallId?: string;
+}
+
+/** What the wrapped function receives as its second argument. */
+export interface ToolCallOptions {
+  /** Aborted on timeout or when the caller cancels. */
+  readonly signal: AbortSignal;
+  readonly callId: string;
+  readonly parentCallId?: string;
+  readonly context: DeepReadonly<ToolContext>;
+}
+
+/** A tool wrapped by the guard: same arguments and result, plus per-call options. */
+export type GuardedTool<A, R, D extends OnDeny = 'throw'> = ((
+  args: A,
+  options?: CallOptions,
+) => Promise<D extends 'return' ? R | ToolDenial : R>) & { readonly toolName: string };
+
+/** A guard: wraps tools and decides every call. */
+export interface Guard<D extends OnDeny = 'throw'> {
+  /** Wraps `fn` so every call goes through the pipeline. */
+  guard<A, R>(
+    fn: (args: A, options: ToolCallOptions) => R,
+    options: ToolOptions,
+  ): GuardedTool<A, Awaited<R>, D>;
+  /**
+   * Dry run: the decision a call would get now (snapshot, schema, policy), without asking an
+   * approver, executing or recording anything. An unregistered tool denies (`UNKNOWN_TOOL`).
+   */
+  check(tool: string, args: unknown, context?: ToolContext): Promise<Decision>;
+  /** Runs `fn` with `context` applied to every guarded call made inside it. */
+  withContext<T>(context: ToolContext, fn: () => T): T;
+  on<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
+  off<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
+  once<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
+  /** Flushes audit sinks. */
+  flush(): Promise<void>;
+  /** Flushes and closes audit sinks, the approver and the policy engine. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS = {
+  timeout: '30s',
+  policyTimeout: '1s',
+  approvalTimeout: '5m',
+  maxArgBytes: 1_048_576,
+  maxArgDepth: 64,
+  maxCallDepth: 16,
+} as const;
+
+/**
+ * Creates a guard. Invalid options throw a ConfigurationError here, never on the first call.
+ *
+ * @example
+ * const tg = createGuard({ policy: rules([{ id: 'search', effect: 'allow', tool: 'search' }]) });
+ * const search = tg.guard(async ({ q }: { q: string }) => find(q), { name: 'search' });
+ */
+export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>): Guard<D> {
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigurationError('createGuard() takes an options object');
+  const { policy, approver } = options;
+  if (typeof policy !== 'object' || policy === null || typeof policy.evaluate !== 'function') {
+    throw new ConfigurationError(
+      'createGuard() needs a policy engine (options.policy): there is no implicit allow-all',
+    );
+  }
+  if (
+    approver !== undefined &&
+    (typeof approver !== 'object' || approver === null || typeof approver.request !== 'function')
+  ) {
+    throw new ConfigurationError('options.approver must have a request() method');
+  }
+  const onDeny = options.onDeny ?? 'throw';
+  if (onDeny !== 'throw' && onDeny !== 'return')
+    throw new ConfigurationError(`onDeny must be 'throw' or 'return'`);
+  const now = options.now ?? Date.now;
+  const generateId = options.generateId ?? nanoid;
+  if (typeof now !== 'function') throw new ConfigurationError('options.now must be a function');
+  if (typeof generateId !== 'function') throw new ConfigurationError('options.generateId must be a function');
+  const defaults = { ...DEFAULTS, ...options.defaults };
+  const limits = {
+    timeoutMs: parseDuration(defaults.timeout, 'defaults.timeout'),
+    policyTimeoutMs: parseDuration(defaults.policyTimeout, 'defaults.policyTimeout'),
+    approvalTimeoutMs: parseDuration(defaults.approvalTimeout, 'defaults.approvalTimeout'),
+    maxArgBytes: positiveInteger(defaults.maxArgBytes, 'defaults.maxArgBytes'),
+    maxArgDepth: positiveInteger(defaults.maxArgDepth, 'defaults.maxArgDepth'),
+    maxCallDepth: positiveInteger(defaults.maxCallDepth, 'defaults.maxCallDepth'),
+  };
+
+  const emitter = new EventEmitter<GuardEvents>();
+  const emitError = (source: string, error: unknown, callId?: string) => {
+    try {
+      emitter.emit('error', callId === undefined ? { source, error } : { source, error, callId });
+    } catch {
+      // An error listener that throws has nowhere left to report to.
+    }
+  };
+  const audit = createAuditDispatcher(options.audit, (source, error, event) =>
+    emitError(source, error, event?.callId),
+  );
+  const registry = new Map<string, ToolDefinition>();
+  const pipeline = new Pipeline({
+    policy,
+    approver,
+    audit,
+    emitter,
+    emitError,
+    now,
+    generateId,
+    onDeny,
+    limits,
+  });
+  let closed = false;
+
+  const tg: Guard<D> = {
+    guard<A, R>(
+      fn: (args: A, options: ToolCallOptions) => R,
+      toolOptions: ToolOptions,
+    ): GuardedTool<A, Awaited<R>, D> {
+      if (typeof fn !== 'function') throw new ConfigurationError('guard() takes the function to wrap');
+      const definition = defineTool(fn as ToolDefinition['fn'], toolOptions);
+      registry.set(definition.info.name, definition);
+      const guarded = (args: A, callOptions?: CallOptions) => pipeline.run(definition, args, callOptions);
+      Object.defineProperty(guarded, 'toolName', { value: definition.info.name, enumerable: true });
+      Object.defineProperty(guarded, 'name', { value: `guarded ${definition.info.name}` });
+      return guarded as unknown as GuardedTool<A, Awaited<R>, D>;
+    },
+    check(tool, args, context) {
+      return pipeline.check(tool, registry.get(tool), args, context);
+    },
+    withContext(context, fn) {
+      const outer = scopeStorage.getStore();
+      const snap = snapshotContext(context);
+      const merged = mergeContext(outer?.context ?? EMPTY_CONTEXT, snap, outer?.callId !== undefined);
+      if (typeof merged === 'string') throw new ConfigurationError(`withContext: ${merged}`);
+      const scope: Scope =
+        outer?.callId !== undefined
+          ? { context: merged, callId: outer.callId, depth: outer.depth }
+          : { context: merged, depth: outer?.depth ?? 0 };
+      return scopeStorage.run(scope, fn);
+    },
+    on(event, listener) {
+      emitter.on(event, listener as never);
+      return tg;
+    },
+    off(event, listener) {
+      emitter.off(event, listener as never);
+      return tg;
+    },
+    once(event, listener) {
+      emitter.once(event, listener as never);
+      return tg;
+    },
+    flush() {
+      return audit.flush();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await audit.close();
+      for (const [source, closable] of [
+        ['approver', approver],
+        ['policy', policy],
+      ] as const) {
+        try {
+          await closable?.close?.();
+        } catch (error) {
+          emitError(source, error);
+        }
+      }
+    },
+  };
+  return tg;
+}
+
+/**
+ * Wraps one function with its own guard: the same pipeline, configured inline.
+ *
+ * @example
+ * const read = guard(readFile, { name: 'fs.read', policy: rules([...]), audit: memoryAudit() });
+ */
+export function guard<A, R, D extends OnDeny = 'throw'>(
+  fn: (args: A, options: ToolCallOptions) => R,
+  options: ToolOptions & GuardOptions<D>,
+): GuardedTool<A, Awaited<R>, D> {
+  const { name, input, description, risk, tags, ...guardOptions } = options;
+  const toolOptions: ToolOptions = { name };
+  if (input !== undefined) toolOptions.input = input;
+  if (description !== undefined) toolOptions.description = description;
+  if (risk !== undefined) toolOptions.risk = risk;
+  if (tags !== undefined) toolOptions.tags = tags;
+  return createGuard(guardOptions as GuardOptions<D>).guard(fn, toolOptions);
+}
+
+function defineTool(fn: ToolDefinition['fn'], options: ToolOptions): ToolDefinition {
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigurationError('guard() needs options with a name');
+  const problem = toolNameProblem(options.name);
+  if (problem !== undefined) throw new ConfigurationError(`${problem}: ${JSON.stringify(options.name)}`);
+  const { input } = options;
+  if (input !== undefined && typeof input?.['~standard']?.validate !== 'function') {
+    throw new ConfigurationError(
+      `tool ${options.name}: input must be a Standard Schema (zod, valibot, arktype, …)`,
+    );
+  }
+  const info: { -readonly [K in keyof import('./types.ts').ToolInfo]: import('./types.ts').ToolInfo[K] } = {
+    name: options.name,
+  };
+  if (options.description !== undefined) info.description = String(options.description);
+  if (options.risk !== undefined) info.risk = String(options.risk);
+  if (options.tags !== undefined) info.tags = Object.freeze(options.tags.map(String));
+  return { fn, info: Object.freeze(info), input };
+}
+
+function positiveInteger(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new ConfigurationError(`${what} must be a positive integer`);
+  return value;
+}
+
+/** Snapshots host-supplied context for withContext; invalid context is a host bug, so it throws. */
+function snapshotContext(context: ToolContext): DeepReadonly<ToolContext> {
+  const result = Pipeline.snapshotContext(context);
+  if (typeof result === 'string') throw new ConfigurationError(`withContext: ${result}`);
+  return result;
+}

@@ -1,0 +1,64 @@
+export { canonicalJson, hashJson } from './_internal/canonical.ts';
+export { autoApprove, autoDeny, callbackApprover } from './approval/providers.ts';
+export type {
+  ApprovalProvider,
+  ApprovalRequest,
+  ApprovalResponse,
+  RememberOptions,
+} from './approval/types.ts';
+export { consoleAudit } from './audit/console.ts';
+export { type MemoryAuditSink, memoryAudit } from './audit/memory.ts';
+export type {
+  ApprovalRequestEvent,
+  ApprovalResponseEvent,
+  AuditEvent,
+  AuditEventBase,
+  AuditMode,
+  AuditOption,
+  AuditSink,
+  DecisionEvent,
+  GrantUsedEvent,
+  ResultEvent,
+} from './audit/types.ts';
+export { AUDIT_SCHEMA_VERSION } from './audit/types.ts';
+export {
+  ConfigurationError,
+  GuardError,
+  type GuardErrorOptions,
+  ToolDeniedError,
+  ToolInterruptedError,
+} from './errors.ts';
+export type { GuardErrorEvent, GuardEvents } from './events.ts';
+export {
+  type CallOptions,
+  createGuard,
+  type Guard,
+  type GuardDefaults,
+  type GuardedTool,
+  type GuardOptions,
+  guard,
+  type OnDeny,
+  type ToolCallOptions,
+  type ToolOptions,
+} from './guard.ts';
+export { type Rule, rules } from './policy/rules.ts';
+export type { PolicyEngine } from './policy/types.ts';
+export type { StandardSchemaV1 } from './standard-schema.ts';
+export type {
+  ApprovalRequirements,
+  Awaitable,
+  Decision,
+  DeepReadonly,
+  DenyCode,
+  DenyDecision,
+  Duration,
+  JsonObject,
+  JsonPrimitive,
+  JsonValue,
+  Obligations,
+  ToolContext,
+  ToolDenial,
+  ToolInfo,
+  ToolRequest,
+} from './types.ts';
+export { DENY_CODES } from './types.ts';

@@ -1,0 +1,677 @@
+import { performance } from 'node:perf_hooks';
+import type { EventEmitter } from 'eventemitter3';
+import { hashJson } from './_internal/canonical.ts';
+import { isThenable } from './_internal/fail-closed.ts';
+import { compileGlob } from './_internal/glob.ts';
+import { toolNameProblem } from './_internal/names.ts';
+import { type SnapshotLimits, snapshot } from './_internal/snapshot.ts';
+import { validateArgs } from './_internal/validate.ts';
+import { buildApprovalRequest, requestApproval } from './approval/run-approval.ts';
+import type { ApprovalProvider } from './approval/types.ts';
+import type { AuditDispatcher } from './audit/dispatch.ts';
+import type {
+  ApprovalRequestEvent,
+  ApprovalResponseEvent,
+  AuditEvent,
+  DecisionEvent,
+  ResultEvent,
+} from './audit/types.ts';
+import { EMPTY_CONTEXT, IDENTITY_FIELDS, mergeContext, type Scope, scopeStorage } from './context.ts';
+import { ToolDeniedError, ToolInterruptedError } from './errors.ts';
+import type { GuardEvents } from './events.ts';
+import { deny, evaluatePolicy } from './policy/evaluate.ts';
+import type { PolicyEngine } from './policy/types.ts';
+import type { StandardSchemaV1 } from './standard-schema.ts';
+import type {
+  Decision,
+  DeepReadonly,
+  DenyDecision,
+  JsonObject,
+  ToolContext,
+  ToolDenial,
+  ToolInfo,
+  ToolRequest,
+} from './types.ts';
+
+/** A registered tool. */
+export interface ToolDefinition {
+  readonly fn: (args: unknown, options: unknown) => unknown;
+  readonly info: ToolInfo;
+  readonly input: StandardSchemaV1 | undefined;
+}
+
+export interface PipelineConfig {
+  readonly policy: PolicyEngine;
+  readonly approver: ApprovalProvider | undefined;
+  readonly audit: AuditDispatcher;
+  readonly emitter: EventEmitter<GuardEvents>;
+  readonly emitError: (source: string, error: unknown, callId?: string) => void;
+  readonly now: () => number;
+  readonly generateId: () => string;
+  readonly onDeny: 'throw' | 'return';
+  readonly limits: {
+    readonly timeoutMs: number;
+    readonly policyTimeoutMs: number;
+    readonly approvalTimeoutMs: number;
+    readonly maxArgBytes: number;
+    readonly maxArgDepth: number;
+    readonly maxCallDepth: number;
+  };
+}
+
+type Prepared = { ok: true; args: DeepReadonly<JsonObject> } | { ok: false; problem: string };
+
+/** Obligations the core enforces; an engine asking for anything else gets a deny, never a silent allow. */
+const SUPPORTED_OBLIGATIONS = new Set(['timeout']);
+
+/** Per-call state shared by the steps and the audit events. */
+class Call {
+  eventSeq = 0;
+  args: DeepReadonly<JsonObject> | undefined;
+  private hashedArgs: unknown;
+  private hash = '';
+  policyVersion: string | undefined;
+  approvers: readonly string[] | undefined;
+
+  constructor(
+    readonly callId: string,
+    readonly parentCallId: string | undefined,
+    readonly depth: number,
+    readonly tool: ToolInfo,
+    readonly toolCallId: string | undefined,
+    public context: DeepReadonly<ToolContext>,
+    readonly startedAt: number,
+  ) {}
+
+  /** Hash of the current args, computed once per args value and only when someone reads it. */
+  get argsHash(): string {
+    if (this.args === undefined) return '';
+    if (this.hashedArgs !== this.args) {
+      this.hash = hashJson(this.args);
+      this.hashedArgs = this.args;
+    }
+    return this.hash;
+  }
+}
+
+/** The guard's pipeline: snapshot → validate → decide → approve → record → execute → record. */
+export class Pipeline {
+  private readonly snapshotLimits: SnapshotLimits;
+
+  constructor(private readonly config: PipelineConfig) {
+    this.snapshotLimits = { maxBytes: config.limits.maxArgBytes, maxDepth: config.limits.maxArgDepth };
+  }
+
+  /** Runs one guarded call. Resolves with the tool's result or a denial; rejects with ToolDeniedError. */
+  async run(
+    definition: ToolDefinition,
+    rawArgs: unknown,
+    options: { context?: ToolContext; signal?: AbortSignal; toolCallId?: string } | undefined,
+  ): Promise<unknown> {
+    const config = this.config;
+    const startedAt = performance.now();
+    const scope = scopeStorage.getStore();
+    const depth = scope?.callId === undefined ? 0 : scope.depth;
+    const call = new Call(
+      config.generateId(),
+      scope?.callId,
+      depth,
+      definition.info,
+      typeof options?.toolCallId === 'string' ? options.toolCallId : undefined,
+      scope?.context ?? EMPTY_CONTEXT,
+      startedAt,
+    );
+    const signal = options?.signal;
+
+    // 1. Context: host-supplied, snapshotted, and never widened inside a parent call.
+    const context = this.resolveContext(scope, options?.context);
+    if (typeof context === 'string') return this.denied(call, deny('INVALID_CONTEXT', context), 'deny');
+    call.context = context;
+    if (depth > config.limits.maxCallDepth) {
+      return this.denied(
+        call,
+        deny('CALL_DEPTH_EXCEEDED', `guarded calls are nested deeper than ${config.limits.maxCallDepth}`),
+        'deny',
+      );
+    }
+    if (signal?.aborted)
+      return this.denied(call, deny('CANCELLED', 'the call was cancelled before it started'), 'deny');
+
+    // 2. Snapshot and validate: from here on, only the frozen copy exists.
+    let prepared = this.prepareArgs(definition, rawArgs);
+    if (prepared instanceof Promise) prepared = await prepared;
+    if (!prepared.ok) return this.denied(call, deny('INVALID_ARGS', prepared.problem), 'deny');
+    call.args = prepared.args;
+
+    // 3. Decide.
+    let decision = await evaluatePolicy(config.policy, this.request(call), {
+      timeoutMs: config.limits.policyTimeoutMs,
+      signal,
+    });
+    call.policyVersion = decision.policyVersion ?? config.policy.version;
+    const policyDecision = decision.type;
+    if (decision.type === 'deny') return this.denied(call, decision, policyDecision);
+
+    // 5. Approve (ask only).
+    if (decision.type === 'ask') {
+      const approved = await this.approve(call, decision, definition, signal);
+      if (approved.type === 'deny') return this.denied(call, approved, policyDecision);
+      decision = approved;
+    }
+    const obligationProblem = unsupportedObligation(decision);
+    if (obligationProblem !== undefined)
+      return this.denied(call, deny('POLICY_ERROR', obligationProblem, decision.rules), policyDecision);
+
+    // 6. Record the decision (durably first in fail-closed mode).
+    const event = this.decisionEvent(call, decision, policyDecision);
+    if (config.audit.mode === 'fail-closed') {
+      if (!(await config.audit.recordDurable(event))) {
+        return this.interrupted(
+          call,
+          'AUDIT_UNAVAILABLE',
+          'the audit trail could not record the decision',
+          decision,
+          false,
+        );
+      }
+      this.emit('decision', event);
+    } else {
+      config.audit.record(event);
+      this.emit('decision', event);
+    }
+    if (signal?.aborted)
+      return this.interrupted(call, 'CANCELLED', 'the call was cancelled before it ran', decision, false);
+
+    // 7. Execute, exactly once, with the frozen args.
+    const timeoutMs = decision.obligations?.timeout ?? config.limits.timeoutMs;
+    return this.execute(definition, call, decision, timeoutMs, signal);
+  }
+
+  /** Dry run of steps 1–3. */
+  async check(
+    tool: string,
+    definition: ToolDefinition | undefined,
+    rawArgs: unknown,
+    context: ToolContext | undefined,
+  ): Promise<Decision> {
+    const nameProblem = toolNameProblem(tool);
+    if (nameProblem !== undefined) return deny('UNKNOWN_TOOL', nameProblem);
+    if (definition === undefined)
+      return deny('UNKNOWN_TOOL', `no tool named ${JSON.stringify(tool)} is guarded here`);
+    const scope = scopeStorage.getStore();
+    const resolved = this.resolveContext(scope, context);
+    if (typeof resolved === 'string') return deny('INVALID_CONTEXT', resolved);
+    const depth = scope?.callId === undefined ? 0 : scope.depth;
+    if (depth > this.config.limits.maxCallDepth) {
+      return deny(
+        'CALL_DEPTH_EXCEEDED',
+        `guarded calls are nested deeper than ${this.config.limits.maxCallDepth}`,
+      );
+    }
+    const prepared = await this.prepareArgs(definition, rawArgs);
+    if (!prepared.ok) return deny('INVALID_ARGS', prepared.problem);
+    const call = new Call(
+      this.config.generateId(),
+      scope?.callId,
+      depth,
+      definition.info,
+      undefined,
+      resolved,
+      performance.now(),
+    );
+    call.args = prepared.args;
+    const decision = await evaluatePolicy(this.config.policy, this.request(call), {
+      timeoutMs: this.config.limits.policyTimeoutMs,
+    });
+    if (decision.type !== 'deny') {
+      const problem = unsupportedObligation(decision);
+      if (problem !== undefined) return deny('POLICY_ERROR', problem, decision.rules);
+    }
+    return decision;
+  }
+
+  /** Validates and freezes host-supplied context; returns a problem string when it is not acceptable. */
+  static snapshotContext(context: unknown): DeepReadonly<ToolContext> | string {
+    if (context === undefined) return EMPTY_CONTEXT;
+    if (typeof context !== 'object' || context === null || Array.isArray(context))
+      return 'context must be an object';
+    const result = snapshot(context, { maxBytes: 65_536, maxDepth: 16 });
+    if (!result.ok) return `context: ${result.problem}`;
+    const value = result.value as Record<string, unknown>;
+    for (const key of Object.keys(value)) {
+      if (key === 'attributes') {
+        const attributes = value.attributes;
+        if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+          return 'context.attributes must be an object';
+        }
+      } else if ((IDENTITY_FIELDS as readonly string[]).includes(key)) {
+        if (typeof value[key] !== 'string') return `context.${key} must be a string`;
+      } else {
+        return `context.${key} is not a context field (use context.attributes for host facts)`;
+      }
+    }
+    return value as DeepReadonly<ToolContext>;
+  }
+
+  private resolveContext(
+    scope: Scope | undefined,
+    perCall: ToolContext | undefined,
+  ): DeepReadonly<ToolContext> | string {
+    const outer = scope?.context ?? EMPTY_CONTEXT;
+    if (perCall === undefined) return outer;
+    const inner = Pipeline.snapshotContext(perCall);
+    if (typeof inner === 'string') return inner;
+    return mergeContext(outer, inner, scope?.callId !== undefined);
+  }
+
+  private prepareArgs(definition: ToolDefinition, rawArgs: unknown): Prepared | Promise<Prepared> {
+    const first = snapshot(rawArgs, this.snapshotLimits);
+    if (!first.ok) return first;
+    const schema = definition.input;
+    if (schema === undefined) return { ok: true, args: first.value };
+    const validated = validateArgs(schema, first.value);
+    const finish = (result: Awaited<typeof validated>): Prepared => {
+      if (!result.ok) return result;
+      if (result.value === first.value) return { ok: true, args: first.value };
+      // The schema's output is what runs; it must be JSON data and keep every key it was given.
+      const second = snapshot(result.value, this.snapshotLimits, first.value);
+      return second.ok ? { ok: true, args: second.value } : { ok: false, problem: second.problem };
+    };
+    return validated instanceof Promise ? validated.then(finish) : finish(validated);
+  }
+
+  private request(call: Call): ToolRequest {
+    const request = {
+      callId: call.callId,
+      depth: call.depth,
+      tool: call.tool,
+      args: call.args!,
+      context: call.context,
+      now: this.config.now(),
+      get argsHash() {
+        return call.argsHash;
+      },
+    } as ToolRequest & { parentCallId?: string };
+    if (call.parentCallId !== undefined) request.parentCallId = call.parentCallId;
+    return Object.freeze(request);
+  }
+
+  /** Step 5: asks the approver; returns the effective decision (allow, or a deny). */
+  private async approve(
+    call: Call,
+    decision: Extract<Decision, { type: 'ask' }>,
+    definition: ToolDefinition,
+    signal: AbortSignal | undefined,
+  ): Promise<Decision> {
+    const config = this.config;
+    const approver = config.approver;
+    if (approver === undefined) {
+      return deny(
+        'NO_APPROVER',
+        `approval required (${decision.reason}) but no approver is configured`,
+        decision.rules,
+      );
+    }
+    const requirements = decision.approval ?? {};
+    if (requirements.quorum !== undefined && requirements.quorum > 1) {
+      return deny(
+        'APPROVAL_ERROR',
+        'a quorum of more than one approver is not supported by this approver',
+        decision.rules,
+      );
+    }
+    const timeoutMs =
+      typeof requirements.timeout === 'number' ? requirements.timeout : config.limits.approvalTimeoutMs;
+    const request = this.request(call);
+    const expiresAt = request.now + timeoutMs;
+    const approvalRequest = buildApprovalRequest(
+      config.generateId(),
+      request,
+      decision,
+      expiresAt,
+      request.args,
+    );
+    const requestEvent = this.event(call, 'approval-request', {
+      requestId: approvalRequest.id,
+      provider: approver.name,
+      reason: decision.reason,
+      rules: decision.rules,
+      expiresAt,
+    }) as ApprovalRequestEvent;
+    config.audit.record(requestEvent);
+    this.emit('approval-request', requestEvent);
+
+    const outcome = await requestApproval(approver, approvalRequest, { timeoutMs, signal });
+    let result: Decision;
+    if (!outcome.ok) {
+      result = outcome.decision;
+    } else if (config.now() > expiresAt) {
+      result = deny('APPROVAL_TIMEOUT', 'the approval arrived after the request expired', decision.rules);
+    } else if (!approverAllowed(requirements.approvers, outcome.response.approver)) {
+      result = deny(
+        'APPROVAL_INVALID',
+        `${outcome.response.approver} may not approve this call`,
+        decision.rules,
+      );
+    } else if (
+      requirements.separationOfDuties === true &&
+      outcome.response.approver === call.context.principal
+    ) {
+      result = deny('APPROVAL_INVALID', 'the principal may not approve their own call', decision.rules);
+    } else if (outcome.editedArgs !== undefined) {
+      result = await this.reevaluateEdited(call, definition, outcome.editedArgs, decision, signal);
+    } else {
+      result = Object.freeze({
+        type: 'allow',
+        rules: decision.rules,
+        reason: decision.reason,
+        ...withObligations(decision),
+      });
+    }
+    const response = outcome.ok ? outcome.response : outcome.response;
+    const fields: Record<string, unknown> = { requestId: approvalRequest.id };
+    if (response !== undefined) {
+      fields.approved = response.approved;
+      fields.approver = response.approver;
+    }
+    if (result.type === 'deny') {
+      fields.code = result.code;
+      fields.reason = result.reason;
+    } else if (outcome.ok) {
+      call.approvers = Object.freeze([outcome.response.approver]);
+      if (outcome.editedArgs !== undefined) fields.edited = true;
+    }
+    const responseEvent = this.event(call, 'approval-response', fields) as ApprovalResponseEvent;
+    config.audit.record(responseEvent);
+    this.emit('approval-response', responseEvent);
+    return result;
+  }
+
+  /** Edit then approve: the edited args are snapshotted, validated and decided again; deny still wins. */
+  private async reevaluateEdited(
+    call: Call,
+    definition: ToolDefinition,
+    editedArgs: unknown,
+    asked: Extract<Decision, { type: 'ask' }>,
+    signal: AbortSignal | undefined,
+  ): Promise<Decision> {
+    const prepared = await this.prepareArgs(definition, editedArgs);
+    if (!prepared.ok)
+      return deny('APPROVAL_INVALID', `edited arguments are invalid: ${prepared.problem}`, asked.rules);
+    call.args = prepared.args;
+    const again = await evaluatePolicy(this.config.policy, this.request(call), {
+      timeoutMs: this.config.limits.policyTimeoutMs,
+      signal,
+    });
+    if (again.type === 'deny') return again;
+    // The human saw and approved exactly these arguments, so a second `ask` is answered.
+    return Object.freeze({
+      type: 'allow',
+      rules: again.rules,
+      reason: again.reason ?? asked.reason,
+      ...withObligations(again),
+    });
+  }
+
+  private execute(
+    definition: ToolDefinition,
+    call: Call,
+    decision: Decision,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> | unknown {
+    const controller = new AbortController();
+    const toolOptions: {
+      signal: AbortSignal;
+      callId: string;
+      parentCallId?: string;
+      context: DeepReadonly<ToolContext>;
+    } = {
+      signal: controller.signal,
+      callId: call.callId,
+      context: call.context,
+    };
+    if (call.parentCallId !== undefined) toolOptions.parentCallId = call.parentCallId;
+    const scope: Scope = { context: call.context, callId: call.callId, depth: call.depth + 1 };
+    const execStarted = performance.now();
+    let returned: unknown;
+    try {
+      returned = scopeStorage.run(scope, () => definition.fn(call.args, toolOptions));
+    } catch (error) {
+      this.recordResult(call, 'error', execStarted, undefined, error);
+      throw error;
+    }
+    if (!isThenable(returned)) {
+      this.recordResult(call, 'ok', execStarted, returned);
+      return returned;
+    }
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const cleanup = () => {
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        if (settled) return;
+        cleanup();
+        controller.abort(signal?.reason);
+        this.recordResult(call, 'cancelled', execStarted);
+        settle(resolve, reject, () =>
+          this.interrupted(call, 'CANCELLED', 'the call was cancelled while it ran', decision, true),
+        );
+      };
+      const timer = setTimeout(
+        () => {
+          if (settled) return;
+          cleanup();
+          controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
+          this.recordResult(call, 'timeout', execStarted);
+          settle(resolve, reject, () =>
+            this.interrupted(
+              call,
+              'TIMEOUT',
+              `the tool ran past its timeout of ${timeoutMs} ms`,
+              decision,
+              true,
+            ),
+          );
+        },
+        Math.min(timeoutMs, 2_147_483_647),
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      Promise.resolve(returned).then(
+        (value) => {
+          if (settled) return;
+          cleanup();
+          this.recordResult(call, 'ok', execStarted, value);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          cleanup();
+          this.recordResult(call, 'error', execStarted, undefined, error);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private recordResult(
+    call: Call,
+    outcome: ResultEvent['outcome'],
+    execStarted: number,
+    output?: unknown,
+    error?: unknown,
+  ): void {
+    const fields: Record<string, unknown> = { outcome, durationMs: performance.now() - execStarted };
+    if (outcome === 'error') fields.error = errorSummary(error);
+    const event = this.event(call, 'result', fields) as ResultEvent;
+    if (outcome === 'ok' && output !== undefined) {
+      // Measured on first read (sinks that serialize), not on every call.
+      let bytes: number | undefined | null = null;
+      Object.defineProperty(event, 'outputBytes', {
+        enumerable: true,
+        get() {
+          if (bytes === null) bytes = measureBytes(output);
+          return bytes;
+        },
+      });
+    }
+    this.config.audit.record(event);
+    this.emit('result', event);
+  }
+
+  private decisionEvent(call: Call, decision: Decision, policyDecision: Decision['type']): DecisionEvent {
+    const fields: Record<string, unknown> = {
+      decision: decision.type === 'deny' ? 'deny' : 'allow',
+      policyDecision,
+      rules: decision.rules,
+      durationMs: performance.now() - call.startedAt,
+    };
+    if (decision.type === 'deny') fields.code = decision.code;
+    if (decision.reason !== undefined) fields.reason = decision.reason;
+    if (call.approvers !== undefined) fields.approvers = call.approvers;
+    return this.event(call, 'decision', fields) as DecisionEvent;
+  }
+
+  /** Builds an audit event; `argsHash` is read lazily so hashing stays off the hot path. */
+  private event(call: Call, type: AuditEvent['type'], fields: Record<string, unknown>): AuditEvent {
+    call.eventSeq += 1;
+    const event: Record<string, unknown> = {
+      v: 1,
+      id: `${call.callId}.${call.eventSeq}`,
+      ts: this.config.now(),
+      type,
+      callId: call.callId,
+      tool: call.tool.name,
+    };
+    if (call.parentCallId !== undefined) event.parentCallId = call.parentCallId;
+    if (call.toolCallId !== undefined) event.toolCallId = call.toolCallId;
+    const context = call.context;
+    if (context.agent !== undefined) event.agent = context.agent;
+    if (context.principal !== undefined) event.principal = context.principal;
+    if (context.intent !== undefined) event.intent = context.intent;
+    if (context.session !== undefined) event.session = context.session;
+    if (context.attributes !== undefined) event.attributes = context.attributes;
+    const args = call.args;
+    let hash: string | undefined;
+    Object.defineProperty(event, 'argsHash', {
+      enumerable: true,
+      get() {
+        if (hash === undefined)
+          hash = args === undefined ? '' : call.args === args ? call.argsHash : hashJson(args);
+        return hash;
+      },
+    });
+    if (args !== undefined) event.args = args;
+    if (call.policyVersion !== undefined) event.policyVersion = call.policyVersion;
+    Object.assign(event, fields);
+    return event as unknown as AuditEvent;
+  }
+
+  private emit<E extends 'decision' | 'approval-request' | 'approval-response' | 'result'>(
+    name: E,
+    event: GuardEvents[E][0],
+  ): void {
+    const emitter = this.config.emitter;
+    if (emitter.listenerCount(name) === 0) return;
+    try {
+      (emitter.emit as (name: string, event: unknown) => boolean)(name, event);
+    } catch (error) {
+      this.config.emitError(`listener:${name}`, error, event.callId);
+    }
+  }
+
+  /** Records the single decision record of a denied call, then throws or returns the denial. */
+  private denied(call: Call, decision: DenyDecision, policyDecision: Decision['type']): never | ToolDenial {
+    const event = this.decisionEvent(call, decision, policyDecision);
+    this.config.audit.record(event);
+    this.emit('decision', event);
+    if (this.config.onDeny === 'return') return denial(decision.code, decision.reason, call);
+    throw new ToolDeniedError({
+      code: decision.code,
+      tool: call.tool.name,
+      callId: call.callId,
+      reason: decision.reason,
+      decision,
+    });
+  }
+
+  /** A call stopped after it was allowed (audit failure, cancellation, timeout). */
+  private interrupted(
+    call: Call,
+    code: 'AUDIT_UNAVAILABLE' | 'CANCELLED' | 'TIMEOUT',
+    reason: string,
+    decision: Decision,
+    ran: boolean,
+  ): never | ToolDenial {
+    if (this.config.onDeny === 'return') return denial(code, reason, call);
+    throw new ToolInterruptedError({
+      code,
+      tool: call.tool.name,
+      callId: call.callId,
+      reason,
+      decision,
+      ran,
+    });
+  }
+}
+
+function settle(
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+  fn: () => unknown,
+): void {
+  try {
+    resolve(fn());
+  } catch (error) {
+    reject(error);
+  }
+}
+
+function denial(code: ToolDenial['code'], reason: string, call: Call): ToolDenial {
+  return Object.freeze({ denied: true, code, reason, tool: call.tool.name, callId: call.callId });
+}
+
+function withObligations(decision: Decision): {
+  obligations?: NonNullable<Extract<Decision, { type: 'allow' }>['obligations']>;
+} {
+  return decision.type !== 'deny' && decision.obligations !== undefined
+    ? { obligations: decision.obligations }
+    : {};
+}
+
+function unsupportedObligation(decision: Decision): string | undefined {
+  if (decision.type === 'deny' || decision.obligations === undefined) return undefined;
+  for (const key of Object.keys(decision.obligations)) {
+    if (!SUPPORTED_OBLIGATIONS.has(key)) return `obligation ${key} is not enforced by this guard`;
+  }
+  const timeout = decision.obligations.timeout;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0)))
+    return 'obligation timeout must be milliseconds';
+  return undefined;
+}
+
+function approverAllowed(patterns: readonly string[] | undefined, approver: string): boolean {
+  if (patterns === undefined) return true;
+  return patterns.some((pattern) => compileGlob(pattern).test(approver.normalize('NFC')));
+}
+
+function errorSummary(error: unknown): { name: string; message: string } {
+  try {
+    if (error instanceof Error) return { name: error.name, message: String(error.message).slice(0, 1000) };
+    return { name: typeof error, message: String(error).slice(0, 1000) };
+  } catch {
+    return { name: 'unknown', message: 'unprintable error' };
+  }
+}
+
+function measureBytes(output: unknown): number | undefined {
+  try {
+    const text = JSON.stringify(output);
+    return text === undefined ? undefined : Buffer.byteLength(text, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

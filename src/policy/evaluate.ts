@@ -1,0 +1,135 @@
+import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
+import { DENY_CODES, type Decision, type DenyCode, type DenyDecision, type ToolRequest } from '../types.ts';
+import type { PolicyEngine } from './types.ts';
+
+const denyCodes = new Set<string>(DENY_CODES);
+
+/** Builds a frozen deny decision. */
+export function deny(
+  code: DenyCode,
+  reason: string,
+  rules: readonly string[] = [],
+  policyVersion?: string,
+): DenyDecision {
+  const decision: { -readonly [K in keyof DenyDecision]: DenyDecision[K] } = {
+    type: 'deny',
+    rules: Object.freeze([...rules]),
+    code,
+    reason,
+  };
+  if (policyVersion !== undefined) decision.policyVersion = policyVersion;
+  return Object.freeze(decision);
+}
+
+/**
+ * Asks the engine for a decision, failing closed: a throw or rejection denies with `POLICY_ERROR`,
+ * no answer within `timeoutMs` with `POLICY_TIMEOUT`, the caller's abort with `CANCELLED`, and any
+ * value that is not a well-formed `Decision` with `POLICY_ERROR`. The returned decision is a frozen
+ * copy, so the engine cannot change it afterwards.
+ */
+export function evaluatePolicy(
+  engine: PolicyEngine,
+  request: ToolRequest,
+  options: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Decision | Promise<Decision> {
+  const outcome = callSafely((signal) => engine.evaluate(request, { signal }), options);
+  return outcome instanceof Promise
+    ? outcome.then((result) => toDecision(result, engine))
+    : toDecision(outcome, engine);
+}
+
+function toDecision(result: SafeResult<unknown>, engine: PolicyEngine): Decision {
+  if (!result.ok) {
+    if (result.reason === 'timeout')
+      return deny('POLICY_TIMEOUT', `policy engine ${engine.name} did not decide in time`);
+    if (result.reason === 'aborted')
+      return deny('CANCELLED', 'the call was cancelled while the policy was deciding');
+    return deny('POLICY_ERROR', `policy engine ${engine.name} failed: ${describeError(result.error)}`);
+  }
+  try {
+    return normalizeDecision(result.value);
+  } catch (error) {
+    return deny(
+      'POLICY_ERROR',
+      `policy engine ${engine.name} returned an invalid decision: ${describeError(error)}`,
+    );
+  }
+}
+
+/** Validates and copies a decision; throws a TypeError describing the first problem. */
+export function normalizeDecision(value: unknown): Decision {
+  if (typeof value !== 'object' || value === null) throw new TypeError('a decision must be an object');
+  const raw = value as Record<string, unknown>;
+  const rules = raw.rules;
+  if (!Array.isArray(rules) || !rules.every((rule) => typeof rule === 'string')) {
+    throw new TypeError('decision.rules must be an array of strings');
+  }
+  const frozenRules = Object.freeze([...(rules as string[])]);
+  const policyVersion = optionalString(raw.policyVersion, 'policyVersion');
+  switch (raw.type) {
+    case 'allow': {
+      const decision: Record<string, unknown> = { type: 'allow', rules: frozenRules };
+      const reason = optionalString(raw.reason, 'reason');
+      if (reason !== undefined) decision.reason = reason;
+      if (raw.obligations !== undefined)
+        decision.obligations = normalizeObject(raw.obligations, 'obligations');
+      if (policyVersion !== undefined) decision.policyVersion = policyVersion;
+      return Object.freeze(decision) as Decision;
+    }
+    case 'deny': {
+      if (typeof raw.code !== 'string' || !denyCodes.has(raw.code))
+        throw new TypeError('decision.code must be a deny code');
+      const decision: Record<string, unknown> = {
+        type: 'deny',
+        rules: frozenRules,
+        code: raw.code,
+        reason: requiredString(raw.reason, 'reason'),
+      };
+      if (typeof raw.retryAfterMs === 'number' && Number.isFinite(raw.retryAfterMs))
+        decision.retryAfterMs = raw.retryAfterMs;
+      if (policyVersion !== undefined) decision.policyVersion = policyVersion;
+      return Object.freeze(decision) as Decision;
+    }
+    case 'ask': {
+      const decision: Record<string, unknown> = {
+        type: 'ask',
+        rules: frozenRules,
+        reason: requiredString(raw.reason, 'reason'),
+      };
+      if (raw.approval !== undefined) decision.approval = normalizeObject(raw.approval, 'approval');
+      if (raw.obligations !== undefined)
+        decision.obligations = normalizeObject(raw.obligations, 'obligations');
+      if (policyVersion !== undefined) decision.policyVersion = policyVersion;
+      return Object.freeze(decision) as Decision;
+    }
+    default:
+      throw new TypeError(`decision.type must be 'allow', 'deny' or 'ask'`);
+  }
+}
+
+function requiredString(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new TypeError(`decision.${field} must be a string`);
+  return value;
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  return requiredString(value, field);
+}
+
+function normalizeObject(value: unknown, field: string): Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`decision.${field} must be an object`);
+  }
+  return Object.freeze({ ...(value as Record<string, unknown>) });
+}
+
+/** A short, safe description of a thrown value. */
+export function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
+    return String(error).slice(0, 500);
+  } catch {
+    return 'unprintable error';
+  }
+}

@@ -1,0 +1,182 @@
+/** A value or a promise of it, so synchronous implementations can stay synchronous. */
+export type Awaitable<T> = T | PromiseLike<T>;
+
+/** A JSON primitive. */
+export type JsonPrimitive = string | number | boolean | null;
+/** Plain JSON data: what tool arguments, context attributes and audit payloads are made of. */
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+/** A plain JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Deeply read-only view of a value; snapshots handed to policies and tools are frozen. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** A duration: milliseconds, or an `ms` string such as `'30s'`, `'5m'`, `'1h'`. */
+export type Duration = number | string;
+
+/**
+ * Who is calling, for whom, and why. Supplied by the host (never by the model), through
+ * `tg.withContext()` and per-call `context`.
+ */
+export interface ToolContext {
+  /** The agent making the call, e.g. `'support-bot'`. */
+  agent?: string;
+  /** The user or service the agent acts for, e.g. `'user:42'`. */
+  principal?: string;
+  /** The use case, e.g. `'ticket-123'`. */
+  intent?: string;
+  /** A conversation or run id. */
+  session?: string;
+  /** Any further host facts, as JSON data. */
+  attributes?: JsonObject;
+}
+
+/** Metadata about a guarded tool that policies and approvers may read. */
+export interface ToolInfo {
+  /** The name policies match on, e.g. `'payments.refund'`. */
+  readonly name: string;
+  readonly description?: string;
+  /** A free-form risk label, e.g. `'low'` or `'high'`. */
+  readonly risk?: string;
+  readonly tags?: readonly string[];
+}
+
+/** Stable deny codes. A denial always carries exactly one of these. */
+export type DenyCode =
+  | 'NO_MATCHING_RULE'
+  | 'DENIED_BY_RULE'
+  | 'UNKNOWN_TOOL'
+  | 'INVALID_ARGS'
+  | 'INVALID_CONTEXT'
+  | 'POLICY_ERROR'
+  | 'POLICY_TIMEOUT'
+  | 'NO_APPROVER'
+  | 'APPROVAL_DENIED'
+  | 'APPROVAL_TIMEOUT'
+  | 'APPROVAL_INVALID'
+  | 'APPROVAL_MISMATCH'
+  | 'APPROVAL_ERROR'
+  | 'APPROVAL_RATE_LIMITED'
+  | 'CANCELLED'
+  | 'RATE_LIMITED'
+  | 'CONCURRENCY_LIMITED'
+  | 'BUDGET_EXCEEDED'
+  | 'CALL_DEPTH_EXCEEDED'
+  | 'SUSPENDED'
+  | 'STORE_UNAVAILABLE'
+  | 'AUDIT_UNAVAILABLE'
+  | 'TIMEOUT';
+
+/** Every deny code, for validation and documentation. */
+export const DENY_CODES: readonly DenyCode[] = Object.freeze([
+  'NO_MATCHING_RULE',
+  'DENIED_BY_RULE',
+  'UNKNOWN_TOOL',
+  'INVALID_ARGS',
+  'INVALID_CONTEXT',
+  'POLICY_ERROR',
+  'POLICY_TIMEOUT',
+  'NO_APPROVER',
+  'APPROVAL_DENIED',
+  'APPROVAL_TIMEOUT',
+  'APPROVAL_INVALID',
+  'APPROVAL_MISMATCH',
+  'APPROVAL_ERROR',
+  'APPROVAL_RATE_LIMITED',
+  'CANCELLED',
+  'RATE_LIMITED',
+  'CONCURRENCY_LIMITED',
+  'BUDGET_EXCEEDED',
+  'CALL_DEPTH_EXCEEDED',
+  'SUSPENDED',
+  'STORE_UNAVAILABLE',
+  'AUDIT_UNAVAILABLE',
+  'TIMEOUT',
+] as const);
+
+/** What the policy engine, limits and approval steps see of one call. Everything in it is frozen. */
+export interface ToolRequest {
+  /** Unique id of this call (nanoid unless `generateId` is injected). */
+  readonly callId: string;
+  /** The call id of the guarded call this one runs inside, if any. */
+  readonly parentCallId?: string;
+  /** Nesting depth: 0 for a top-level call. */
+  readonly depth: number;
+  readonly tool: ToolInfo;
+  /** The frozen snapshot of the arguments: exactly what the tool will receive. */
+  readonly args: DeepReadonly<JsonObject>;
+  /** Lowercase hex SHA-256 of the canonical JSON (RFC 8785) of `args`; computed on first read. */
+  readonly argsHash: string;
+  readonly context: DeepReadonly<ToolContext>;
+  /** The guard's clock at the start of the call (epoch ms). Built-in rules read time only from here. */
+  readonly now: number;
+}
+
+/** Output obligations a decision may attach (enforced after execution). */
+export interface Obligations {
+  /** Truncate array results to this many items. */
+  maxRows?: number;
+  /** Cap the serialized size of the result. */
+  maxBytes?: number;
+  /** A call timeout tighter than the default, in milliseconds. */
+  timeout?: number;
+  /** Paths to redact from the result before it is recorded. */
+  redact?: readonly string[];
+}
+
+/** Requirements an `ask` decision places on the approval. */
+export interface ApprovalRequirements {
+  /** How long to wait for an answer, in milliseconds. */
+  timeout?: number;
+  /** How many distinct approvers must approve. */
+  quorum?: number;
+  /** Globs an approver's identity must match. */
+  approvers?: readonly string[];
+  /** The call's principal may not approve it. */
+  separationOfDuties?: boolean;
+}
+
+/**
+ * A policy decision. Engines return values; only the `guard()` boundary throws.
+ * `rules` names the rules that decided it (empty for a default deny).
+ */
+export type Decision =
+  | {
+      readonly type: 'allow';
+      readonly rules: readonly string[];
+      readonly reason?: string;
+      readonly obligations?: Obligations;
+      readonly policyVersion?: string;
+    }
+  | {
+      readonly type: 'deny';
+      readonly rules: readonly string[];
+      readonly code: DenyCode;
+      readonly reason: string;
+      readonly retryAfterMs?: number;
+      readonly policyVersion?: string;
+    }
+  | {
+      readonly type: 'ask';
+      readonly rules: readonly string[];
+      readonly reason: string;
+      readonly approval?: ApprovalRequirements;
+      readonly obligations?: Obligations;
+      readonly policyVersion?: string;
+    };
+
+/** A deny decision. */
+export type DenyDecision = Extract<Decision, { type: 'deny' }>;
+
+/** What a denied call resolves with when the guard is created with `onDeny: 'return'`. */
+export interface ToolDenial {
+  readonly denied: true;
+  readonly code: DenyCode;
+  readonly reason: string;
+  readonly tool: string;
+  readonly callId: string;
+}
