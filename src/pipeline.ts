@@ -64,6 +64,9 @@ type Prepared = { ok: true; args: DeepReadonly<JsonObject> } | { ok: false; prob
 /** Obligations the core enforces; an engine asking for anything else gets a deny, never a silent allow. */
 const SUPPORTED_OBLIGATIONS = new Set(['timeout']);
 
+/** Until the limits step exists, a decision that carries limits denies: limits are never silently skipped. */
+const LIMITS_ENFORCED = false;
+
 /** Per-call state shared by the steps and the audit events. */
 class Call {
   eventSeq = 0;
@@ -643,7 +646,11 @@ function withObligations(decision: Decision): {
 }
 
 function unsupportedObligation(decision: Decision): string | undefined {
-  if (decision.type === 'deny' || decision.obligations === undefined) return undefined;
+  if (decision.type === 'deny') return undefined;
+  if (!LIMITS_ENFORCED && decision.limits !== undefined && decision.limits.length > 0) {
+    return 'the decision carries limits, which this guard cannot enforce';
+  }
+  if (decision.obligations === undefined) return undefined;
   for (const key of Object.keys(decision.obligations)) {
     if (!SUPPORTED_OBLIGATIONS.has(key)) return `obligation ${key} is not enforced by this guard`;
   }

@@ -128,6 +128,35 @@ export interface Obligations {
   redact?: readonly string[];
 }
 
+/** What a limit's counters are keyed by (each listed field of the call, joined). */
+export type LimitKeyField = 'tool' | 'agent' | 'principal' | 'session' | 'intent';
+
+/** Limits a rule declares (`limit` in the rule language); enforced before execution via the state store. */
+export interface RuleLimits {
+  /** `'<count>/<window>'`, e.g. `'20/1m'`. */
+  rate?: string;
+  /** Maximum calls in flight at once. */
+  concurrency?: number;
+  /** A running sum per window, e.g. `{ sum: 'args.amount', max: 1000, per: '1d' }`. */
+  budget?: {
+    /** Path of the numeric argument to add up (`args.*`). */
+    sum?: string;
+    /** Or a cost function of the request. */
+    cost?: (request: ToolRequest) => number;
+    max: number;
+    per: Duration;
+  };
+  /** What the counters are keyed by. Default: `['tool', 'principal']`. */
+  key?: readonly LimitKeyField[];
+}
+
+/** The limits of one applicable rule, as carried on a decision. */
+export interface LimitRequirement {
+  /** The rule that declared them. */
+  readonly rule: string;
+  readonly limits: Readonly<RuleLimits>;
+}
+
 /** Requirements an `ask` decision places on the approval. */
 export interface ApprovalRequirements {
   /** How long to wait for an answer, in milliseconds. */
@@ -150,6 +179,8 @@ export type Decision =
       readonly rules: readonly string[];
       readonly reason?: string;
       readonly obligations?: Obligations;
+      /** Limits of every applicable allow/ask rule; all must hold. */
+      readonly limits?: readonly LimitRequirement[];
       readonly policyVersion?: string;
     }
   | {
@@ -166,6 +197,7 @@ export type Decision =
       readonly reason: string;
       readonly approval?: ApprovalRequirements;
       readonly obligations?: Obligations;
+      readonly limits?: readonly LimitRequirement[];
       readonly policyVersion?: string;
     };
 

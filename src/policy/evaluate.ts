@@ -124,6 +124,17 @@ function normalizeObject(value: unknown, field: string): Readonly<Record<string,
   return Object.freeze({ ...(value as Record<string, unknown>) });
 }
 
+function normalizeLimits(value: unknown): readonly Readonly<Record<string, unknown>>[] {
+  if (!Array.isArray(value)) throw new TypeError('decision.limits must be an array');
+  return Object.freeze(
+    value.map((entry, index) => {
+      const limit = normalizeObject(entry, `limits[${index}]`);
+      if (typeof limit.rule !== 'string') throw new TypeError(`decision.limits[${index}].rule must be a string`);
+      return Object.freeze({ rule: limit.rule, limits: normalizeObject(limit.limits, `limits[${index}].limits`) });
+    }),
+  );
+}
+
 /** A short, safe description of a thrown value. */
 export function describeError(error: unknown): string {
   try {
