@@ -1,0 +1,23 @@
+/**
+ * Test helpers for toolgate and for third-party engines, approvers and sinks. Conformance suites
+ * need `vitest` (an optional peer dependency). Shipped code never imports this entry point.
+ */
+export { type MemoryAuditSink, memoryAudit } from '../audit/memory.ts';
+export {
+  type FakeClock,
+  fakeClock,
+  type ScriptedAnswer,
+  type ScriptedApprover,
+  scriptedApprover,
+} from './fakes.ts';
+export {
+  type NeutralRule,
+  POLICY_CASES,
+  type PolicyCase,
+  type TestApprovalProviderOptions,
+  type TestAuditSinkOptions,
+  type TestPolicyEngineOptions,
+  testApprovalProvider,
+  testAuditSink,
+  testPolicyEngine,
+} from './suites.ts';

@@ -1,0 +1,468 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  autoApprove,
+  ConfigurationError,
+  createGuard,
+  type DecisionEvent,
+  GuardError,
+  guard,
+  memoryAudit,
+  rules,
+  ToolDeniedError,
+  ToolInterruptedError,
+} from '../../src/index.ts';
+import { ALLOW, engine, spyTool } from './helpers.ts';
+
+describe('G1 default deny', () => {
+  it('an empty policy denies every call and never runs the tool', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: rules([]), audit });
+    const spy = spyTool();
+    const tool = tg.guard(spy.fn, { name: 'db.query' });
+    const error = await tool({ sql: 'select 1' }).catch((e: unknown) => e);
+    expect(ToolDeniedError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'NO_MATCHING_RULE', tool: 'db.query' });
+    expect(spy.calls).toHaveLength(0);
+    expect(audit.events.map((e) => e.type)).toEqual(['decision']);
+  });
+
+  it('check() denies a tool that was never registered', async () => {
+    const tg = createGuard({ policy: rules([{ id: 'all', effect: 'allow', tool: '*' }]) });
+    await expect(tg.check('nope', {})).resolves.toMatchObject({ type: 'deny', code: 'UNKNOWN_TOOL' });
+    await expect(tg.check('bad\u200bname', {})).resolves.toMatchObject({
+      type: 'deny',
+      code: 'UNKNOWN_TOOL',
+    });
+  });
+
+  it('createGuard refuses to run without a policy', () => {
+    expect(() => createGuard({} as never)).toThrow(ConfigurationError);
+    expect(() => createGuard({ policy: { name: 'x' } } as never)).toThrow(/policy engine/);
+  });
+
+  it('an ask without an approver denies with NO_APPROVER', async () => {
+    const tg = createGuard({ policy: rules([{ id: 'k', effect: 'ask', tool: 'pay' }]) });
+    const spy = spyTool();
+    await expect(tg.guard(spy.fn, { name: 'pay' })({})).rejects.toMatchObject({ code: 'NO_APPROVER' });
+    expect(spy.calls).toHaveLength(0);
+  });
+});
+
+describe('G10 complete mediation and G11 one decision record', () => {
+  const cases = [
+    { name: 'allow', policy: ALLOW, runs: true },
+    {
+      name: 'deny',
+      policy: { type: 'deny', rules: ['d'], code: 'DENIED_BY_RULE', reason: 'no' },
+      runs: false,
+    },
+    { name: 'ask+approve', policy: { type: 'ask', rules: ['k'], reason: 'r' }, runs: true, approve: true },
+    { name: 'ask+no approver', policy: { type: 'ask', rules: ['k'], reason: 'r' }, runs: false },
+  ] as const;
+  for (const testCase of cases) {
+    it(`${testCase.name}: the tool runs iff allowed, exactly once; one decision record`, async () => {
+      const audit = memoryAudit();
+      const tg = createGuard({
+        policy: engine(testCase.policy),
+        audit,
+        onDeny: 'return',
+        ...('approve' in testCase ? { approver: autoApprove() } : {}),
+      });
+      const spy = spyTool();
+      const tool = tg.guard(spy.fn, { name: 't' });
+      for (let i = 0; i < 5; i++) await tool({ i });
+      expect(spy.calls).toHaveLength(testCase.runs ? 5 : 0);
+      const decisions = audit.events.filter((e) => e.type === 'decision') as DecisionEvent[];
+      expect(decisions).toHaveLength(5);
+      expect(new Set(decisions.map((e) => e.callId)).size).toBe(5);
+      expect(decisions.every((e) => e.decision === (testCase.runs ? 'allow' : 'deny'))).toBe(true);
+      const results = audit.events.filter((e) => e.type === 'result');
+      expect(results).toHaveLength(testCase.runs ? 5 : 0);
+    });
+  }
+
+  it('a tool that throws is recorded once as an error and its error is rethrown as-is', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit });
+    const boom = new TypeError('kaboom');
+    const tool = tg.guard(
+      async () => {
+        throw boom;
+      },
+      { name: 't' },
+    );
+    await expect(tool({})).rejects.toBe(boom);
+    const sync = tg.guard(
+      () => {
+        throw boom;
+      },
+      { name: 's' },
+    );
+    await expect(sync({})).rejects.toBe(boom);
+    const results = audit.events.filter((e) => e.type === 'result');
+    expect(results).toMatchObject([
+      { outcome: 'error', error: { name: 'TypeError', message: 'kaboom' } },
+      { outcome: 'error' },
+    ]);
+  });
+});
+
+describe('input validation', () => {
+  const Args = z.object({ to: z.string(), amount: z.number().positive() });
+
+  it('validates with the schema and passes the parsed value', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const spy = spyTool();
+    const tool = tg.guard(spy.fn, { name: 't', input: Args });
+    await tool({ to: 'a', amount: 3 });
+    expect(spy.calls).toEqual([{ to: 'a', amount: 3 }]);
+    await expect(tool({ to: 'a', amount: -3 })).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+    await expect(tool({ to: 'a', amount: '3' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+    expect(spy.calls).toHaveLength(1);
+  });
+
+  it('rejects unknown keys, even when the schema would strip them', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const spy = spyTool();
+    const tool = tg.guard(spy.fn, { name: 't', input: Args });
+    const error = await tool({ to: 'a', amount: 1, admin: true } as never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_ARGS' });
+    expect((error as ToolDeniedError).reason).toContain('admin');
+    expect(spy.calls).toHaveLength(0);
+  });
+
+  it('denies when the schema itself throws or misbehaves', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const spy = spyTool();
+    const throwing = {
+      '~standard': {
+        version: 1,
+        vendor: 'x',
+        validate: () => {
+          throw new Error('bad schema');
+        },
+      },
+    } as const;
+    await expect(tg.guard(spy.fn, { name: 'a', input: throwing as never })({})).rejects.toMatchObject({
+      code: 'INVALID_ARGS',
+    });
+    const nothing = { '~standard': { version: 1, vendor: 'x', validate: () => ({}) } } as const;
+    await expect(tg.guard(spy.fn, { name: 'b', input: nothing as never })({})).rejects.toMatchObject({
+      code: 'INVALID_ARGS',
+    });
+    const rejecting = {
+      '~standard': { version: 1, vendor: 'x', validate: () => Promise.reject(new Error('no')) },
+    } as const;
+    await expect(tg.guard(spy.fn, { name: 'c', input: rejecting as never })({})).rejects.toMatchObject({
+      code: 'INVALID_ARGS',
+    });
+    expect(spy.calls).toHaveLength(0);
+  });
+
+  it('refuses a schema that is not a Standard Schema at construction', () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    expect(() => tg.guard(() => 1, { name: 't', input: {} as never })).toThrow(ConfigurationError);
+  });
+});
+
+describe('tool names', () => {
+  it('refuses control, zero-width, bidi and whitespace characters at construction', () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    for (const name of [
+      '',
+      'db.query ',
+      ' db',
+      'db\u200b.query',
+      'db\u202e.query',
+      'db\nquery',
+      'db\u00a0q',
+      'e\u0301',
+    ]) {
+      expect(() => tg.guard(() => 1, { name }), JSON.stringify(name)).toThrow(ConfigurationError);
+    }
+  });
+});
+
+describe('context', () => {
+  it('merges withContext and per-call context, and records it', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit });
+    const seen: unknown[] = [];
+    const tool = tg.guard((_args: object, options) => seen.push(options.context), { name: 't' });
+    await tg.withContext({ agent: 'bot', principal: 'user:1' }, () =>
+      tool({}, { context: { intent: 'ticket-1' } }),
+    );
+    expect(seen).toEqual([{ agent: 'bot', principal: 'user:1', intent: 'ticket-1' }]);
+    expect(audit.events[0]).toMatchObject({ agent: 'bot', principal: 'user:1', intent: 'ticket-1' });
+  });
+
+  it('policies see the context, and identity never comes from args', async () => {
+    const seen: unknown[] = [];
+    const tg = createGuard({
+      policy: engine((request: { context: unknown }) => {
+        seen.push(request.context);
+        return ALLOW;
+      }),
+    });
+    await tg.guard(() => 1, { name: 't' })({ principal: 'admin' }, { context: { principal: 'user:2' } });
+    expect(seen).toEqual([{ principal: 'user:2' }]);
+  });
+
+  it('refuses malformed context', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const tool = tg.guard(() => 1, { name: 't' });
+    await expect(tool({}, { context: { agent: 5 } as never })).rejects.toMatchObject({
+      code: 'INVALID_CONTEXT',
+    });
+    await expect(tool({}, { context: { role: 'admin' } as never })).rejects.toMatchObject({
+      code: 'INVALID_CONTEXT',
+    });
+    expect(() => tg.withContext({ agent: {} } as never, () => 1)).toThrow(ConfigurationError);
+  });
+
+  it('nested calls record parentCallId and cannot widen their scope', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit, onDeny: 'return' });
+    const inner = tg.guard((_args: object, options) => options.parentCallId, { name: 'inner' });
+    const escalate = tg.guard(() => 1, { name: 'escalate' });
+    const outer = tg.guard(
+      async (_args: object, options) => {
+        const parent = await inner({});
+        const widened = await escalate({}, { context: { principal: 'admin' } });
+        const same = await escalate({}, { context: { principal: 'user:1' } });
+        return { parent, widened, same, callId: options.callId };
+      },
+      { name: 'outer' },
+    );
+    const result = (await outer({}, { context: { principal: 'user:1' } })) as Record<string, unknown>;
+    expect(result.parent).toBe(result.callId);
+    expect(result.widened).toMatchObject({ denied: true, code: 'INVALID_CONTEXT' });
+    expect(result.same).toBe(1);
+    const innerDecision = audit.events.find((e) => e.type === 'decision' && e.tool === 'inner');
+    expect(innerDecision?.parentCallId).toBe(result.callId);
+  });
+
+  it('denies nesting deeper than maxCallDepth', async () => {
+    const tg = createGuard({ policy: engine(ALLOW), defaults: { maxCallDepth: 3 } });
+    let deepest = 0;
+    const recurse: (args: { n: number }) => Promise<unknown> = tg.guard(
+      async (args: { n: number }) => {
+        deepest = Math.max(deepest, args.n);
+        return recurse({ n: args.n + 1 });
+      },
+      { name: 'recurse' },
+    );
+    const error = await recurse({ n: 0 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CALL_DEPTH_EXCEEDED' });
+    expect(deepest).toBe(3);
+  });
+});
+
+describe('execution', () => {
+  it('passes a frozen snapshot, never the caller object', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const tool = tg.guard(
+      (args: { list: number[] }) => {
+        expect(Object.isFrozen(args)).toBe(true);
+        expect(Object.isFrozen(args.list)).toBe(true);
+        expect(() => args.list.push(1)).toThrow();
+        return args;
+      },
+      { name: 't' },
+    );
+    const input = { list: [1] };
+    const result = await tool(input);
+    expect(result).not.toBe(input);
+  });
+
+  it('times out a slow tool, aborts its signal and records the timeout', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit, defaults: { timeout: 30 } });
+    let aborted = false;
+    const tool = tg.guard(
+      (_args: object, { signal }) =>
+        new Promise((resolve) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+          });
+          setTimeout(resolve, 1_000);
+        }),
+      { name: 'slow' },
+    );
+    const error = await tool({}).catch((e: unknown) => e);
+    expect(ToolInterruptedError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'TIMEOUT', ran: true });
+    expect(aborted).toBe(true);
+    expect(audit.events.at(-1)).toMatchObject({ type: 'result', outcome: 'timeout' });
+  });
+
+  it('an obligation timeout tightens the default', async () => {
+    const tg = createGuard({
+      policy: engine({ type: 'allow', rules: ['r'], obligations: { timeout: 20 } }),
+      onDeny: 'return',
+    });
+    const tool = tg.guard(() => new Promise((resolve) => setTimeout(resolve, 1_000)), { name: 'slow' });
+    await expect(tool({})).resolves.toMatchObject({ denied: true, code: 'TIMEOUT' });
+  });
+
+  it('cancels: before start (deny) and while running (abort passed to the tool)', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit });
+    const spy = spyTool();
+    const early = new AbortController();
+    early.abort();
+    await expect(tg.guard(spy.fn, { name: 'a' })({}, { signal: early.signal })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(spy.calls).toHaveLength(0);
+
+    const late = new AbortController();
+    let toolSignal: AbortSignal | undefined;
+    const running = tg.guard(
+      (_args: object, { signal }) => {
+        toolSignal = signal;
+        return new Promise(() => {});
+      },
+      { name: 'b' },
+    )({}, { signal: late.signal });
+    setTimeout(() => late.abort(), 10);
+    await expect(running).rejects.toMatchObject({ code: 'CANCELLED', ran: true });
+    expect(toolSignal?.aborted).toBe(true);
+    expect(audit.events.at(-1)).toMatchObject({ type: 'result', outcome: 'cancelled' });
+  });
+
+  it("onDeny: 'return' resolves with a readable denial", async () => {
+    const tg = createGuard({ policy: rules([]), onDeny: 'return' });
+    const denial = await tg.guard(() => 1, { name: 'x' })({});
+    expect(denial).toEqual({
+      denied: true,
+      code: 'NO_MATCHING_RULE',
+      reason: 'no rule allows this call',
+      tool: 'x',
+      callId: expect.any(String),
+    });
+    expect(Object.isFrozen(denial)).toBe(true);
+  });
+
+  it('guard() works as a one-off with inline configuration', async () => {
+    const audit = memoryAudit();
+    const read = guard(async (args: { path: string }) => `read ${args.path}`, {
+      name: 'fs.read',
+      policy: rules([{ id: 'r', effect: 'allow', tool: 'fs.read' }]),
+      audit,
+    });
+    expect(await read({ path: '/data/a' })).toBe('read /data/a');
+    expect(read.toolName).toBe('fs.read');
+    expect(audit.events).toHaveLength(2);
+  });
+});
+
+describe('events and errors', () => {
+  it('emits typed events; a throwing listener raises error and never breaks the call', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    tg.on('decision', (event) => {
+      seen.push(event.decision);
+      throw new Error('listener bug');
+    });
+    tg.on('result', (event) => seen.push(event.outcome));
+    tg.on('error', (event) => errors.push(event.source));
+    await expect(tg.guard(() => 7, { name: 't' })({})).resolves.toBe(7);
+    expect(seen).toEqual(['allow', 'ok']);
+    expect(errors).toEqual(['listener:decision']);
+  });
+
+  it('a failing best-effort sink raises error and never breaks the call', async () => {
+    const errors: unknown[] = [];
+    const tg = createGuard({
+      policy: engine(ALLOW),
+      audit: [
+        {
+          name: 'sync-bad',
+          write: () => {
+            throw new Error('disk full');
+          },
+        },
+        { name: 'async-bad', write: () => Promise.reject(new Error('network')) },
+      ],
+    });
+    tg.on('error', (event) => errors.push(event.source));
+    await expect(tg.guard(() => 7, { name: 't' })({})).resolves.toBe(7);
+    await tg.flush();
+    expect(errors).toEqual(expect.arrayContaining(['audit:sync-bad', 'audit:async-bad']));
+  });
+
+  it('fail-closed audit: a call runs only after its decision is written; failure denies', async () => {
+    const written: string[] = [];
+    let fail = false;
+    const sink = {
+      name: 'durable',
+      write: async (event: { type: string }) => {
+        if (fail) throw new Error('fsync failed');
+        written.push(event.type);
+      },
+    };
+    const tg = createGuard({ policy: engine(ALLOW), audit: { sinks: [sink], mode: 'fail-closed' } });
+    const spy = spyTool();
+    const tool = tg.guard(spy.fn, { name: 't' });
+    await tool({});
+    expect(written[0]).toBe('decision');
+    fail = true;
+    await expect(tool({})).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(spy.calls).toHaveLength(1);
+  });
+
+  it('errors carry a cross-copy brand and stable codes', () => {
+    const error = new ToolDeniedError({
+      code: 'DENIED_BY_RULE',
+      tool: 't',
+      callId: 'c',
+      reason: 'r',
+      decision: { type: 'deny', rules: [], code: 'DENIED_BY_RULE', reason: 'r' },
+    });
+    expect(GuardError.isInstance(error)).toBe(true);
+    expect(ToolDeniedError.isInstance(error)).toBe(true);
+    expect(ToolInterruptedError.isInstance(error)).toBe(false);
+    expect(GuardError.isInstance(new Error('x'))).toBe(false);
+    expect(GuardError.isInstance({ code: 'X' })).toBe(false);
+    expect(new ConfigurationError('bad').code).toBe('CONFIGURATION_ERROR');
+    const wrapped = new GuardError({ code: 'X_Y', message: 'm', cause: error });
+    expect(wrapped.cause).toBe(error);
+  });
+
+  it('configuration errors throw at construction', () => {
+    const policy = engine(ALLOW);
+    expect(() => createGuard({ policy, defaults: { timeout: 'soon' } })).toThrow(/defaults.timeout/);
+    expect(() => createGuard({ policy, defaults: { maxArgBytes: -1 } })).toThrow(/maxArgBytes/);
+    expect(() => createGuard({ policy, onDeny: 'ignore' as never })).toThrow(/onDeny/);
+    expect(() => createGuard({ policy, audit: { sinks: [], mode: 'fail-closed' } })).toThrow(/fail-closed/);
+    expect(() => createGuard({ policy, audit: [{} as never] })).toThrow(/audit sink/);
+    expect(() => createGuard({ policy, approver: {} as never })).toThrow(/approver/);
+    expect(() =>
+      rules([
+        { id: 'a', effect: 'allow' },
+        { id: 'a', effect: 'deny' },
+      ]),
+    ).toThrow(/duplicate/);
+    expect(() => rules([{ id: 'a', effect: 'permit' as never }])).toThrow(/effect/);
+    expect(() => rules([{ id: 'a', effect: 'allow', tools: 'x' } as never])).toThrow(/unknown field/);
+  });
+
+  it('close() flushes sinks and closes approver and policy, once', async () => {
+    const closed: string[] = [];
+    const tg = createGuard({
+      policy: { ...engine(ALLOW), close: () => void closed.push('policy') },
+      approver: {
+        name: 'a',
+        request: () => ({ requestId: 'x', approved: false, approver: 'a', reason: 'r' }),
+        close: () => void closed.push('approver'),
+      },
+      audit: { name: 's', write: () => {}, close: async () => void closed.push('sink') },
+    });
+    await tg.close();
+    await tg.close();
+    expect(closed).toEqual(['sink', 'approver', 'policy']);
+  });
+});

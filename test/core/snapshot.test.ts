@@ -1,0 +1,212 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/_internal/canonical.ts';
+import { snapshot } from '../../src/_internal/snapshot.ts';
+
+const limits = { maxBytes: 1_048_576, maxDepth: 64 };
+
+function refused(value: unknown, fragment: string | RegExp = /./) {
+  const result = snapshot(value, limits);
+  expect(result.ok).toBe(false);
+  if (!result.ok) expect(result.problem).toMatch(fragment);
+}
+
+describe('snapshot', () => {
+  it('deep-copies and deep-freezes plain JSON data', () => {
+    const input = { a: 1, b: { c: [1, { d: 'x' }] } };
+    const result = snapshot(input, limits);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value).toEqual(input);
+    expect(result.value).not.toBe(input);
+    expect(Object.isFrozen(result.value)).toBe(true);
+    const nested = result.value.b as { c: [number, { d: string }] };
+    expect(Object.isFrozen(nested)).toBe(true);
+    expect(Object.isFrozen(nested.c)).toBe(true);
+    expect(Object.isFrozen(nested.c[1])).toBe(true);
+    input.b.c.push(2);
+    expect(nested.c).toHaveLength(2);
+  });
+
+  it('treats undefined arguments as an empty object', () => {
+    expect(snapshot(undefined, limits)).toEqual({ ok: true, value: {} });
+  });
+
+  it('refuses non-object arguments', () => {
+    for (const value of [null, 1, 'x', true, [1]]) refused(value, 'must be a JSON object');
+  });
+
+  it('refuses functions, symbols, BigInt and class instances', () => {
+    refused({ f: () => 1 }, 'function');
+    refused({ s: Symbol('x') }, 'symbol');
+    refused({ [Symbol('k')]: 1 }, 'symbol key');
+    refused({ n: 10n }, 'bigint');
+    refused({ d: new Date() }, 'not a plain object');
+    refused({ m: new Map() }, 'not a plain object');
+    refused({ u: new Uint8Array(2) }, 'not a plain object');
+    refused({ s: new String('x') }, 'not a plain object');
+    class Args {
+      a = 1;
+    }
+    refused(new Args(), 'not a plain object');
+  });
+
+  it('refuses non-finite numbers and normalizes -0', () => {
+    refused({ n: Number.NaN }, 'finite');
+    refused({ n: Number.POSITIVE_INFINITY }, 'finite');
+    const result = snapshot({ n: -0 }, limits);
+    expect(result.ok && Object.is(result.value.n, 0)).toBe(true);
+  });
+
+  it('never invokes a getter, and refuses accessors', () => {
+    let reads = 0;
+    const value = {
+      get amount() {
+        reads += 1;
+        return reads === 1 ? 1 : 1_000_000;
+      },
+    };
+    refused(value, 'accessor');
+    expect(reads).toBe(0);
+  });
+
+  it('never runs Proxy traps', () => {
+    let traps = 0;
+    const handler: ProxyHandler<object> = new Proxy(
+      {},
+      {
+        get() {
+          traps += 1;
+          return undefined;
+        },
+      },
+    );
+    refused(new Proxy({ a: 1 }, handler), 'Proxy');
+    refused({ nested: new Proxy([1], handler) }, 'Proxy');
+    expect(traps).toBe(0);
+  });
+
+  it('does not call toJSON', () => {
+    let called = false;
+    refused(
+      {
+        toJSON() {
+          called = true;
+          return {};
+        },
+      },
+      'function',
+    );
+    expect(called).toBe(false);
+  });
+
+  it('refuses cycles and keeps shared (acyclic) references', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    refused(cyclic, 'cycle');
+    const shared = { x: 1 };
+    expect(snapshot({ a: shared, b: shared }, limits).ok).toBe(true);
+  });
+
+  it('refuses sparse arrays and arrays with extra properties', () => {
+    refused({ a: [1, , 3] }, 'sparse');
+    const extra = [1, 2] as unknown as Record<string, unknown>;
+    extra.extra = 1;
+    refused({ a: extra }, 'sparse array or has extra properties');
+  });
+
+  it('refuses non-enumerable properties', () => {
+    const value = {};
+    Object.defineProperty(value, 'hidden', { value: 1, enumerable: false });
+    refused(value, 'not enumerable');
+  });
+
+  it('keeps __proto__ as an own data property without touching prototypes', () => {
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const result = snapshot(input, limits);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.getPrototypeOf(result.value)).toBe(Object.prototype);
+    expect(Object.hasOwn(result.value, '__proto__')).toBe(true);
+    expect((result.value as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(canonicalJson(result.value)).toBe('{"__proto__":{"polluted":true},"a":1}');
+  });
+
+  it('accepts null-prototype objects as plain data', () => {
+    const value = Object.assign(Object.create(null) as object, { a: 1 });
+    const result = snapshot(value, limits);
+    expect(result.ok && Object.getPrototypeOf(result.value) === Object.prototype).toBe(true);
+  });
+
+  it('drops properties set to undefined, as JSON does', () => {
+    expect(snapshot({ a: undefined, b: 1 }, limits)).toEqual({ ok: true, value: { b: 1 } });
+  });
+
+  it('enforces the size cap without building the whole copy (50 MB string)', () => {
+    refused({ big: 'x'.repeat(50 * 1024 * 1024) }, 'size limit');
+    refused({ many: Array.from({ length: 200_000 }, () => 'abcdef') }, 'size limit');
+  });
+
+  it('enforces the depth cap without overflowing the stack (10,000 deep)', () => {
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let i = 0; i < 10_000; i++) {
+      const next = {};
+      deep.n = next;
+      deep = next;
+    }
+    refused(root, 'nested deeper than 64');
+    let array: unknown[] = [];
+    const top = { a: array };
+    for (let i = 0; i < 10_000; i++) {
+      const next: unknown[] = [];
+      array.push(next);
+      array = next;
+    }
+    refused(top, 'nested deeper');
+  });
+
+  it('refuses keys that a schema dropped (reference check)', () => {
+    const reference = { a: 1, nested: { keep: 1, extra: 2 } };
+    const result = snapshot({ a: 1, nested: { keep: 1 } }, limits, reference);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problem).toContain('nested.extra is not a known argument');
+  });
+
+  it('property: any JSON object round-trips exactly and is frozen', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (value) => {
+        const result = snapshot(value, limits);
+        if (!result.ok) return result.problem.includes('size') || result.problem.includes('deeper');
+        // JSON.parse(JSON.stringify(x)) is the reference for plain data (it also maps -0 to 0).
+        expect(result.value).toEqual(JSON.parse(JSON.stringify(value)));
+        expect(Object.isFrozen(result.value)).toBe(true);
+        return true;
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: arbitrary values never throw out of snapshot', () => {
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withDate: true,
+          withNullPrototype: true,
+          withSparseArray: true,
+          withBoxedValues: true,
+        }),
+        (value) => {
+          const result = snapshot(value, limits);
+          expect(typeof result.ok).toBe('boolean');
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
