@@ -109,6 +109,7 @@ describe('snapshot', () => {
   });
 
   it('refuses sparse arrays and arrays with extra properties', () => {
+    // biome-ignore lint/suspicious/noSparseArray: a sparse array is the point of this case
     refused({ a: [1, , 3] }, 'sparse');
     const extra = [1, 2] as unknown as Record<string, unknown>;
     extra.extra = 1;
