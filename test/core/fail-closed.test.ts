@@ -51,6 +51,7 @@ describe('G6 a faulty policy engine always denies', () => {
     [
       'returns a thenable whose then throws',
       () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the point of this case
         get then() {
           throw new Error('trap');
         },
@@ -270,7 +271,10 @@ describe('G9 the executed args are exactly the evaluated and approved args', () 
     const spy = spyTool();
     const policyCalls: unknown[] = [];
     const tg = createGuard({
-      policy: engine((r: unknown) => (policyCalls.push(r), ALLOW)),
+      policy: engine((r: unknown) => {
+        policyCalls.push(r);
+        return ALLOW;
+      }),
       onDeny: 'return',
     });
     const tool = tg.guard(spy.fn, { name: 't' });
