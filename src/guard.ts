@@ -13,6 +13,8 @@ import type { GuardEvents } from './events.ts';
 import { Pipeline, type ToolDefinition } from './pipeline.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
+import { memoryStore } from './store/memory.ts';
+import type { StateStore } from './store/types.ts';
 import type { Decision, DeepReadonly, Duration, ToolContext, ToolDenial } from './types.ts';
 
 /** What to do with a denied call. */
@@ -48,6 +50,12 @@ export interface GuardOptions<D extends OnDeny = 'throw'> {
   now?: () => number;
   /** Id generator for calls, approval requests and events. @default nanoid */
   generateId?: () => string;
+  /**
+   * Shared state: rate limits, concurrency slots, budgets, suspensions, grants and pending
+   * approvals. Share one store (e.g. `redisStore()` from `toolgate/redis`) between processes to
+   * share limits. @default memoryStore()
+   */
+  store?: StateStore;
   defaults?: GuardDefaults;
 }
 
@@ -148,6 +156,9 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
   const generateId = options.generateId ?? nanoid;
   if (typeof now !== 'function') throw new ConfigurationError('options.now must be a function');
   if (typeof generateId !== 'function') throw new ConfigurationError('options.generateId must be a function');
+  const store = options.store ?? memoryStore();
+  if (typeof store !== 'object' || store === null || typeof store.admit !== 'function')
+    throw new ConfigurationError('options.store must be a StateStore');
   const defaults = { ...DEFAULTS, ...options.defaults };
   const limits = {
     timeoutMs: parseDuration(defaults.timeout, 'defaults.timeout'),
@@ -180,6 +191,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     generateId,
     onDeny,
     limits,
+    store,
   });
   let closed = false;
 

@@ -44,6 +44,25 @@ export {
 export { type Rule, rules } from './policy/rules.ts';
 export type { PolicyEngine } from './policy/types.ts';
 export type { StandardSchemaV1 } from './standard-schema.ts';
+export { memoryStore } from './store/memory.ts';
+export type {
+  AdmitRequest,
+  AdmitResult,
+  BudgetCheck,
+  ClaimOptions,
+  PutOptions,
+  RateCheck,
+  SemaphoreCheck,
+  SettleRequest,
+  StateStore,
+  StoredRecord,
+  Suspension,
+  SuspensionRecord,
+  Unsubscribe,
+  UseOptions,
+  UseResult,
+} from './store/types.ts';
+export { type WaitForOptions, waitFor } from './store/wait.ts';
 export type {
   ApprovalRequirements,
   Awaitable,

@@ -22,6 +22,7 @@ import type { GuardEvents } from './events.ts';
 import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
+import type { StateStore } from './store/types.ts';
 import type {
   Decision,
   DeepReadonly,
@@ -49,6 +50,7 @@ export interface PipelineConfig {
   readonly now: () => number;
   readonly generateId: () => string;
   readonly onDeny: 'throw' | 'return';
+  readonly store: StateStore;
   readonly limits: {
     readonly timeoutMs: number;
     readonly policyTimeoutMs: number;
