@@ -1,0 +1,576 @@
+import { ConfigurationError } from '../errors.ts';
+import type { JsonPrimitive, JsonValue, Obligations, ToolRequest } from '../types.ts';
+import { mergeObligations } from './merge.ts';
+import { compileSafeRegex, MAX_MATCH_INPUT } from './regex.ts';
+import { isScope, type PolicyScope, type ScopeFactories } from './scopes/scope.ts';
+
+/**
+ * Three-valued truth: `true`, `false`, or `undefined` for *indeterminate* (a comparison on a
+ * missing, `null`, `NaN` or wrongly typed value).
+ */
+export type Tri = boolean | undefined;
+
+/** A programmatic condition. Anything but a boolean result (or a throw) is an evaluation error. */
+export type Predicate = (request: ToolRequest) => boolean;
+
+/** Operators on the value at one path. Several operators in one object must all hold. */
+export interface Operators {
+  eq?: JsonValue;
+  ne?: JsonValue;
+  in?: readonly JsonPrimitive[];
+  notIn?: readonly JsonPrimitive[];
+  lt?: number | string;
+  lte?: number | string;
+  gt?: number | string;
+  gte?: number | string;
+  startsWith?: string;
+  endsWith?: string;
+  /** Substring of a string value, or element of an array value. */
+  includes?: JsonPrimitive;
+  /** A regular expression (checked at load for catastrophic backtracking). */
+  matches?: string;
+  /** `true`: the value is present and not `null`. Never indeterminate. */
+  exists?: boolean;
+  /** Scopes written as data (policy files): `{ pathScope: { roots: ['/data'] } }`. */
+  pathScope?: JsonValue;
+  urlScope?: JsonValue;
+  sqlScope?: JsonValue;
+}
+
+/**
+ * A condition: a map of paths (`args.*`, `context.*`, `tool.*`) to operators or scopes, plus the
+ * combinators `all`, `any`, `not`; or a predicate. All keys of one map must hold.
+ */
+export type Condition = Predicate | ConditionMap;
+
+/** A condition written as data. */
+export interface ConditionMap {
+  all?: readonly Condition[];
+  any?: readonly Condition[];
+  not?: Condition;
+  [path: `args.${string}` | `context.${string}` | `tool.${string}`]: Operators | PolicyScope;
+}
+
+/** Thrown by a compiled condition when evaluation fails (a predicate throws or returns a non-boolean). */
+export class ConditionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConditionError';
+  }
+}
+
+/** A compiled condition. */
+export interface CompiledCondition {
+  /**
+   * `true`, `false` or `undefined` (indeterminate). Throws a ConditionError when a predicate or
+   * scope fails: callers must turn that into a deny.
+   */
+  readonly evaluate: (request: ToolRequest) => Tri;
+  /** Static obligations of scopes inside (e.g. `sqlScope({ maxRows })`), merged strictest-wins. */
+  readonly obligations: Obligations | undefined;
+  /** JSON description, for the policy version hash and `explain`. */
+  readonly spec: JsonValue;
+  /** Operators or scope names used, for lint. */
+  readonly operators: ReadonlySet<string>;
+}
+
+/** Options of condition compilation. */
+export interface CompileConditionOptions {
+  /** Scope factories a data condition may name (`sqlScope` comes from `toolgate/sql`). */
+  scopes?: ScopeFactories;
+}
+
+const COMBINATORS = new Set(['all', 'any', 'not']);
+const ROOTS = new Set(['args', 'context', 'tool']);
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+const OPERATORS = new Set([
+  'eq',
+  'ne',
+  'in',
+  'notIn',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'startsWith',
+  'endsWith',
+  'includes',
+  'matches',
+  'exists',
+]);
+const DATA_SCOPES = new Set(['pathScope', 'urlScope', 'sqlScope']);
+const MAX_NESTING = 32;
+
+type Evaluate = (request: ToolRequest) => Tri;
+
+interface Compiler {
+  readonly label: string;
+  readonly scopes: ScopeFactories;
+  obligations: Obligations | undefined;
+  readonly operators: Set<string>;
+}
+
+/**
+ * Compiles a `when` condition. Invalid conditions (unknown operators or paths, wrong operand
+ * types, unsafe patterns, prototype keys) throw a ConfigurationError naming `label` and the field.
+ */
+export function compileCondition(
+  when: unknown,
+  label: string,
+  options: CompileConditionOptions = {},
+): CompiledCondition {
+  const compiler: Compiler = {
+    label,
+    scopes: options.scopes ?? {},
+    obligations: undefined,
+    operators: new Set(),
+  };
+  const { evaluate, spec } = compileNode(when, 'when', compiler, 0);
+  return Object.freeze({ evaluate, spec, obligations: compiler.obligations, operators: compiler.operators });
+}
+
+/**
+ * Compiles a condition into a function returning `true`, `false` or `undefined` (indeterminate).
+ * Stable API, used for grant scopes.
+ *
+ * Errors: an invalid condition throws a ConfigurationError here, at compile time. At evaluation
+ * the returned function never throws: a predicate or scope that throws or returns a non-boolean
+ * is reported as `undefined` (indeterminate), exactly like a missing value. Callers that allow
+ * only on `true` therefore can never allow on an error.
+ *
+ * @example
+ * const inScope = compileWhen({ 'args.amount': { lte: 100 } }, 'grant g-1');
+ * inScope(request); // true, false or undefined
+ */
+export function compileWhen(
+  when: unknown,
+  label: string,
+  options?: CompileConditionOptions,
+): (request: ToolRequest) => boolean | undefined {
+  const { evaluate } = compileCondition(when, label, options);
+  return (request) => {
+    try {
+      return evaluate(request);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function fail(compiler: Compiler, where: string, message: string): never {
+  throw new ConfigurationError(`${compiler.label}: ${where}: ${message}`);
+}
+
+function compileNode(
+  node: unknown,
+  where: string,
+  compiler: Compiler,
+  depth: number,
+): { evaluate: Evaluate; spec: JsonValue } {
+  if (depth > MAX_NESTING) fail(compiler, where, `conditions are nested deeper than ${MAX_NESTING}`);
+  if (typeof node === 'function') {
+    compiler.operators.add('predicate');
+    return { evaluate: predicateEvaluator(node as Predicate, where), spec: { $predicate: String(node) } };
+  }
+  if (typeof node !== 'object' || node === null || Array.isArray(node))
+    fail(compiler, where, 'a condition must be an object of paths, all / any / not, or a predicate');
+  if (isScope(node))
+    fail(compiler, where, 'a scope must be placed under a path, e.g. { "args.path": scope }');
+  const keys = ownKeys(node, where, compiler);
+  if (keys.length === 0) fail(compiler, where, 'a condition must not be empty');
+  const parts: Evaluate[] = [];
+  const spec: Record<string, JsonValue> = {};
+  const record = node as Record<string, unknown>;
+  for (const key of keys) {
+    const value = record[key];
+    const at = `${where}.${key}`;
+    if (COMBINATORS.has(key)) {
+      if (key === 'not') {
+        const inner = compileNode(value, at, compiler, depth + 1);
+        parts.push(notOf(inner.evaluate));
+        spec.not = inner.spec;
+        continue;
+      }
+      if (!Array.isArray(value) || value.length === 0)
+        fail(compiler, at, `${key} takes a non-empty list of conditions`);
+      const compiled = value.map((child, index) =>
+        compileNode(child, `${at}[${index}]`, compiler, depth + 1),
+      );
+      const evaluators = compiled.map((child) => child.evaluate);
+      parts.push(key === 'all' ? allOf(evaluators) : anyOf(evaluators));
+      spec[key] = compiled.map((child) => child.spec);
+      continue;
+    }
+    const getter = compilePath(key, at, compiler);
+    const compiled = compileTest(value, at, compiler, getter);
+    parts.push(compiled.evaluate);
+    spec[key] = compiled.spec;
+  }
+  return { evaluate: parts.length === 1 ? parts[0]! : allOf(parts), spec };
+}
+
+function ownKeys(node: object, where: string, compiler: Compiler): string[] {
+  const keys: string[] = [];
+  for (const key of Reflect.ownKeys(node)) {
+    if (typeof key !== 'string') fail(compiler, where, 'symbol keys are not allowed');
+    if (FORBIDDEN_SEGMENTS.has(key)) fail(compiler, where, `the key ${JSON.stringify(key)} is not allowed`);
+    keys.push(key);
+  }
+  const proto = Object.getPrototypeOf(node);
+  if (proto !== Object.prototype && proto !== null)
+    fail(compiler, where, 'a condition must be a plain object');
+  return keys;
+}
+
+function predicateEvaluator(fn: Predicate, where: string): Evaluate {
+  return (request) => {
+    let result: unknown;
+    try {
+      result = fn(request);
+    } catch (error) {
+      throw new ConditionError(`${where}: the predicate threw: ${describe(error)}`, { cause: error });
+    }
+    if (typeof result !== 'boolean')
+      throw new ConditionError(`${where}: the predicate returned ${kindOf(result)}, not a boolean`);
+    return result;
+  };
+}
+
+function notOf(inner: Evaluate): Evaluate {
+  return (request) => {
+    const value = inner(request);
+    return value === undefined ? undefined : !value;
+  };
+}
+
+/** Kleene AND, evaluated left to right; stops at the first `false`. */
+function allOf(parts: readonly Evaluate[]): Evaluate {
+  if (parts.length === 2) {
+    const [a, b] = parts as [Evaluate, Evaluate];
+    return (request) => {
+      const first = a(request);
+      if (first === false) return false;
+      const second = b(request);
+      if (second === false) return false;
+      return first === undefined || second === undefined ? undefined : true;
+    };
+  }
+  return (request) => {
+    let unknown = false;
+    for (const part of parts) {
+      const value = part(request);
+      if (value === false) return false;
+      if (value === undefined) unknown = true;
+    }
+    return unknown ? undefined : true;
+  };
+}
+
+/** Kleene OR, evaluated left to right; stops at the first `true`. */
+function anyOf(parts: readonly Evaluate[]): Evaluate {
+  return (request) => {
+    let unknown = false;
+    for (const part of parts) {
+      const value = part(request);
+      if (value === true) return true;
+      if (value === undefined) unknown = true;
+    }
+    return unknown ? undefined : false;
+  };
+}
+
+/** Reads one path of the request; `undefined` when any step is missing. Own properties only. */
+type Getter = (request: ToolRequest) => unknown;
+
+function compilePath(path: string, where: string, compiler: Compiler): Getter {
+  const segments = path.split('.');
+  const root = segments[0]!;
+  if (!ROOTS.has(root) || segments.length < 2)
+    fail(compiler, where, `unknown path ${JSON.stringify(path)} (paths start with args., context. or tool.)`);
+  for (const segment of segments) {
+    if (segment.length === 0) fail(compiler, where, `empty segment in path ${JSON.stringify(path)}`);
+    if (FORBIDDEN_SEGMENTS.has(segment))
+      fail(compiler, where, `the path segment ${JSON.stringify(segment)} is not allowed`);
+  }
+  const rest = segments.slice(1);
+  const pick = (request: ToolRequest): unknown =>
+    root === 'args' ? request.args : root === 'context' ? request.context : request.tool;
+  if (rest.length === 1) {
+    const key = rest[0]!;
+    return (request) => child(pick(request), key);
+  }
+  return (request) => {
+    let value: unknown = pick(request);
+    for (const key of rest) {
+      value = child(value, key);
+      if (value === undefined) return undefined;
+    }
+    return value;
+  };
+}
+
+function child(value: unknown, key: string): unknown {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    if (!/^(0|[1-9]\d*)$/.test(key)) return undefined;
+    return value[Number(key)];
+  }
+  return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function compileTest(
+  value: unknown,
+  where: string,
+  compiler: Compiler,
+  get: Getter,
+): { evaluate: Evaluate; spec: JsonValue } {
+  if (isScope(value)) return compileScope(value, where, compiler, get);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(compiler, where, 'expected an object of operators, e.g. { "eq": 1 }, or a scope');
+  const keys = ownKeys(value, where, compiler);
+  if (keys.length === 0) fail(compiler, where, 'expected at least one operator');
+  const record = value as Record<string, unknown>;
+  const tests: ((actual: unknown) => Tri)[] = [];
+  const scopeParts: Evaluate[] = [];
+  const spec: Record<string, JsonValue> = {};
+  for (const key of keys) {
+    const operand = record[key];
+    const at = `${where}.${key}`;
+    if (DATA_SCOPES.has(key)) {
+      const factory = compiler.scopes[key] ?? builtinScope(key);
+      if (factory === undefined)
+        fail(
+          compiler,
+          at,
+          `${key} needs its factory: pass { scopes: { ${key} } } (import it from 'toolgate/sql')`,
+        );
+      let scope: PolicyScope;
+      try {
+        scope = (factory as (options: unknown) => PolicyScope)(operand);
+      } catch (error) {
+        fail(compiler, at, describe(error).replace(/^ConfigurationError: (toolgate: )?/, ''));
+      }
+      const compiled = compileScope(scope, at, compiler, get);
+      scopeParts.push(compiled.evaluate);
+      spec[key] = compiled.spec;
+      continue;
+    }
+    if (!OPERATORS.has(key)) fail(compiler, at, `unknown operator ${JSON.stringify(key)}`);
+    compiler.operators.add(key);
+    tests.push(compileOperator(key, operand, at, compiler));
+    spec[key] = toSpec(operand);
+  }
+  const parts: Evaluate[] = [...scopeParts];
+  if (tests.length === 1) {
+    const test = tests[0]!;
+    parts.push((request) => test(get(request)));
+  } else if (tests.length > 1) {
+    parts.push((request) => {
+      const actual = get(request);
+      let unknown = false;
+      for (const test of tests) {
+        const result = test(actual);
+        if (result === false) return false;
+        if (result === undefined) unknown = true;
+      }
+      return unknown ? undefined : true;
+    });
+  }
+  return { evaluate: parts.length === 1 ? parts[0]! : allOf(parts), spec };
+}
+
+let builtinScopes: ScopeFactories | undefined;
+
+/** Built-in scope factories, registered by their modules (keeps this module free of import cycles). */
+export function registerBuiltinScopes(factories: ScopeFactories): void {
+  builtinScopes = { ...builtinScopes, ...factories };
+}
+
+function builtinScope(name: string): ((options: never) => PolicyScope) | undefined {
+  return builtinScopes !== undefined && Object.hasOwn(builtinScopes, name) ? builtinScopes[name] : undefined;
+}
+
+function compileScope(
+  scope: PolicyScope,
+  where: string,
+  compiler: Compiler,
+  get: Getter,
+): { evaluate: Evaluate; spec: JsonValue } {
+  compiler.operators.add(`${scope.kind}Scope`);
+  if (scope.obligations !== undefined)
+    compiler.obligations = mergeObligations(compiler.obligations, scope.obligations);
+  return {
+    evaluate: (request) => {
+      const actual = get(request);
+      if (actual === undefined || actual === null) return undefined;
+      let result: unknown;
+      try {
+        result = scope.test(actual, request);
+      } catch (error) {
+        throw new ConditionError(`${where}: the ${scope.kind} scope failed: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      if (result !== true && result !== false && result !== undefined)
+        throw new ConditionError(`${where}: the ${scope.kind} scope returned ${kindOf(result)}`);
+      return result;
+    },
+    spec: { $scope: scope.kind, options: scope.spec },
+  };
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'array' | 'object';
+
+/** The JSON kind of a usable value; `undefined` for missing, `null`, `NaN`, and non-JSON values. */
+function kindOfValue(value: unknown): Kind | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return typeof value as Kind;
+    case 'number':
+      return Number.isFinite(value) ? 'number' : undefined;
+    case 'object':
+      if (value === null) return undefined;
+      return Array.isArray(value) ? 'array' : 'object';
+    default:
+      return undefined;
+  }
+}
+
+function compileOperator(
+  op: string,
+  operand: unknown,
+  where: string,
+  compiler: Compiler,
+): (actual: unknown) => Tri {
+  switch (op) {
+    case 'eq':
+    case 'ne': {
+      const kind = jsonKind(operand, where, compiler);
+      const negate = op === 'ne';
+      if (kind !== 'array' && kind !== 'object') {
+        return (actual) =>
+          typeof actual !== kind || actual !== actual ? undefined : (actual === operand) !== negate;
+      }
+      return (actual) => (kindOfValue(actual) !== kind ? undefined : deepEqual(actual, operand) !== negate);
+    }
+    case 'in':
+    case 'notIn': {
+      if (!Array.isArray(operand)) fail(compiler, where, `${op} takes a list`);
+      const kinds = new Set(operand.map((item) => jsonKind(item, where, compiler)));
+      if (kinds.size > 1) fail(compiler, where, `${op} takes a list of values of one type`);
+      const kind = [...kinds][0];
+      if (kind === 'array' || kind === 'object')
+        fail(compiler, where, `${op} takes a list of strings, numbers or booleans`);
+      const set = new Set<unknown>(operand);
+      const negate = op === 'notIn';
+      return (actual) => {
+        const actualKind = kindOfValue(actual);
+        if (actualKind === undefined || actualKind === 'array' || actualKind === 'object') return undefined;
+        if (kind !== undefined && actualKind !== kind) return undefined;
+        return set.has(actual) !== negate;
+      };
+    }
+    case 'lt':
+    case 'lte':
+    case 'gt':
+    case 'gte': {
+      if (!(typeof operand === 'string' || (typeof operand === 'number' && Number.isFinite(operand))))
+        fail(compiler, where, `${op} takes a finite number or a string`);
+      const kind = typeof operand;
+      const bound = operand as number | string;
+      const compare =
+        op === 'lt'
+          ? (a: number | string) => a < bound
+          : op === 'lte'
+            ? (a: number | string) => a <= bound
+            : op === 'gt'
+              ? (a: number | string) => a > bound
+              : (a: number | string) => a >= bound;
+      return (actual) =>
+        typeof actual !== kind || actual !== actual ? undefined : compare(actual as number | string);
+    }
+    case 'startsWith':
+    case 'endsWith': {
+      if (typeof operand !== 'string') fail(compiler, where, `${op} takes a string`);
+      return op === 'startsWith'
+        ? (actual) => (typeof actual === 'string' ? actual.startsWith(operand) : undefined)
+        : (actual) => (typeof actual === 'string' ? actual.endsWith(operand) : undefined);
+    }
+    case 'includes': {
+      const kind = jsonKind(operand, where, compiler);
+      if (kind === 'array' || kind === 'object')
+        fail(compiler, where, 'includes takes a string, number or boolean');
+      return (actual) => {
+        if (typeof actual === 'string')
+          return kind === 'string' ? actual.includes(operand as string) : undefined;
+        if (Array.isArray(actual)) return actual.includes(operand);
+        return undefined;
+      };
+    }
+    case 'matches': {
+      const regex = compileSafeRegex(operand, `${compiler.label}: ${where}`);
+      return (actual) =>
+        typeof actual !== 'string' || actual.length > MAX_MATCH_INPUT ? undefined : regex.test(actual);
+    }
+    case 'exists': {
+      if (typeof operand !== 'boolean') fail(compiler, where, 'exists takes true or false');
+      return (actual) => (actual !== undefined && actual !== null) === operand;
+    }
+    default:
+      fail(compiler, where, `unknown operator ${JSON.stringify(op)}`);
+  }
+}
+
+/** Validates an operand as JSON data and returns its kind. */
+function jsonKind(value: unknown, where: string, compiler: Compiler, depth = 0): Kind {
+  if (depth > MAX_NESTING) fail(compiler, where, 'the value is nested too deeply');
+  const kind = kindOfValue(value);
+  if (kind === undefined) fail(compiler, where, `expected JSON data other than null, got ${kindOf(value)}`);
+  if (kind === 'array') for (const item of value as unknown[]) jsonKind(item, where, compiler, depth + 1);
+  if (kind === 'object') {
+    for (const key of ownKeys(value as object, where, compiler))
+      jsonKind((value as Record<string, unknown>)[key], where, compiler, depth + 1);
+  }
+  return kind;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  if (keysA.length !== Object.keys(b).length) return false;
+  for (const key of keysA) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function toSpec(value: unknown): JsonValue {
+  return value as JsonValue;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function')
+    return 'a promise';
+  return `a ${typeof value}`;
+}
+
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error
+      ? `${error.name}: ${error.message}`.slice(0, 300)
+      : String(error).slice(0, 300);
+  } catch {
+    return 'unprintable error';
+  }
+}
