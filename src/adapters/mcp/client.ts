@@ -1,0 +1,126 @@
+import { ConfigurationError } from '../../errors.ts';
+import type { Guard, OnDeny } from '../../guard.ts';
+import type { JsonObject, ToolContext } from '../../types.ts';
+import { McpGate, type McpGateOptions } from './gate.ts';
+import type { McpCallToolResult, McpTool } from './types.ts';
+
+/** The parts of an MCP `Client` (`@modelcontextprotocol/sdk` v1, or v2) that `guardMcpClient` uses. */
+export interface McpClientLike {
+  callTool(
+    params: { name: string; arguments?: Record<string, unknown>; _meta?: Record<string, unknown> },
+    resultSchema?: unknown,
+    options?: { signal?: AbortSignal; [key: string]: unknown },
+  ): Promise<unknown>;
+  listTools(
+    params?: { cursor?: string },
+    options?: unknown,
+  ): Promise<{ tools: unknown[]; nextCursor?: string }>;
+}
+
+/** Parameters of a guarded `callTool`. */
+export interface McpCallToolParams {
+  name: string;
+  arguments?: Record<string, unknown>;
+  _meta?: Record<string, unknown>;
+}
+
+/** Request options of a guarded `callTool`: the client's own, plus a per-call toolgate context. */
+export interface McpCallToolOptions {
+  signal?: AbortSignal;
+  /** Merged over `tg.withContext()` and the adapter's `context`. */
+  context?: ToolContext;
+  [key: string]: unknown;
+}
+
+/** Options of `guardMcpClient`. */
+export interface GuardMcpClientOptions extends McpGateOptions {
+  /** The context of every call made through this client. */
+  context?: ToolContext;
+}
+
+/** A client whose tool calls go through the guard. */
+export interface GuardedMcpClient {
+  /**
+   * The client's `callTool`, guarded: the call reaches the server only after an allow, with the
+   * arguments that were decided on. A denial resolves with `{ content: [{ type: 'text', text }], isError: true }`.
+   */
+  callTool(
+    params: McpCallToolParams,
+    resultSchema?: unknown,
+    options?: McpCallToolOptions,
+  ): Promise<McpCallToolResult>;
+  /**
+   * The client's `listTools`, with pins checked: a tool whose definition changed since it was pinned
+   * is left out (and its calls are denied until it is re-approved).
+   */
+  listTools(params?: { cursor?: string }): Promise<{ tools: McpTool[]; nextCursor?: string }>;
+  /** Marks the tool list out of date, e.g. on `notifications/tools/list_changed`: the next call re-lists. */
+  invalidate(): void;
+}
+
+/**
+ * Guards the tool calls an app makes through an MCP client. Tool definitions are read with
+ * `listTools`, pinned, and used to check arguments (undeclared keys are refused); server
+ * annotations never change a decision.
+ *
+ * @example
+ * const client = new Client({ name: 'app', version: '1.0.0' });
+ * await client.connect(transport);
+ * const guarded = guardMcpClient(client, tg, { server: 'github' });
+ * const result = await guarded.callTool({ name: 'create_issue', arguments: { title: 'Bug' } });
+ */
+export function guardMcpClient(
+  client: McpClientLike,
+  tg: Guard<OnDeny>,
+  options: GuardMcpClientOptions = {},
+): GuardedMcpClient {
+  if (typeof client?.callTool !== 'function' || typeof client.listTools !== 'function')
+    throw new ConfigurationError('guardMcpClient() takes an MCP client with callTool() and listTools()');
+  const gate = new McpGate(tg, options, (cursor) =>
+    client.listTools(cursor === undefined ? undefined : { cursor }),
+  );
+  return {
+    async callTool(params, resultSchema, callOptions = {}) {
+      const { context, ...clientOptions } = callOptions;
+      const merged = mergeContexts(options.context, context);
+      const gateOptions: { context?: ToolContext; signal?: AbortSignal } = {};
+      if (merged !== undefined) gateOptions.context = merged;
+      if (clientOptions.signal !== undefined) gateOptions.signal = clientOptions.signal;
+      const outcome = await gate.call(
+        params?.name,
+        params?.arguments,
+        async (args: JsonObject, signal) => {
+          const forwarded: McpCallToolParams = { name: params.name, arguments: args };
+          if (params._meta !== undefined) forwarded._meta = params._meta;
+          return (await client.callTool(forwarded, resultSchema, {
+            ...clientOptions,
+            signal,
+          })) as McpCallToolResult;
+        },
+        gateOptions,
+      );
+      return outcome.ok ? outcome.value : outcome.result;
+    },
+    async listTools(params) {
+      const page = await client.listTools(params);
+      const result: { tools: McpTool[]; nextCursor?: string } = { tools: gate.observe(page.tools) };
+      if (typeof page.nextCursor === 'string') result.nextCursor = page.nextCursor;
+      return result;
+    },
+    invalidate() {
+      gate.invalidate();
+    },
+  };
+}
+
+function mergeContexts(
+  outer: ToolContext | undefined,
+  inner: ToolContext | undefined,
+): ToolContext | undefined {
+  if (outer === undefined) return inner;
+  if (inner === undefined) return outer;
+  const merged: ToolContext = { ...outer, ...inner };
+  if (outer.attributes !== undefined || inner.attributes !== undefined)
+    merged.attributes = { ...outer.attributes, ...inner.attributes };
+  return merged;
+}

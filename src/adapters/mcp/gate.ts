@@ -1,0 +1,245 @@
+import { toolNameProblem } from '../../_internal/names.ts';
+import { ToolDeniedError, ToolInterruptedError } from '../../errors.ts';
+import type { CallOptions, Guard, OnDeny } from '../../guard.ts';
+import type { StandardSchemaV1 } from '../../standard-schema.ts';
+import type { JsonObject, ToolContext } from '../../types.ts';
+import { mcpInputSchema } from './input-schema.ts';
+import { errorResult } from './json-rpc.ts';
+import { memoryPins, type PinStore, toolPin } from './pins.ts';
+import type { McpCallToolResult, McpTool } from './types.ts';
+
+/** How tool definitions are pinned. */
+export interface PinningOptions {
+  /**
+   * Where approved pins live. Default: in memory, so a definition that changes while the process
+   * runs is denied. Pass `filePins(path)` to keep pins across runs.
+   */
+  pins?: PinStore;
+  /**
+   * `'tofu'` (trust on first use, the default): a tool seen for the first time is pinned as it is.
+   * `'strict'`: a tool without an approved pin is hidden and denied.
+   * @default 'tofu'
+   */
+  pinning?: 'tofu' | 'strict';
+  /** Called when a listed definition differs from its pin (or is unpinned in strict mode). */
+  onPinMismatch?: (event: PinMismatch) => void;
+}
+
+/** A tool whose listed definition is not the approved one. */
+export interface PinMismatch {
+  readonly server: string | undefined;
+  readonly tool: string;
+  /** The approved pin, or undefined when the tool was never approved (strict mode). */
+  readonly pinned: string | undefined;
+  /** The pin of the definition the server lists now. */
+  readonly current: string;
+}
+
+/** Options shared by the MCP adapters. */
+export interface McpGateOptions extends PinningOptions {
+  /**
+   * The server's name for policies: tools are guarded as `<server>.<tool>` when set, else by their
+   * MCP name alone.
+   */
+  server?: string;
+}
+
+/** The outcome of a gated `tools/call`. */
+export type GateOutcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly result: McpCallToolResult };
+
+interface Entry {
+  readonly tool: McpTool;
+  readonly pin: string;
+  readonly input: StandardSchemaV1;
+}
+
+/** Boxes a forwarded result so it can never be mistaken for a toolgate denial; audits as the value. */
+class Forwarded<T> {
+  constructor(readonly value: T) {}
+  toJSON(): T {
+    return this.value;
+  }
+}
+
+const MAX_PAGES = 1000;
+
+/**
+ * The MCP side of the guard, shared by `guardMcpServer`, `guardMcpClient` and the stdio proxy: keeps
+ * the catalog of tool definitions a server lists, checks them against their pins, and sends each
+ * `tools/call` through the guard with the pinned input schema. Annotations are never consulted.
+ */
+export class McpGate {
+  private readonly catalog = new Map<string, Entry>();
+  private stale = true;
+  private refreshing: Promise<void> | undefined;
+  private readonly pins: PinStore;
+  private readonly strict: boolean;
+
+  constructor(
+    private readonly tg: Guard<OnDeny>,
+    private readonly options: McpGateOptions,
+    private readonly listPage: (
+      cursor: string | undefined,
+    ) => Promise<{ tools: unknown; nextCursor?: unknown }>,
+  ) {
+    this.pins = options.pins ?? memoryPins();
+    this.strict = options.pinning === 'strict';
+  }
+
+  /** The name policies see for an MCP tool. */
+  qualify(tool: string): string {
+    return this.options.server === undefined ? tool : `${this.options.server}.${tool}`;
+  }
+
+  /** Marks the catalog out of date (after `notifications/tools/list_changed`): the next call re-lists. */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /**
+   * Records listed tools and returns the ones to show: definitions that differ from their pin (or,
+   * in strict mode, have none) are left out, the others carry `_meta['toolgate/pin']`.
+   */
+  observe(tools: unknown): McpTool[] {
+    if (!Array.isArray(tools)) return [];
+    const shown: McpTool[] = [];
+    for (const raw of tools) {
+      const tool = asTool(raw);
+      if (tool === undefined) continue;
+      let pin: string;
+      try {
+        pin = toolPin(tool);
+      } catch {
+        continue;
+      }
+      this.catalog.set(tool.name, { tool, pin, input: mcpInputSchema(tool.name, tool.inputSchema) });
+      const server = this.options.server ?? '';
+      const approved = this.pins.get(server, tool.name);
+      if (approved === undefined && !this.strict) this.pins.set(server, tool.name, pin);
+      else if (approved !== pin) {
+        this.report(tool.name, approved, pin);
+        continue;
+      }
+      shown.push({ ...tool, _meta: { ...tool._meta, 'toolgate/pin': pin } });
+    }
+    return shown;
+  }
+
+  /** Lists every page of tools from the server and records them. */
+  refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        this.stale = false;
+        let cursor: string | undefined;
+        for (let page = 0; page < MAX_PAGES; page++) {
+          const result = await this.listPage(cursor);
+          this.observe(result.tools);
+          if (typeof result.nextCursor !== 'string' || result.nextCursor === '') return;
+          cursor = result.nextCursor;
+        }
+      } catch (error) {
+        this.stale = true;
+        throw error;
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /**
+   * Sends one `tools/call` through the guard. `forward` runs only after an allow, with the frozen
+   * arguments that were decided on. Denials (and timeouts or cancellations) come back as an
+   * `isError` tool result; any other failure of `forward` is thrown.
+   */
+  async call<T>(
+    name: unknown,
+    args: unknown,
+    forward: (args: JsonObject, signal: AbortSignal) => Promise<T>,
+    options: { context?: ToolContext; signal?: AbortSignal; toolCallId?: string } = {},
+  ): Promise<GateOutcome<T>> {
+    if (typeof name !== 'string')
+      return { ok: false, result: errorResult('toolgate: tools/call needs a tool name') };
+    const qualified = this.qualify(name);
+    const nameProblem = toolNameProblem(qualified);
+    if (nameProblem !== undefined)
+      return { ok: false, result: errorResult(`toolgate denied this call: ${nameProblem}`) };
+    if (this.stale || !this.catalog.has(name)) {
+      try {
+        await this.refresh();
+      } catch (error) {
+        return {
+          ok: false,
+          result: errorResult(
+            `toolgate denied ${qualified}: the tool list could not be read (${String((error as Error)?.message ?? error)})`,
+          ),
+        };
+      }
+    }
+    const toolOptions: { name: string; input: StandardSchemaV1; description?: string } = {
+      name: qualified,
+      input: this.inputFor(name),
+    };
+    const description = this.catalog.get(name)?.tool.description;
+    if (typeof description === 'string') toolOptions.description = description;
+    const guarded = this.tg.guard(
+      async (frozen: JsonObject, callOptions) => new Forwarded(await forward(frozen, callOptions.signal)),
+      toolOptions,
+    );
+    const callOptions: CallOptions = {};
+    if (options.context !== undefined) callOptions.context = options.context;
+    if (options.signal !== undefined) callOptions.signal = options.signal;
+    if (options.toolCallId !== undefined) callOptions.toolCallId = options.toolCallId;
+    try {
+      const value: unknown = await guarded(args === undefined ? {} : (args as JsonObject), callOptions);
+      if (value instanceof Forwarded) return { ok: true, value: value.value as T };
+      const denial = value as { code?: unknown; reason?: unknown };
+      return { ok: false, result: denialResult(qualified, String(denial.code), String(denial.reason)) };
+    } catch (error) {
+      if (ToolDeniedError.isInstance(error) || ToolInterruptedError.isInstance(error))
+        return { ok: false, result: denialResult(qualified, error.code, error.reason) };
+      throw error;
+    }
+  }
+
+  /** The schema a call is validated with; for a tool that may not be called, one that refuses. */
+  private inputFor(name: string): StandardSchemaV1 {
+    const entry = this.catalog.get(name);
+    if (entry === undefined) return refusing(`the server does not list a tool named ${JSON.stringify(name)}`);
+    const approved = this.pins.get(this.options.server ?? '', name);
+    if (approved === undefined)
+      return refusing(`the definition of ${name} is not pinned; approve it before calling it`);
+    if (approved !== entry.pin) {
+      return refusing(
+        `the definition of ${name} changed since it was pinned (pinned ${approved.slice(0, 12)}…, now ${entry.pin.slice(0, 12)}…); calls are denied until it is re-approved`,
+      );
+    }
+    return entry.input;
+  }
+
+  private report(tool: string, pinned: string | undefined, current: string): void {
+    try {
+      this.options.onPinMismatch?.({ server: this.options.server, tool, pinned, current });
+    } catch {
+      // A reporting callback never changes a decision.
+    }
+  }
+}
+
+function denialResult(tool: string, code: string, reason: string): McpCallToolResult {
+  return errorResult(`toolgate denied this call to ${tool} (${code}): ${reason}`);
+}
+
+function refusing(message: string): StandardSchemaV1 {
+  return {
+    '~standard': { version: 1, vendor: 'toolgate-mcp', validate: () => ({ issues: [{ message }] }) },
+  };
+}
+
+function asTool(raw: unknown): McpTool | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const tool = raw as McpTool;
+  return typeof tool.name === 'string' ? tool : undefined;
+}

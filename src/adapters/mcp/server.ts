@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigurationError } from '../../errors.ts';
+import type { Guard, OnDeny } from '../../guard.ts';
+import type { JsonObject, JsonValue, ToolContext } from '../../types.ts';
+import { McpGate, type McpGateOptions } from './gate.ts';
+import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
+import type { JsonRpcMessage, McpMessageExtra, McpTransport } from './types.ts';
+
+/** What `context` receives for each call on a guarded server. */
+export interface McpCallInfo {
+  /** The MCP tool name. */
+  readonly tool: string;
+  /** The transport's session id, if it has one. */
+  readonly sessionId: string | undefined;
+  /** What the transport passed along with the request (`authInfo`, `requestInfo`). */
+  readonly extra: McpMessageExtra | undefined;
+}
+
+/** Options of `guardMcpServer` and `guardTransport`. */
+export interface GuardMcpServerOptions extends McpGateOptions {
+  /** The context of each call (agent, principal…), from the host's view of the connection. */
+  context?: ToolContext | ((call: McpCallInfo) => ToolContext);
+}
+
+/**
+ * An MCP server of the TypeScript SDK: `McpServer` (v1, v2) or the low-level `Server`. Typed loosely
+ * so that any SDK version fits; what matters is `connect(transport)` (and `server` for `McpServer`).
+ */
+export interface McpServerLike {
+  connect(transport: never): Promise<unknown>;
+  /** The low-level server inside an `McpServer`. */
+  readonly server?: unknown;
+  readonly transport?: unknown;
+}
+
+type Connectable = { connect(transport: McpTransport): Promise<unknown>; readonly transport?: unknown };
+
+/**
+ * Guards every `tools/call` of an MCP server built with `@modelcontextprotocol/sdk` (v1 `McpServer`
+ * or `Server`; the v2 servers have the same `connect`). Call it before `connect()`: each transport
+ * the server connects to is wrapped with {@link guardTransport}, so tools registered at any time are
+ * covered. Denials reach the client as tool results with `isError: true`.
+ *
+ * @example
+ * const server = new McpServer({ name: 'files', version: '1.0.0' });
+ * server.registerTool('read', { inputSchema: { path: z.string() } }, read);
+ * guardMcpServer(server, tg, { context: { agent: 'files-mcp' } });
+ * await server.connect(new StdioServerTransport());
+ */
+export function guardMcpServer<S extends McpServerLike>(
+  server: S,
+  tg: Guard<OnDeny>,
+  options: GuardMcpServerOptions = {},
+): S {
+  const inner = server?.server as Connectable | undefined;
+  const target =
+    typeof inner === 'object' && inner !== null && typeof inner.connect === 'function'
+      ? inner
+      : (server as unknown as Connectable);
+  if (typeof target?.connect !== 'function')
+    throw new ConfigurationError('guardMcpServer() takes an MCP server with a connect() method');
+  if (target.transport !== undefined)
+    throw new ConfigurationError('guardMcpServer() must be called before the server is connected');
+  const connect = target.connect;
+  Object.defineProperty(target, 'connect', {
+    configurable: true,
+    writable: true,
+    value: (transport: McpTransport) => connect.call(target, guardTransport(transport, tg, options)),
+  });
+  return server;
+}
+
+/**
+ * Wraps an MCP transport on the server side: `tools/call` requests go through the guard before the
+ * server sees them, and every other message passes unchanged. Works with any transport and SDK
+ * version, since it acts on JSON-RPC messages. The tool list is read from the server itself with
+ * `tools/list` requests the client never sees.
+ */
+export function guardTransport(
+  transport: McpTransport,
+  tg: Guard<OnDeny>,
+  options: GuardMcpServerOptions = {},
+): McpTransport {
+  if (typeof transport?.send !== 'function' || typeof transport.start !== 'function')
+    throw new ConfigurationError('guardTransport() takes an MCP transport');
+  const nonce = randomBytes(9).toString('base64url');
+  let nextId = 0;
+  /** Our own requests to the server, and gated calls waiting for the server's response. */
+  const waiting = new Map<string, { resolve: (message: JsonRpcMessage) => void }>();
+  const inflight = new Map<string, AbortController>();
+  /** The client's own `tools/list` requests, whose answers are pin-checked on the way out. */
+  const listings = new Set<string>();
+  let deliver: ((message: JsonRpcMessage, extra?: McpMessageExtra) => void) | undefined;
+
+  const ask = (message: JsonRpcMessage & { id: string | number }, extra?: McpMessageExtra) =>
+    new Promise<JsonRpcMessage>((resolve, reject) => {
+      if (deliver === undefined) return reject(new Error('the server is not connected'));
+      waiting.set(idKey(message.id), { resolve });
+      deliver(message, extra);
+    });
+
+  const gate = new McpGate(tg, options, async (cursor) => {
+    const id = `toolgate:${nonce}:${nextId++}`;
+    const response = await ask({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/list',
+      params: cursor === undefined ? {} : { cursor },
+    });
+    if (response.error !== undefined) throw new Error(`tools/list failed: ${response.error.message}`);
+    return response.result as { tools: unknown; nextCursor?: unknown };
+  });
+
+  const onCall = async (
+    message: JsonRpcMessage & { id: string | number },
+    extra: McpMessageExtra | undefined,
+  ) => {
+    const params = paramsOf(message);
+    const name = params.name;
+    const key = idKey(message.id);
+    const controller = new AbortController();
+    inflight.set(key, controller);
+    try {
+      const info: McpCallInfo = { tool: String(name), sessionId: transport.sessionId, extra };
+      const context = typeof options.context === 'function' ? options.context(info) : options.context;
+      const callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string } = {
+        signal: controller.signal,
+        toolCallId: String(message.id),
+      };
+      if (context !== undefined) callOptions.context = context;
+      const outcome = await gate.call(
+        name,
+        params.arguments,
+        (args) => ask({ ...message, params: { ...params, arguments: args as JsonObject } }, extra),
+        callOptions,
+      );
+      if (controller.signal.aborted) return;
+      const response = outcome.ok
+        ? outcome.value
+        : { jsonrpc: '2.0' as const, id: message.id, result: outcome.result as unknown as JsonValue };
+      await transport.send(response);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      await transport.send({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32603, message: `toolgate: ${String((error as Error)?.message ?? error)}` },
+      });
+    } finally {
+      inflight.delete(key);
+      // A cancelled call may never get its response from the server.
+      waiting.delete(key);
+    }
+  };
+
+  const wrapped: McpTransport = {
+    start: () => transport.start(),
+    close: () => transport.close(),
+    send(message, sendOptions) {
+      if (isResponse(message)) {
+        const pending = waiting.get(idKey(message.id));
+        if (pending !== undefined) {
+          waiting.delete(idKey(message.id));
+          pending.resolve(message);
+          return Promise.resolve();
+        }
+        if (listings.delete(idKey(message.id)) && isObjectResult(message.result)) {
+          const result = message.result as JsonObject;
+          message = {
+            ...message,
+            result: { ...result, tools: gate.observe(result.tools) as unknown as JsonValue },
+          };
+        }
+      } else if (isNotification(message) && message.method === 'notifications/tools/list_changed') {
+        gate.invalidate();
+      }
+      return transport.send(message, sendOptions);
+    },
+    get sessionId() {
+      return transport.sessionId;
+    },
+    get onclose() {
+      return transport.onclose;
+    },
+    set onclose(handler) {
+      transport.onclose = handler;
+    },
+    get onerror() {
+      return transport.onerror;
+    },
+    set onerror(handler) {
+      transport.onerror = handler;
+    },
+    get onmessage() {
+      return deliver;
+    },
+    set onmessage(handler) {
+      deliver = handler;
+      transport.onmessage =
+        handler === undefined
+          ? undefined
+          : (message, extra) => {
+              if (isRequest(message) && message.method === 'tools/call') {
+                void onCall(message, extra).catch((error: unknown) => transport.onerror?.(error as Error));
+                return;
+              }
+              if (isRequest(message) && message.method === 'tools/list') listings.add(idKey(message.id));
+              if (isNotification(message) && message.method === 'notifications/cancelled') {
+                const requestId = paramsOf(message).requestId;
+                if (typeof requestId === 'string' || typeof requestId === 'number')
+                  inflight.get(idKey(requestId))?.abort(new Error('cancelled by the client'));
+              }
+              handler(message, extra);
+            };
+    },
+  };
+  if (transport.setProtocolVersion !== undefined) {
+    wrapped.setProtocolVersion = (version) => transport.setProtocolVersion?.(version);
+  }
+  return wrapped;
+}
+
+function isObjectResult(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && !Array.isArray(result);
+}
