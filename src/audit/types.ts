@@ -1,4 +1,6 @@
-import type { Awaitable, DeepReadonly, DenyCode, JsonObject } from '../types.ts';
+import type { Awaitable, DeepReadonly, DenyCode, JsonObject, JsonValue } from '../types.ts';
+import type { OutputCaptureOptions, OutputShape } from './output.ts';
+import type { RedactOptions } from './redact.ts';
 
 /** Version of the audit event schema; bumped on any incompatible change. */
 export const AUDIT_SCHEMA_VERSION = 1;
@@ -83,8 +85,42 @@ export interface ResultEvent extends AuditEventBase {
   readonly durationMs: number;
   /** Serialized size of the output in bytes (UTF-8), when it is JSON data. */
   readonly outputBytes?: number;
-  /** The error's name and message, when the tool threw. */
+  /** The error's name and message (redacted), when the tool threw. */
   readonly error?: { readonly name: string; readonly message: string };
+  /** JSON type of the output and its size (items, keys or characters). Always recorded. */
+  readonly outputShape?: OutputShape;
+  /** The output, redacted; only with `audit.output.capture`. A string when it was cut. */
+  readonly output?: JsonValue;
+  /** The captured output was longer than `audit.output.maxBytes` and was cut. */
+  readonly outputTruncated?: boolean;
+  /** `'failed'`: the output could not be redacted, so none of it was recorded. */
+  readonly outputRedaction?: 'failed';
+}
+
+/** Call fields a policy-reload event never has (kept so code reading any event still type-checks). */
+export type AbsentCallFields = {
+  readonly [K in Exclude<keyof AuditEventBase, 'v' | 'id' | 'ts' | 'policyVersion'>]?: undefined;
+};
+
+/**
+ * The policy was loaded or reloaded. Not tied to a call: `callId`, `tool` and `argsHash` are absent.
+ */
+export interface PolicyReloadEvent extends AbsentCallFields {
+  readonly v: 1;
+  readonly id: string;
+  readonly ts: number;
+  readonly type: 'policy-reload';
+  /** Version of the policy now in force. */
+  readonly policyVersion?: string;
+  /** Version that was in force before. */
+  readonly previousVersion?: string;
+  /** Where the policy came from (a file path, a URL). */
+  readonly source?: string;
+  /** `false` when the reload failed and the previous policy stays in force. */
+  readonly ok: boolean;
+  /** Number of rules now in force. */
+  readonly rules?: number;
+  readonly reason?: string;
 }
 
 /** Every audit event, discriminated on `type`. */
@@ -93,7 +129,18 @@ export type AuditEvent =
   | ApprovalRequestEvent
   | ApprovalResponseEvent
   | GrantUsedEvent
-  | ResultEvent;
+  | ResultEvent
+  | PolicyReloadEvent;
+
+/** Every event `type`, in schema order. */
+export const AUDIT_EVENT_TYPES: readonly AuditEvent['type'][] = Object.freeze([
+  'decision',
+  'approval-request',
+  'approval-response',
+  'grant-used',
+  'result',
+  'policy-reload',
+] as const);
 
 /**
  * Where audit events go. `write` may be synchronous. Sinks record and never decide.
@@ -104,6 +151,13 @@ export type AuditEvent =
 export interface AuditSink {
   readonly name: string;
   write(event: AuditEvent): Awaitable<void>;
+  /**
+   * Optional: resolves only once the event is on stable storage. Fail-closed mode uses it (instead
+   * of `write`) for decision records.
+   */
+  writeDurable?(event: AuditEvent): Promise<void>;
+  /** Optional: the guard registers a handler for failures the sink finds in the background. */
+  onError?(handler: (error: unknown) => void): void;
   /** Writes out anything buffered. */
   flush?(): Promise<void>;
   /** Flushes and releases resources; no writes after it. */
@@ -121,4 +175,15 @@ export type AuditMode = 'best-effort' | 'fail-closed';
 export type AuditOption =
   | AuditSink
   | readonly AuditSink[]
-  | { readonly sinks: readonly AuditSink[]; readonly mode?: AuditMode; readonly timeout?: number | string };
+  | {
+      readonly sinks: readonly AuditSink[];
+      readonly mode?: AuditMode;
+      /** How long a durable write may take in fail-closed mode. @default '5s' */
+      readonly timeout?: number | string;
+      /** Redaction of records and approval prompts (`false` turns it off). @default all detectors */
+      readonly redact?: RedactOptions | false;
+      /** Output capture in result records. @default { capture: false } */
+      readonly output?: OutputCaptureOptions;
+      /** Events kept per failing sink for retry in best-effort mode. @default 1000 */
+      readonly retryBuffer?: number;
+    };
