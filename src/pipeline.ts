@@ -485,6 +485,8 @@ export class Pipeline {
         Math.min(timeoutMs, 2_147_483_647),
       );
       signal?.addEventListener('abort', onAbort, { once: true });
+      // The caller may have aborted while the tool's synchronous part ran; that event is gone.
+      if (signal?.aborted) onAbort();
       Promise.resolve(returned).then(
         (value) => {
           if (settled) return;
