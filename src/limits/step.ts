@@ -1,0 +1,292 @@
+import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
+import type {
+  AdmitRequest,
+  AdmitResult,
+  BudgetCheck,
+  RateCheck,
+  SemaphoreCheck,
+  StateStore,
+} from '../store/types.ts';
+import type { Decision, DenyCode, DenyDecision, LimitKeyField, ToolRequest } from '../types.ts';
+import { type ParsedLimits, parseLimits } from './parse.ts';
+
+/** How long past its call timeout (and approval wait) a slot is held if its process dies. */
+export const LEASE_GRACE_MS = 1000;
+
+/** Window of the per-session call counter (loop protection). */
+export const SESSION_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Settings of the limits step, fixed at `createGuard`. */
+export interface LimitsSettings {
+  readonly store: StateStore;
+  /** How long one store operation may take before the call is denied. */
+  readonly storeTimeoutMs: number;
+  /** Maximum guarded calls per session in 24 hours (loop protection); absent: unlimited. */
+  readonly maxSessionCalls: number | undefined;
+  /** Reports a failure that cannot deny anything any more (a settle after the call). */
+  readonly onError: (source: string, error: unknown, callId?: string) => void;
+}
+
+/** What a call holds after the limits step: give it back exactly once, when the call settles. */
+export interface LimitLease {
+  /** `ran`: the tool was invoked, so budget reservations become spending. */
+  release(ran: boolean): void;
+}
+
+/** Per-call inputs that are not on the request. */
+export interface LimitsCall {
+  /** The call's timeout, ms. */
+  readonly timeoutMs: number;
+  /** How long the call may wait for an approval before it runs, ms (0 for allow). */
+  readonly approvalMs: number;
+  /** Consume nothing (`tg.check()`). */
+  readonly peek: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
+type Admitted = DenyDecision | LimitLease | undefined;
+
+const SUSPENSION_FIELDS = ['tool', 'agent', 'principal', 'session'] as const;
+
+/**
+ * Step 4 of the pipeline: suspensions, rate, concurrency and budget for an allow or ask decision,
+ * checked and taken atomically in one store operation. Returns a deny, a lease to release when
+ * the call settles, or `undefined` when nothing is held. Synchronous when the store is.
+ */
+export function enterLimits(
+  settings: LimitsSettings,
+  request: ToolRequest,
+  decision: Exclude<Decision, { type: 'deny' }>,
+  call: LimitsCall,
+): Admitted | Promise<Admitted> {
+  let admit: AdmitRequest;
+  let owners: Owners;
+  try {
+    ({ admit, owners } = buildAdmit(settings, request, decision, call));
+  } catch (error) {
+    if (error instanceof BudgetAmountError) return limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]);
+    return limitDeny('POLICY_ERROR', `malformed limits: ${describe(error)}`, decision.rules);
+  }
+  const store = settings.store;
+  const result = callSafely(() => store.admit(admit), {
+    timeoutMs: settings.storeTimeoutMs,
+    signal: call.signal,
+  });
+  const finish = (outcome: SafeResult<AdmitResult>): Admitted => {
+    if (!outcome.ok) {
+      if (outcome.reason === 'aborted')
+        return limitDeny('CANCELLED', 'the call was cancelled during the limit check', []);
+      const why =
+        outcome.reason === 'timeout'
+          ? `did not answer within ${settings.storeTimeoutMs} ms`
+          : `failed: ${describe(outcome.error)}`;
+      return limitDeny('STORE_UNAVAILABLE', `the state store ${why}`, []);
+    }
+    const answer = outcome.value as unknown;
+    if (typeof answer !== 'object' || answer === null || typeof (answer as AdmitResult).ok !== 'boolean')
+      return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
+    const admitted = answer as AdmitResult;
+    if (!admitted.ok) return denial(admitted, owners);
+    if (call.peek) return undefined;
+    const semaphores = admit.semaphores?.map((check) => check.key);
+    const budgets = admit.budgets?.map((check) => check.key);
+    if (semaphores === undefined && budgets === undefined) return undefined;
+    return lease(settings, request, semaphores, budgets);
+  };
+  return result instanceof Promise ? result.then(finish) : finish(result);
+}
+
+/** Which rule each checked key came from, to name it on a denial. */
+type Owners = Map<string, string | undefined>;
+
+function buildAdmit(
+  settings: LimitsSettings,
+  request: ToolRequest,
+  decision: Exclude<Decision, { type: 'deny' }>,
+  call: LimitsCall,
+): { admit: AdmitRequest; owners: Owners } {
+  const owners: Owners = new Map();
+  const context = request.context;
+  const suspensions: string[] = [];
+  for (const field of SUSPENSION_FIELDS) {
+    const value = field === 'tool' ? request.tool.name : context[field];
+    if (value !== undefined) suspensions.push(suspensionKey(field, value.normalize('NFC')));
+  }
+  let rates: RateCheck[] | undefined;
+  let semaphores: SemaphoreCheck[] | undefined;
+  let budgets: BudgetCheck[] | undefined;
+  if (settings.maxSessionCalls !== undefined && context.session !== undefined) {
+    const key = `session-calls:${JSON.stringify(context.session)}`;
+    rates = [{ key, limit: settings.maxSessionCalls, windowMs: SESSION_WINDOW_MS }];
+    owners.set(key, undefined);
+  }
+  const requirements = decision.limits;
+  if (requirements !== undefined) {
+    if (!Array.isArray(requirements)) throw new TypeError('decision.limits must be an array');
+    const leaseMs = call.timeoutMs + call.approvalMs + LEASE_GRACE_MS;
+    for (const requirement of requirements) {
+      const parsed = parseLimits(requirement.rule, requirement.limits);
+      const scope = keyOf(parsed, request);
+      if (parsed.rate !== undefined) {
+        const key = `rate:${scope}`;
+        rates ??= [];
+        rates.push({ key, limit: parsed.rate.limit, windowMs: parsed.rate.windowMs });
+        owners.set(key, parsed.rule);
+      }
+      if (parsed.concurrency !== undefined) {
+        const key = `concurrency:${scope}`;
+        semaphores ??= [];
+        semaphores.push({ key, limit: parsed.concurrency, leaseMs });
+        owners.set(key, parsed.rule);
+      }
+      if (parsed.budget !== undefined) {
+        const key = `budget:${scope}`;
+        const amount = measure(parsed.budget, request, parsed.rule);
+        budgets ??= [];
+        budgets.push({ key, amount, max: parsed.budget.max, windowMs: parsed.budget.windowMs });
+        owners.set(key, parsed.rule);
+      }
+    }
+  }
+  const admit: {
+    -readonly [K in keyof AdmitRequest]: AdmitRequest[K];
+  } = { now: request.now, holder: request.callId, suspensions };
+  if (call.peek) admit.peek = true;
+  if (rates !== undefined) admit.rates = rates;
+  if (semaphores !== undefined) admit.semaphores = semaphores;
+  if (budgets !== undefined) admit.budgets = budgets;
+  return { admit, owners };
+}
+
+/** The store key of a suspension of one field value, e.g. `agent=support-bot`. */
+export function suspensionKey(field: 'tool' | 'agent' | 'principal' | 'session', value: string): string {
+  return `${field}=${value}`;
+}
+
+/** Counters are per rule and per value of the rule's key fields; JSON keeps the parts apart. */
+function keyOf(parsed: ParsedLimits, request: ToolRequest): string {
+  const values = parsed.key.map((field: LimitKeyField) =>
+    field === 'tool' ? request.tool.name : (request.context[field] ?? null),
+  );
+  return JSON.stringify([parsed.rule, parsed.key, values]);
+}
+
+function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolRequest, rule: string): number {
+  const amount = budget.amount(request);
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
+    throw new BudgetAmountError(
+      rule,
+      `${budget.what} is not a finite, non-negative number, so the budget of rule ${rule} cannot be applied`,
+    );
+  }
+  return amount;
+}
+
+class BudgetAmountError extends Error {
+  constructor(
+    readonly rule: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function denial(result: Extract<AdmitResult, { ok: false }>, owners: Owners): DenyDecision {
+  const rule = owners.get(result.key);
+  const rules = rule === undefined ? [] : [rule];
+  const retry =
+    typeof result.retryAfterMs === 'number' && result.retryAfterMs > 0 ? result.retryAfterMs : undefined;
+  switch (result.kind) {
+    case 'suspended':
+      return limitDeny('SUSPENDED', `suspended: ${result.key}`, []);
+    case 'rate':
+      return rule === undefined
+        ? limitDeny('RATE_LIMITED', 'the session has made too many calls (loop protection)', rules, retry)
+        : limitDeny('RATE_LIMITED', `rate limit of rule ${rule} reached`, rules, retry);
+    case 'concurrency':
+      return limitDeny('CONCURRENCY_LIMITED', `concurrency limit of rule ${rule ?? '?'} reached`, rules);
+    case 'budget':
+      return limitDeny('BUDGET_EXCEEDED', `budget of rule ${rule ?? '?'} would be exceeded`, rules, retry);
+    default:
+      return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
+  }
+}
+
+function limitDeny(
+  code: DenyCode,
+  reason: string,
+  rules: readonly string[],
+  retryAfterMs?: number,
+): DenyDecision {
+  const decision: { -readonly [K in keyof DenyDecision]: DenyDecision[K] } = {
+    type: 'deny',
+    rules: Object.freeze([...rules]),
+    code,
+    reason,
+  };
+  if (retryAfterMs !== undefined) decision.retryAfterMs = Math.ceil(retryAfterMs);
+  return Object.freeze(decision);
+}
+
+function lease(
+  settings: LimitsSettings,
+  request: ToolRequest,
+  semaphores: string[] | undefined,
+  budgets: string[] | undefined,
+): LimitLease {
+  let released = false;
+  return {
+    release(ran) {
+      if (released) return;
+      released = true;
+      const settle: { now: number; holder: string; ran: boolean; semaphores?: string[]; budgets?: string[] } =
+        {
+          now: request.now,
+          holder: request.callId,
+          ran,
+        };
+      if (semaphores !== undefined) settle.semaphores = semaphores;
+      if (budgets !== undefined) settle.budgets = budgets;
+      // Not awaited: a lost settle only holds a slot until its lease ends, and keeps a reservation
+      // counted, which errs on the side of denying.
+      const outcome = callSafely(() => settings.store.settle(settle), { timeoutMs: settings.storeTimeoutMs });
+      const report = (result: SafeResult<void>) => {
+        if (!result.ok)
+          settings.onError(
+            'store',
+            result.ok === false && result.reason === 'error'
+              ? result.error
+              : new Error(`toolgate: store settle ${result.reason}`),
+            request.callId,
+          );
+      };
+      if (outcome instanceof Promise) void outcome.then(report);
+      else report(outcome);
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'unprintable error';
+  }
+}
+
+/** The per-call inputs of the limits step for a decision, from the guard's defaults. */
+export function limitsCall(
+  decision: Exclude<Decision, { type: 'deny' }>,
+  defaults: { readonly timeoutMs: number; readonly approvalTimeoutMs: number },
+  signal: AbortSignal | undefined,
+  peek: boolean,
+): LimitsCall {
+  const timeout = decision.obligations?.timeout;
+  const timeoutMs = typeof timeout === 'number' && timeout >= 0 ? timeout : defaults.timeoutMs;
+  let approvalMs = 0;
+  if (decision.type === 'ask') {
+    const wait = decision.approval?.timeout;
+    approvalMs = typeof wait === 'number' && wait >= 0 ? wait : defaults.approvalTimeoutMs;
+  }
+  return { timeoutMs, approvalMs, peek, signal };
+}
