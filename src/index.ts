@@ -41,10 +41,30 @@ export {
   type ToolCallOptions,
   type ToolOptions,
 } from './guard.ts';
-export { type Rule, rules } from './policy/rules.ts';
+export type {
+  CompileConditionOptions,
+  Condition,
+  ConditionMap,
+  Operators,
+  Predicate,
+} from './policy/conditions.ts';
+export {
+  type Rule,
+  type RuleApproval,
+  type RuleLimitsInput,
+  type RuleObligations,
+  type RulesEngine,
+  type RulesOptions,
+  rules,
+} from './policy/rules.ts';
+export type { TimeWindow } from './policy/schedule.ts';
+export { type PathScopeOptions, pathScope } from './policy/scopes/path.ts';
+export type { PolicyScope, ScopeFactories } from './policy/scopes/scope.ts';
+export { type UrlScopeOptions, urlScope } from './policy/scopes/url.ts';
 export type { PolicyEngine } from './policy/types.ts';
 export type { StandardSchemaV1 } from './standard-schema.ts';
 export { memoryStore } from './store/memory.ts';
+export type { ActiveSuspension, SuspendOptions, SuspendTarget } from './limits/suspend.ts';
 export type {
   AdmitRequest,
   AdmitResult,

@@ -2,7 +2,9 @@ import { ConfigurationError } from '../errors.ts';
 import type { JsonPrimitive, JsonValue, Obligations, ToolRequest } from '../types.ts';
 import { mergeObligations } from './merge.ts';
 import { compileSafeRegex, MAX_MATCH_INPUT } from './regex.ts';
+import { pathScope } from './scopes/path.ts';
 import { isScope, type PolicyScope, type ScopeFactories } from './scopes/scope.ts';
+import { urlScope } from './scopes/url.ts';
 
 /**
  * Three-valued truth: `true`, `false`, or `undefined` for *indeterminate* (a comparison on a
@@ -379,15 +381,10 @@ function compileTest(
   return { evaluate: parts.length === 1 ? parts[0]! : allOf(parts), spec };
 }
 
-let builtinScopes: ScopeFactories | undefined;
-
-/** Built-in scope factories, registered by their modules (keeps this module free of import cycles). */
-export function registerBuiltinScopes(factories: ScopeFactories): void {
-  builtinScopes = { ...builtinScopes, ...factories };
-}
+const BUILTIN_SCOPES: ScopeFactories = { pathScope, urlScope };
 
 function builtinScope(name: string): ((options: never) => PolicyScope) | undefined {
-  return builtinScopes !== undefined && Object.hasOwn(builtinScopes, name) ? builtinScopes[name] : undefined;
+  return Object.hasOwn(BUILTIN_SCOPES, name) ? BUILTIN_SCOPES[name] : undefined;
 }
 
 function compileScope(
@@ -450,7 +447,7 @@ function compileOperator(
       const negate = op === 'ne';
       if (kind !== 'array' && kind !== 'object') {
         return (actual) =>
-          typeof actual !== kind || actual !== actual ? undefined : (actual === operand) !== negate;
+          typeof actual !== kind || Number.isNaN(actual) ? undefined : (actual === operand) !== negate;
       }
       return (actual) => (kindOfValue(actual) !== kind ? undefined : deepEqual(actual, operand) !== negate);
     }
@@ -488,7 +485,7 @@ function compileOperator(
               ? (a: number | string) => a > bound
               : (a: number | string) => a >= bound;
       return (actual) =>
-        typeof actual !== kind || actual !== actual ? undefined : compare(actual as number | string);
+        typeof actual !== kind || Number.isNaN(actual) ? undefined : compare(actual as number | string);
     }
     case 'startsWith':
     case 'endsWith': {

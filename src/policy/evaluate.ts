@@ -32,7 +32,8 @@ export function evaluatePolicy(
   request: ToolRequest,
   options: { timeoutMs: number; signal?: AbortSignal | undefined },
 ): Decision | Promise<Decision> {
-  const outcome = callSafely((signal) => engine.evaluate(request, { signal }), options);
+  // The options object is passed through as-is so its lazy `signal` is only created if read.
+  const outcome = callSafely((control) => engine.evaluate(request, control), options);
   return outcome instanceof Promise
     ? outcome.then((result) => toDecision(result, engine))
     : toDecision(outcome, engine);
@@ -73,6 +74,7 @@ export function normalizeDecision(value: unknown): Decision {
       if (reason !== undefined) decision.reason = reason;
       if (raw.obligations !== undefined)
         decision.obligations = normalizeObject(raw.obligations, 'obligations');
+      if (raw.limits !== undefined) decision.limits = normalizeLimits(raw.limits);
       if (policyVersion !== undefined) decision.policyVersion = policyVersion;
       return Object.freeze(decision) as Decision;
     }
@@ -99,6 +101,7 @@ export function normalizeDecision(value: unknown): Decision {
       if (raw.approval !== undefined) decision.approval = normalizeObject(raw.approval, 'approval');
       if (raw.obligations !== undefined)
         decision.obligations = normalizeObject(raw.obligations, 'obligations');
+      if (raw.limits !== undefined) decision.limits = normalizeLimits(raw.limits);
       if (policyVersion !== undefined) decision.policyVersion = policyVersion;
       return Object.freeze(decision) as Decision;
     }
@@ -129,8 +132,12 @@ function normalizeLimits(value: unknown): readonly Readonly<Record<string, unkno
   return Object.freeze(
     value.map((entry, index) => {
       const limit = normalizeObject(entry, `limits[${index}]`);
-      if (typeof limit.rule !== 'string') throw new TypeError(`decision.limits[${index}].rule must be a string`);
-      return Object.freeze({ rule: limit.rule, limits: normalizeObject(limit.limits, `limits[${index}].limits`) });
+      if (typeof limit.rule !== 'string')
+        throw new TypeError(`decision.limits[${index}].rule must be a string`);
+      return Object.freeze({
+        rule: limit.rule,
+        limits: normalizeObject(limit.limits, `limits[${index}].limits`),
+      });
     }),
   );
 }

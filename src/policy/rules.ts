@@ -1,115 +1,232 @@
-import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
+import { toolNameProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
-import type { Decision, ToolRequest } from '../types.ts';
+import type { Decision, LimitRequirement, Obligations, ToolRequest } from '../types.ts';
+import { type CompiledRule, compareIds, compileRule, policyVersionOf } from './compile.ts';
+import type { CompileConditionOptions, Tri } from './conditions.ts';
 import { deny } from './evaluate.ts';
+import { ToolIndex } from './index-by-tool.ts';
+import { mergeApproval, mergeObligations } from './merge.ts';
 import type { PolicyEngine } from './types.ts';
 
-/** One rule of the built-in engine. */
-export interface Rule {
-  /** Unique id; named in every decision the rule takes part in. */
-  id: string;
-  effect: 'allow' | 'deny' | 'ask';
-  /** Anchored glob(s) on the tool name; `*` matches any run of characters. Default: every tool. */
-  tool?: string | readonly string[];
-  /** Shown to the model (deny) or the approver (ask). */
-  reason?: string;
+export type { Rule, RuleApproval, RuleLimitsInput, RuleObligations } from './schema.ts';
+
+import type { Rule } from './schema.ts';
+
+/** Options of `rules()`. */
+export interface RulesOptions extends CompileConditionOptions {}
+
+/** Why a rule did or did not apply to a request. */
+export type RuleStatus =
+  | 'applies'
+  | 'tool-mismatch'
+  | 'target-mismatch'
+  | 'expired'
+  | 'outside-schedule'
+  | 'inside-outside-window'
+  | 'condition-false'
+  | 'condition-indeterminate'
+  | { error: string };
+
+/** The built-in rules engine, with its compiled rules for tooling (`toolgate policy …`). */
+export interface RulesEngine extends PolicyEngine {
+  /** SHA-256 of the canonical rules, recorded on every decision as `policyVersion`. */
+  readonly version: string;
+  /** Rule ids, sorted. */
+  readonly ruleIds: readonly string[];
 }
 
-const RULE_KEYS = new Set(['id', 'effect', 'tool', 'reason']);
-const EFFECTS = new Set(['allow', 'deny', 'ask']);
+const compiledRules = new WeakMap<PolicyEngine, readonly CompiledRule[]>();
 
-interface CompiledRule {
-  readonly id: string;
-  readonly effect: Rule['effect'];
-  readonly reason: string | undefined;
+/** The compiled rules of an engine made by `rules()`, for tooling. */
+export function rulesOf(engine: PolicyEngine): readonly CompiledRule[] | undefined {
+  return compiledRules.get(engine);
 }
 
 /**
- * The built-in policy engine: deny beats ask beats allow, no matching rule denies
- * (`NO_MATCHING_RULE`), and rule order and duplicates never change a decision.
- * Rules are indexed by exact tool name, so the cost of a decision does not grow with rules for
- * other tools. Invalid rules throw a ConfigurationError here, at construction.
+ * The built-in policy engine. Default deny (`NO_MATCHING_RULE`); deny beats ask beats allow; rule
+ * order and duplicates never change a decision; an error while evaluating an applicable rule denies
+ * (`POLICY_ERROR`). An allow rule applies only when its target and condition are definitely true;
+ * a deny or ask rule applies unless they are definitely false. Rules are indexed by tool pattern, so
+ * the cost of a decision does not grow with rules for other tools. Invalid rules throw a
+ * ConfigurationError here, naming the rule and field.
  *
  * @example
  * const policy = rules([
- *   { id: 'read', effect: 'allow', tool: 'db.read*' },
- *   { id: 'refunds', effect: 'ask', tool: 'payments.refund', reason: 'refunds need a human' },
+ *   { id: 'refund-small', effect: 'allow', tool: 'payments.refund', when: { 'args.amount': { lte: 100 } } },
+ *   { id: 'refund-large', effect: 'ask', tool: 'payments.refund', when: { 'args.amount': { gt: 100 } } },
  *   { id: 'no-deletes', effect: 'deny', tool: '*.delete*' },
  * ]);
  */
-export function rules(list: readonly Rule[]): PolicyEngine {
+export function rules(list: readonly Rule[], options: RulesOptions = {}): RulesEngine {
   if (!Array.isArray(list)) throw new ConfigurationError('rules() takes an array of rules');
-  const exact = new Map<string, CompiledRule[]>();
-  const patterns: { glob: CompiledGlob; rule: CompiledRule }[] = [];
+  const compiled: CompiledRule[] = [];
   const ids = new Set<string>();
   list.forEach((rule, index) => {
-    const compiled = compileRule(rule, index);
-    if (ids.has(compiled.id))
-      throw new ConfigurationError(`rule ${JSON.stringify(compiled.id)}: duplicate id`);
-    ids.add(compiled.id);
-    const tools = rule.tool === undefined ? ['*'] : typeof rule.tool === 'string' ? [rule.tool] : rule.tool;
-    for (const tool of tools) {
-      const glob = compileGlob(tool);
-      if (glob.exact !== undefined) {
-        const bucket = exact.get(glob.exact) ?? [];
-        bucket.push(compiled);
-        exact.set(glob.exact, bucket);
-      } else {
-        patterns.push({ glob, rule: compiled });
-      }
-    }
+    const one = compileRule(rule, index, options);
+    if (ids.has(one.id)) throw new ConfigurationError(`rule ${JSON.stringify(one.id)}: duplicate id`);
+    ids.add(one.id);
+    compiled.push(one);
   });
+  compiled.sort((a, b) => compareIds(a.id, b.id));
+  const version = policyVersionOf(compiled);
+  const index = new ToolIndex(compiled);
+  const noMatch = deny('NO_MATCHING_RULE', 'no rule allows this call', [], version);
+  const single = new Map<CompiledRule, Decision>();
+  for (const rule of compiled) if (rule.effect === 'allow') single.set(rule, allowOf([rule], version));
 
-  return {
+  const engine: RulesEngine = {
     name: 'rules',
+    version,
+    ruleIds: Object.freeze(compiled.map((rule) => rule.id)),
     evaluate(request: ToolRequest): Decision {
       const name = request.tool.name;
-      const matched = new Set<CompiledRule>(exact.get(name));
-      for (const { glob, rule } of patterns) if (glob.test(name)) matched.add(rule);
-      return combine(matched);
+      const candidates = index.lookup(name);
+      if (candidates === undefined) {
+        return deny('UNKNOWN_TOOL', toolNameProblem(name) ?? 'invalid tool name', [], version);
+      }
+      let applicable: CompiledRule[] | undefined;
+      let first: CompiledRule | undefined;
+      let errors: { rule: CompiledRule; message: string }[] | undefined;
+      for (const rule of candidates) {
+        let applies: boolean;
+        try {
+          applies = ruleApplies(rule, request);
+        } catch (error) {
+          if (errors === undefined) errors = [];
+          errors.push({ rule, message: errorMessage(error) });
+          continue;
+        }
+        if (!applies) continue;
+        if (first === undefined) first = rule;
+        else if (applicable === undefined) applicable = [first, rule];
+        else applicable.push(rule);
+      }
+      if (errors !== undefined) {
+        return deny(
+          'POLICY_ERROR',
+          `rule ${errors[0]!.rule.id} could not be evaluated: ${errors[0]!.message}`,
+          errors.map((entry) => entry.rule.id),
+          version,
+        );
+      }
+      if (first === undefined) return noMatch;
+      if (applicable === undefined) {
+        if (first.effect === 'allow') return single.get(first)!;
+        return combine([first], version);
+      }
+      return combine(applicable, version);
     },
   };
+  compiledRules.set(engine, compiled);
+  return Object.freeze(engine);
 }
 
-function combine(matched: Set<CompiledRule>): Decision {
-  const byEffect: Record<Rule['effect'], CompiledRule[]> = { deny: [], ask: [], allow: [] };
-  for (const rule of matched) byEffect[rule.effect].push(rule);
-  const winners =
-    byEffect.deny.length > 0 ? byEffect.deny : byEffect.ask.length > 0 ? byEffect.ask : byEffect.allow;
-  if (winners.length === 0) return deny('NO_MATCHING_RULE', 'no rule allows this call');
-  // Sorted so that rule order never changes a decision, not even its wording.
-  winners.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const ids = Object.freeze(winners.map((rule) => rule.id));
-  const reason = winners.map((rule) => rule.reason ?? `rule ${rule.id}`).join('; ');
-  const effect = winners[0]!.effect;
-  if (effect === 'deny') return deny('DENIED_BY_RULE', reason, ids);
-  if (effect === 'ask') return Object.freeze({ type: 'ask', rules: ids, reason });
-  return Object.freeze({ type: 'allow', rules: ids, reason });
+/**
+ * Whether a rule applies. Throws when its condition fails to evaluate.
+ * Allow: target and condition definitely true. Deny and ask: not definitely false.
+ */
+export function ruleApplies(rule: CompiledRule, request: ToolRequest): boolean {
+  return statusOf(rule, request) === 'applies';
 }
 
-function compileRule(rule: Rule, index: number): CompiledRule {
-  if (typeof rule !== 'object' || rule === null)
-    throw new ConfigurationError(`rule #${index}: must be an object`);
-  const label = typeof rule.id === 'string' ? `rule ${JSON.stringify(rule.id)}` : `rule #${index}`;
-  for (const key of Reflect.ownKeys(rule)) {
-    if (typeof key !== 'string' || !RULE_KEYS.has(key))
-      throw new ConfigurationError(`${label}: unknown field ${String(key)}`);
+/** Why a rule does or does not apply (the tool pattern is assumed to match). Throws on evaluation errors. */
+export function statusOf(rule: CompiledRule, request: ToolRequest): Exclude<RuleStatus, { error: string }> {
+  const now = request.now;
+  if (rule.expires !== undefined && now >= rule.expires) return 'expired';
+  if (rule.schedule !== undefined && !rule.schedule(now)) return 'outside-schedule';
+  if (rule.outside !== undefined && rule.outside(now)) return 'inside-outside-window';
+  let result: Tri = true;
+  if (rule.agent !== undefined || rule.principal !== undefined || rule.intent !== undefined) {
+    const context = request.context;
+    result = and(
+      and(matchIdentity(rule.agent, context.agent), matchIdentity(rule.principal, context.principal)),
+      matchIdentity(rule.intent, context.intent),
+    );
+    if (result === false) return 'target-mismatch';
   }
-  if (typeof rule.id !== 'string' || rule.id.length === 0)
-    throw new ConfigurationError(`${label}: id must be a non-empty string`);
-  if (!EFFECTS.has(rule.effect))
-    throw new ConfigurationError(`${label}: effect must be 'allow', 'deny' or 'ask'`);
-  if (rule.tool !== undefined) {
-    const tools = typeof rule.tool === 'string' ? [rule.tool] : rule.tool;
-    if (
-      !Array.isArray(tools) ||
-      tools.length === 0 ||
-      !tools.every((tool) => typeof tool === 'string' && tool.length > 0)
-    ) {
-      throw new ConfigurationError(`${label}: tool must be a glob or a non-empty list of globs`);
-    }
+  if (rule.when !== undefined) {
+    const condition = rule.when(request);
+    if (condition === false) return 'condition-false';
+    result = and(result, condition);
   }
-  if (rule.reason !== undefined && typeof rule.reason !== 'string')
-    throw new ConfigurationError(`${label}: reason must be a string`);
-  return { id: rule.id, effect: rule.effect, reason: rule.reason };
+  if (result === true) return 'applies';
+  // Indeterminate: never allows; deny and ask rules still apply.
+  return rule.effect === 'allow' ? 'condition-indeterminate' : 'applies';
+}
+
+function matchIdentity(patterns: CompiledRule['agent'], value: unknown): Tri {
+  if (patterns === undefined) return true;
+  if (typeof value !== 'string') return undefined;
+  const name = value.normalize('NFC');
+  for (const glob of patterns) if (glob.test(name)) return true;
+  return false;
+}
+
+function and(a: Tri, b: Tri): Tri {
+  if (a === false || b === false) return false;
+  return a === undefined || b === undefined ? undefined : true;
+}
+
+/** Combines applicable rules (sorted by id): deny beats ask beats allow. */
+function combine(applicable: readonly CompiledRule[], version: string): Decision {
+  const denies = applicable.filter((rule) => rule.effect === 'deny');
+  if (denies.length > 0) {
+    return deny(
+      'DENIED_BY_RULE',
+      denies.map((rule) => rule.reason).join('; '),
+      denies.map((rule) => rule.id),
+      version,
+    );
+  }
+  const asks = applicable.filter((rule) => rule.effect === 'ask');
+  if (asks.length === 0) return allowOf(applicable, version);
+  let approval: Extract<Decision, { type: 'ask' }>['approval'];
+  for (const rule of asks) approval = mergeApproval(approval, rule.approval);
+  const decision: {
+    -readonly [K in keyof Extract<Decision, { type: 'ask' }>]: Extract<Decision, { type: 'ask' }>[K];
+  } = {
+    type: 'ask',
+    rules: Object.freeze(asks.map((rule) => rule.id)),
+    reason: asks.map((rule) => rule.reason).join('; '),
+  };
+  if (approval !== undefined) decision.approval = approval;
+  attachEffects(decision, applicable);
+  decision.policyVersion = version;
+  return Object.freeze(decision);
+}
+
+function allowOf(allows: readonly CompiledRule[], version: string): Decision {
+  const decision: {
+    -readonly [K in keyof Extract<Decision, { type: 'allow' }>]: Extract<Decision, { type: 'allow' }>[K];
+  } = {
+    type: 'allow',
+    rules: Object.freeze(allows.map((rule) => rule.id)),
+    reason: allows.map((rule) => rule.reason).join('; '),
+  };
+  attachEffects(decision, allows);
+  decision.policyVersion = version;
+  return Object.freeze(decision);
+}
+
+/** Obligations (strictest wins) and limits of every applicable allow and ask rule. */
+function attachEffects(
+  decision: { obligations?: Obligations; limits?: readonly LimitRequirement[] },
+  applicable: readonly CompiledRule[],
+): void {
+  let obligations: Obligations | undefined;
+  const limits: LimitRequirement[] = [];
+  for (const rule of applicable) {
+    obligations = mergeObligations(obligations, rule.obligations);
+    if (rule.limits !== undefined) limits.push(rule.limits);
+  }
+  if (obligations !== undefined) decision.obligations = obligations;
+  if (limits.length > 0) decision.limits = Object.freeze(limits);
+}
+
+function errorMessage(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500);
+  } catch {
+    return 'unprintable error';
+  }
 }

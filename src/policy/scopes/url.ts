@@ -1,0 +1,183 @@
+import { isIP } from 'node:net';
+import { type CompiledGlob, compileGlob } from '../../_internal/glob.ts';
+import { ConfigurationError } from '../../errors.ts';
+import { defineScope, type PolicyScope } from './scope.ts';
+
+/** Options of `urlScope`. */
+export interface UrlScopeOptions {
+  /** Anchored globs on the host name, lowercase, e.g. `['api.example.com', '*.example.org']`. Default: any public host. */
+  hosts?: readonly string[];
+  /** Allowed schemes without `:`. @default ['https'] */
+  schemes?: readonly string[];
+  /**
+   * Refuse loopback, private, link-local, unique-local, CGNAT, multicast and reserved addresses and
+   * `localhost`, whatever `hosts` says.
+   * @default true
+   */
+  denyPrivateNetworks?: boolean;
+}
+
+const URL_KEYS = new Set(['hosts', 'schemes', 'denyPrivateNetworks']);
+const MAX_URL = 8192;
+
+/**
+ * A scope on a URL (SSRF defence): the value must parse as a URL with an allowed scheme and host.
+ * Refuses userinfo (`user@host`), backslashes, whitespace and control characters, percent-encoded
+ * hosts, IPv4 addresses written in a non-canonical form (decimal `2130706433`, octal `0177.0.0.1`,
+ * hex `0x7f.1`, short `127.1`), and, unless `denyPrivateNetworks: false`, private and local
+ * addresses. Host names are not resolved: a public name that resolves to a private address (DNS
+ * rebinding) must be stopped at the network layer.
+ *
+ * @example
+ * rules([{ id: 'fetch', effect: 'allow', tool: 'http.get', when: { 'args.url': urlScope({ hosts: ['*.example.com'] }) } }]);
+ */
+export function urlScope(options: UrlScopeOptions = {}): PolicyScope {
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigurationError('urlScope() takes { hosts?, schemes?, denyPrivateNetworks? }');
+  for (const key of Object.keys(options))
+    if (!URL_KEYS.has(key)) throw new ConfigurationError(`urlScope(): unknown option ${key}`);
+  const { hosts, schemes = ['https'], denyPrivateNetworks = true } = options;
+  if (
+    !Array.isArray(schemes) ||
+    schemes.length === 0 ||
+    !schemes.every((s) => typeof s === 'string' && /^[a-z][a-z0-9+.-]*$/.test(s))
+  )
+    throw new ConfigurationError(
+      'urlScope(): schemes must be a non-empty list of lowercase schemes such as "https"',
+    );
+  if (typeof denyPrivateNetworks !== 'boolean')
+    throw new ConfigurationError('urlScope(): denyPrivateNetworks must be a boolean');
+  let hostGlobs: CompiledGlob[] | undefined;
+  if (hosts !== undefined) {
+    if (
+      !Array.isArray(hosts) ||
+      hosts.length === 0 ||
+      !hosts.every((h) => typeof h === 'string' && h.length > 0)
+    )
+      throw new ConfigurationError('urlScope(): hosts must be a non-empty list of host globs');
+    hostGlobs = hosts.map((host) => compileGlob(host.toLowerCase()));
+  }
+  const schemeSet = new Set(schemes.map((scheme) => `${scheme}:`));
+  const spec = {
+    schemes: [...schemes],
+    denyPrivateNetworks,
+    ...(hosts === undefined ? {} : { hosts: [...hosts] }),
+  };
+  return defineScope({
+    kind: 'url',
+    spec,
+    test(value: unknown): boolean | undefined {
+      if (typeof value !== 'string') return undefined;
+      const host = checkedHost(value, schemeSet);
+      if (host === undefined) return false;
+      if (denyPrivateNetworks && isPrivateHost(host)) return false;
+      if (hostGlobs === undefined) return true;
+      const name = host.endsWith('.') ? host.slice(0, -1) : host;
+      return hostGlobs.some((glob) => glob.test(name));
+    },
+  });
+}
+
+/** The URL's host when the string is acceptable, else undefined. */
+function checkedHost(value: string, schemes: ReadonlySet<string>): string | undefined {
+  if (value.length === 0 || value.length > MAX_URL) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u0020\u007f\\]/.test(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (!schemes.has(url.protocol)) return undefined;
+  if (url.username !== '' || url.password !== '') return undefined;
+  const raw = rawHost(value);
+  if (raw === undefined || raw.includes('%') || raw.includes('@')) return undefined;
+  const host = url.hostname.toLowerCase();
+  if (host === '') return undefined;
+  // WHATWG URL rewrites 2130706433, 0x7f.1, 0177.0.0.1 and 127.1 to dotted decimal: refuse any rewrite.
+  if (isIP(host) === 4 && raw.toLowerCase() !== host) return undefined;
+  return host;
+}
+
+/** The host exactly as written (between `//` and the port, path, query or fragment). */
+function rawHost(value: string): string | undefined {
+  const start = value.indexOf('//');
+  if (start < 0) return undefined;
+  const rest = value.slice(start + 2);
+  const end = rest.search(/[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    return close < 0 ? undefined : authority.slice(0, close + 1);
+  }
+  const colon = authority.lastIndexOf(':');
+  return colon < 0 ? authority : authority.slice(0, colon);
+}
+
+/** Loopback, private, link-local, unique-local, CGNAT, multicast, reserved, and `localhost`. */
+export function isPrivateHost(host: string): boolean {
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (name.startsWith('[') && name.endsWith(']')) return isPrivateV6(name.slice(1, -1));
+  if (isIP(name) === 4) return isPrivateV4(name);
+  if (isIP(name) === 6) return isPrivateV6(name);
+  return false;
+}
+
+function isPrivateV4(address: string): boolean {
+  const [a = 0, b = 0, c = 0] = address.split('.').map(Number);
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 0 && (c === 0 || c === 2)) ||
+    (a === 192 && b === 168) ||
+    (a === 198 && (b === 18 || b === 19)) ||
+    (a === 198 && b === 51 && c === 100) ||
+    (a === 203 && b === 0 && c === 113) ||
+    a >= 224
+  );
+}
+
+function isPrivateV6(address: string): boolean {
+  const groups = expandV6(address.toLowerCase());
+  if (groups === undefined) return true;
+  const [g0 = 0, , , , , g5 = 0, g6 = 0, g7 = 0] = groups;
+  if (groups.every((group) => group === 0)) return true; // ::
+  if (groups.slice(0, 7).every((group) => group === 0) && g7 === 1) return true; // ::1
+  const embedded = `${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`;
+  if (groups.slice(0, 5).every((group) => group === 0) && (g5 === 0xffff || g5 === 0))
+    return isPrivateV4(embedded); // mapped / compatible
+  if (g0 === 0x64 && groups[1] === 0xff9b) return isPrivateV4(embedded); // NAT64
+  if ((g0 & 0xfe00) === 0xfc00) return true; // fc00::/7
+  if ((g0 & 0xffc0) === 0xfe80) return true; // fe80::/10
+  if ((g0 & 0xffc0) === 0xfec0) return true; // site-local (deprecated)
+  if ((g0 & 0xff00) === 0xff00) return true; // multicast
+  if (g0 === 0x2001 && groups[1] === 0x0db8) return true; // documentation
+  return false;
+}
+
+function expandV6(address: string): number[] | undefined {
+  let text = address;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4 !== null) {
+    const parts = v4[1]!.split('.').map(Number);
+    text = `${text.slice(0, v4.index)}${((parts[0]! << 8) | parts[1]!).toString(16)}:${((parts[2]! << 8) | parts[3]!).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] === '' ? [] : halves[0]!.split(':');
+  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1]!.split(':')) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const all = [...head, ...new Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  const groups = all.map((group) => Number.parseInt(group, 16));
+  return groups.length === 8 &&
+    groups.every((group) => Number.isInteger(group) && group >= 0 && group <= 0xffff)
+    ? groups
+    : undefined;
+}
