@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * Canonical JSON (RFC 8785 / JCS) of a value already known to be plain JSON data (a snapshot):
@@ -41,7 +41,10 @@ export function canonicalJson(value: unknown): string {
 
 /** Lowercase hex SHA-256 of a string (UTF-8). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  // crypto.hash (Node >= 20.12) is a one-shot without a Hash object: about 3x faster for short input.
+  return typeof hash === 'function'
+    ? hash('sha256', text, 'hex')
+    : createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** Lowercase hex SHA-256 of the canonical JSON of `value`: the `argsHash` of toolgate. */

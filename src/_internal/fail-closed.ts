@@ -1,3 +1,5 @@
+import { LazyAbort } from './lazy-abort.ts';
+
 /**
  * The one place where toolgate calls pluggable code (policy engines, approvers, stores, sinks in
  * fail-closed mode). It never throws: a throw, a rejection, a timeout or the caller's abort all come
@@ -18,16 +20,17 @@ export interface CallSafelyOptions {
 }
 
 export function callSafely<T>(
-  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  fn: (control: { readonly signal: AbortSignal }) => T | PromiseLike<T>,
   options: CallSafelyOptions,
 ): SafeResult<T> | Promise<SafeResult<T>> {
   const { timeoutMs, signal } = options;
   if (signal?.aborted) return { ok: false, reason: 'aborted' };
-  const controller = new AbortController();
+  const controller = new LazyAbort();
   let result: T | PromiseLike<T>;
   let thenable: boolean;
   try {
-    result = fn(controller.signal);
+    // The signal is created only if `fn` reads `control.signal` (see LazyAbort).
+    result = fn(controller);
     thenable = isThenable(result);
   } catch (error) {
     // Includes a `then` getter that throws.

@@ -167,3 +167,39 @@ function clonePlainObject(
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * True when `value` (a schema's output) holds exactly the same plain data as `frozen` (our
+ * snapshot): same keys, same primitives, plain objects and arrays only. Then the snapshot itself
+ * can be used and no second copy is needed. Anything unusual returns false, and the caller takes a
+ * full snapshot instead.
+ */
+export function sameData(value: unknown, frozen: unknown, depth = 0): boolean {
+  if (value === frozen) return true;
+  if (typeof value !== 'object' || typeof frozen !== 'object' || value === null || frozen === null)
+    return false;
+  if (depth > 64) return false;
+  if (Array.isArray(frozen)) {
+    if (
+      !Array.isArray(value) ||
+      Object.getPrototypeOf(value) !== arrayProto ||
+      value.length !== frozen.length
+    )
+      return false;
+    for (let i = 0; i < frozen.length; i++) if (!sameData(value[i], frozen[i], depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(value) || Object.getPrototypeOf(value) !== objectProto || types.isProxy(value))
+    return false;
+  const keys = Object.keys(frozen);
+  const valueKeys = Object.keys(value);
+  if (keys.length !== valueKeys.length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(value, key)) return false;
+    if (
+      !sameData((value as Record<string, unknown>)[key], (frozen as Record<string, unknown>)[key], depth + 1)
+    )
+      return false;
+  }
+  return Reflect.ownKeys(value).length === keys.length;
+}

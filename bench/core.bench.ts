@@ -1,0 +1,44 @@
+// Core pipeline overhead: a bare async call vs. the same call guarded on the allow path
+// (snapshot, zod schema, rules() policy with 10 / 1,000 rules for other tools, memory audit).
+import { z } from 'zod';
+import { createGuard, memoryAudit, type Rule, rules } from '../src/index.ts';
+import { type BenchRow, time } from './harness.ts';
+
+const args = { to: 'acct-4711', amount: 250, currency: 'EUR', memo: 'invoice 2024-117', urgent: false };
+const Args = z.object({
+  to: z.string().min(1).max(64),
+  amount: z.number().int().positive().max(1e6),
+  currency: z.enum(['USD', 'EUR', 'GBP']),
+  memo: z.string().max(140).optional(),
+  urgent: z.boolean(),
+});
+
+async function transfer(input: { amount: number }) {
+  return input.amount;
+}
+
+function policyWith(count: number) {
+  const list: Rule[] = [];
+  for (let i = 0; i < count - 1; i++) list.push({ id: `other-${i}`, effect: 'allow', tool: `tool-${i}.*` });
+  list.push({ id: 'transfer', effect: 'allow', tool: 'payments.transfer' });
+  return rules(list);
+}
+
+function guarded(count: number) {
+  // A bounded memory sink, as a long benchmark would otherwise keep millions of events.
+  const tg = createGuard({ policy: policyWith(count), audit: memoryAudit({ limit: 1000 }) });
+  return tg.guard(transfer, { name: 'payments.transfer', input: Args });
+}
+
+export default async function core(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  rows.push(await time('call.bare', () => transfer(args)));
+  const ten = guarded(10);
+  const thousand = guarded(1000);
+  // Sanity: the guarded path really allows.
+  if ((await ten(args)) !== 250 || (await thousand(args)) !== 250)
+    throw new Error('guarded call did not allow');
+  rows.push(await time('guard.allow.rules-10', () => ten(args)));
+  rows.push(await time('guard.allow.rules-1000', () => thousand(args)));
+  return rows;
+}
