@@ -2,6 +2,7 @@ import type {
   ApprovalRequestEvent,
   ApprovalResponseEvent,
   DecisionEvent,
+  GrantUsedEvent,
   ResultEvent,
 } from './audit/types.ts';
 
@@ -21,6 +22,8 @@ export interface GuardEvents {
   decision: [event: DecisionEvent];
   'approval-request': [event: ApprovalRequestEvent];
   'approval-response': [event: ApprovalResponseEvent];
+  /** A grant allowed a call (one event per use). */
+  'grant-used': [event: GrantUsedEvent];
   result: [event: ResultEvent];
   error: [event: GuardErrorEvent];
 }

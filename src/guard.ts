@@ -4,6 +4,7 @@ import { nanoid } from 'nanoid';
 import { parseDuration } from './_internal/duration.ts';
 import { toolNameProblem } from './_internal/names.ts';
 import { snapshot } from './_internal/snapshot.ts';
+import type { GrantOptions, GrantsApi } from './approval/grants.ts';
 import type { ApprovalProvider } from './approval/types.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import type { AuditOption } from './audit/types.ts';
@@ -34,6 +35,10 @@ export interface GuardDefaults {
   maxArgDepth?: number;
   /** Maximum depth of guarded calls made from inside guarded calls. @default 16 */
   maxCallDepth?: number;
+  /** Flood control: approval requests one principal may have pending at once. @default 20 */
+  maxPendingApprovals?: number;
+  /** Flood control: approval requests one principal may make per minute. @default 60 */
+  approvalsPerMinute?: number;
 }
 
 /** Options of `createGuard`. */
@@ -112,6 +117,11 @@ export interface Guard<D extends OnDeny = 'throw'> {
   on<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
   off<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
   once<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
+  /**
+   * Use-case access issued up front (or by remembered approvals): `issue`, `list`, `revoke`. A
+   * live grant in scope turns a default deny or an `ask` into allow; it never overrides a deny rule.
+   */
+  readonly grants: GrantsApi;
   /** Flushes audit sinks. */
   flush(): Promise<void>;
   /** Flushes and closes audit sinks, the approver and the policy engine. */
@@ -192,6 +202,10 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     onDeny,
     limits,
     store,
+    approvalFlood: {
+      maxPending: positiveInteger(defaults.maxPendingApprovals ?? 20, 'defaults.maxPendingApprovals'),
+      perMinute: positiveInteger(defaults.approvalsPerMinute ?? 60, 'defaults.approvalsPerMinute'),
+    },
   });
   let closed = false;
 
@@ -234,6 +248,11 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       emitter.once(event, listener as never);
       return tg;
     },
+    grants: Object.freeze({
+      issue: (grant: GrantOptions) => pipeline.approval.grants.issue(grant),
+      list: () => pipeline.approval.grants.list(),
+      revoke: (id: string) => pipeline.approval.grants.revoke(id),
+    }),
     flush() {
       return audit.flush();
     },

@@ -2,11 +2,11 @@ import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'eventemitter3';
 import { hashJson } from './_internal/canonical.ts';
 import { isThenable } from './_internal/fail-closed.ts';
-import { compileGlob } from './_internal/glob.ts';
 import { toolNameProblem } from './_internal/names.ts';
 import { type SnapshotLimits, snapshot } from './_internal/snapshot.ts';
 import { validateArgs } from './_internal/validate.ts';
-import { buildApprovalRequest, requestApproval } from './approval/run-approval.ts';
+import { applyGrants } from './approval/grant-step.ts';
+import { type ApprovalServices, createApprovalServices } from './approval/services.ts';
 import type { ApprovalProvider } from './approval/types.ts';
 import type { AuditDispatcher } from './audit/dispatch.ts';
 import type {
@@ -14,6 +14,7 @@ import type {
   ApprovalResponseEvent,
   AuditEvent,
   DecisionEvent,
+  GrantUsedEvent,
   ResultEvent,
 } from './audit/types.ts';
 import { EMPTY_CONTEXT, IDENTITY_FIELDS, mergeContext, type Scope, scopeStorage } from './context.ts';
@@ -51,6 +52,8 @@ export interface PipelineConfig {
   readonly generateId: () => string;
   readonly onDeny: 'throw' | 'return';
   readonly store: StateStore;
+  /** Flood control for approval requests, per principal (default: 20 pending, 60 a minute). */
+  readonly approvalFlood?: { readonly maxPending: number; readonly perMinute: number } | undefined;
   readonly limits: {
     readonly timeoutMs: number;
     readonly policyTimeoutMs: number;
@@ -103,8 +106,21 @@ class Call {
 export class Pipeline {
   private readonly snapshotLimits: SnapshotLimits;
 
+  /** The approval step and the grants (src/approval/). */
+  readonly approval: ApprovalServices;
+
   constructor(private readonly config: PipelineConfig) {
     this.snapshotLimits = { maxBytes: config.limits.maxArgBytes, maxDepth: config.limits.maxArgDepth };
+    this.approval = createApprovalServices({
+      approver: config.approver,
+      store: config.store,
+      now: config.now,
+      generateId: config.generateId,
+      emitError: config.emitError,
+      approvalTimeoutMs: config.limits.approvalTimeoutMs,
+      storeTimeoutMs: config.limits.policyTimeoutMs,
+      flood: config.approvalFlood,
+    });
   }
 
   /** Runs one guarded call. Resolves with the tool's result or a denial; rejects with ToolDeniedError. */
@@ -155,6 +171,8 @@ export class Pipeline {
     });
     call.policyVersion = decision.policyVersion ?? config.policy.version;
     const policyDecision = decision.type;
+    // 3b. Grants: a live grant in scope turns a default deny or an ask into allow, never a deny rule.
+    if (decision.type !== 'allow') decision = await this.grant(call, decision, false);
     if (decision.type === 'deny') return this.denied(call, decision, policyDecision);
 
     // 5. Approve (ask only).
@@ -225,9 +243,10 @@ export class Pipeline {
       performance.now(),
     );
     call.args = prepared.args;
-    const decision = await evaluatePolicy(this.config.policy, this.request(call), {
+    let decision = await evaluatePolicy(this.config.policy, this.request(call), {
       timeoutMs: this.config.limits.policyTimeoutMs,
     });
+    decision = await this.grant(call, decision, true);
     if (decision.type !== 'deny') {
       const problem = unsupportedObligation(decision);
       if (problem !== undefined) return deny('POLICY_ERROR', problem, decision.rules);
@@ -301,121 +320,49 @@ export class Pipeline {
     return Object.freeze(request);
   }
 
-  /** Step 5: asks the approver; returns the effective decision (allow, or a deny). */
+  /** Step 3b: the grant step (src/approval/grant-step.ts); records a `grant-used` event per use. */
+  private async grant(call: Call, decision: Decision, peek: boolean): Promise<Decision> {
+    const granted = await applyGrants(this.approval.grants, this.request(call), decision, peek);
+    if (granted.grant !== undefined && !peek) {
+      const event = this.event(call, 'grant-used', { grantId: granted.grant.id }) as GrantUsedEvent;
+      this.config.audit.record(event);
+      this.emit('grant-used', event);
+    }
+    return granted.decision;
+  }
+
+  /** Step 5: the approval step (src/approval/step.ts); returns the effective decision (allow, or a deny). */
   private async approve(
     call: Call,
     decision: Extract<Decision, { type: 'ask' }>,
     definition: ToolDefinition,
     signal: AbortSignal | undefined,
   ): Promise<Decision> {
-    const config = this.config;
-    const approver = config.approver;
-    if (approver === undefined) {
-      return deny(
-        'NO_APPROVER',
-        `approval required (${decision.reason}) but no approver is configured`,
-        decision.rules,
-      );
-    }
-    const requirements = decision.approval ?? {};
-    if (requirements.quorum !== undefined && requirements.quorum > 1) {
-      return deny(
-        'APPROVAL_ERROR',
-        'a quorum of more than one approver is not supported by this approver',
-        decision.rules,
-      );
-    }
-    const timeoutMs =
-      typeof requirements.timeout === 'number' ? requirements.timeout : config.limits.approvalTimeoutMs;
-    const request = this.request(call);
-    const expiresAt = request.now + timeoutMs;
-    const approvalRequest = buildApprovalRequest(
-      config.generateId(),
-      request,
+    const result = await this.approval.approvals.run(
+      {
+        request: () => this.request(call),
+        applyEdit: async (args) => {
+          const prepared = await this.prepareArgs(definition, args);
+          if (!prepared.ok) return prepared.problem;
+          call.args = prepared.args;
+          return undefined;
+        },
+        decide: async () =>
+          evaluatePolicy(this.config.policy, this.request(call), {
+            timeoutMs: this.config.limits.policyTimeoutMs,
+            signal,
+          }),
+        record: (type, fields) => {
+          const event = this.event(call, type, fields) as ApprovalRequestEvent | ApprovalResponseEvent;
+          this.config.audit.record(event);
+          this.emit(type, event);
+        },
+      },
       decision,
-      expiresAt,
-      request.args,
-    );
-    const requestEvent = this.event(call, 'approval-request', {
-      requestId: approvalRequest.id,
-      provider: approver.name,
-      reason: decision.reason,
-      rules: decision.rules,
-      expiresAt,
-    }) as ApprovalRequestEvent;
-    config.audit.record(requestEvent);
-    this.emit('approval-request', requestEvent);
-
-    const outcome = await requestApproval(approver, approvalRequest, { timeoutMs, signal });
-    let result: Decision;
-    if (!outcome.ok) {
-      result = outcome.decision;
-    } else if (config.now() > expiresAt) {
-      result = deny('APPROVAL_TIMEOUT', 'the approval arrived after the request expired', decision.rules);
-    } else if (!approverAllowed(requirements.approvers, outcome.response.approver)) {
-      result = deny(
-        'APPROVAL_INVALID',
-        `${outcome.response.approver} may not approve this call`,
-        decision.rules,
-      );
-    } else if (
-      requirements.separationOfDuties === true &&
-      outcome.response.approver === call.context.principal
-    ) {
-      result = deny('APPROVAL_INVALID', 'the principal may not approve their own call', decision.rules);
-    } else if (outcome.editedArgs !== undefined) {
-      result = await this.reevaluateEdited(call, definition, outcome.editedArgs, decision, signal);
-    } else {
-      result = Object.freeze({
-        type: 'allow',
-        rules: decision.rules,
-        reason: decision.reason,
-        ...withObligations(decision),
-      });
-    }
-    const response = outcome.ok ? outcome.response : outcome.response;
-    const fields: Record<string, unknown> = { requestId: approvalRequest.id };
-    if (response !== undefined) {
-      fields.approved = response.approved;
-      fields.approver = response.approver;
-    }
-    if (result.type === 'deny') {
-      fields.code = result.code;
-      fields.reason = result.reason;
-    } else if (outcome.ok) {
-      call.approvers = Object.freeze([outcome.response.approver]);
-      if (outcome.editedArgs !== undefined) fields.edited = true;
-    }
-    const responseEvent = this.event(call, 'approval-response', fields) as ApprovalResponseEvent;
-    config.audit.record(responseEvent);
-    this.emit('approval-response', responseEvent);
-    return result;
-  }
-
-  /** Edit then approve: the edited args are snapshotted, validated and decided again; deny still wins. */
-  private async reevaluateEdited(
-    call: Call,
-    definition: ToolDefinition,
-    editedArgs: unknown,
-    asked: Extract<Decision, { type: 'ask' }>,
-    signal: AbortSignal | undefined,
-  ): Promise<Decision> {
-    const prepared = await this.prepareArgs(definition, editedArgs);
-    if (!prepared.ok)
-      return deny('APPROVAL_INVALID', `edited arguments are invalid: ${prepared.problem}`, asked.rules);
-    call.args = prepared.args;
-    const again = await evaluatePolicy(this.config.policy, this.request(call), {
-      timeoutMs: this.config.limits.policyTimeoutMs,
       signal,
-    });
-    if (again.type === 'deny') return again;
-    // The human saw and approved exactly these arguments, so a second `ask` is answered.
-    return Object.freeze({
-      type: 'allow',
-      rules: again.rules,
-      reason: again.reason ?? asked.reason,
-      ...withObligations(again),
-    });
+    );
+    if (result.ok) call.approvers = result.approvers;
+    return result.decision;
   }
 
   private execute(
@@ -577,7 +524,9 @@ export class Pipeline {
     return event as unknown as AuditEvent;
   }
 
-  private emit<E extends 'decision' | 'approval-request' | 'approval-response' | 'result'>(
+  private emit<
+    E extends 'decision' | 'approval-request' | 'approval-response' | 'grant-used' | 'result',
+  >(
     name: E,
     event: GuardEvents[E][0],
   ): void {
@@ -641,14 +590,6 @@ function denial(code: ToolDenial['code'], reason: string, call: Call): ToolDenia
   return Object.freeze({ denied: true, code, reason, tool: call.tool.name, callId: call.callId });
 }
 
-function withObligations(decision: Decision): {
-  obligations?: NonNullable<Extract<Decision, { type: 'allow' }>['obligations']>;
-} {
-  return decision.type !== 'deny' && decision.obligations !== undefined
-    ? { obligations: decision.obligations }
-    : {};
-}
-
 function unsupportedObligation(decision: Decision): string | undefined {
   if (decision.type === 'deny') return undefined;
   if (!LIMITS_ENFORCED && decision.limits !== undefined && decision.limits.length > 0) {
@@ -662,11 +603,6 @@ function unsupportedObligation(decision: Decision): string | undefined {
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0)))
     return 'obligation timeout must be milliseconds';
   return undefined;
-}
-
-function approverAllowed(patterns: readonly string[] | undefined, approver: string): boolean {
-  if (patterns === undefined) return true;
-  return patterns.some((pattern) => compileGlob(pattern).test(approver.normalize('NFC')));
 }
 
 function errorSummary(error: unknown): { name: string; message: string } {

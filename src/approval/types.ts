@@ -27,6 +27,11 @@ export interface ApprovalRequest {
   readonly expiresAt: number;
   readonly policyVersion?: string;
   readonly requirements?: ApprovalRequirements;
+  /**
+   * With a quorum: the approvers whose approval has already been counted for this request. A
+   * provider asked again must bring an answer from someone else.
+   */
+  readonly approvedBy?: readonly string[];
 }
 
 /** Scope of a grant created by a remembered approval (see the approvals docs). */
@@ -56,6 +61,17 @@ export type ApprovalResponse =
       reason: string;
     };
 
+/** What the guard passes to `ApprovalProvider.request` besides the request. */
+export interface ApprovalRequestOptions {
+  /** Fires on timeout or when the caller cancels; stop waiting then. */
+  signal: AbortSignal;
+  /**
+   * Report an answer that arrived after the request was settled (a late or second answer). It is
+   * ignored and recorded as an `approval-response` audit event with `late: true`.
+   */
+  onLateResponse?: (response: unknown) => void;
+}
+
 /**
  * Routes an approval request to a human (or to code) and returns the answer.
  * A throw, a rejection, no answer before the timeout or the caller's abort, or a malformed answer
@@ -63,6 +79,6 @@ export type ApprovalResponse =
  */
 export interface ApprovalProvider {
   readonly name: string;
-  request(request: ApprovalRequest, options: { signal: AbortSignal }): Awaitable<ApprovalResponse>;
+  request(request: ApprovalRequest, options: ApprovalRequestOptions): Awaitable<ApprovalResponse>;
   close?(): Awaitable<void>;
 }

@@ -18,9 +18,10 @@ export interface PinningOptions {
   /**
    * `'tofu'` (trust on first use, the default): a tool seen for the first time is pinned as it is.
    * `'strict'`: a tool without an approved pin is hidden and denied.
+   * `'update'`: every listed definition is approved as it is (re-approval, after a review).
    * @default 'tofu'
    */
-  pinning?: 'tofu' | 'strict';
+  pinning?: 'tofu' | 'strict' | 'update';
   /** Called when a listed definition differs from its pin (or is unpinned in strict mode). */
   onPinMismatch?: (event: PinMismatch) => void;
 }
@@ -76,6 +77,7 @@ export class McpGate {
   private refreshing: Promise<void> | undefined;
   private readonly pins: PinStore;
   private readonly strict: boolean;
+  private readonly update: boolean;
 
   constructor(
     private readonly tg: Guard<OnDeny>,
@@ -86,6 +88,7 @@ export class McpGate {
   ) {
     this.pins = options.pins ?? memoryPins();
     this.strict = options.pinning === 'strict';
+    this.update = options.pinning === 'update';
   }
 
   /** The name policies see for an MCP tool. */
@@ -117,7 +120,8 @@ export class McpGate {
       this.catalog.set(tool.name, { tool, pin, input: mcpInputSchema(tool.name, tool.inputSchema) });
       const server = this.options.server ?? '';
       const approved = this.pins.get(server, tool.name);
-      if (approved === undefined && !this.strict) this.pins.set(server, tool.name, pin);
+      if ((approved === undefined && !this.strict) || (this.update && approved !== pin))
+        this.pins.set(server, tool.name, pin);
       else if (approved !== pin) {
         this.report(tool.name, approved, pin);
         continue;

@@ -6,6 +6,7 @@ export {
   type McpCallToolParams,
   type McpClientLike,
 } from './client.ts';
+export { elicitationApprover } from './elicitation.ts';
 export {
   type GateOutcome,
   McpGate,
@@ -15,6 +16,7 @@ export {
 } from './gate.ts';
 export { mcpInputSchema } from './input-schema.ts';
 export { filePins, memoryPins, type PinFile, type PinStore, toolPin } from './pins.ts';
+export { type McpProxyHandle, type McpProxyOptions, runMcpProxy } from './proxy.ts';
 export {
   type GuardMcpServerOptions,
   guardMcpServer,

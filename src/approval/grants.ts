@@ -1,0 +1,389 @@
+import { parseDuration } from '../_internal/duration.ts';
+import { callSafely } from '../_internal/fail-closed.ts';
+import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
+import { ConfigurationError } from '../errors.ts';
+import { describeError } from '../policy/evaluate.ts';
+import type { StateStore, StoredRecord } from '../store/types.ts';
+import type { Duration, JsonObject, JsonValue, ToolRequest } from '../types.ts';
+
+/** A compiled grant condition: only `true` lets the grant apply. */
+export type GrantCondition = (request: ToolRequest) => boolean | undefined;
+
+/** Compiles a grant's `when` (the rule language's conditions). */
+export type CompileWhen = (when: unknown, label: string) => GrantCondition;
+
+/**
+ * What `tg.grants.issue()` takes: use-case access decided up front by host code. Name fields are
+ * anchored globs; an omitted field means "any". A grant must expire (`for` or `until`).
+ */
+export interface GrantOptions {
+  /** Tool name glob, e.g. `'db.query'`. */
+  tool: string;
+  agent?: string;
+  principal?: string;
+  intent?: string;
+  /** Only calls with exactly these arguments (their `argsHash`). */
+  argsHash?: string;
+  /** Conditions on the call, as in a rule's `when` (e.g. `{ 'args.sql': sqlScope({ tables: ['orders'] }) }`). */
+  when?: Record<string, unknown>;
+  /** How many calls the grant may allow in total. */
+  maxUses?: number;
+  /** Shown in the audit trail. */
+  reason?: string;
+  /** Lifetime from now, e.g. `'2h'`. */
+  for?: Duration;
+  /** Or an absolute expiry (epoch ms or Date). */
+  until?: number | Date;
+}
+
+/** A grant as stored and listed. */
+export interface Grant {
+  readonly id: string;
+  readonly tool: string;
+  /** A string is a glob (exact name for remembered approvals); `null` means "the call has none". */
+  readonly agent?: string | null;
+  readonly principal?: string | null;
+  readonly intent?: string | null;
+  readonly argsHash?: string;
+  /** True when the grant has conditions (`when`). */
+  readonly conditional: boolean;
+  readonly maxUses?: number;
+  readonly reason?: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  /** `'host'`, or the approver whose remembered approval created it. */
+  readonly issuedBy: string;
+  /** Uses counted so far. */
+  readonly uses: number;
+}
+
+/** `tg.grants`: issue, list and revoke grants. */
+export interface GrantsApi {
+  /** Issues a grant. Unknown keys and invalid values throw a ConfigurationError. */
+  issue(options: GrantOptions): Promise<Grant>;
+  /** The live grants. */
+  list(): Promise<Grant[]>;
+  /** Revokes a grant; `true` if it existed. */
+  revoke(id: string): Promise<boolean>;
+}
+
+/** Outcome of looking for a grant for one call. */
+export type GrantLookup = { ok: true; grant: Grant | undefined } | { ok: false; problem: string };
+
+const COLLECTION = 'grants';
+const GRANT_KEYS = new Set([
+  'tool',
+  'agent',
+  'principal',
+  'intent',
+  'argsHash',
+  'when',
+  'maxUses',
+  'reason',
+  'for',
+  'until',
+]);
+
+interface StoredGrant {
+  v: 1;
+  tool: string;
+  exact: boolean;
+  agent?: string | null;
+  principal?: string | null;
+  intent?: string | null;
+  argsHash?: string;
+  /** JSON conditions any process can compile. */
+  when?: JsonValue;
+  /** Conditions that are code (predicates, scopes) and live only in the issuing process. */
+  localWhen?: true;
+  maxUses?: number;
+  reason?: string;
+  issuedAt: number;
+  expiresAt: number;
+  issuedBy: string;
+}
+
+/** Settings of the grant manager. */
+export interface GrantManagerOptions {
+  readonly store: StateStore;
+  readonly now: () => number;
+  readonly generateId: () => string;
+  /** How long a store operation may take before it fails (closed). */
+  readonly storeTimeoutMs: number;
+  /** The policy engine's condition compiler, when available; without it `when` is refused. */
+  readonly compileWhen?: CompileWhen;
+}
+
+/**
+ * Grants in the StateStore: issue, list, revoke, and the pipeline's lookup. A grant turns a
+ * default deny (`NO_MATCHING_RULE`) or an `ask` into allow for calls in its scope; it never
+ * overrides a deny rule (the pipeline never consults grants for other denials). A use is counted
+ * atomically in the store before the call is allowed, so `maxUses` holds under concurrency and
+ * across processes.
+ */
+export class GrantManager implements GrantsApi {
+  /** Compiled conditions by grant id (JSON ones are compiled on demand; code ones only live here). */
+  private readonly conditions = new Map<string, GrantCondition>();
+
+  constructor(private readonly options: GrantManagerOptions) {}
+
+  async issue(input: GrantOptions): Promise<Grant> {
+    const now = this.options.now();
+    const stored = this.validate(input, now);
+    const id = `g_${this.options.generateId()}`;
+    if (input.when !== undefined) {
+      const compile = this.options.compileWhen;
+      if (compile === undefined)
+        throw new ConfigurationError('grant: conditions (when) are not available in this build');
+      this.conditions.set(id, compile(input.when, `grant ${id}`));
+      const json = jsonOrUndefined(input.when);
+      if (json === undefined) stored.localWhen = true;
+      else stored.when = json;
+    }
+    await this.put(id, stored, now);
+    return toGrant(id, stored, 0);
+  }
+
+  /** Issues a grant from a remembered approval: exact names, scoped as the approver chose. */
+  async remember(stored: Omit<StoredGrant, 'v' | 'issuedAt' | 'exact'>, when?: unknown): Promise<Grant> {
+    const now = this.options.now();
+    const id = `g_${this.options.generateId()}`;
+    const full: StoredGrant = { v: 1, exact: true, issuedAt: now, ...stored };
+    if (when !== undefined) {
+      const compile = this.options.compileWhen;
+      if (compile === undefined) throw new Error('remember: scope.when is not available in this build');
+      this.conditions.set(id, compile(when, `grant ${id}`));
+      full.when = when as JsonValue;
+    }
+    await this.put(id, full, now);
+    return toGrant(id, full, 0);
+  }
+
+  async list(): Promise<Grant[]> {
+    const records = await this.options.store.list(COLLECTION, this.options.now());
+    const grants: Grant[] = [];
+    for (const record of records) {
+      const stored = parseStored(record.value);
+      if (stored !== undefined) grants.push(toGrant(record.id, stored, record.uses));
+    }
+    return grants.sort((a, b) => a.issuedAt - b.issuedAt || (a.id < b.id ? -1 : 1));
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    if (typeof id !== 'string') throw new ConfigurationError('grants.revoke() takes a grant id');
+    this.conditions.delete(id);
+    return this.options.store.delete(COLLECTION, id);
+  }
+
+  /**
+   * Finds a live grant covering `request` and counts one use of it (unless `peek`). Store failures
+   * come back as `ok: false`; the caller denies (`STORE_UNAVAILABLE`).
+   */
+  async find(request: ToolRequest, peek: boolean): Promise<GrantLookup> {
+    const { store, storeTimeoutMs } = this.options;
+    const listed = await callSafely(() => store.list(COLLECTION, request.now), { timeoutMs: storeTimeoutMs });
+    if (!listed.ok) return { ok: false, problem: storeProblem(listed) };
+    if (!Array.isArray(listed.value)) return { ok: false, problem: 'the store listed no array' };
+    const candidates: { record: StoredRecord; stored: StoredGrant }[] = [];
+    for (const record of listed.value as readonly StoredRecord[]) {
+      const stored = parseStored(record?.value);
+      if (stored === undefined || !(stored.expiresAt > request.now)) continue;
+      if (this.covers(record.id, stored, request)) candidates.push({ record, stored });
+    }
+    // The grant expiring first is used first; ties by id, so the choice never depends on store order.
+    candidates.sort(
+      (a, b) => a.stored.expiresAt - b.stored.expiresAt || (a.record.id < b.record.id ? -1 : 1),
+    );
+    for (const { record, stored } of candidates) {
+      const used = await callSafely(
+        () =>
+          store.use(COLLECTION, record.id, {
+            now: request.now,
+            max: stored.maxUses ?? Number.MAX_SAFE_INTEGER,
+            peek,
+          }),
+        { timeoutMs: storeTimeoutMs },
+      );
+      if (!used.ok) return { ok: false, problem: storeProblem(used) };
+      const result = used.value as { ok?: unknown; uses?: unknown } | undefined;
+      if (result?.ok === true)
+        return { ok: true, grant: toGrant(record.id, stored, Number(result.uses) || 0) };
+    }
+    return { ok: true, grant: undefined };
+  }
+
+  private covers(id: string, stored: StoredGrant, request: ToolRequest): boolean {
+    const context = request.context;
+    if (!nameMatches(stored.tool, request.tool.name, stored.exact)) return false;
+    if (!fieldMatches(stored.agent, context.agent, stored.exact)) return false;
+    if (!fieldMatches(stored.principal, context.principal, stored.exact)) return false;
+    if (!fieldMatches(stored.intent, context.intent, stored.exact)) return false;
+    if (stored.argsHash !== undefined && stored.argsHash !== request.argsHash) return false;
+    if (stored.localWhen === true || stored.when !== undefined) {
+      let condition = this.conditions.get(id);
+      if (condition === undefined && stored.when !== undefined && this.options.compileWhen !== undefined) {
+        try {
+          condition = this.options.compileWhen(stored.when, `grant ${id}`);
+          this.conditions.set(id, condition);
+        } catch {
+          return false;
+        }
+      }
+      // Conditions held by another process cannot be checked here, so the grant does not apply.
+      if (condition === undefined) return false;
+      try {
+        return condition(request) === true;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private validate(input: GrantOptions, now: number): StoredGrant {
+    if (typeof input !== 'object' || input === null)
+      throw new ConfigurationError('grants.issue() takes an options object');
+    for (const key of Reflect.ownKeys(input)) {
+      if (typeof key !== 'string' || !GRANT_KEYS.has(key))
+        throw new ConfigurationError(`grants.issue(): unknown option ${String(key)}`);
+    }
+    const stored: StoredGrant = {
+      v: 1,
+      tool: globOption(input.tool, 'tool', true)!,
+      exact: false,
+      issuedAt: now,
+      expiresAt: 0,
+      issuedBy: 'host',
+    };
+    for (const field of ['agent', 'principal', 'intent'] as const) {
+      const value = globOption(input[field], field, false);
+      if (value !== undefined) stored[field] = value;
+    }
+    if (input.argsHash !== undefined) {
+      if (typeof input.argsHash !== 'string' || !/^[0-9a-f]{64}$/.test(input.argsHash))
+        throw new ConfigurationError('grants.issue(): argsHash must be a lowercase hex SHA-256');
+      stored.argsHash = input.argsHash;
+    }
+    if (input.maxUses !== undefined) {
+      if (!Number.isSafeInteger(input.maxUses) || input.maxUses < 1)
+        throw new ConfigurationError('grants.issue(): maxUses must be a positive integer');
+      stored.maxUses = input.maxUses;
+    }
+    if (input.reason !== undefined) {
+      if (typeof input.reason !== 'string')
+        throw new ConfigurationError('grants.issue(): reason must be a string');
+      stored.reason = input.reason;
+    }
+    if ((input.for === undefined) === (input.until === undefined))
+      throw new ConfigurationError('grants.issue(): give exactly one of for or until (a grant must expire)');
+    if (input.for !== undefined) {
+      stored.expiresAt = now + parseDuration(input.for, 'grants.issue(): for');
+    } else {
+      const until = input.until instanceof Date ? input.until.getTime() : input.until;
+      if (typeof until !== 'number' || !Number.isFinite(until))
+        throw new ConfigurationError('grants.issue(): until must be epoch ms or a Date');
+      stored.expiresAt = until;
+    }
+    if (!(stored.expiresAt > now))
+      throw new ConfigurationError('grants.issue(): the grant would already be expired');
+    if (input.when !== undefined && (typeof input.when !== 'object' || input.when === null))
+      throw new ConfigurationError('grants.issue(): when must be an object of conditions');
+    return stored;
+  }
+
+  private async put(id: string, stored: StoredGrant, now: number): Promise<void> {
+    await this.options.store.put(COLLECTION, id, stored as unknown as JsonObject, {
+      now,
+      ttlMs: stored.expiresAt - now,
+    });
+  }
+}
+
+function globOption(value: unknown, field: string, required: boolean): string | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256)
+    throw new ConfigurationError(`grants.issue(): ${field} must be a non-empty glob`);
+  return value.normalize('NFC');
+}
+
+const globCache = new Map<string, CompiledGlob>();
+
+function nameMatches(pattern: string, name: string, exact: boolean): boolean {
+  if (exact) return pattern === name;
+  let glob = globCache.get(pattern);
+  if (glob === undefined) {
+    glob = compileGlob(pattern);
+    if (globCache.size > 1000) globCache.clear();
+    globCache.set(pattern, glob);
+  }
+  return glob.test(name.normalize('NFC'));
+}
+
+function fieldMatches(
+  pattern: string | null | undefined,
+  value: string | undefined,
+  exact: boolean,
+): boolean {
+  if (pattern === undefined) return true;
+  if (pattern === null) return value === undefined;
+  return value !== undefined && nameMatches(pattern, value, exact);
+}
+
+function toGrant(id: string, stored: StoredGrant, uses: number): Grant {
+  const grant: { -readonly [K in keyof Grant]: Grant[K] } = {
+    id,
+    tool: stored.tool,
+    conditional: stored.when !== undefined || stored.localWhen === true,
+    issuedAt: stored.issuedAt,
+    expiresAt: stored.expiresAt,
+    issuedBy: stored.issuedBy,
+    uses,
+  };
+  if (stored.agent !== undefined) grant.agent = stored.agent;
+  if (stored.principal !== undefined) grant.principal = stored.principal;
+  if (stored.intent !== undefined) grant.intent = stored.intent;
+  if (stored.argsHash !== undefined) grant.argsHash = stored.argsHash;
+  if (stored.maxUses !== undefined) grant.maxUses = stored.maxUses;
+  if (stored.reason !== undefined) grant.reason = stored.reason;
+  return Object.freeze(grant);
+}
+
+/** Reads a stored grant defensively: anything malformed is not a grant (and so allows nothing). */
+function parseStored(value: unknown): StoredGrant | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const raw = value as Record<string, unknown>;
+  if (raw.v !== 1 || typeof raw.tool !== 'string' || typeof raw.exact !== 'boolean') return undefined;
+  if (typeof raw.expiresAt !== 'number' || typeof raw.issuedAt !== 'number') return undefined;
+  if (typeof raw.issuedBy !== 'string') return undefined;
+  for (const field of ['agent', 'principal', 'intent'] as const) {
+    const v = raw[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') return undefined;
+  }
+  if (raw.argsHash !== undefined && typeof raw.argsHash !== 'string') return undefined;
+  if (raw.maxUses !== undefined && (!Number.isSafeInteger(raw.maxUses) || (raw.maxUses as number) < 1))
+    return undefined;
+  if (raw.localWhen !== undefined && raw.localWhen !== true) return undefined;
+  return raw as unknown as StoredGrant;
+}
+
+function jsonOrUndefined(value: unknown): JsonValue | undefined {
+  try {
+    const text = JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') throw new Error('code');
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) throw new Error('not plain');
+      }
+      return v;
+    });
+    return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
+  } catch {
+    return undefined;
+  }
+}
+
+function storeProblem(result: { ok: false; reason: string; error?: unknown }): string {
+  if (result.reason === 'timeout') return 'the state store did not answer in time';
+  if (result.reason === 'error') return `the state store failed: ${describeError(result.error)}`;
+  return 'the store operation was cancelled';
+}

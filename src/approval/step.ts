@@ -1,0 +1,386 @@
+import { performance } from 'node:perf_hooks';
+import { parseDuration } from '../_internal/duration.ts';
+import { deny, describeError } from '../policy/evaluate.ts';
+import type { Decision, DeepReadonly, DenyDecision, JsonObject, ToolRequest } from '../types.ts';
+import { askProvider } from './ask.ts';
+import { FloodControl, type FloodLimits } from './flood.ts';
+import type { Grant, GrantManager } from './grants.ts';
+import { approverProblem, type NormalizedRequirements, normalizeRequirements } from './requirements.ts';
+import { buildApprovalRequest, responseProblem } from './run-approval.ts';
+import { argsForApprover, type ShowArgs } from './shown-args.ts';
+import type { ApprovalProvider, ApprovalRequest, ApprovalResponse, RememberOptions } from './types.ts';
+
+type AskDecision = Extract<Decision, { type: 'ask' }>;
+type AllowDecision = Extract<Decision, { type: 'allow' }>;
+type Approved = Extract<ApprovalResponse, { approved: true }>;
+
+/** What the pipeline lends the approval step for one call. */
+export interface ApprovalCall {
+  /** The call as it stands (its args change after an accepted edit). */
+  request(): ToolRequest;
+  /** Snapshots and validates edited args; on success they become the call's args. Returns a problem. */
+  applyEdit(args: unknown): Promise<string | undefined>;
+  /** Asks the policy engine again, for the call's current args. */
+  decide(): Promise<Decision>;
+  /** Records (and emits) an audit event of this call. */
+  record(type: 'approval-request' | 'approval-response', fields: Record<string, unknown>): void;
+}
+
+/** The result of the approval step. */
+export type ApprovalResult =
+  | { readonly ok: true; readonly decision: AllowDecision; readonly approvers: readonly string[] }
+  | { readonly ok: false; readonly decision: DenyDecision };
+
+/** Settings of the approval step (one per guard). */
+export interface ApprovalStepOptions {
+  readonly approver: ApprovalProvider | undefined;
+  readonly now: () => number;
+  readonly generateId: () => string;
+  readonly defaultTimeoutMs: number;
+  readonly flood: FloodLimits;
+  /** Where remembered approvals become grants. */
+  readonly grants?: GrantManager;
+  /** The guard's redactor for the args an approver sees. */
+  readonly showArgs?: ShowArgs;
+  readonly onError: (source: string, error: unknown, callId?: string) => void;
+}
+
+const REMEMBER_KEYS = new Set(['for', 'scope', 'maxUses']);
+const SCOPE_KEYS = new Set(['agent', 'principal', 'intent', 'args', 'when']);
+
+/**
+ * Step 5 of the pipeline, for `ask` decisions: asks the approver (as many rounds as the quorum
+ * needs), validates every answer, applies edits (re-validated and re-decided; deny still wins),
+ * turns remembered approvals into grants, and records each request and answer. Every failure is a
+ * deny with a stable code; nothing here can allow a call the human did not approve.
+ */
+export class ApprovalStep {
+  private readonly flood: FloodControl;
+
+  constructor(private readonly options: ApprovalStepOptions) {
+    this.flood = new FloodControl(options.flood, options.now);
+  }
+
+  async run(
+    call: ApprovalCall,
+    decision: AskDecision,
+    signal: AbortSignal | undefined,
+  ): Promise<ApprovalResult> {
+    const { approver } = this.options;
+    if (approver === undefined) {
+      return denied(
+        deny(
+          'NO_APPROVER',
+          `approval required (${decision.reason}) but no approver is configured`,
+          decision.rules,
+        ),
+      );
+    }
+    const requirements = normalizeRequirements(decision.approval, this.options.defaultTimeoutMs);
+    if (typeof requirements === 'string') return denied(deny('POLICY_ERROR', requirements, decision.rules));
+    const request = call.request();
+    const ticket = this.flood.acquire(request.context.principal);
+    if (!ticket.ok) {
+      return denied(
+        deny('APPROVAL_RATE_LIMITED', `approval not requested: ${ticket.reason}`, decision.rules),
+      );
+    }
+    try {
+      return await this.collect(call, approver, decision, requirements, request, signal);
+    } finally {
+      ticket.release();
+    }
+  }
+
+  private async collect(
+    call: ApprovalCall,
+    approver: ApprovalProvider,
+    decision: AskDecision,
+    requirements: NormalizedRequirements,
+    request: ToolRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<ApprovalResult> {
+    const rules = decision.rules;
+    let shown: DeepReadonly<JsonObject>;
+    try {
+      shown = argsForApprover(request, this.options.showArgs);
+    } catch (error) {
+      return denied(
+        deny(
+          'APPROVAL_ERROR',
+          `the arguments could not be prepared for the approver: ${describeError(error)}`,
+          rules,
+        ),
+      );
+    }
+    const expiresAt = request.now + requirements.timeoutMs;
+    const deadline = performance.now() + requirements.timeoutMs;
+    const base = buildApprovalRequest(this.options.generateId(), request, decision, expiresAt, shown);
+    call.record('approval-request', {
+      requestId: base.id,
+      provider: approver.name,
+      reason: decision.reason,
+      rules,
+      expiresAt,
+    });
+
+    const approvals: Approved[] = [];
+    const names: string[] = [];
+    while (approvals.length < requirements.quorum) {
+      const asked: ApprovalRequest =
+        names.length === 0 ? base : Object.freeze({ ...base, approvedBy: Object.freeze([...names]) });
+      const outcome = await askProvider(approver, asked, {
+        timeoutMs: Math.max(0, deadline - performance.now()),
+        signal,
+        onLate: (value) => this.recordLate(call, base.id, value),
+      });
+      const verdict = this.judge(outcome, approver, base, requirements, request, names);
+      if (!verdict.ok) {
+        const fields: Record<string, unknown> = {
+          requestId: base.id,
+          code: verdict.decision.code,
+          reason: verdict.decision.reason,
+        };
+        if (verdict.response !== undefined) {
+          fields.approved = verdict.response.approved;
+          fields.approver = verdict.response.approver;
+        }
+        call.record('approval-response', fields);
+        return denied(verdict.decision);
+      }
+      approvals.push(verdict.response);
+      names.push(verdict.response.approver.normalize('NFC'));
+      const fields: Record<string, unknown> = {
+        requestId: base.id,
+        approved: true,
+        approver: verdict.response.approver,
+      };
+      if (verdict.response.args !== undefined) {
+        // Applied before recording, so the response event carries the edited args' hash.
+        const problem = await call.applyEdit(verdict.response.args);
+        if (problem !== undefined) {
+          const refused = deny('APPROVAL_INVALID', `edited arguments are invalid: ${problem}`, rules);
+          call.record('approval-response', { ...fields, code: refused.code, reason: refused.reason });
+          return denied(refused);
+        }
+        fields.edited = true;
+      }
+      call.record('approval-response', fields);
+    }
+
+    const last = approvals[approvals.length - 1]!;
+    let result: AllowDecision;
+    if (last.args !== undefined) {
+      const edited = await this.redecide(call, decision, requirements, names, request.context.principal);
+      if (!edited.ok) return edited;
+      result = edited.decision;
+    } else {
+      result = allowFrom(decision, decision.reason);
+    }
+    if (last.remember !== undefined && approvals.length === 1) {
+      await this.remember(call, last, decision);
+    }
+    return { ok: true, decision: result, approvers: Object.freeze([...names]) };
+  }
+
+  /** Validates one round's outcome. */
+  private judge(
+    outcome: Awaited<ReturnType<typeof askProvider>>,
+    approver: ApprovalProvider,
+    request: ApprovalRequest,
+    requirements: NormalizedRequirements,
+    call: ToolRequest,
+    already: readonly string[],
+  ): { ok: true; response: Approved } | { ok: false; decision: DenyDecision; response?: ApprovalResponse } {
+    const rules = request.rules;
+    switch (outcome.kind) {
+      case 'timeout':
+        return {
+          ok: false,
+          decision: deny('APPROVAL_TIMEOUT', `no answer from ${approver.name} in time`, rules),
+        };
+      case 'aborted':
+        return {
+          ok: false,
+          decision: deny('CANCELLED', 'the call was cancelled while waiting for approval', rules),
+        };
+      case 'error':
+        return {
+          ok: false,
+          decision: deny(
+            'APPROVAL_ERROR',
+            `approver ${approver.name} failed: ${describeError(outcome.error)}`,
+            rules,
+          ),
+        };
+    }
+    const value = outcome.value;
+    const problem = responseProblem(value) ?? rememberProblem(value);
+    if (problem !== undefined) {
+      return {
+        ok: false,
+        decision: deny('APPROVAL_INVALID', `approver ${approver.name} answered badly: ${problem}`, rules),
+      };
+    }
+    const response = value as ApprovalResponse;
+    if (response.requestId !== request.id) {
+      return {
+        ok: false,
+        decision: deny('APPROVAL_MISMATCH', 'the answer was for another approval request', rules),
+        response,
+      };
+    }
+    if (!response.approved) {
+      return {
+        ok: false,
+        decision: deny('APPROVAL_DENIED', `denied by ${response.approver}: ${response.reason}`, rules),
+        response,
+      };
+    }
+    const invalid = (reason: string) => ({
+      ok: false as const,
+      decision: deny('APPROVAL_INVALID', reason, rules),
+      response,
+    });
+    if (this.options.now() > request.expiresAt)
+      return {
+        ok: false,
+        decision: deny('APPROVAL_TIMEOUT', 'the approval arrived after the request expired', rules),
+        response,
+      };
+    const who = approverProblem(requirements, response.approver, call.context.principal);
+    if (who !== undefined) return invalid(who);
+    if (already.includes(response.approver.normalize('NFC')))
+      return invalid(`${response.approver} has already approved; the quorum needs distinct approvers`);
+    if (requirements.quorum > 1 && response.args !== undefined)
+      return invalid('arguments cannot be edited when approval needs a quorum');
+    return { ok: true, response };
+  }
+
+  /** Edit then approve: decide again on the edited args; deny wins, and the approvals must still suffice. */
+  private async redecide(
+    call: ApprovalCall,
+    asked: AskDecision,
+    requirements: NormalizedRequirements,
+    approvers: readonly string[],
+    principal: string | undefined,
+  ): Promise<{ ok: true; decision: AllowDecision } | { ok: false; decision: DenyDecision }> {
+    const again = await call.decide();
+    if (again.type === 'deny') return denied(again);
+    if (again.type === 'ask') {
+      // The human saw and approved exactly these arguments; the approval must meet the new ask too.
+      const next = normalizeRequirements(again.approval, requirements.timeoutMs);
+      if (typeof next === 'string') return denied(deny('POLICY_ERROR', next, again.rules));
+      if (next.quorum > approvers.length)
+        return denied(deny('APPROVAL_INVALID', 'the edited arguments need more approvers', again.rules));
+      for (const name of approvers) {
+        const who = approverProblem(next, name, principal);
+        if (who !== undefined)
+          return denied(deny('APPROVAL_INVALID', `edited arguments: ${who}`, again.rules));
+      }
+    }
+    return { ok: true, decision: allowFrom(again, again.reason ?? asked.reason) };
+  }
+
+  private async remember(call: ApprovalCall, response: Approved, decision: AskDecision): Promise<void> {
+    const grants = this.options.grants;
+    const request = call.request();
+    if (grants === undefined) return;
+    const remember = response.remember as RememberOptions;
+    const scope = (remember.scope ?? {}) as Record<string, unknown>;
+    const same = (field: 'agent' | 'principal' | 'intent', byDefault: 'same' | 'any') => {
+      const mode = (scope[field] as string | undefined) ?? byDefault;
+      return mode === 'same' ? (request.context[field] ?? null) : undefined;
+    };
+    const stored: Parameters<GrantManager['remember']>[0] = {
+      tool: request.tool.name,
+      expiresAt: request.now + parseDuration(remember.for, 'remember.for'),
+      issuedBy: response.approver,
+      reason: `remembered approval of ${response.approver} (${decision.reason})`,
+    };
+    for (const [field, byDefault] of [
+      ['agent', 'same'],
+      ['principal', 'same'],
+      ['intent', 'any'],
+    ] as const) {
+      const value = same(field, byDefault);
+      if (value !== undefined) stored[field] = value;
+    }
+    if ((scope.args ?? 'same') === 'same') stored.argsHash = request.argsHash;
+    if (remember.maxUses !== undefined) stored.maxUses = remember.maxUses;
+    try {
+      await grants.remember(stored, scope.when);
+    } catch (error) {
+      // The call was approved; only the grant is lost, which never widens access.
+      this.options.onError('grants', error, request.callId);
+    }
+  }
+
+  private recordLate(call: ApprovalCall, requestId: string, value: unknown): void {
+    const fields: Record<string, unknown> = {
+      requestId,
+      late: true,
+      reason: 'the answer arrived after the request was settled and was ignored',
+    };
+    if (responseProblem(value) === undefined) {
+      const response = value as ApprovalResponse;
+      fields.approved = response.approved;
+      fields.approver = response.approver;
+    }
+    call.record('approval-response', fields);
+  }
+}
+
+function denied(decision: DenyDecision): { ok: false; decision: DenyDecision } {
+  return { ok: false, decision };
+}
+
+/** The allow an approval (or a grant) turns an ask into: same rules, obligations and limits. */
+export function allowFrom(decision: Exclude<Decision, { type: 'deny' }>, reason: string): AllowDecision {
+  const allow: { -readonly [K in keyof AllowDecision]: AllowDecision[K] } = {
+    type: 'allow',
+    rules: decision.rules,
+    reason,
+  };
+  if (decision.obligations !== undefined) allow.obligations = decision.obligations;
+  if (decision.limits !== undefined) allow.limits = decision.limits;
+  if (decision.policyVersion !== undefined) allow.policyVersion = decision.policyVersion;
+  return Object.freeze(allow);
+}
+
+/** Why `remember` in an approved response is malformed, or undefined. */
+function rememberProblem(value: unknown): string | undefined {
+  const remember = (value as { approved?: unknown; remember?: unknown }).remember;
+  if ((value as { approved?: unknown }).approved !== true || remember === undefined) return undefined;
+  const raw = remember as Record<string, unknown>;
+  for (const key of Reflect.ownKeys(raw)) {
+    if (typeof key !== 'string' || !REMEMBER_KEYS.has(key))
+      return `remember has an unexpected field ${String(key)}`;
+  }
+  try {
+    const ms = parseDuration(raw.for as number | string, 'remember.for');
+    if (ms <= 0) return 'remember.for must be positive';
+  } catch {
+    return 'remember.for must be a duration';
+  }
+  if (raw.maxUses !== undefined && (!Number.isSafeInteger(raw.maxUses) || (raw.maxUses as number) < 1))
+    return 'remember.maxUses must be a positive integer';
+  if (raw.scope !== undefined) {
+    if (typeof raw.scope !== 'object' || raw.scope === null || Array.isArray(raw.scope))
+      return 'remember.scope must be an object';
+    const scope = raw.scope as Record<string, unknown>;
+    for (const key of Reflect.ownKeys(scope)) {
+      if (typeof key !== 'string' || !SCOPE_KEYS.has(key))
+        return `remember.scope has an unexpected field ${String(key)}`;
+    }
+    for (const key of ['agent', 'principal', 'intent', 'args'] as const) {
+      if (scope[key] !== undefined && scope[key] !== 'same' && scope[key] !== 'any')
+        return `remember.scope.${key} must be 'same' or 'any'`;
+    }
+    if (scope.when !== undefined && (typeof scope.when !== 'object' || scope.when === null))
+      return 'remember.scope.when must be an object of conditions';
+  }
+  return undefined;
+}
+
+export type { Grant };

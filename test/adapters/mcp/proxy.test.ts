@@ -1,0 +1,309 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { filePins, runMcpProxy } from '../../../src/adapters/mcp/index.ts';
+import { createGuard, rules } from '../../../src/index.ts';
+import { textOf } from './fixtures.ts';
+import { streamPair } from './stream-transport.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const childServer = join(here, 'servers', 'demo-server.mjs');
+const runProxy = join(here, 'servers', 'run-proxy.ts');
+
+let dir: string;
+let policyFile: string;
+const clients: Client[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'toolgate-mcp-proxy-'));
+  policyFile = join(dir, 'policy.json');
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      rules: [
+        { id: 'echo', effect: 'allow', tool: 'demo.echo' },
+        { id: 'login', effect: 'allow', tool: 'demo.login' },
+        { id: 'refunds', effect: 'ask', tool: 'demo.refund', reason: 'refunds need a human' },
+        { id: 'no-deletes', effect: 'deny', tool: 'demo.delete_*', reason: 'deleting files is not allowed' },
+      ],
+    }),
+  );
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close();
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** An MCP client → `toolgate mcp-proxy` → the demo server, all real processes over stdio. */
+async function connect(
+  flags: string[],
+  options: { env?: Record<string, string>; elicit?: (message: string) => boolean } = {},
+) {
+  const stderr: string[] = [];
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [
+      '--import',
+      'tsx',
+      runProxy,
+      '--policy',
+      policyFile,
+      '--name',
+      'demo',
+      ...flags,
+      '--',
+      process.execPath,
+      childServer,
+    ],
+    env: { ...(process.env as Record<string, string>), ...options.env },
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const client = new Client(
+    { name: 'proxy-test', version: '1.0.0' },
+    options.elicit === undefined ? {} : { capabilities: { elicitation: {} } },
+  );
+  const elicit = options.elicit;
+  if (elicit !== undefined) {
+    client.setRequestHandler(ElicitRequestSchema, (request) => ({
+      action: 'accept',
+      content: { approve: elicit(String(request.params.message)) },
+    }));
+  }
+  await client.connect(transport);
+  clients.push(client);
+  return { client, stderr: () => stderr.join('') };
+}
+
+describe('toolgate mcp-proxy (stdio, real processes)', () => {
+  test('allows, denies by rule and by default, refuses undeclared keys, ignores annotations', async () => {
+    const auditFile = join(dir, 'audit-1.jsonl');
+    const { client, stderr } = await connect(['--audit', auditFile]);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['delete_file', 'echo', 'login', 'refund']);
+    expect(tools.find((tool) => tool.name === 'echo')?._meta?.['toolgate/pin']).toMatch(/^[0-9a-f]{64}$/);
+
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hi' } }))).toBe('echo: hi');
+    // readOnlyHint: true does not make delete_file any safer.
+    const del = await client.callTool({ name: 'delete_file', arguments: { path: '/etc/passwd' } });
+    expect(del.isError).toBe(true);
+    expect(textOf(del)).toBe(
+      'toolgate denied this call to demo.delete_file (DENIED_BY_RULE): deleting files is not allowed',
+    );
+    const extra = await client.callTool({ name: 'echo', arguments: { message: 'x', sudo: true } });
+    expect(extra.isError).toBe(true);
+    expect(textOf(extra)).toContain('undeclared argument "sudo"');
+    // No approver configured: ask fails closed.
+    const refund = await client.callTool({ name: 'refund', arguments: { orderId: 'o-1', amount: 5 } });
+    expect(textOf(refund)).toContain('NO_APPROVER');
+    const secret = 'hunter2-Sup3rS3cret';
+    const login = await client.callTool({
+      name: 'login',
+      arguments: { user: 'ann', password: secret, token: secret },
+    });
+    expect(textOf(login)).toContain('undeclared argument "token"');
+    expect(textOf(login)).not.toContain(secret);
+
+    await client.close();
+    const events = readFileSync(auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const decisions = events.filter((event) => event.type === 'decision');
+    expect(decisions.map((event) => [event.tool, event.decision, event.code])).toEqual([
+      ['demo.echo', 'allow', undefined],
+      ['demo.delete_file', 'deny', 'DENIED_BY_RULE'],
+      ['demo.echo', 'deny', 'INVALID_ARGS'],
+      ['demo.refund', 'deny', 'NO_APPROVER'],
+      ['demo.login', 'deny', 'INVALID_ARGS'],
+    ]);
+    // The server ran only the allowed call; the proxy's own diagnostics never print arguments.
+    expect(stderr()).toContain('demo-server: echo hi');
+    expect(stderr()).not.toContain('demo-server: delete');
+    expect(stderr()).not.toContain(secret);
+  }, 60_000);
+
+  test('ask is answered through MCP elicitation', async () => {
+    const asked: string[] = [];
+    const { client } = await connect(['--approve', 'elicit'], {
+      elicit: (message) => {
+        asked.push(message);
+        return /"amount":40[,}]/.test(message);
+      },
+    });
+    expect(textOf(await client.callTool({ name: 'refund', arguments: { orderId: 'o-1', amount: 40 } }))).toBe(
+      'refunded 40 on o-1',
+    );
+    const large = await client.callTool({ name: 'refund', arguments: { orderId: 'o-2', amount: 400 } });
+    expect(large.isError).toBe(true);
+    expect(textOf(large)).toContain('APPROVAL_DENIED');
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).toContain('Allow demo.refund?');
+  }, 60_000);
+
+  test('rug pull: a definition changed after pinning is hidden and denied, and pins persist', async () => {
+    const pins = join(dir, 'pins.json');
+    const { client, stderr } = await connect(['--pins', pins], { env: { RUG_PULL: '1' } });
+    const changed = new Promise<void>((resolve) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
+    );
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'a' } }))).toBe('echo: a');
+    await changed;
+    const after = await client.callTool({ name: 'echo', arguments: { message: 'b' } });
+    expect(after.isError).toBe(true);
+    expect(textOf(after)).toMatch(/changed since it was pinned.*re-approved/);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).not.toContain('echo');
+    expect(stderr()).toContain('demo.echo changed since it was pinned');
+    expect(stderr()).not.toContain('demo-server: echo b');
+    await client.close();
+    const file = JSON.parse(readFileSync(pins, 'utf8'));
+    expect(Object.keys(file.servers.demo).sort()).toEqual(['delete_file', 'echo', 'login', 'refund']);
+  }, 60_000);
+});
+
+describe('runMcpProxy (in process)', () => {
+  const tg = () => createGuard({ policy: rules([{ id: 'all', effect: 'allow' }]) });
+  const quiet = () => undefined;
+
+  test('exits with the server exit code and passes other messages through unchanged', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const lines: string[] = [];
+    output.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    const script =
+      "process.stdin.on('data', (d) => { process.stdout.write(d); if (String(d).includes('bye')) process.exit(3); });";
+    const done = runMcpProxy(tg(), {
+      command: process.execPath,
+      args: ['-e', script],
+      input,
+      output,
+      log: quiet,
+    });
+    input.write('{"jsonrpc":"2.0","method":"notifications/custom","params":{"a":1}}\n');
+    input.write('not json at all\n');
+    input.write('[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}]\n');
+    input.write('{"jsonrpc":"2.0","method":"bye"}\n');
+    expect(await done).toBe(3);
+    expect(lines).toContain('{"jsonrpc":"2.0","method":"notifications/custom","params":{"a":1}}');
+    expect(lines).toContain('not json at all');
+    // The batch never reached the server: only an error came back.
+    expect(lines.filter((line) => line.includes('tools/call'))).toEqual([]);
+    expect(lines.some((line) => line.includes('batches are not supported'))).toBe(true);
+  });
+
+  test('reports a missing command as 127 and a killed server as 128 + signal', async () => {
+    const missing = await runMcpProxy(tg(), {
+      command: join(dir, 'no-such-server'),
+      input: new PassThrough(),
+      output: new PassThrough(),
+      log: quiet,
+    });
+    expect(missing).toBe(127);
+    const killed = await runMcpProxy(tg(), {
+      command: process.execPath,
+      args: ['-e', "process.kill(process.pid, 'SIGTERM')"],
+      input: new PassThrough(),
+      output: new PassThrough(),
+      log: quiet,
+    });
+    expect(killed).toBe(128 + 15);
+  });
+
+  test('pins persist in a pin file; strict mode, tampering and re-approval', async () => {
+    const pins = join(dir, 'pins-in-process.json');
+    const session = async (pinning: 'tofu' | 'strict' | 'update') => {
+      const { transport, input, output } = streamPair();
+      const done = runMcpProxy(tg(), {
+        command: process.execPath,
+        args: [childServer],
+        input,
+        output,
+        log: quiet,
+        server: 'demo',
+        pins: filePins(pins),
+        pinning,
+        env: { ...process.env, RUG_PULL: '' },
+        exitGraceMs: 2_000,
+      });
+      const client = new Client({ name: 'in-process', version: '1.0.0' });
+      await client.connect(transport);
+      const result = await client.callTool({ name: 'echo', arguments: { message: pinning } });
+      const { tools } = await client.listTools();
+      await client.close();
+      await done;
+      return { result, names: tools.map((tool) => tool.name) };
+    };
+    // Strict mode with no pin file: nothing is approved, so everything is hidden and denied.
+    const strictEmpty = await session('strict');
+    expect(strictEmpty.result.isError).toBe(true);
+    expect(textOf(strictEmpty.result)).toContain('is not pinned');
+    expect(strictEmpty.names).toEqual([]);
+    // Trust on first use writes the pins; strict mode then accepts the same definitions.
+    expect(textOf((await session('tofu')).result)).toBe('echo: tofu');
+    const file = JSON.parse(readFileSync(pins, 'utf8'));
+    expect(file.servers.demo.echo).toMatch(/^[0-9a-f]{64}$/);
+    expect(textOf((await session('strict')).result)).toBe('echo: strict');
+    // A pin that no longer matches (the server changed between runs) denies and hides the tool.
+    file.servers.demo.echo = '0'.repeat(64);
+    writeFileSync(pins, JSON.stringify(file));
+    const tampered = await session('tofu');
+    expect(textOf(tampered.result)).toMatch(/changed since it was pinned/);
+    expect(tampered.names).not.toContain('echo');
+    // Re-approval after review.
+    expect(textOf((await session('update')).result)).toBe('echo: update');
+    expect(textOf((await session('strict')).result)).toBe('echo: strict');
+  }, 60_000);
+
+  test('closing the client input stops the server', async () => {
+    const input = new PassThrough();
+    const done = runMcpProxy(tg(), {
+      command: process.execPath,
+      args: ['-e', 'setInterval(() => {}, 1000)'],
+      input,
+      output: new PassThrough(),
+      log: quiet,
+      exitGraceMs: 50,
+    });
+    input.end();
+    expect(await done).toBe(128 + 15);
+  });
+
+  test('a tools/call is denied when the server cannot list its tools', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const lines: string[] = [];
+    output.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    // A "server" that answers every request with an error and never runs anything.
+    const script = `require('readline').createInterface({ input: process.stdin }).on('line', (l) => {
+      const m = JSON.parse(l); if (m.method === 'tools/call') { process.stdout.write('RAN\\n'); return; }
+      if (m.id !== undefined) process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: -1, message: 'nope' } }) + '\\n');
+    });`;
+    const done = runMcpProxy(tg(), {
+      command: process.execPath,
+      args: ['-e', script],
+      input,
+      output,
+      log: quiet,
+    });
+    input.write('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{}}}\n');
+    await new Promise<void>((resolve) => {
+      const check = () => (lines.length > 0 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    input.end();
+    await done;
+    const response = JSON.parse(lines[0]!);
+    expect(response).toMatchObject({ id: 7, result: { isError: true } });
+    expect(response.result.content[0].text).toContain('the tool list could not be read');
+    expect(lines).not.toContain('RAN');
+  });
+});
