@@ -61,6 +61,16 @@ export type { TimeWindow } from './policy/schedule.ts';
 export { type PathScopeOptions, pathScope } from './policy/scopes/path.ts';
 export type { PolicyScope, ScopeFactories } from './policy/scopes/scope.ts';
 export { type UrlScopeOptions, urlScope } from './policy/scopes/url.ts';
+export { denyOverrides, firstApplicable } from './policy/combine.ts';
+export {
+  type LoadPolicyOptions,
+  loadPolicy,
+  type PolicyDocument,
+  type PolicyFileEngine,
+  type PolicyFileEvents,
+  type PolicyReloadInfo,
+  parsePolicy,
+} from './policy/load.ts';
 export type { PolicyEngine } from './policy/types.ts';
 export type { StandardSchemaV1 } from './standard-schema.ts';
 export { memoryStore } from './store/memory.ts';
