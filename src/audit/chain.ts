@@ -1,0 +1,177 @@
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { canonicalJson } from '../_internal/canonical.ts';
+import { ConfigurationError } from '../errors.ts';
+
+/**
+ * The JSONL audit chain, format v1. Each line is the canonical JSON (RFC 8785) of a record
+ * `{ <kind>: {...}, prev, seq, v: 1 }` with `,"hash":"<hex>"` appended before the closing brace.
+ * `hash` = SHA-256 of `RECORD_DOMAIN` followed by the canonical JSON of the record without `hash`.
+ * Kinds (all sort before `prev`, so the chain fields are always at the end of a line):
+ * `file` (first record of every file), `event`, `checkpoint` (Ed25519-signed), `gap` (a torn
+ * write repaired on restart, or events dropped in best-effort mode).
+ */
+export const CHAIN_FORMAT_VERSION = 1;
+/** `prev` of the very first record of a chain. */
+export const GENESIS_PREV: string = '0'.repeat(64);
+const RECORD_DOMAIN = 'toolgate.audit.record.v1\n';
+const CHECKPOINT_DOMAIN = 'toolgate.audit.checkpoint.v1\n';
+const TAIL_BYTES = 75; // ,"hash":"<64 hex>"}
+const CHAIN_TAIL = /,"prev":"([0-9a-f]{64})","seq":(0|[1-9][0-9]{0,15}),"v":1\}$/;
+const HASH_TAIL = /,"hash":"([0-9a-f]{64})"\}$/;
+
+/** Kinds of chain records. */
+export type ChainRecordKind = 'file' | 'event' | 'checkpoint' | 'gap' | 'other';
+
+/**
+ * A signed checkpoint: the chain's head at `seq`, signed with Ed25519. Store the latest one
+ * somewhere the log's writer cannot rewrite (the external anchor) and pass it to `verifyAuditLog`.
+ */
+export interface AuditCheckpoint {
+  /** Id of the chain (from its first record). */
+  readonly chain: string;
+  /** Sequence number of the checkpoint record itself. */
+  readonly seq: number;
+  /** Hash of the record before it: the head the signature covers. */
+  readonly prev: string;
+  /** Hash of the checkpoint record. */
+  readonly hash: string;
+  /** Id of the signing key. */
+  readonly keyId: string;
+  /** Epoch ms when it was signed. */
+  readonly ts: number;
+  /** Base64 Ed25519 signature. */
+  readonly sig: string;
+}
+
+/** A parsed line: only the chain fields, extracted without parsing the body. */
+export interface ParsedLine {
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
+  readonly kind: ChainRecordKind;
+  /** Whether the recomputed hash matches `hash`. */
+  readonly hashOk: boolean;
+}
+
+/** Lowercase hex record hash of a record body (canonical JSON without `hash`). */
+export function recordHash(body: string | Uint8Array, closing = ''): string {
+  const hash = createHash('sha256').update(RECORD_DOMAIN).update(body);
+  if (closing !== '') hash.update(closing);
+  return hash.digest('hex');
+}
+
+/** Builds one line (with its newline) and its hash. Throws when the payload is not JSON data. */
+export function buildLine(
+  kind: 'file' | 'event' | 'checkpoint' | 'gap',
+  payload: unknown,
+  seq: number,
+  prev: string,
+): { line: string; hash: string } {
+  const body = canonicalJson({ [kind]: payload, prev, seq, v: CHAIN_FORMAT_VERSION });
+  const hash = recordHash(body);
+  return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash };
+}
+
+/** Parses and checks one line (without its newline). `undefined`: not shaped like a record. */
+export function parseLine(line: Uint8Array): ParsedLine | undefined {
+  const length = line.length;
+  if (length < 150 || line[0] !== 0x7b || line[length - 1] !== 0x7d) return undefined;
+  const buffer = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, length);
+  const tail = buffer.toString('latin1', Math.max(0, length - 220), length);
+  const hashMatch = HASH_TAIL.exec(tail);
+  if (hashMatch === null) return undefined;
+  const bodyTail = tail.slice(0, -TAIL_BYTES);
+  const chainMatch = CHAIN_TAIL.exec(`${bodyTail}}`);
+  if (chainMatch === null) return undefined;
+  const hash = hashMatch[1]!;
+  const computed = recordHash(buffer.subarray(0, length - TAIL_BYTES), '}');
+  return {
+    seq: Number(chainMatch[2]),
+    prev: chainMatch[1]!,
+    hash,
+    kind: kindOf(buffer),
+    hashOk: computed === hash,
+  };
+}
+
+function kindOf(line: Buffer): ChainRecordKind {
+  // The first key of the canonical record names its kind.
+  const head = line.toString('latin1', 0, 14);
+  if (head.startsWith('{"event":')) return 'event';
+  if (head.startsWith('{"checkpoint":')) return 'checkpoint';
+  if (head.startsWith('{"file":')) return 'file';
+  if (head.startsWith('{"gap":')) return 'gap';
+  return 'other';
+}
+
+/** Parses the body of a record line (JSON). */
+export function recordBody(line: Uint8Array): Record<string, unknown> {
+  return JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.length).toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
+function checkpointMessage(fields: {
+  chain: string;
+  keyId: string;
+  prev: string;
+  seq: number;
+  ts: number;
+}): Buffer {
+  return Buffer.from(
+    CHECKPOINT_DOMAIN +
+      canonicalJson({
+        chain: fields.chain,
+        keyId: fields.keyId,
+        prev: fields.prev,
+        seq: fields.seq,
+        ts: fields.ts,
+      }),
+    'utf8',
+  );
+}
+
+/** Loads an Ed25519 private key (KeyObject or PEM); throws a ConfigurationError otherwise. */
+export function loadPrivateKey(key: KeyObject | string, what: string): KeyObject {
+  let object: KeyObject;
+  try {
+    object = typeof key === 'string' ? createPrivateKey(key) : key;
+  } catch (error) {
+    throw new ConfigurationError(`${what} is not a private key`, { cause: error });
+  }
+  if (object.type !== 'private' || object.asymmetricKeyType !== 'ed25519')
+    throw new ConfigurationError(`${what} must be an Ed25519 private key`);
+  return object;
+}
+
+/** Loads an Ed25519 public key (KeyObject or PEM), or `undefined` when it is not one. */
+export function loadPublicKey(key: KeyObject | string): KeyObject | undefined {
+  try {
+    const object = typeof key === 'string' ? createPublicKey(key) : key;
+    if (object.asymmetricKeyType !== 'ed25519') return undefined;
+    return object.type === 'private' ? createPublicKey(object) : object;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Signs a checkpoint's fields. */
+export function signCheckpoint(
+  fields: { chain: string; keyId: string; prev: string; seq: number; ts: number },
+  key: KeyObject,
+): string {
+  return sign(null, checkpointMessage(fields), key).toString('base64');
+}
+
+/** Checks a checkpoint signature. Never throws. */
+export function checkCheckpointSignature(
+  fields: { chain: string; keyId: string; prev: string; seq: number; ts: number; sig: string },
+  key: KeyObject,
+): boolean {
+  try {
+    return verify(null, checkpointMessage(fields), key, Buffer.from(fields.sig, 'base64'));
+  } catch {
+    return false;
+  }
+}

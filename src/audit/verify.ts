@@ -1,0 +1,489 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import {
+  type AuditCheckpoint,
+  buildLine,
+  checkCheckpointSignature,
+  GENESIS_PREV,
+  loadPublicKey,
+  type ParsedLine,
+  parseLine,
+  recordBody,
+} from './chain.ts';
+import { auditLogFiles } from './files.ts';
+
+/** Stable codes of `verifyAuditLog` problems. */
+export type AuditVerifyCode =
+  /** A record's content does not match its hash (edited, or a flipped byte). */
+  | 'hash_mismatch'
+  /** A record does not point at the hash of the record before it (a record was rewritten). */
+  | 'prev_mismatch'
+  /** Sequence numbers skip (a record was deleted, or records were reordered). */
+  | 'seq_gap'
+  /** A sequence number repeats (a record was duplicated or replayed). */
+  | 'seq_duplicate'
+  /** A checkpoint's (or the anchor's) signature is not valid. */
+  | 'bad_signature'
+  /** A checkpoint was signed with a key id that is not among `publicKeys`. */
+  | 'unknown_key'
+  /** The log ends before the externally anchored checkpoint. */
+  | 'truncated_after_anchor'
+  /** The last line is incomplete (a write was cut off and never repaired). */
+  | 'torn_write'
+  /** Two records continue the same record (two writers on one chain), or the log diverges from the anchor. */
+  | 'fork_detected'
+  /** A file of the log is missing (a path that does not exist, a gap in file indexes, no genesis). */
+  | 'missing_file';
+
+/** Every verification code. */
+export const AUDIT_VERIFY_CODES: readonly AuditVerifyCode[] = Object.freeze([
+  'hash_mismatch',
+  'prev_mismatch',
+  'seq_gap',
+  'seq_duplicate',
+  'bad_signature',
+  'unknown_key',
+  'truncated_after_anchor',
+  'torn_write',
+  'fork_detected',
+  'missing_file',
+] as const);
+
+/** Something verification noticed that is not a problem (a repaired torn write, dropped events). */
+export interface AuditVerifyNotice {
+  readonly kind: 'torn_repaired' | 'events_dropped';
+  readonly file: string;
+  readonly line: number;
+  readonly seq: number;
+  /** Events dropped, for `events_dropped`. */
+  readonly count?: number;
+}
+
+/** Options of `verifyAuditLog`. */
+export interface VerifyAuditLogOptions {
+  /** Public keys by key id (KeyObject or PEM). A checkpoint with another key id fails (`unknown_key`). */
+  readonly publicKeys?: Readonly<Record<string, KeyObject | string>>;
+  /** The latest checkpoint kept outside the log (or several; the highest `seq` is used). */
+  readonly anchor?: AuditCheckpoint | readonly AuditCheckpoint[];
+  /** Accept a log that does not start at its genesis (older files deleted by retention). @default false */
+  readonly allowPartial?: boolean;
+}
+
+/** The outcome of `verifyAuditLog`. */
+export type AuditVerifyResult =
+  | {
+      readonly ok: true;
+      readonly files: number;
+      readonly records: number;
+      readonly events: number;
+      readonly checkpoints: number;
+      readonly lastSeq: number;
+      readonly lastHash: string;
+      readonly chain?: string;
+      /** The last signed checkpoint in the log. */
+      readonly lastCheckpoint?: AuditCheckpoint;
+      /** The first 100 notices. */
+      readonly notices: readonly AuditVerifyNotice[];
+    }
+  | {
+      readonly ok: false;
+      readonly code: AuditVerifyCode;
+      readonly message: string;
+      readonly file: string;
+      /** 1-based line number in `file` (0 for problems with the file itself or the anchor). */
+      readonly line: number;
+      readonly seq?: number;
+      readonly records: number;
+      readonly notices: readonly AuditVerifyNotice[];
+    };
+
+class Problem {
+  constructor(
+    readonly code: AuditVerifyCode,
+    readonly message: string,
+    readonly line: number,
+    readonly seq?: number,
+  ) {}
+}
+
+const MAX_NOTICES = 100;
+
+/**
+ * Verifies a hash-chained JSONL audit log, streaming (memory stays flat whatever its size).
+ * `source` is the active file (its rotated files `<path>.N` are found and checked first) or an
+ * explicit list of files in chain order. Reports `ok` or the first problem with a stable code.
+ *
+ * @example
+ * const result = await verifyAuditLog('/var/log/toolgate/audit.jsonl', { publicKeys: { k1: pem } });
+ * if (!result.ok) console.error(result.code, result.file, result.line);
+ */
+export async function verifyAuditLog(
+  source: string | readonly string[],
+  options: VerifyAuditLogOptions = {},
+): Promise<AuditVerifyResult> {
+  const files = typeof source === 'string' ? auditLogFiles(source) : [...source];
+  const keys = new Map<string, KeyObject | undefined>();
+  for (const [id, key] of Object.entries(options.publicKeys ?? {})) keys.set(id, loadPublicKey(key));
+  const notices: AuditVerifyNotice[] = [];
+  const fail = (problem: Problem, file: string, records: number): AuditVerifyResult => {
+    const result: AuditVerifyResult = {
+      ok: false,
+      code: problem.code,
+      message: problem.message,
+      file,
+      line: problem.line,
+      records,
+      notices,
+    };
+    return problem.seq === undefined ? result : { ...result, seq: problem.seq };
+  };
+
+  // The anchor is checked first: a forged anchor proves nothing.
+  let anchor: AuditCheckpoint | undefined;
+  const anchors =
+    options.anchor === undefined ? [] : Array.isArray(options.anchor) ? options.anchor : [options.anchor];
+  for (const candidate of anchors as AuditCheckpoint[]) {
+    if (anchor === undefined || candidate.seq > anchor.seq) anchor = candidate;
+  }
+  if (anchor !== undefined) {
+    const problem = checkSignature(anchor, keys, 0) ?? checkAnchorHash(anchor);
+    if (problem !== undefined) return fail(problem, '(anchor)', 0);
+  }
+
+  const state: ChainState = {
+    records: 0,
+    events: 0,
+    checkpoints: 0,
+    lastSeq: -1,
+    lastHash: '',
+    lastPrev: '',
+    fileIndex: -1,
+    chain: undefined,
+    lastCheckpoint: undefined,
+    anchorSeen: false,
+  };
+  for (let f = 0; f < files.length; f++) {
+    const file = files[f]!;
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(file, 'r');
+    } catch {
+      return fail(
+        new Problem('missing_file', `${file} does not exist or cannot be read`, 0),
+        file,
+        state.records,
+      );
+    }
+    try {
+      const problem = await verifyFile(
+        handle,
+        file,
+        f === files.length - 1,
+        state,
+        keys,
+        anchor,
+        options,
+        notices,
+      );
+      if (problem !== undefined) return fail(problem, file, state.records);
+    } finally {
+      await handle.close();
+    }
+  }
+  if (anchor !== undefined && state.lastSeq < anchor.seq) {
+    return fail(
+      new Problem(
+        'truncated_after_anchor',
+        `the log ends at seq ${state.lastSeq}, before the anchored checkpoint at seq ${anchor.seq}`,
+        0,
+        anchor.seq,
+      ),
+      files[files.length - 1] ?? '',
+      state.records,
+    );
+  }
+  const ok: AuditVerifyResult = {
+    ok: true,
+    files: files.length,
+    records: state.records,
+    events: state.events,
+    checkpoints: state.checkpoints,
+    lastSeq: state.lastSeq,
+    lastHash: state.lastHash,
+    notices,
+    ...(state.chain === undefined ? {} : { chain: state.chain }),
+    ...(state.lastCheckpoint === undefined ? {} : { lastCheckpoint: state.lastCheckpoint }),
+  };
+  return ok;
+}
+
+interface ChainState {
+  records: number;
+  events: number;
+  checkpoints: number;
+  lastSeq: number;
+  lastHash: string;
+  lastPrev: string;
+  fileIndex: number;
+  chain: string | undefined;
+  lastCheckpoint: AuditCheckpoint | undefined;
+  anchorSeen: boolean;
+}
+
+async function verifyFile(
+  handle: Awaited<ReturnType<typeof open>>,
+  file: string,
+  lastFile: boolean,
+  state: ChainState,
+  keys: Map<string, KeyObject | undefined>,
+  anchor: AuditCheckpoint | undefined,
+  options: VerifyAuditLogOptions,
+  notices: AuditVerifyNotice[],
+): Promise<Problem | undefined> {
+  let lineNo = 0;
+  let firstInFile = true;
+  let torn: { line: number; bytes: number; sha256: string } | undefined;
+
+  const check = (line: Buffer, terminated: boolean): Problem | undefined => {
+    lineNo += 1;
+    if (line.length === 0 && terminated) return new Problem('hash_mismatch', 'empty line', lineNo);
+    const parsed = parseLine(line);
+    if (parsed === undefined) {
+      if (torn !== undefined)
+        return new Problem('hash_mismatch', 'a line is not a complete record', torn.line);
+      torn = { line: lineNo, bytes: line.length, sha256: createHash('sha256').update(line).digest('hex') };
+      return undefined;
+    }
+    if (!parsed.hashOk)
+      return new Problem('hash_mismatch', 'the record does not match its hash', lineNo, parsed.seq);
+    if (torn !== undefined) {
+      // Only a repair record may follow an incomplete line.
+      const problem = acceptTorn(parsed, line);
+      if (problem !== undefined) return problem;
+    }
+    const problem = link(parsed, line);
+    if (problem !== undefined) return problem;
+    return kind(parsed, line);
+  };
+
+  const acceptTorn = (parsed: ParsedLine, line: Buffer): Problem | undefined => {
+    const gap = parsed.kind === 'gap' ? (recordBody(line).gap as Record<string, unknown>) : undefined;
+    if (gap?.reason === 'torn' && gap.bytes === torn!.bytes && gap.sha256 === torn!.sha256) {
+      if (notices.length < MAX_NOTICES)
+        notices.push({ kind: 'torn_repaired', file, line: torn!.line, seq: parsed.seq });
+      torn = undefined;
+      return undefined;
+    }
+    return new Problem('hash_mismatch', 'a line is not a complete record', torn!.line);
+  };
+
+  const link = (parsed: ParsedLine, line: Buffer): Problem | undefined => {
+    const { seq, prev, hash } = parsed;
+    if (state.records === 0) {
+      if (seq === 0) {
+        if (prev !== GENESIS_PREV)
+          return new Problem('prev_mismatch', 'the genesis record has a non-zero prev', lineNo, seq);
+      } else if (options.allowPartial !== true) {
+        if (parsed.kind === 'file' && fileIndexOf(line) > 0)
+          return new Problem(
+            'missing_file',
+            'the log does not start at its first file (pass the earlier files)',
+            lineNo,
+            seq,
+          );
+        return new Problem('seq_gap', `the log starts at seq ${seq}, not at its genesis`, lineNo, seq);
+      }
+    } else {
+      if (hash === state.lastHash)
+        return new Problem('seq_duplicate', `record ${seq} appears twice`, lineNo, seq);
+      if (seq === state.lastSeq && prev === state.lastPrev)
+        return new Problem(
+          'fork_detected',
+          `two records continue record ${seq - 1} (two writers on one chain?)`,
+          lineNo,
+          seq,
+        );
+      if (seq <= state.lastSeq)
+        return new Problem('seq_duplicate', `seq ${seq} repeats after ${state.lastSeq}`, lineNo, seq);
+      if (seq > state.lastSeq + 1) {
+        if (firstInFile && parsed.kind === 'file' && fileIndexOf(line) > state.fileIndex + 1)
+          return new Problem(
+            'missing_file',
+            `file ${state.fileIndex + 1} of the log is missing`,
+            lineNo,
+            seq,
+          );
+        return new Problem('seq_gap', `seq jumps from ${state.lastSeq} to ${seq}`, lineNo, seq);
+      }
+      if (prev !== state.lastHash)
+        return new Problem(
+          'prev_mismatch',
+          `record ${seq} does not continue record ${state.lastSeq}`,
+          lineNo,
+          seq,
+        );
+    }
+    if (anchor !== undefined && seq === anchor.seq) {
+      if (hash !== anchor.hash)
+        return new Problem(
+          'fork_detected',
+          `record ${seq} differs from the anchored checkpoint`,
+          lineNo,
+          seq,
+        );
+      state.anchorSeen = true;
+    }
+    state.records += 1;
+    state.lastPrev = prev;
+    state.lastSeq = seq;
+    state.lastHash = hash;
+    return undefined;
+  };
+
+  const kind = (parsed: ParsedLine, line: Buffer): Problem | undefined => {
+    const wasFirst = firstInFile;
+    firstInFile = false;
+    switch (parsed.kind) {
+      case 'event':
+        state.events += 1;
+        return undefined;
+      case 'file': {
+        const header = recordBody(line).file as { chain?: unknown; index?: unknown };
+        if (typeof header.chain !== 'string' || typeof header.index !== 'number')
+          return new Problem('hash_mismatch', 'malformed file header', lineNo, parsed.seq);
+        if (state.chain !== undefined && header.chain !== state.chain)
+          return new Problem('fork_detected', 'the file belongs to another chain', lineNo, parsed.seq);
+        if (state.fileIndex >= 0 && header.index !== state.fileIndex + 1)
+          return new Problem(
+            'missing_file',
+            `expected file ${state.fileIndex + 1}, found file ${header.index}`,
+            lineNo,
+            parsed.seq,
+          );
+        if (!wasFirst)
+          return new Problem('hash_mismatch', 'a file header in the middle of a file', lineNo, parsed.seq);
+        state.chain = header.chain;
+        state.fileIndex = header.index;
+        return undefined;
+      }
+      case 'checkpoint': {
+        const body = recordBody(line).checkpoint as Record<string, unknown>;
+        const checkpoint = {
+          chain: String(body.chain),
+          keyId: String(body.keyId),
+          sig: String(body.sig),
+          ts: Number(body.ts),
+          seq: parsed.seq,
+          prev: parsed.prev,
+          hash: parsed.hash,
+        };
+        if (state.chain !== undefined && checkpoint.chain !== state.chain)
+          return new Problem('fork_detected', 'a checkpoint of another chain', lineNo, parsed.seq);
+        const problem = checkSignature(checkpoint, keys, lineNo);
+        if (problem !== undefined) return problem;
+        state.checkpoints += 1;
+        state.lastCheckpoint = Object.freeze(checkpoint);
+        return undefined;
+      }
+      case 'gap': {
+        const gap = recordBody(line).gap as Record<string, unknown>;
+        if (gap.reason === 'dropped' && notices.length < MAX_NOTICES)
+          notices.push({
+            kind: 'events_dropped',
+            file,
+            line: lineNo,
+            seq: parsed.seq,
+            count: Number(gap.count),
+          });
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  // Stream the file in chunks and split on newlines; only one partial line is ever held.
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let carry: Buffer | undefined;
+  for (;;) {
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) break;
+    let data = chunk.subarray(0, bytesRead);
+    if (carry !== undefined) {
+      data = Buffer.concat([carry, data]);
+      carry = undefined;
+    }
+    let start = 0;
+    for (;;) {
+      const newline = data.indexOf(10, start);
+      if (newline < 0) break;
+      const problem = check(data.subarray(start, newline), true);
+      if (problem !== undefined) return problem;
+      start = newline + 1;
+    }
+    if (start < data.length) carry = Buffer.from(data.subarray(start));
+  }
+  if (carry !== undefined && carry.length > 0) {
+    const problem = check(carry, false);
+    if (problem !== undefined) return problem;
+  }
+  if (torn !== undefined) {
+    return lastFile
+      ? new Problem('torn_write', 'the last line is incomplete (a write was cut off)', torn.line)
+      : new Problem('hash_mismatch', 'a line is not a complete record', torn.line);
+  }
+  return undefined;
+}
+
+function fileIndexOf(line: Buffer): number {
+  try {
+    const file = recordBody(line).file as { index?: unknown };
+    return typeof file.index === 'number' ? file.index : -1;
+  } catch {
+    return -1;
+  }
+}
+
+function checkSignature(
+  checkpoint: { chain: string; keyId: string; prev: string; seq: number; ts: number; sig: string },
+  keys: Map<string, KeyObject | undefined>,
+  line: number,
+): Problem | undefined {
+  if (!keys.has(checkpoint.keyId))
+    return new Problem(
+      'unknown_key',
+      `checkpoint signed with unknown key ${JSON.stringify(checkpoint.keyId)}`,
+      line,
+      checkpoint.seq,
+    );
+  const key = keys.get(checkpoint.keyId);
+  if (key === undefined || !checkCheckpointSignature(checkpoint, key))
+    return new Problem(
+      'bad_signature',
+      `the checkpoint at seq ${checkpoint.seq} has an invalid signature`,
+      line,
+      checkpoint.seq,
+    );
+  return undefined;
+}
+
+/** The anchor's `hash` must be the hash of the checkpoint record its signed fields describe. */
+function checkAnchorHash(anchor: AuditCheckpoint): Problem | undefined {
+  try {
+    const { hash } = buildLine(
+      'checkpoint',
+      { chain: anchor.chain, keyId: anchor.keyId, sig: anchor.sig, ts: anchor.ts },
+      anchor.seq,
+      anchor.prev,
+    );
+    if (hash === anchor.hash) return undefined;
+  } catch {
+    // Malformed anchor fields: fall through.
+  }
+  return new Problem(
+    'bad_signature',
+    'the anchor does not describe a signed checkpoint record',
+    0,
+    anchor.seq,
+  );
+}
