@@ -1,0 +1,111 @@
+import { ToolMessage } from '@langchain/core/messages';
+import {
+  DynamicStructuredTool,
+  type StructuredToolInterface,
+  type ToolRunnableConfig,
+} from '@langchain/core/tools';
+import { ConfigurationError } from '../../errors.ts';
+import type { StandardSchemaV1 } from '../../standard-schema.ts';
+import type { ToolContext } from '../../types.ts';
+import {
+  type AnyGuard,
+  denialError,
+  denialMessage,
+  guardHostTool,
+  resolveContext,
+} from '../_shared/host-call.ts';
+
+/** Options of `guardTool` / `guardTools`. */
+export interface GuardToolOptions {
+  /** The name policies match on: a string, or a function of the LangChain tool name. @default the tool's name */
+  name?: string | ((toolName: string) => string);
+  /** Host identity (agent, principal, …), fixed or read from the run's config (e.g. `config.context`); merged over `tg.withContext`. */
+  context?: ToolContext | ((config: ToolRunnableConfig) => ToolContext | undefined);
+  /**
+   * `'message'`: a denied call returns an error `ToolMessage` the model reads (or the denial text
+   * when the tool was invoked without a tool call). `'throw'`: the guard's error is thrown.
+   * @default 'message'
+   */
+  onDeny?: 'message' | 'throw';
+  risk?: string;
+  tags?: readonly string[];
+}
+
+type Data = { readonly config: ToolRunnableConfig | undefined };
+
+/**
+ * Returns a LangChain tool with the same name, description and schema whose every call goes
+ * through the guard (with the tool call id and the run's abort signal) before the original tool
+ * runs with the evaluated arguments. A denial becomes an error `ToolMessage` the model can read.
+ * Builds a `DynamicStructuredTool`, so `@langchain/core` is imported at runtime by this entry point.
+ *
+ * @example
+ * const refund = guardTool(refundTool, tg, { name: 'payments.refund' });
+ * const agent = createAgent({ model, tools: [refund] });
+ */
+export function guardTool(
+  tool: StructuredToolInterface,
+  tg: AnyGuard,
+  options: GuardToolOptions = {},
+): DynamicStructuredTool {
+  const name = typeof options.name === 'function' ? options.name(tool.name) : (options.name ?? tool.name);
+  const schema = tool.schema as Partial<StandardSchemaV1> | undefined;
+  const toolOptions: Parameters<typeof guardHostTool>[1] = { name };
+  if (typeof schema?.['~standard']?.validate === 'function') toolOptions.input = schema as StandardSchemaV1;
+  if (typeof tool.description === 'string') toolOptions.description = tool.description;
+  if (options.risk !== undefined) toolOptions.risk = options.risk;
+  if (options.tags !== undefined) toolOptions.tags = options.tags;
+  const call = guardHostTool<Data>(tg, toolOptions, (args, toolCallOptions, data) =>
+    // The original tool runs with the frozen, evaluated args and the guard's signal.
+    tool.invoke(args as never, { ...data.config, signal: toolCallOptions.signal }),
+  );
+  const onDeny = options.onDeny ?? 'message';
+  const source = tool as StructuredToolInterface & {
+    returnDirect?: boolean;
+    metadata?: Record<string, unknown>;
+    tags?: string[];
+    verboseParsingErrors?: boolean;
+  };
+  const fields: ConstructorParameters<typeof DynamicStructuredTool>[0] = {
+    name: tool.name,
+    description: tool.description,
+    schema: tool.schema,
+    func: async (input: unknown, _runManager: unknown, config?: ToolRunnableConfig) => {
+      const toolCallId = config?.toolCall?.id;
+      const context = config === undefined ? undefined : resolveContext(options.context, config);
+      const callOptions: Parameters<typeof call>[1] = {};
+      if (typeof toolCallId === 'string') callOptions.toolCallId = toolCallId;
+      if (context !== undefined) callOptions.context = context;
+      if (config?.signal !== undefined) callOptions.signal = config.signal;
+      const outcome = await call(input, callOptions, { config });
+      if (outcome.ok) return outcome.value;
+      if (onDeny === 'throw') throw denialError(outcome);
+      const content = denialMessage(outcome.denial);
+      return typeof toolCallId === 'string'
+        ? new ToolMessage({ tool_call_id: toolCallId, name: tool.name, content, status: 'error' })
+        : content;
+    },
+  };
+  if (source.returnDirect !== undefined) fields.returnDirect = source.returnDirect;
+  if (source.metadata !== undefined) fields.metadata = source.metadata;
+  if (source.tags !== undefined) fields.tags = source.tags;
+  if (source.verboseParsingErrors !== undefined) fields.verboseParsingErrors = source.verboseParsingErrors;
+  if (tool.extras !== undefined) fields.extras = tool.extras;
+  return new DynamicStructuredTool(fields) as unknown as DynamicStructuredTool;
+}
+
+/**
+ * `guardTool` for each tool of a list.
+ *
+ * @example
+ * const agent = createAgent({ model, tools: guardTools([search, refund], tg) });
+ */
+export function guardTools(
+  tools: readonly StructuredToolInterface[],
+  tg: AnyGuard,
+  options: GuardToolOptions = {},
+): DynamicStructuredTool[] {
+  if (typeof options.name === 'string')
+    throw new ConfigurationError('guardTools takes a name function, not one name for every tool');
+  return tools.map((tool) => guardTool(tool, tg, options));
+}
