@@ -14,6 +14,14 @@ import type { GuardEvents } from './events.ts';
 import { Pipeline, type ToolDefinition } from './pipeline.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
+import {
+  type ActiveSuspension,
+  listSuspensions,
+  resume,
+  type SuspendOptions,
+  type SuspendTarget,
+  suspend,
+} from './limits/suspend.ts';
 import { memoryStore } from './store/memory.ts';
 import type { StateStore } from './store/types.ts';
 import type { Decision, DeepReadonly, Duration, ToolContext, ToolDenial } from './types.ts';
@@ -35,6 +43,13 @@ export interface GuardDefaults {
   maxArgDepth?: number;
   /** Maximum depth of guarded calls made from inside guarded calls. @default 16 */
   maxCallDepth?: number;
+  /** How long one state-store operation may take; slower denies (`STORE_UNAVAILABLE`). @default '1s' */
+  storeTimeout?: Duration;
+  /**
+   * Loop protection: maximum guarded calls per session (`context.session`) in any 24 hours;
+   * more deny with `RATE_LIMITED`. @default unlimited
+   */
+  maxSessionCalls?: number;
   /** Flood control: approval requests one principal may have pending at once. @default 20 */
   maxPendingApprovals?: number;
   /** Flood control: approval requests one principal may make per minute. @default 60 */
@@ -122,6 +137,18 @@ export interface Guard<D extends OnDeny = 'throw'> {
    * live grant in scope turns a default deny or an `ask` into allow; it never overrides a deny rule.
    */
   readonly grants: GrantsApi;
+  /**
+   * Kill switch: denies every call of one tool, agent, principal or session (`SUSPENDED`) from the
+   * next call on, in every process sharing the store, until `resume()` or `for` elapses.
+   *
+   * @example
+   * await tg.suspend({ agent: 'support-bot', reason: 'incident 42', for: '1h' });
+   */
+  suspend(options: SuspendOptions): Promise<ActiveSuspension>;
+  /** Lifts a suspension; resolves `true` if one was in force. */
+  resume(target: SuspendTarget): Promise<boolean>;
+  /** Suspensions in force now. */
+  suspensions(): Promise<ActiveSuspension[]>;
   /** Flushes audit sinks. */
   flush(): Promise<void>;
   /** Flushes and closes audit sinks, the approver and the policy engine. */
@@ -135,6 +162,7 @@ const DEFAULTS = {
   maxArgBytes: 1_048_576,
   maxArgDepth: 64,
   maxCallDepth: 16,
+  storeTimeout: '1s',
 } as const;
 
 /**
@@ -177,6 +205,11 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     maxArgBytes: positiveInteger(defaults.maxArgBytes, 'defaults.maxArgBytes'),
     maxArgDepth: positiveInteger(defaults.maxArgDepth, 'defaults.maxArgDepth'),
     maxCallDepth: positiveInteger(defaults.maxCallDepth, 'defaults.maxCallDepth'),
+    storeTimeoutMs: parseDuration(defaults.storeTimeout, 'defaults.storeTimeout'),
+    maxSessionCalls:
+      defaults.maxSessionCalls === undefined
+        ? undefined
+        : positiveInteger(defaults.maxSessionCalls, 'defaults.maxSessionCalls'),
   };
 
   const emitter = new EventEmitter<GuardEvents>();
@@ -253,6 +286,15 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       list: () => pipeline.approval.grants.list(),
       revoke: (id: string) => pipeline.approval.grants.revoke(id),
     }),
+    suspend(suspendOptions) {
+      return suspend(store, suspendOptions, now());
+    },
+    resume(target) {
+      return resume(store, target, now());
+    },
+    suspensions() {
+      return listSuspensions(store, now());
+    },
     flush() {
       return audit.flush();
     },

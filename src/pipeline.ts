@@ -24,6 +24,7 @@ import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 import type { StateStore } from './store/types.ts';
+import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
 import type {
   Decision,
   DeepReadonly,
@@ -61,6 +62,10 @@ export interface PipelineConfig {
     readonly maxArgBytes: number;
     readonly maxArgDepth: number;
     readonly maxCallDepth: number;
+    /** How long one state-store operation may take before the call is denied. */
+    readonly storeTimeoutMs: number;
+    /** Maximum calls per session in 24 hours (loop protection). */
+    readonly maxSessionCalls: number | undefined;
   };
 }
 
@@ -70,7 +75,7 @@ type Prepared = { ok: true; args: DeepReadonly<JsonObject> } | { ok: false; prob
 const SUPPORTED_OBLIGATIONS = new Set(['timeout']);
 
 /** Until the limits step exists, a decision that carries limits denies: limits are never silently skipped. */
-const LIMITS_ENFORCED = false;
+const LIMITS_ENFORCED = true;
 
 /** Per-call state shared by the steps and the audit events. */
 class Call {
@@ -80,6 +85,8 @@ class Call {
   private hash = '';
   policyVersion: string | undefined;
   approvers: readonly string[] | undefined;
+  /** Slots and reservations taken by the limits step; released once, when the call settles. */
+  lease: LimitLease | undefined;
 
   constructor(
     readonly callId: string,
@@ -109,7 +116,15 @@ export class Pipeline {
   /** The approval step and the grants (src/approval/). */
   readonly approval: ApprovalServices;
 
+  private readonly limitSettings: LimitsSettings;
+
   constructor(private readonly config: PipelineConfig) {
+    this.limitSettings = {
+      store: config.store,
+      storeTimeoutMs: config.limits.storeTimeoutMs,
+      maxSessionCalls: config.limits.maxSessionCalls,
+      onError: config.emitError,
+    };
     this.snapshotLimits = { maxBytes: config.limits.maxArgBytes, maxDepth: config.limits.maxArgDepth };
     this.approval = createApprovalServices({
       approver: config.approver,
@@ -118,7 +133,7 @@ export class Pipeline {
       generateId: config.generateId,
       emitError: config.emitError,
       approvalTimeoutMs: config.limits.approvalTimeoutMs,
-      storeTimeoutMs: config.limits.policyTimeoutMs,
+      storeTimeoutMs: config.limits.storeTimeoutMs,
       flood: config.approvalFlood,
     });
   }
@@ -174,6 +189,12 @@ export class Pipeline {
     // 3b. Grants: a live grant in scope turns a default deny or an ask into allow, never a deny rule.
     if (decision.type !== 'allow') decision = await this.grant(call, decision, false);
     if (decision.type === 'deny') return this.denied(call, decision, policyDecision);
+
+    // 4. Limits: suspensions, rate, concurrency and budget, taken atomically (src/limits/).
+    let limited = enterLimits(this.limitSettings, this.request(call), decision, limitsCall(decision, config.limits, signal, false));
+    if (limited instanceof Promise) limited = await limited;
+    if (limited !== undefined && 'type' in limited) return this.denied(call, limited, policyDecision);
+    call.lease = limited;
 
     // 5. Approve (ask only).
     if (decision.type === 'ask') {
@@ -250,6 +271,9 @@ export class Pipeline {
     if (decision.type !== 'deny') {
       const problem = unsupportedObligation(decision);
       if (problem !== undefined) return deny('POLICY_ERROR', problem, decision.rules);
+      // Limits in peek mode: the same checks as a call, consuming nothing.
+      const limited = await enterLimits(this.limitSettings, this.request(call), decision, limitsCall(decision, this.config.limits, undefined, true));
+      if (limited !== undefined && 'type' in limited) return limited;
     }
     return decision;
   }
@@ -458,6 +482,7 @@ export class Pipeline {
     output?: unknown,
     error?: unknown,
   ): void {
+    call.lease?.release(true);
     const fields: Record<string, unknown> = { outcome, durationMs: performance.now() - execStarted };
     if (outcome === 'error') fields.error = errorSummary(error);
     const event = this.event(call, 'result', fields) as ResultEvent;
@@ -541,6 +566,7 @@ export class Pipeline {
 
   /** Records the single decision record of a denied call, then throws or returns the denial. */
   private denied(call: Call, decision: DenyDecision, policyDecision: Decision['type']): never | ToolDenial {
+    call.lease?.release(false);
     const event = this.decisionEvent(call, decision, policyDecision);
     this.config.audit.record(event);
     this.emit('decision', event);
@@ -562,6 +588,7 @@ export class Pipeline {
     decision: Decision,
     ran: boolean,
   ): never | ToolDenial {
+    call.lease?.release(ran);
     if (this.config.onDeny === 'return') return denial(code, reason, call);
     throw new ToolInterruptedError({
       code,

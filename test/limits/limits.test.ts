@@ -117,7 +117,7 @@ describe('concurrency limits', () => {
     ],
   ])('releases the slot when the tool %s', async (_label, fn) => {
     const { tg } = limitedGuard(limitedPolicy({ concurrency: 1 }));
-    const tool = tg.guard(fn, { name: 't' });
+    const tool = tg.guard(fn as () => unknown, { name: 't' });
     for (let i = 0; i < 3; i++) {
       const result = await Promise.resolve(tool({})).catch((e: unknown) => e);
       expect(codeOf(result)).toBeUndefined();
