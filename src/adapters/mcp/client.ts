@@ -4,17 +4,19 @@ import type { JsonObject, ToolContext } from '../../types.ts';
 import { McpGate, type McpGateOptions } from './gate.ts';
 import type { McpCallToolResult, McpTool } from './types.ts';
 
-/** The parts of an MCP `Client` (`@modelcontextprotocol/sdk` v1, or v2) that `guardMcpClient` uses. */
+/**
+ * The parts of an MCP `Client` (`@modelcontextprotocol/sdk` v1, or v2) that `guardMcpClient` uses:
+ * `callTool(params, resultSchema?, options?)` and `listTools(params?)`. Typed loosely so that any
+ * SDK version fits.
+ */
 export interface McpClientLike {
-  callTool(
-    params: { name: string; arguments?: Record<string, unknown>; _meta?: Record<string, unknown> },
-    resultSchema?: unknown,
-    options?: { signal?: AbortSignal; [key: string]: unknown },
-  ): Promise<unknown>;
-  listTools(
-    params?: { cursor?: string },
-    options?: unknown,
-  ): Promise<{ tools: unknown[]; nextCursor?: string }>;
+  callTool(params: never, resultSchema?: never, options?: never): Promise<unknown>;
+  listTools(params?: never, options?: never): Promise<unknown>;
+}
+
+interface ClientCalls {
+  callTool(params: McpCallToolParams, resultSchema: unknown, options: object): Promise<unknown>;
+  listTools(params?: { cursor?: string }): Promise<{ tools: unknown; nextCursor?: unknown }>;
 }
 
 /** Parameters of a guarded `callTool`. */
@@ -76,8 +78,9 @@ export function guardMcpClient(
 ): GuardedMcpClient {
   if (typeof client?.callTool !== 'function' || typeof client.listTools !== 'function')
     throw new ConfigurationError('guardMcpClient() takes an MCP client with callTool() and listTools()');
+  const calls = client as unknown as ClientCalls;
   const gate = new McpGate(tg, options, (cursor) =>
-    client.listTools(cursor === undefined ? undefined : { cursor }),
+    calls.listTools(cursor === undefined ? undefined : { cursor }),
   );
   return {
     async callTool(params, resultSchema, callOptions = {}) {
@@ -92,7 +95,7 @@ export function guardMcpClient(
         async (args: JsonObject, signal) => {
           const forwarded: McpCallToolParams = { name: params.name, arguments: args };
           if (params._meta !== undefined) forwarded._meta = params._meta;
-          return (await client.callTool(forwarded, resultSchema, {
+          return (await calls.callTool(forwarded, resultSchema, {
             ...clientOptions,
             signal,
           })) as McpCallToolResult;
@@ -102,8 +105,8 @@ export function guardMcpClient(
       return outcome.ok ? outcome.value : outcome.result;
     },
     async listTools(params) {
-      const page = await client.listTools(params);
-      const result: { tools: McpTool[]; nextCursor?: string } = { tools: gate.observe(page.tools) };
+      const page = await calls.listTools(params);
+      const result: { tools: McpTool[]; nextCursor?: string } = { tools: gate.observe(page?.tools) };
       if (typeof page.nextCursor === 'string') result.nextCursor = page.nextCursor;
       return result;
     },
