@@ -40,6 +40,7 @@ await tg.withContext({ agent: 'support-bot', principal: 'user:42', intent: 'tick
 });
 
 // 5. Every request, decision, approval and result is in the audit trail.
-for (const event of audit.events)
+for (const event of audit.events) {
   console.log(event.type, event.tool, 'decision' in event ? event.decision : '');
+}
 await tg.close();
