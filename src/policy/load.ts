@@ -263,7 +263,8 @@ function checkKeys(value: unknown, where: string, depth: number): void {
   const proto = Object.getPrototypeOf(value);
   if (Array.isArray(value)) {
     if (proto !== Array.prototype) throw new ConfigurationError(`${where}: not a plain list`);
-    value.forEach((item, index) => checkKeys(item, `${where}[${index}]`, depth + 1));
+    for (let index = 0; index < value.length; index++)
+      checkKeys(value[index], `${where}[${index}]`, depth + 1);
     return;
   }
   if (proto !== Object.prototype && proto !== null)
