@@ -7,7 +7,7 @@ export default defineConfig({
     typecheck: {
       enabled: true,
       include: ['test/**/*.test-d.ts'],
-      tsconfig: './tsconfig.json',
+      tsconfig: './tsconfig.typetests.json',
     },
     testTimeout: 20_000,
     hookTimeout: 20_000,
