@@ -8,6 +8,35 @@ export type {
 } from './approval/types.ts';
 export { consoleAudit } from './audit/console.ts';
 export { type MemoryAuditSink, memoryAudit } from './audit/memory.ts';
+export type { AuditCheckpoint } from './audit/chain.ts';
+export { auditLogFiles } from './audit/files.ts';
+export {
+  type CheckpointAnchor,
+  type CheckpointOptions,
+  type JsonlAuditOptions,
+  type JsonlAuditSink,
+  type JsonlAuditStats,
+  jsonlAudit,
+} from './audit/jsonl.ts';
+export { type MultiSinkOptions, multiSink } from './audit/multi.ts';
+export type { OutputCaptureOptions, OutputShape } from './audit/output.ts';
+export {
+  type CustomDetector,
+  createRedactor,
+  type RedactOptions,
+  type Redactor,
+  type RedactRoot,
+  redactArgs,
+  type SecretDetectorName,
+} from './audit/redact.ts';
+export {
+  AUDIT_VERIFY_CODES,
+  type AuditVerifyCode,
+  type AuditVerifyNotice,
+  type AuditVerifyResult,
+  type VerifyAuditLogOptions,
+  verifyAuditLog,
+} from './audit/verify.ts';
 export type {
   ApprovalRequestEvent,
   ApprovalResponseEvent,
@@ -18,9 +47,10 @@ export type {
   AuditSink,
   DecisionEvent,
   GrantUsedEvent,
+  PolicyReloadEvent,
   ResultEvent,
 } from './audit/types.ts';
-export { AUDIT_SCHEMA_VERSION } from './audit/types.ts';
+export { AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './audit/types.ts';
 export {
   ConfigurationError,
   GuardError,

@@ -8,7 +8,8 @@ import { validateArgs } from './_internal/validate.ts';
 import { applyGrants } from './approval/grant-step.ts';
 import { type ApprovalServices, createApprovalServices } from './approval/services.ts';
 import type { ApprovalProvider } from './approval/types.ts';
-import type { AuditDispatcher } from './audit/dispatch.ts';
+import { type AuditDispatcher, approverArgs } from './audit/dispatch.ts';
+import { redactPathsProblem } from './audit/redact.ts';
 import type {
   ApprovalRequestEvent,
   ApprovalResponseEvent,
@@ -72,7 +73,7 @@ export interface PipelineConfig {
 type Prepared = { ok: true; args: DeepReadonly<JsonObject> } | { ok: false; problem: string };
 
 /** Obligations the core enforces; an engine asking for anything else gets a deny, never a silent allow. */
-const SUPPORTED_OBLIGATIONS = new Set(['timeout']);
+const SUPPORTED_OBLIGATIONS = new Set(['timeout', 'redact']);
 
 /** Until the limits step exists, a decision that carries limits denies: limits are never silently skipped. */
 const LIMITS_ENFORCED = true;
@@ -85,6 +86,8 @@ class Call {
   private hash = '';
   policyVersion: string | undefined;
   approvers: readonly string[] | undefined;
+  /** Paths of the `redact` obligation, applied to the recorded output. */
+  redactPaths: readonly string[] | undefined;
   /** Slots and reservations taken by the limits step; released once, when the call settles. */
   lease: LimitLease | undefined;
 
@@ -135,6 +138,7 @@ export class Pipeline {
       approvalTimeoutMs: config.limits.approvalTimeoutMs,
       storeTimeoutMs: config.limits.storeTimeoutMs,
       flood: config.approvalFlood,
+      showArgs: approverArgs(config.audit),
     });
   }
 
@@ -178,6 +182,7 @@ export class Pipeline {
     if (prepared instanceof Promise) prepared = await prepared;
     if (!prepared.ok) return this.denied(call, deny('INVALID_ARGS', prepared.problem), 'deny');
     call.args = prepared.args;
+    if (config.audit.recordedArgs(call.args) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
 
     // 3. Decide.
     let decision = await evaluatePolicy(config.policy, this.request(call), {
@@ -205,6 +210,9 @@ export class Pipeline {
     const obligationProblem = unsupportedObligation(decision);
     if (obligationProblem !== undefined)
       return this.denied(call, deny('POLICY_ERROR', obligationProblem, decision.rules), policyDecision);
+    // Edited arguments are redacted too; a failure denies before anything is recorded or run.
+    if (config.audit.recordedArgs(call.args) === undefined) return this.denied(call, UNREDACTABLE, policyDecision);
+    call.redactPaths = decision.obligations?.redact;
 
     // 6. Record the decision (durably first in fail-closed mode).
     const event = this.decisionEvent(call, decision, policyDecision);
@@ -484,19 +492,13 @@ export class Pipeline {
   ): void {
     call.lease?.release(true);
     const fields: Record<string, unknown> = { outcome, durationMs: performance.now() - execStarted };
-    if (outcome === 'error') fields.error = errorSummary(error);
-    const event = this.event(call, 'result', fields) as ResultEvent;
-    if (outcome === 'ok' && output !== undefined) {
-      // Measured on first read (sinks that serialize), not on every call.
-      let bytes: number | undefined | null = null;
-      Object.defineProperty(event, 'outputBytes', {
-        enumerable: true,
-        get() {
-          if (bytes === null) bytes = measureBytes(output);
-          return bytes;
-        },
-      });
+    if (outcome === 'error') {
+      const summary = errorSummary(error);
+      fields.error = { name: summary.name, message: this.config.audit.recordedText(summary.message) };
     }
+    // Size and shape always (size measured only if a sink reads it); content only with capture on.
+    if (outcome === 'ok') this.config.audit.describeResult(fields, output, call.redactPaths);
+    const event = this.event(call, 'result', fields) as ResultEvent;
     this.config.audit.record(event);
     this.emit('result', event);
   }
@@ -509,7 +511,8 @@ export class Pipeline {
       durationMs: performance.now() - call.startedAt,
     };
     if (decision.type === 'deny') fields.code = decision.code;
-    if (decision.reason !== undefined) fields.reason = decision.reason;
+    if (decision.reason !== undefined)
+      fields.reason = decision.type === 'deny' ? this.config.audit.recordedText(decision.reason) : decision.reason;
     if (call.approvers !== undefined) fields.approvers = call.approvers;
     return this.event(call, 'decision', fields) as DecisionEvent;
   }
@@ -532,7 +535,10 @@ export class Pipeline {
     if (context.principal !== undefined) event.principal = context.principal;
     if (context.intent !== undefined) event.intent = context.intent;
     if (context.session !== undefined) event.session = context.session;
-    if (context.attributes !== undefined) event.attributes = context.attributes;
+    if (context.attributes !== undefined) {
+      const attributes = this.config.audit.recordedAttributes(context.attributes);
+      if (attributes !== undefined) event.attributes = attributes;
+    }
     const args = call.args;
     let hash: string | undefined;
     Object.defineProperty(event, 'argsHash', {
@@ -543,7 +549,9 @@ export class Pipeline {
         return hash;
       },
     });
-    if (args !== undefined) event.args = args;
+    // Records carry the redacted args; when redaction failed they carry none (and the call is denied).
+    const recorded = args === undefined ? undefined : this.config.audit.recordedArgs(args);
+    if (recorded !== undefined) event.args = recorded;
     if (call.policyVersion !== undefined) event.policyVersion = call.policyVersion;
     Object.assign(event, fields);
     return event as unknown as AuditEvent;
@@ -629,6 +637,7 @@ function unsupportedObligation(decision: Decision): string | undefined {
   const timeout = decision.obligations.timeout;
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0)))
     return 'obligation timeout must be milliseconds';
+  if (decision.obligations.redact !== undefined) return redactPathsProblem(decision.obligations.redact);
   return undefined;
 }
 
@@ -641,11 +650,7 @@ function errorSummary(error: unknown): { name: string; message: string } {
   }
 }
 
-function measureBytes(output: unknown): number | undefined {
-  try {
-    const text = JSON.stringify(output);
-    return text === undefined ? undefined : Buffer.byteLength(text, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+const UNREDACTABLE: DenyDecision = deny(
+  'AUDIT_UNAVAILABLE',
+  'the arguments could not be redacted for the audit trail',
+);

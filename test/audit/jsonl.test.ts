@@ -1,0 +1,242 @@
+import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildLine, parseLine } from '../../src/audit/chain.ts';
+import {
+  type AuditCheckpoint,
+  auditLogFiles,
+  ConfigurationError,
+  canonicalJson,
+  createGuard,
+  jsonlAudit,
+  rules,
+  ToolInterruptedError,
+  verifyAuditLog,
+} from '../../src/index.ts';
+import { decisionEvent, keyPair, tempDir } from './helpers.ts';
+import { SECRET_VALUES, SECRETS } from './secrets.ts';
+
+const ALLOW_ALL = rules([{ id: 'all', effect: 'allow', tool: '*' }]);
+
+async function writeLog(path: string, count: number, options: Record<string, unknown> = {}) {
+  const sink = jsonlAudit({ path, ...options });
+  for (let i = 1; i <= count; i++) sink.write(decisionEvent(i));
+  await sink.close();
+  return sink;
+}
+
+function lines(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').slice(0, -1);
+}
+function _writeLines(path: string, list: string[]): void {
+  writeFileSync(path, list.map((line) => `${line}\n`).join(''));
+}
+
+describe('jsonlAudit', () => {
+  it('writes one canonical, hash-chained line per event and verifies', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    await writeLog(path, 50);
+    const all = lines(path);
+    expect(all).toHaveLength(51); // file header + 50 events
+    const first = JSON.parse(all[1]!);
+    expect(first.seq).toBe(1);
+    expect(first.event.callId).toBe('call-1');
+    const { hash, ...rest } = first;
+    expect(all[1]).toBe(`${canonicalJson(rest).slice(0, -1)},"hash":"${hash}"}`);
+    const result = await verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: true, records: 51, events: 50, lastSeq: 50 });
+  });
+
+  it('resumes the chain across restarts', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    await writeLog(path, 10);
+    await writeLog(path, 10);
+    const result = await verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: true, events: 20, lastSeq: 20 });
+  });
+
+  it('rotates by size and the chain continues across files', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    await writeLog(path, 400, { rotate: { maxBytes: 20_000 }, batchBytes: 4096 });
+    const files = auditLogFiles(path);
+    expect(files.length).toBeGreaterThan(2);
+    for (const file of files.slice(0, -1)) expect(statSync(file).size).toBeGreaterThanOrEqual(20_000);
+    const result = await verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: true, events: 400, files: files.length });
+    // Restart after rotation keeps going.
+    await writeLog(path, 5, { rotate: { maxBytes: 20_000 } });
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, events: 405 });
+  });
+
+  it('signs checkpoints, sends them to the anchor, and verifies them with the public key', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const keys = keyPair();
+    const anchored: AuditCheckpoint[] = [];
+    await writeLog(path, 250, {
+      checkpoint: {
+        privateKey: keys.privateKey,
+        keyId: 'k1',
+        every: 100,
+        anchor: { write: (c: AuditCheckpoint) => void anchored.push(c) },
+      },
+    });
+    expect(anchored.length).toBeGreaterThanOrEqual(2);
+    const result = await verifyAuditLog(path, { publicKeys: { k1: keys.publicPem }, anchor: anchored });
+    expect(result).toMatchObject({ ok: true });
+    if (result.ok) expect(result.checkpoints).toBe(anchored.length);
+  });
+
+  it('refuses bad options at construction', () => {
+    const dir = tempDir();
+    expect(() => jsonlAudit({} as never)).toThrow(ConfigurationError);
+    expect(() => jsonlAudit({ path: join(dir, 'a'), fsync: 'sometimes' as never })).toThrow(
+      ConfigurationError,
+    );
+    expect(() =>
+      jsonlAudit({ path: join(dir, 'b'), checkpoint: { privateKey: 'not a key', keyId: 'k' } }),
+    ).toThrow(ConfigurationError);
+    const rsa = keyPair(); // ed25519 is fine; an RSA key is not
+    expect(() =>
+      jsonlAudit({ path: join(dir, 'c'), checkpoint: { privateKey: rsa.privateKey, keyId: '' } }),
+    ).toThrow(ConfigurationError);
+    writeFileSync(join(dir, 'garbage.jsonl'), 'not an audit log\n');
+    expect(() => jsonlAudit({ path: join(dir, 'garbage.jsonl') })).toThrow(ConfigurationError);
+  });
+
+  it('fail-closed: the call runs only after its decision is durable; a broken sink denies', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path });
+    const tg = createGuard({ policy: ALLOW_ALL, audit: { sinks: [sink], mode: 'fail-closed' } });
+    let sizeWhenRun = 0;
+    const tool = tg.guard(
+      () => {
+        sizeWhenRun = statSync(path).size;
+        return 'ok';
+      },
+      { name: 't' },
+    );
+    const results = await Promise.all(Array.from({ length: 64 }, () => tool({})));
+    expect(results.every((r) => r === 'ok')).toBe(true);
+    expect(sizeWhenRun).toBeGreaterThan(0);
+    await tg.close();
+    const result = await verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: true, events: 128 });
+    // After close, the sink refuses writes: a new guard on it denies with AUDIT_UNAVAILABLE.
+    const tg2 = createGuard({ policy: ALLOW_ALL, audit: { sinks: [sink], mode: 'fail-closed' } });
+    let ran = false;
+    const error = await tg2
+      .guard(
+        () => {
+          ran = true;
+        },
+        { name: 't' },
+      )({})
+      .catch((e: unknown) => e);
+    expect(ToolInterruptedError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'AUDIT_UNAVAILABLE', ran: false });
+    expect(ran).toBe(false);
+  });
+
+  it('fail-closed: a sink that fails or hangs denies (AUDIT_UNAVAILABLE)', async () => {
+    for (const write of [
+      () => {
+        throw new Error('disk full');
+      },
+      () => Promise.reject(new Error('io')),
+      () => new Promise<void>(() => {}),
+    ]) {
+      const tg = createGuard({
+        policy: ALLOW_ALL,
+        audit: { sinks: [{ name: 'bad', write }], mode: 'fail-closed', timeout: 50 },
+      });
+      let ran = false;
+      const error = await tg
+        .guard(
+          () => {
+            ran = true;
+          },
+          { name: 't' },
+        )({})
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+      expect(ran).toBe(false);
+    }
+  });
+
+  it('secrets planted in args, context and outputs never reach the file', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit.jsonl');
+    const sink = jsonlAudit({ path });
+    const tg = createGuard({ policy: ALLOW_ALL, audit: { sinks: [sink], output: { capture: true } } });
+    const tool = tg.guard(() => ({ echo: SECRETS, nested: [{ password: 'out-password-1' }] }), {
+      name: 'leak',
+    });
+    await tool(
+      { ...SECRETS, password: 'arg-password-1', config: { apiKey: 'arg-api-key-1' } },
+      { context: { attributes: { token: 'ctx-token-1' } } },
+    );
+    await tg
+      .guard(
+        () => {
+          throw new Error(`failed with ${SECRETS.stripe}`);
+        },
+        { name: 'throws' },
+      )({})
+      .catch(() => undefined);
+    await tg.close();
+    const text = readFileSync(path, 'utf8');
+    for (const secret of [
+      ...SECRET_VALUES,
+      'arg-password-1',
+      'arg-api-key-1',
+      'ctx-token-1',
+      'out-password-1',
+    ])
+      expect(text).not.toContain(secret);
+    expect(text).toContain('[REDACTED]');
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true });
+  });
+
+  it('best-effort: a full queue drops, counts and leaves a gap record', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path, maxQueue: 10, batchBytes: 1 << 30 });
+    const errors: unknown[] = [];
+    sink.onError((e) => errors.push(e));
+    await sink.flush(); // the file header is out of the queue
+    for (let i = 1; i <= 25; i++) sink.write(decisionEvent(i));
+    expect(sink.stats().dropped).toBe(15);
+    expect(errors.length).toBeGreaterThan(0);
+    await sink.flush();
+    sink.write(decisionEvent(26));
+    await sink.close();
+    const result = await verifyAuditLog(path);
+    expect(result.ok).toBe(true);
+    expect(result.notices).toEqual([expect.objectContaining({ kind: 'events_dropped', count: 15 })]);
+  });
+
+  it('parseLine rejects lines that are not records and reports hash problems', () => {
+    const { line } = buildLine('event', { a: 1 }, 3, '0'.repeat(64));
+    const buffer = Buffer.from(line.slice(0, -1));
+    expect(parseLine(buffer)).toMatchObject({ seq: 3, hashOk: true, kind: 'event' });
+    const flipped = Buffer.from(buffer);
+    flipped[10] = flipped[10]! ^ 1;
+    expect(parseLine(flipped)?.hashOk).toBe(false);
+    expect(parseLine(Buffer.from('{"x":1}'))).toBeUndefined();
+  });
+
+  it('missing files are reported', async () => {
+    const dir = tempDir();
+    expect(await verifyAuditLog(join(dir, 'nope.jsonl'))).toMatchObject({ ok: false, code: 'missing_file' });
+    const path = join(dir, 'audit.jsonl');
+    await writeLog(path, 300, { rotate: { maxBytes: 10_000 } });
+    const files = auditLogFiles(path);
+    expect(files.length).toBeGreaterThan(3);
+    unlinkSync(files[1]!);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, code: 'missing_file' });
+    unlinkSync(files[0]!);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, code: 'missing_file' });
+    expect(await verifyAuditLog(path, { allowPartial: true })).toMatchObject({ ok: true });
+    expect(existsSync(path)).toBe(true);
+    appendFileSync(path, '');
+  });
+});
