@@ -14,7 +14,7 @@ import { type ParsedLimits, parseLimits } from './parse.ts';
 export const LEASE_GRACE_MS = 1000;
 
 /** Window of the per-session call counter (loop protection). */
-export const SESSION_WINDOW_MS = 24 * 60 * 60 * 1000;
+export const SESSION_WINDOW_MS: number = 24 * 60 * 60 * 1000;
 
 /** Settings of the limits step, fixed at `createGuard`. */
 export interface LimitsSettings {

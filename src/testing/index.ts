@@ -21,3 +21,4 @@ export {
   testAuditSink,
   testPolicyEngine,
 } from './suites.ts';
+export { type TestStateStoreOptions, testStateStore } from './state-store.ts';
