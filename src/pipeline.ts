@@ -86,8 +86,6 @@ class Call {
   private hash = '';
   policyVersion: string | undefined;
   approvers: readonly string[] | undefined;
-  /** Slots and reservations taken by the limits step; released once, when the call settles. */
-  lease: LimitLease | undefined;
   /** Paths of the `redact` obligation, applied to the recorded output. */
   redactPaths: readonly string[] | undefined;
   /** Slots and reservations taken by the limits step; released once, when the call settles. */
