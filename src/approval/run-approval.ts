@@ -26,7 +26,10 @@ export async function requestApproval(
   request: ApprovalRequest,
   options: { timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<ApprovalOutcome> {
-  const result = await callSafely((signal) => provider.request(request, { signal }), options);
+  const result = await callSafely(
+    (control) => provider.request(request, { signal: control.signal }),
+    options,
+  );
   if (!result.ok) {
     if (result.reason === 'timeout') {
       return {
