@@ -8,6 +8,7 @@ export type {
 } from './approval/types.ts';
 export { consoleAudit } from './audit/console.ts';
 export { type MemoryAuditSink, memoryAudit } from './audit/memory.ts';
+export { fileAnchor } from './audit/anchor.ts';
 export type { AuditCheckpoint } from './audit/chain.ts';
 export { auditLogFiles } from './audit/files.ts';
 export {

@@ -614,7 +614,7 @@ function readTail(path: string, size: number): { seq: number; hash: string; torn
         if (lastNewline >= 0 || start === 0) {
           const fragment = buffer.subarray(lastNewline + 1);
           const parsed = parseLine(fragment);
-          if (parsed !== undefined && parsed.hashOk) {
+          if (parsed?.hashOk) {
             // A whole record that only lacks its newline: keep it.
             const fixed = openSync(path, 'a');
             try {
