@@ -171,7 +171,8 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
   return engine;
 }
 
-async function readPolicyFile(
+/** Reads and compiles a policy file once (for tooling). */
+export async function readPolicyFile(
   source: string,
   format: 'json' | 'yaml' | undefined,
   options: RulesOptions,

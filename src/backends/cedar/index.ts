@@ -103,9 +103,9 @@ export function cedarEngine(options: CedarEngineOptions): PolicyEngine & { reado
     version,
     evaluate(request: ToolRequest): Decision {
       const call = map(request);
-      const escape = findEscape(call.context, 0);
-      if (escape !== undefined)
-        return deny('POLICY_ERROR', `the request cannot be given to Cedar: ${escape}`, [], version);
+      const refused = findEscape(call.context, 0);
+      if (refused !== undefined)
+        return deny('POLICY_ERROR', `the request cannot be given to Cedar: ${refused}`, [], version);
       const answer = statefulIsAuthorized({
         principal: call.principal,
         action: call.action,
