@@ -56,11 +56,17 @@ interface Entry {
   readonly input: StandardSchemaV1;
 }
 
-/** Boxes a forwarded result so it can never be mistaken for a toolgate denial; audits as the value. */
+/**
+ * Boxes a forwarded result so it can never be mistaken for a toolgate denial. Serializes (for the
+ * audit trail) as the tool's result.
+ */
 class Forwarded<T> {
-  constructor(readonly value: T) {}
-  toJSON(): T {
-    return this.value;
+  constructor(
+    readonly value: T,
+    private readonly view: unknown,
+  ) {}
+  toJSON(): unknown {
+    return this.view;
   }
 }
 
@@ -163,6 +169,7 @@ export class McpGate {
     args: unknown,
     forward: (args: JsonObject, signal: AbortSignal) => Promise<T>,
     options: { context?: ToolContext; signal?: AbortSignal; toolCallId?: string } = {},
+    auditView: (value: T) => unknown = (value) => value,
   ): Promise<GateOutcome<T>> {
     if (typeof name !== 'string')
       return { ok: false, result: errorResult('toolgate: tools/call needs a tool name') };
@@ -188,10 +195,10 @@ export class McpGate {
     };
     const description = this.catalog.get(name)?.tool.description;
     if (typeof description === 'string') toolOptions.description = description;
-    const guarded = this.tg.guard(
-      async (frozen: JsonObject, callOptions) => new Forwarded(await forward(frozen, callOptions.signal)),
-      toolOptions,
-    );
+    const guarded = this.tg.guard(async (frozen: JsonObject, callOptions) => {
+      const value = await forward(frozen, callOptions.signal);
+      return new Forwarded(value, auditView(value));
+    }, toolOptions);
     const callOptions: CallOptions = {};
     if (options.context !== undefined) callOptions.context = options.context;
     if (options.signal !== undefined) callOptions.signal = options.signal;

@@ -164,6 +164,7 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
             writeDown({ ...message, params: { ...params, arguments: args as JsonObject } });
           }),
         callOptions,
+        resultOf,
       );
       // A cancelled request gets no response (MCP cancellation).
       if (controller.signal.aborted) return;
@@ -318,4 +319,9 @@ function isObject(value: unknown): boolean {
 
 function signalNumber(signal: NodeJS.Signals): number {
   return constants.signals[signal] ?? 1;
+}
+
+/** What the audit trail records as the output of a forwarded call: the result, or the error. */
+function resultOf(response: JsonRpcMessage): unknown {
+  return response.error === undefined ? response.result : { error: response.error };
 }

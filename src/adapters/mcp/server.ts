@@ -133,6 +133,7 @@ export function guardTransport(
         params.arguments,
         (args) => ask({ ...message, params: { ...params, arguments: args as JsonObject } }, extra),
         callOptions,
+        resultOf,
       );
       if (controller.signal.aborted) return;
       const response = outcome.ok
@@ -222,4 +223,9 @@ export function guardTransport(
 
 function isObjectResult(result: unknown): boolean {
   return typeof result === 'object' && result !== null && !Array.isArray(result);
+}
+
+/** What the audit trail records as the output of a forwarded call: the result, or the error. */
+function resultOf(response: JsonRpcMessage): unknown {
+  return response.error === undefined ? response.result : { error: response.error };
 }

@@ -105,6 +105,8 @@ describe('toolgate mcp-proxy (stdio, real processes)', () => {
     const refund = await client.callTool({ name: 'refund', arguments: { orderId: 'o-1', amount: 5 } });
     expect(textOf(refund)).toContain('NO_APPROVER');
     const secret = 'hunter2-Sup3rS3cret';
+    const allowed = await client.callTool({ name: 'login', arguments: { user: 'ann', password: secret } });
+    expect(textOf(allowed)).toBe('welcome ann');
     const login = await client.callTool({
       name: 'login',
       arguments: { user: 'ann', password: secret, token: secret },
@@ -123,9 +125,12 @@ describe('toolgate mcp-proxy (stdio, real processes)', () => {
       ['demo.delete_file', 'deny', 'DENIED_BY_RULE'],
       ['demo.echo', 'deny', 'INVALID_ARGS'],
       ['demo.refund', 'deny', 'NO_APPROVER'],
+      ['demo.login', 'allow', undefined],
       ['demo.login', 'deny', 'INVALID_ARGS'],
     ]);
-    // The server ran only the allowed call; the proxy's own diagnostics never print arguments.
+    // Credentials in arguments reach the server, never the audit trail.
+    expect(readFileSync(auditFile, 'utf8')).not.toContain(secret);
+    // The server ran only the allowed calls; the proxy's own diagnostics never print arguments.
     expect(stderr()).toContain('demo-server: echo hi');
     expect(stderr()).not.toContain('demo-server: delete');
     expect(stderr()).not.toContain(secret);

@@ -61,6 +61,11 @@ describe('guardMcpServer (McpServer, in-memory transport)', () => {
     expect(textOf(large)).toContain('APPROVAL_DENIED');
 
     expect(executed).toEqual(['echo:hi', 'refund:o-1:40']);
+    // The audit trail measures the tool's CallToolResult, not the JSON-RPC envelope.
+    const result = audit.events.find((event) => event.type === 'result') as unknown as {
+      outputBytes: number;
+    };
+    expect(result.outputBytes).toBe(JSON.stringify({ content: [{ type: 'text', text: 'echo: hi' }] }).length);
     expect(approvals).toEqual(['demo.refund:40', 'demo.refund:400']);
     const decisions = audit.events.filter((event) => event.type === 'decision');
     expect(decisions.map((event) => [event.tool, event.decision])).toEqual([
