@@ -265,21 +265,32 @@ describe('toolApproval', () => {
 
   it('maps allow, deny and ask onto not-applicable, denied and user-approval', async () => {
     const { tg, tools } = setup();
-    const approve = toolApproval(tg);
     const base = { tools, toolsContext: {}, runtimeContext: {}, messages: [] };
-    const status = (toolName: string, input: unknown) =>
-      approve({ ...base, toolCall: { toolName, toolCallId: 'c', input } });
+    const status = (toolName: string, input: unknown, options = {}) =>
+      toolApproval(tg, options)({ ...base, toolCall: { toolName, toolCallId: 'c', input } });
     expect(await status('weather', { city: 'Oslo' })).toEqual({ type: 'not-applicable' });
-    expect(await status('rm', { path: '/' })).toEqual({
-      type: 'denied',
-      reason: 'toolgate denied rm (DENIED_BY_RULE): never',
-    });
     expect(await status('refund', { amount: 5 })).toEqual({
       type: 'user-approval',
       reason: 'refunds need a human',
     });
+    // deny: 'denied' answers with the SDK's status.
+    expect(await status('rm', { path: '/' }, { deny: 'denied' })).toEqual({
+      type: 'denied',
+      reason: 'toolgate denied rm (DENIED_BY_RULE): never',
+    });
+    expect(await status('weather', { city: 5 }, { deny: 'denied' })).toMatchObject({ type: 'denied' });
+    // By default a guarded tool's denial is left to its execute, where the guard records it.
+    expect(await status('rm', { path: '/' })).toEqual({ type: 'not-applicable' });
+    // A tool the guard does not wrap is always denied here: nothing else would stop it.
     expect(await status('unguarded', {})).toMatchObject({ type: 'denied' });
-    expect(await status('weather', { city: 5 })).toMatchObject({ type: 'denied' });
+    const unwrapped = { rm: tool({ inputSchema: z.object({ path: z.string() }), execute: async () => 'x' }) };
+    expect(
+      await toolApproval(tg)({
+        ...base,
+        tools: unwrapped,
+        toolCall: { toolName: 'rm', toolCallId: 'c', input: { path: '/' } },
+      }),
+    ).toMatchObject({ type: 'denied' });
   });
 
   it('ask → the AI SDK asks the user and nothing runs; approve → the tool runs once, recorded with the approver', async () => {
@@ -378,7 +389,7 @@ describe('toolApproval', () => {
     });
   });
 
-  it('deny from toolApproval reaches the model as execution-denied; the tool never runs', async () => {
+  it('a deny reaches the model as execution-denied, is recorded by the guard, and the tool never runs', async () => {
     const s = setup();
     let removed = 0;
     const rm = tool({

@@ -12,7 +12,13 @@ import {
   hostApprover,
   resolveContext,
 } from '../_shared/host-call.ts';
-import { type AiSdkContextOption, type AiSdkNameOption, toolgateName, userApprovalCalls } from './shared.ts';
+import {
+  type AiSdkContextOption,
+  type AiSdkNameOption,
+  guardedTools,
+  toolgateName,
+  userApprovalCalls,
+} from './shared.ts';
 
 /** Options of `guardTools`. */
 export interface GuardToolsOptions {
@@ -130,6 +136,7 @@ function guardTool(key: string, original: Tool, tg: AnyGuard, options: GuardTool
       ? { type: 'text', value: output }
       : { type: 'json', value: output === undefined ? null : JSON.parse(JSON.stringify(output)) };
   };
+  guardedTools.add(wrapped);
   return wrapped;
 }
 

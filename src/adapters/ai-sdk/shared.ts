@@ -24,3 +24,6 @@ export const userApprovalCalls: WeakMap<object, Set<string>> = new WeakMap();
 export function toolgateName(option: AiSdkNameOption | undefined, key: string): string {
   return option === undefined ? key : option(key);
 }
+
+/** Tools returned by `guardTools`: their `execute` runs the guard, which records every decision. */
+export const guardedTools: WeakSet<object> = new WeakSet();

@@ -1,6 +1,12 @@
 import type { ModelMessage, Tool, ToolApprovalStatus, ToolSet } from 'ai';
 import { type AnyGuard, resolveContext } from '../_shared/host-call.ts';
-import { type AiSdkContextOption, type AiSdkNameOption, toolgateName, userApprovalCalls } from './shared.ts';
+import {
+  type AiSdkContextOption,
+  type AiSdkNameOption,
+  guardedTools,
+  toolgateName,
+  userApprovalCalls,
+} from './shared.ts';
 
 /** What the AI SDK passes to a generic `toolApproval` function (the part toolgate reads). */
 export interface ToolApprovalInput {
@@ -42,6 +48,13 @@ export interface ToolApprovalOptions {
    * answers inside `execute`). @default 'user-approval'
    */
   ask?: 'user-approval' | 'guard';
+  /**
+   * Where toolgate's `deny` goes: `'guard'` lets the guarded `execute` deny the call, so the guard
+   * records the decision (the model sees an `execution-denied` result); `'denied'` answers with the
+   * SDK's `denied` status, which the guard never sees or records. Tools that `guardTools` did not
+   * wrap are always answered `denied`. @default 'guard'
+   */
+  deny?: 'guard' | 'denied';
 }
 
 /** The generic `toolApproval` function toolgate hands to `generateText` / `streamText` / `ToolLoopAgent`. */
@@ -52,8 +65,9 @@ const STRICTNESS = { 'not-applicable': 0, approved: 1, 'user-approval': 2, denie
 
 /**
  * A generic AI SDK `toolApproval` function that maps toolgate's decision onto the SDK's statuses:
- * allow → `not-applicable`, deny → `denied` (the model sees the reason), ask → `user-approval`
- * (the app's approval UI). It composes the app's own `toolApproval` and each tool's
+ * allow → `not-applicable`, ask → `user-approval` (the app's approval UI), deny → `not-applicable`
+ * for tools wrapped by `guardTools` (their `execute` denies and the guard records it; see `deny`),
+ * else `denied` (the model sees the reason). It composes the app's own `toolApproval` and each tool's
  * `needsApproval` (which a generic function otherwise disables); the strictest answer wins.
  *
  * It only dry-runs the policy (`tg.check()`): the SDK calls it again on every continuation, so it
@@ -68,6 +82,7 @@ const STRICTNESS = { 'not-applicable': 0, approved: 1, 'user-approval': 2, denie
  */
 export function toolApproval(tg: AnyGuard, options: ToolApprovalOptions = {}): ToolgateToolApproval {
   const ask = options.ask ?? 'user-approval';
+  const denyInGuard = (options.deny ?? 'guard') === 'guard';
   return async (input) => {
     const { toolCall, messages } = input;
     const key = toolCall.toolName;
@@ -79,7 +94,9 @@ export function toolApproval(tg: AnyGuard, options: ToolApprovalOptions = {}): T
     });
     const decision = await tg.check(toolgateName(options.name, key), toolCall.input, context);
     let status: Status;
-    if (decision.type === 'deny') {
+    const tool = ownValue(input.tools, key);
+    const guarded = typeof tool === 'object' && tool !== null && guardedTools.has(tool);
+    if (decision.type === 'deny' && !(denyInGuard && guarded)) {
       status = { type: 'denied', reason: `toolgate denied ${key} (${decision.code}): ${decision.reason}` };
     } else if (decision.type === 'ask' && ask === 'user-approval') {
       status = { type: 'user-approval', reason: decision.reason };
