@@ -137,26 +137,30 @@ export class McpGate {
     return shown;
   }
 
-  /** Lists every page of tools from the server and records them. */
+  /** Lists every page of tools from the server and records them (one listing at a time). */
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        this.stale = false;
-        let cursor: string | undefined;
-        for (let page = 0; page < MAX_PAGES; page++) {
-          const result = await this.listPage(cursor);
-          this.observe(result.tools);
-          if (typeof result.nextCursor !== 'string' || result.nextCursor === '') return;
-          cursor = result.nextCursor;
-        }
-      } catch (error) {
-        this.stale = true;
-        throw error;
-      } finally {
+    if (this.refreshing === undefined) {
+      this.refreshing = this.listAll().finally(() => {
         this.refreshing = undefined;
-      }
-    })();
+      });
+    }
     return this.refreshing;
+  }
+
+  private async listAll(): Promise<void> {
+    this.stale = false;
+    try {
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const result = await this.listPage(cursor);
+        this.observe(result?.tools);
+        if (typeof result?.nextCursor !== 'string' || result.nextCursor === '') return;
+        cursor = result.nextCursor;
+      }
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
   }
 
   /**

@@ -187,32 +187,46 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
     }
   };
 
+  const refuse = (id: unknown, code: number, text: string) =>
+    writeUp({
+      jsonrpc: '2.0',
+      id: (typeof id === 'string' || typeof id === 'number' ? id : null) as JsonRpcId,
+      error: { code, message: `toolgate: ${text}` },
+    });
+
   const fromClient = (line: string) => {
     if (line.trim() === '') return;
     let message: unknown;
     try {
       message = JSON.parse(line);
     } catch {
-      writeDown(line);
+      // Never pass on what the guard could not read: a laxer parser in the server (NaN, comments)
+      // could find a tools/call in it.
+      refuse(null, -32700, 'parse error');
       return;
     }
     if (Array.isArray(message)) {
       // A batch could carry a tools/call past the guard; MCP no longer uses batches.
-      writeUp({
-        jsonrpc: '2.0',
-        id: null as unknown as JsonRpcId,
-        error: { code: -32600, message: 'toolgate: JSON-RPC batches are not supported' },
-      });
+      refuse(null, -32600, 'JSON-RPC batches are not supported');
       return;
     }
+    if (typeof message !== 'object' || message === null) {
+      refuse(null, -32600, 'not a JSON-RPC message');
+      return;
+    }
+    const method = (message as { method?: unknown }).method;
     if (isResponse(message)) {
       const own = ownToClient.get(idKey(message.id));
       if (own !== undefined) return own.resolve(message);
+    } else if (method === 'tools/call') {
+      // Only a well-formed request is decided and forwarded; a tools/call without a usable id
+      // (a "notification", an id of null or another type) never reaches the server.
+      if (!isRequest(message))
+        return refuse((message as { id?: unknown }).id, -32600, 'invalid tools/call request');
+      if (inflight.has(idKey(message.id))) return refuse(message.id, -32600, 'duplicate request id');
+      void onCall(message);
+      return;
     } else if (isRequest(message)) {
-      if (message.method === 'tools/call') {
-        void onCall(message);
-        return;
-      }
       if (message.method === 'tools/list') listings.add(idKey(message.id));
       if (message.method === 'initialize') {
         const capabilities = paramsOf(message).capabilities;
@@ -226,7 +240,8 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
         if (controller !== undefined) controller.abort(new Error('cancelled by the client'));
       }
     }
-    writeDown(line);
+    // Re-serialized, so the server reads exactly what the proxy read (no duplicate-key ambiguity).
+    writeDown(message as JsonRpcMessage);
   };
 
   const fromServer = (line: string) => {
@@ -272,6 +287,10 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       killTimer.unref();
     }, grace);
     killTimer.unref();
+  });
+  output.on('error', (error: Error) => {
+    // The client went away (EPIPE); closing its input ends the session.
+    log(`toolgate mcp-proxy: cannot write to the client: ${error.message}`);
   });
   child.stdin?.on('error', () => {
     // EPIPE after the server exited; the exit handler reports it.

@@ -201,7 +201,22 @@ export function guardTransport(
         handler === undefined
           ? undefined
           : (message, extra) => {
-              if (isRequest(message) && message.method === 'tools/call') {
+              if (message?.method === 'tools/call') {
+                // Only a well-formed request is decided and forwarded; anything else named
+                // tools/call (no id, an id of another type, a reused id) never reaches the server.
+                if (!isRequest(message) || inflight.has(idKey(message.id))) {
+                  const id = message.id;
+                  if (typeof id === 'string' || typeof id === 'number') {
+                    void transport
+                      .send({
+                        jsonrpc: '2.0',
+                        id,
+                        error: { code: -32600, message: 'toolgate: invalid tools/call request' },
+                      })
+                      .catch((error: unknown) => transport.onerror?.(error as Error));
+                  }
+                  return;
+                }
                 void onCall(message, extra).catch((error: unknown) => transport.onerror?.(error as Error));
                 return;
               }

@@ -179,11 +179,12 @@ describe('runMcpProxy (in process)', () => {
   const tg = () => createGuard({ policy: rules([{ id: 'all', effect: 'allow' }]) });
   const quiet = () => undefined;
 
-  test('exits with the server exit code and passes other messages through unchanged', async () => {
+  test('exits with the server exit code; passes messages through; nothing unreadable reaches the server', async () => {
     const input = new PassThrough();
     const output = new PassThrough();
     const lines: string[] = [];
     output.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    // The "server" echoes every line it receives, so anything that reached it shows up in `lines`.
     const script =
       "process.stdin.on('data', (d) => { process.stdout.write(d); if (String(d).includes('bye')) process.exit(3); });";
     const done = runMcpProxy(tg(), {
@@ -194,15 +195,32 @@ describe('runMcpProxy (in process)', () => {
       log: quiet,
     });
     input.write('{"jsonrpc":"2.0","method":"notifications/custom","params":{"a":1}}\n');
+    // Lines a laxer JSON parser in the server might still read as a tools/call.
     input.write('not json at all\n');
-    input.write('[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}]\n');
+    input.write(
+      '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"rm","arguments":{"n":NaN}}}\n',
+    );
+    input.write('[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"rm"}}]\n');
+    // tools/call without a usable id: a "notification", or an id of another type.
+    input.write('{"jsonrpc":"2.0","method":"tools/call","params":{"name":"rm","arguments":{}}}\n');
+    input.write('{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"rm","arguments":{}}}\n');
+    input.write(
+      '{"jsonrpc":"2.0","id":{"x":1},"method":"tools/call","params":{"name":"rm","arguments":{}}}\n',
+    );
     input.write('{"jsonrpc":"2.0","method":"bye"}\n');
     expect(await done).toBe(3);
     expect(lines).toContain('{"jsonrpc":"2.0","method":"notifications/custom","params":{"a":1}}');
-    expect(lines).toContain('not json at all');
-    // The batch never reached the server: only an error came back.
-    expect(lines.filter((line) => line.includes('tools/call'))).toEqual([]);
-    expect(lines.some((line) => line.includes('batches are not supported'))).toBe(true);
+    expect(lines.filter((line) => line.includes('"method":"tools/call"'))).toEqual([]);
+    expect(lines.filter((line) => line.includes('NaN') || line.includes('not json'))).toEqual([]);
+    const errors = lines.map((line) => JSON.parse(line)).filter((message) => message.error !== undefined);
+    expect(errors.map((message) => message.error.message)).toEqual([
+      'toolgate: parse error',
+      'toolgate: parse error',
+      'toolgate: JSON-RPC batches are not supported',
+      'toolgate: invalid tools/call request',
+      'toolgate: invalid tools/call request',
+      'toolgate: invalid tools/call request',
+    ]);
   });
 
   test('reports a missing command as 127 and a killed server as 128 + signal', async () => {

@@ -179,6 +179,28 @@ describe('guardMcpServer (McpServer, in-memory transport)', () => {
     expect(executed).toEqual([]);
   });
 
+  test('a tools/call without a usable id never reaches a server that would run it', async () => {
+    const run = async (guarded: boolean) => {
+      const executed: string[] = [];
+      const server = new Server({ name: 'lax', version: '1.0.0' }, { capabilities: { tools: {} } });
+      server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
+      // A lax server that also acts on tools/call sent as a notification.
+      server.fallbackNotificationHandler = async (notification) => {
+        if (notification.method === 'tools/call') executed.push(JSON.stringify(notification.params));
+      };
+      if (guarded) guardMcpServer(server, createGuard({ policy: rules([]) }));
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await server.connect(serverSide);
+      await clientSide.start();
+      await clientSide.send({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'rm', arguments: {} } });
+      await new Promise((resolve) => setImmediate(resolve));
+      await clientSide.close();
+      return executed;
+    };
+    expect(await run(false)).toHaveLength(1);
+    expect(await run(true)).toEqual([]);
+  });
+
   test('guardMcpServer refuses a server that is already connected', async () => {
     const tg = createGuard({ policy: rules([]) });
     const server = demoServer();
