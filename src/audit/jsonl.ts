@@ -63,6 +63,8 @@ export interface JsonlAuditOptions {
   readonly fsync?: 'batch' | 'never';
   /** Write at once when this many bytes are buffered (otherwise at the end of the tick). @default 262_144 */
   readonly batchBytes?: number;
+  /** Best-effort records are written at most this many milliseconds after they arrive. @default 10 */
+  readonly flushInterval?: number;
   /** Records buffered at most; beyond it, best-effort writes are dropped and counted. @default 100_000 */
   readonly maxQueue?: number;
   /** Start a new file when the active one reaches this size. */
@@ -136,6 +138,9 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   if (fsyncMode !== 'batch' && fsyncMode !== 'never')
     throw new ConfigurationError(`jsonlAudit fsync must be 'batch' or 'never'`);
   const batchBytes = positive(options.batchBytes ?? 262_144, 'batchBytes');
+  const flushInterval = options.flushInterval ?? 10;
+  if (typeof flushInterval !== 'number' || !Number.isFinite(flushInterval) || flushInterval < 0)
+    throw new ConfigurationError('jsonlAudit flushInterval must be a number of milliseconds');
   const maxQueue = positive(options.maxQueue ?? 100_000, 'maxQueue');
   const rotateBytes =
     options.rotate === undefined ? Infinity : positive(options.rotate.maxBytes, 'rotate.maxBytes');
@@ -173,6 +178,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   let lastCheckpoint: AuditCheckpoint | undefined;
   let waiters: Waiter[] = [];
   let flushScheduled = false;
+  let delayTimer: ReturnType<typeof setTimeout> | undefined;
   let syncing: Promise<void> | undefined;
   let syncAgain = false;
   let broken: Error | undefined;
@@ -311,6 +317,10 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   // handler can finish the job synchronously.
   const flushNow = (): boolean => {
     flushScheduled = false;
+    if (delayTimer !== undefined) {
+      clearTimeout(delayTimer);
+      delayTimer = undefined;
+    }
     if (out === undefined) {
       if (queue.length === 0) return true;
       out = { buffer: Buffer.from(queue.join(''), 'utf8'), offset: 0, seq: queuedSeq, records: queue.length };
@@ -337,14 +347,22 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     else startSync();
     if (signing !== undefined && sinceCheckpoint >= signing.every) writeCheckpoint();
     maybeRotate();
-    if (queue.length > 0) scheduleFlush();
+    if (queue.length > 0) scheduleFlush(waiters.length > 0);
     return true;
   };
 
-  const scheduleFlush = () => {
-    if (flushScheduled || retryTimer !== undefined) return;
-    flushScheduled = true;
-    setImmediate(flushNow);
+  // Durable writes are flushed at the end of the tick (group commit); best-effort records wait up
+  // to `flushInterval` so a steady trickle of calls still gets batched.
+  const scheduleFlush = (urgent = false) => {
+    if (retryTimer !== undefined) return;
+    if (urgent) {
+      if (flushScheduled) return;
+      flushScheduled = true;
+      setImmediate(flushNow);
+    } else if (!flushScheduled && delayTimer === undefined) {
+      delayTimer = setTimeout(flushNow, flushInterval);
+      if (options.flushOnExit !== false) delayTimer.unref?.();
+    }
   };
 
   const scheduleRetry = () => {
@@ -473,6 +491,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
         return Promise.reject(error);
       }
       if (at < 0) return Promise.reject(new Error(`audit sink ${name}: queue full`));
+      scheduleFlush(true);
       return new Promise<void>((resolve, reject) => {
         waiters.push({ seq: at, resolve, reject });
       });

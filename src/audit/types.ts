@@ -1,3 +1,4 @@
+import type { OutputCut } from '../limits/output.ts';
 import type { Awaitable, DeepReadonly, DenyCode, JsonObject, JsonValue } from '../types.ts';
 import type { OutputCaptureOptions, OutputShape } from './output.ts';
 import type { RedactOptions } from './redact.ts';
@@ -85,6 +86,8 @@ export interface ResultEvent extends AuditEventBase {
   readonly durationMs: number;
   /** Serialized size of the output in bytes (UTF-8), when it is JSON data. */
   readonly outputBytes?: number;
+  /** What the `maxRows` / `maxBytes` obligations cut from the output. */
+  readonly outputCut?: OutputCut;
   /** The error's name and message (redacted), when the tool threw. */
   readonly error?: { readonly name: string; readonly message: string };
   /** JSON type of the output and its size (items, keys or characters). Always recorded. */
