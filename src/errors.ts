@@ -93,11 +93,12 @@ const INTERRUPTED_BRAND: symbol = Symbol.for(`${MARKER}.ToolInterruptedError`);
 
 /**
  * Thrown when an allowed call is stopped: `TIMEOUT` (the tool ran past its timeout), `CANCELLED`
- * (the caller aborted) or `AUDIT_UNAVAILABLE` (fail-closed audit could not record the decision).
+ * (the caller aborted), `AUDIT_UNAVAILABLE` (fail-closed audit could not record the decision) or
+ * `DENIED_BY_RULE` (the result broke a `maxBytes` obligation and could not be cut, so it was withheld).
  * `ran` tells whether the tool had started.
  */
 export class ToolInterruptedError extends GuardError {
-  declare readonly code: 'TIMEOUT' | 'CANCELLED' | 'AUDIT_UNAVAILABLE';
+  declare readonly code: 'TIMEOUT' | 'CANCELLED' | 'AUDIT_UNAVAILABLE' | 'DENIED_BY_RULE';
   readonly tool: string;
   readonly callId: string;
   readonly reason: string;
@@ -106,7 +107,7 @@ export class ToolInterruptedError extends GuardError {
   readonly ran: boolean;
 
   constructor(options: {
-    code: 'TIMEOUT' | 'CANCELLED' | 'AUDIT_UNAVAILABLE';
+    code: 'TIMEOUT' | 'CANCELLED' | 'AUDIT_UNAVAILABLE' | 'DENIED_BY_RULE';
     tool: string;
     callId: string;
     reason: string;

@@ -25,6 +25,7 @@ import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 import type { StateStore } from './store/types.ts';
+import { capOutput, hasOutputCaps, type OutputCut } from './limits/output.ts';
 import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
 import type {
   Decision,
@@ -73,7 +74,7 @@ export interface PipelineConfig {
 type Prepared = { ok: true; args: DeepReadonly<JsonObject> } | { ok: false; problem: string };
 
 /** Obligations the core enforces; an engine asking for anything else gets a deny, never a silent allow. */
-const SUPPORTED_OBLIGATIONS = new Set(['timeout', 'redact']);
+const SUPPORTED_OBLIGATIONS = new Set(['timeout', 'redact', 'maxRows', 'maxBytes']);
 
 /** Until the limits step exists, a decision that carries limits denies: limits are never silently skipped. */
 const LIMITS_ENFORCED = true;
@@ -90,6 +91,8 @@ class Call {
   redactPaths: readonly string[] | undefined;
   /** Slots and reservations taken by the limits step; released once, when the call settles. */
   lease: LimitLease | undefined;
+  /** What the output caps (`maxRows`, `maxBytes`) cut from the result. */
+  outputCut: OutputCut | undefined;
 
   constructor(
     readonly callId: string,
@@ -425,10 +428,7 @@ export class Pipeline {
       this.recordResult(call, 'error', execStarted, undefined, error);
       throw error;
     }
-    if (!isThenable(returned)) {
-      this.recordResult(call, 'ok', execStarted, returned);
-      return returned;
-    }
+    if (!isThenable(returned)) return this.finishOk(call, decision, execStarted, returned);
     return new Promise((resolve, reject) => {
       let settled = false;
       const cleanup = () => {
@@ -470,8 +470,7 @@ export class Pipeline {
         (value) => {
           if (settled) return;
           cleanup();
-          this.recordResult(call, 'ok', execStarted, value);
-          resolve(value);
+          settle(resolve, reject, () => this.finishOk(call, decision, execStarted, value));
         },
         (error: unknown) => {
           if (settled) return;
@@ -483,6 +482,25 @@ export class Pipeline {
     });
   }
 
+  /** Step 8: output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. */
+  private finishOk(call: Call, decision: Decision, execStarted: number, value: unknown): unknown {
+    const obligations = decision.type === 'deny' ? undefined : decision.obligations;
+    if (obligations === undefined || !hasOutputCaps(obligations)) {
+      this.recordResult(call, 'ok', execStarted, value);
+      return value;
+    }
+    const capped = capOutput(value, obligations);
+    call.outputCut = capped.cut;
+    if (capped.ok) {
+      this.recordResult(call, 'ok', execStarted, capped.value);
+      return capped.value;
+    }
+    const withheld = new Error(capped.reason);
+    withheld.name = 'OutputWithheld';
+    this.recordResult(call, 'error', execStarted, undefined, withheld);
+    return this.interrupted(call, 'DENIED_BY_RULE', capped.reason, decision, true);
+  }
+
   private recordResult(
     call: Call,
     outcome: ResultEvent['outcome'],
@@ -492,6 +510,7 @@ export class Pipeline {
   ): void {
     call.lease?.release(true);
     const fields: Record<string, unknown> = { outcome, durationMs: performance.now() - execStarted };
+    if (call.outputCut !== undefined) fields.outputCut = call.outputCut;
     if (outcome === 'error') {
       const summary = errorSummary(error);
       fields.error = { name: summary.name, message: this.config.audit.recordedText(summary.message) };
@@ -591,7 +610,7 @@ export class Pipeline {
   /** A call stopped after it was allowed (audit failure, cancellation, timeout). */
   private interrupted(
     call: Call,
-    code: 'AUDIT_UNAVAILABLE' | 'CANCELLED' | 'TIMEOUT',
+    code: 'AUDIT_UNAVAILABLE' | 'CANCELLED' | 'TIMEOUT' | 'DENIED_BY_RULE',
     reason: string,
     decision: Decision,
     ran: boolean,

@@ -8,6 +8,7 @@ import type {
   StateStore,
 } from '../store/types.ts';
 import type { Decision, DenyCode, DenyDecision, LimitKeyField, ToolRequest } from '../types.ts';
+import { outputCapsProblem } from './output.ts';
 import { type ParsedLimits, parseLimits } from './parse.ts';
 
 /** How long past its call timeout (and approval wait) a slot is held if its process dies. */
@@ -59,6 +60,8 @@ export function enterLimits(
   decision: Exclude<Decision, { type: 'deny' }>,
   call: LimitsCall,
 ): Admitted | Promise<Admitted> {
+  const capsProblem = outputCapsProblem(decision.obligations);
+  if (capsProblem !== undefined) return limitDeny('POLICY_ERROR', capsProblem, decision.rules);
   let admit: AdmitRequest;
   let owners: Owners;
   try {
