@@ -42,7 +42,7 @@ describe('fuzz: scopes never throw and never let an escape through', () => {
           if (result) {
             expect(value.startsWith(`${root}`)).toBe(true);
             expect(value.split('/')).not.toContain('..');
-            expect(value).not.toMatch(/[%\\\u0000]/);
+            expect(value.includes('%') || value.includes('\\') || value.includes('\u0000')).toBe(false);
           }
         },
       ),
