@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { otelAudit } from '../../src/backends/otel/index.ts';
+import {
+  type AuditEvent,
+  type AuditSink,
+  createGuard,
+  type GuardErrorEvent,
+  jsonlAudit,
+  memoryAudit,
+  multiSink,
+  rules,
+} from '../../src/index.ts';
+import { testAuditSink } from '../../src/testing/index.ts';
+
+const ALLOW_ALL = rules([{ id: 'all', effect: 'allow', tool: '*' }]);
+
+testAuditSink('jsonlAudit', {
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'toolgate-conf-'));
+    const path = join(dir, 'audit.jsonl');
+    const sink = jsonlAudit({ path, flushOnExit: false });
+    return {
+      sink,
+      read: async () =>
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((line) => line.startsWith('{"event"'))
+          .map((line) => JSON.parse(line).event as AuditEvent),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+});
+
+testAuditSink('otelAudit', {
+  async create() {
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
+    });
+    return { sink: otelAudit({ tracer: provider.getTracer('t') }) };
+  },
+});
+
+testAuditSink('multiSink', {
+  async create() {
+    const memory = memoryAudit();
+    return { sink: multiSink([memory, memoryAudit()]), read: async () => [...memory.events] };
+  },
+});
+
+function flaky(failures: number): AuditSink & { events: AuditEvent[] } {
+  let left = failures;
+  const events: AuditEvent[] = [];
+  return {
+    name: 'flaky',
+    events,
+    write(event) {
+      if (left > 0) {
+        left -= 1;
+        throw new Error('sink down');
+      }
+      events.push(event);
+    },
+  };
+}
+
+describe('multiSink', () => {
+  it('isolates sinks: a throwing or hanging sink never stops the others; the write rejects', async () => {
+    const good = memoryAudit();
+    const multi = multiSink(
+      [
+        {
+          name: 'throws',
+          write: () => {
+            throw new Error('x');
+          },
+        },
+        { name: 'hangs', write: () => new Promise<void>(() => {}) },
+        good,
+      ],
+      { timeoutMs: 30 },
+    );
+    const event = {
+      v: 1,
+      id: 'e',
+      ts: 0,
+      type: 'decision',
+      callId: 'c',
+      tool: 't',
+      argsHash: '',
+      decision: 'allow',
+      policyDecision: 'allow',
+      rules: [],
+      durationMs: 0,
+    } as AuditEvent;
+    const error = (await Promise.resolve(multi.write(event)).catch((e: unknown) => e)) as AggregateError;
+    expect(error).toBeInstanceOf(AggregateError);
+    expect(error.errors).toHaveLength(2);
+    expect(good.events).toHaveLength(1);
+  });
+
+  it('in fail-closed mode, any failing member denies the call', async () => {
+    const tg = createGuard({
+      policy: ALLOW_ALL,
+      audit: { sinks: [multiSink([memoryAudit(), flaky(1)])], mode: 'fail-closed' },
+    });
+    let ran = 0;
+    const tool = tg.guard(() => ran++, { name: 't' });
+    await expect(tool({})).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(ran).toBe(0);
+    await tool({});
+    expect(ran).toBe(1);
+  });
+});
+
+describe('best-effort mode', () => {
+  it('a failing sink never blocks a call, raises error events, and is retried from its buffer', async () => {
+    const sink = flaky(2);
+    const tg = createGuard({ policy: ALLOW_ALL, audit: { sinks: [sink] } });
+    const errors: GuardErrorEvent[] = [];
+    tg.on('error', (e) => errors.push(e));
+    const tool = tg.guard(() => 'ok', { name: 't' });
+    expect(await tool({})).toBe('ok'); // decision and result both fail to write
+    expect(errors.map((e) => e.source)).toEqual(['audit:flaky', 'audit:flaky']);
+    expect(sink.events).toHaveLength(0);
+    await tg.close(); // retries what is buffered
+    expect(sink.events.map((e) => e.type)).toEqual(['decision', 'result']);
+  });
+
+  it('counts what did not fit in the retry buffer', async () => {
+    const sink = flaky(1_000);
+    const tg = createGuard({ policy: ALLOW_ALL, audit: { sinks: [sink], retryBuffer: 3 } });
+    const errors: GuardErrorEvent[] = [];
+    tg.on('error', (e) => errors.push(e));
+    const tool = tg.guard(() => 'ok', { name: 't' });
+    for (let i = 0; i < 5; i++) await tool({});
+    await tg.close();
+    const messages = errors.map((e) => String((e.error as Error).message));
+    expect(messages.some((m) => /dropped \d+ event\(s\) in total/.test(m))).toBe(true);
+    expect(messages.some((m) => /dropped at close/.test(m))).toBe(true);
+  });
+
+  it('a jsonl sink on a full disk (/dev/full) raises error events; in fail-closed mode it denies', async () => {
+    const sink = jsonlAudit({ path: '/dev/full', flushOnExit: false });
+    const tg = createGuard({ policy: ALLOW_ALL, audit: sink });
+    const errors: GuardErrorEvent[] = [];
+    tg.on('error', (e) => errors.push(e));
+    expect(await tg.guard(() => 'ran', { name: 't' })({})).toBe('ran'); // best-effort: the call is not blocked
+    await expect(sink.flush()).rejects.toThrow();
+    expect(errors.some((e) => e.source === 'audit:jsonl' && /ENOSPC/.test(String(e.error)))).toBe(true);
+    expect(sink.stats().queued).toBeGreaterThan(0); // kept for retry, not lost silently
+
+    const strict = jsonlAudit({ path: '/dev/full', flushOnExit: false });
+    const tg2 = createGuard({ policy: ALLOW_ALL, audit: { sinks: [strict], mode: 'fail-closed' } });
+    let ran = false;
+    await expect(
+      tg2.guard(
+        () => {
+          ran = true;
+        },
+        { name: 't' },
+      )({}),
+    ).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(ran).toBe(false);
+    await tg.close().catch(() => undefined);
+    await tg2.close().catch(() => undefined);
+  });
+});
