@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   checkAdmitRequest,
   checkSettleRequest,
@@ -31,7 +31,7 @@ export interface RedisStoreOptions {
    * An ioredis client (`new Redis(url)`). The store never closes it: the host owns it. For
    * pub/sub the store opens one extra connection with `client.duplicate()`, closed by `close()`.
    */
-  client: Redis;
+  client: Redis | Cluster;
   /**
    * Prefix of every key and channel, so several apps can share one Redis. For Redis Cluster,
    * include a hash tag such as `'{toolgate}:'` so each operation's keys share a slot.
@@ -86,8 +86,8 @@ export function redisStore(options: RedisStoreOptions): StateStore {
   const indexKey = (collection: string) => `${prefix}i:${collection}`;
   const channelName = (channel: string) => `${prefix}n:${channel}`;
 
-  let subscriber: Redis | undefined;
-  let subscribing: Promise<Redis> | undefined;
+  let subscriber: Redis | Cluster | undefined;
+  let subscribing: Promise<Redis | Cluster> | undefined;
   const channels = new Map<string, Set<(message: string) => void>>();
   let closed = false;
 
@@ -105,7 +105,7 @@ export function redisStore(options: RedisStoreOptions): StateStore {
     }
   };
 
-  const getSubscriber = (): Promise<Redis> => {
+  const getSubscriber = (): Promise<Redis | Cluster> => {
     if (subscribing !== undefined) return subscribing;
     const sub = client.duplicate();
     subscriber = sub;

@@ -1,0 +1,111 @@
+// Limits overhead: a guarded allow call with no limits vs. the same call under a rate limit, with
+// the memory store and with Redis on loopback (one admit script per call), plus throughput of one
+// process against Redis. Redis rows become a note row when no Redis is reachable.
+import { Redis } from 'ioredis';
+import { redisStore } from '../src/backends/redis/index.ts';
+import { createGuard, type Decision, memoryAudit, memoryStore, type StateStore } from '../src/index.ts';
+import { type BenchRow, report, time } from './harness.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const args = { q: 'orders for user 42' };
+const context = { context: { agent: 'bench-bot', principal: 'user:42' } };
+
+/** A clock that moves 100 ms per read of a call, so a 1000/1m limit never denies and the log stays bounded. */
+function steppingClock() {
+  let now = Date.UTC(2026, 0, 1);
+  return () => {
+    now += 100;
+    return now;
+  };
+}
+
+function guarded(store: StateStore, limited: boolean) {
+  const decision = (
+    limited
+      ? { type: 'allow', rules: ['search'], limits: [{ rule: 'search', limits: { rate: '1000/1m' } }] }
+      : { type: 'allow', rules: ['search'] }
+  ) as Decision;
+  const tg = createGuard({
+    policy: { name: 'bench', evaluate: () => decision },
+    audit: memoryAudit({ limit: 1000 }),
+    store,
+    now: steppingClock(),
+  });
+  return tg.guard(async (input: { q: string }) => input.q.length, { name: 'search' });
+}
+
+async function reachable(): Promise<string | undefined> {
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+    return undefined;
+  } catch (error) {
+    return `skipped: no Redis at ${REDIS_URL} (${(error as Error).message})`;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export default async function limits(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const plain = guarded(memoryStore(), false);
+  const memory = guarded(memoryStore(), true);
+  if ((await memory(args, context)) !== args.q.length) throw new Error('rate-limited call did not allow');
+  rows.push(await time('guard.nolimits.memory', () => plain(args, context)));
+  rows.push(await time('guard.ratelimit.memory', () => memory(args, context)));
+
+  const skip = await reachable();
+  if (skip !== undefined) {
+    for (const name of ['guard.ratelimit.redis', 'guard.ratelimit.redis.throughput'])
+      rows.push(report({ name, note: skip }));
+    return rows;
+  }
+  const client = new Redis(REDIS_URL);
+  const prefix = `toolgate-bench:${process.pid}:${Date.now().toString(36)}:`;
+  try {
+    const redis = guarded(redisStore({ client, prefix }), true);
+    if ((await redis(args, context)) !== args.q.length)
+      throw new Error('Redis rate-limited call did not allow');
+    await client.ping();
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 200; i++) await client.ping();
+    const pingNs = Number(process.hrtime.bigint() - started) / 200;
+    rows.push(report({ name: 'redis.ping.loopback', median_ns: Math.round(pingNs) }));
+    rows.push(await time('guard.ratelimit.redis', () => redis(args, context)));
+
+    // Throughput: 64 calls in flight from one process for about two seconds.
+    let calls = 0;
+    const until = performance.now() + 2000;
+    const lane = async () => {
+      while (performance.now() < until) {
+        await redis(args, context);
+        calls += 1;
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 64 }, lane));
+    const seconds = (performance.now() - t0) / 1000;
+    rows.push(
+      report({
+        name: 'guard.ratelimit.redis.throughput',
+        calls_per_s: Math.round(calls / seconds),
+        in_flight: 64,
+      }),
+    );
+  } finally {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== '0');
+    await client.quit();
+  }
+  return rows;
+}
