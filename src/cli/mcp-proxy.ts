@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { elicitationApprover } from '../adapters/mcp/elicitation.ts';
 import { filePins, memoryPins, type PinStore } from '../adapters/mcp/pins.ts';
@@ -7,7 +7,7 @@ import type { ApprovalProvider } from '../approval/types.ts';
 import { consoleAudit } from '../audit/console.ts';
 import type { AuditSink } from '../audit/types.ts';
 import { createGuard } from '../guard.ts';
-import { type Rule, rules } from '../policy/rules.ts';
+import { loadPolicy } from '../policy/load.ts';
 import type { PolicyEngine } from '../policy/types.ts';
 import type { ToolContext } from '../types.ts';
 
@@ -17,7 +17,8 @@ Guards a stdio MCP server: every tools/call is decided by the policy before the 
 Tools are named <server>.<tool> for policies (e.g. "files.delete_file").
 
 options:
-  --policy <file>       rules file: { "rules": [ … ] } (JSON, or YAML when the yaml package is installed)
+  --policy <file>       policy file: { "rules": [ … ] } (JSON, or YAML with the yaml package)
+  --watch               reload the policy file when it changes (an invalid edit keeps the last valid one)
   --name <server>       server name used in tool names and pins (default: mcp)
   --pins <file>         pin file for tool definitions (default: pins kept in memory for this run)
   --strict-pins         hide and deny tools without an approved pin (default: pin on first use)
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
       args: own,
       options: {
         policy: { type: 'string' },
+        watch: { type: 'boolean' },
         name: { type: 'string' },
         pins: { type: 'string' },
         'strict-pins': { type: 'boolean' },
@@ -78,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   let policy: PolicyEngine;
   let pins: PinStore;
   try {
-    policy = await loadPolicyFile(values.policy);
+    policy = await loadPolicy(values.policy, { watch: values.watch === true });
     pins = typeof values.pins === 'string' ? filePins(values.pins) : memoryPins();
   } catch (error) {
     console.error(`toolgate mcp-proxy: ${(error as Error).message}`);
@@ -130,31 +132,4 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     await tg.close();
   }
-}
-
-/**
- * Reads a rules file: `{ "version"?: …, "rules": [ … ] }` or a bare array of rules. YAML needs the
- * `yaml` package. Invalid rules throw with the rule's id or index.
- */
-export async function loadPolicyFile(path: string): Promise<PolicyEngine> {
-  const text = readFileSync(path, 'utf8');
-  let data: unknown;
-  if (/\.ya?ml$/i.test(path)) {
-    let yaml: { parse(text: string): unknown };
-    try {
-      yaml = (await import('yaml')) as { parse(text: string): unknown };
-    } catch {
-      throw new Error(`reading ${path} needs the 'yaml' package (npm install yaml), or use a JSON policy`);
-    }
-    data = yaml.parse(text);
-  } else {
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
-    }
-  }
-  const list = Array.isArray(data) ? data : (data as { rules?: unknown } | null)?.rules;
-  if (!Array.isArray(list)) throw new Error(`${path} must hold { "rules": [ … ] }`);
-  return rules(list as Rule[]);
 }
