@@ -76,8 +76,14 @@ export function toolgateMiddleware(tg: AnyGuard, options: ToolgateMiddlewareOpti
     const errorMessage = (content: string) =>
       new ToolMessage({ tool_call_id: toolCallId, name: toolName, content, status: 'error' });
     const context = resolveContext(options.context, request);
-    // Registers the tool with the guard, so check() below knows it.
-    const caller = callerFor(name, request);
+    let caller: Caller;
+    try {
+      // Registers the tool with the guard, so check() below knows it.
+      caller = callerFor(name, request);
+    } catch (error) {
+      // A name the guard refuses (control or invisible characters, …): denied, the run goes on.
+      return errorMessage(`toolgate denied ${JSON.stringify(name)}: ${String(error)}`);
+    }
     let approval: HostApproval | undefined;
     if (options.ask === 'interrupt') {
       const decision = await tg.check(name, toolCall.args, context);

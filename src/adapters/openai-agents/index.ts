@@ -35,7 +35,7 @@ export interface GuardToolOptions {
    * @default 'guard'
    */
   ask?: 'guard' | 'interruption';
-  /** `'message'`: a denial is the tool's output, which the model reads. `'throw'`: the guard's error fails the tool call. @default 'message' */
+  /** `'message'`: a denial is the tool's output, which the model reads. `'throw'`: the guard's error is thrown from `invoke`, which stops the run. @default 'message' */
   onDeny?: 'message' | 'throw';
   risk?: string;
   tags?: readonly string[];
