@@ -1,8 +1,37 @@
 export { canonicalJson, hashJson } from './_internal/canonical.ts';
+export type { CompileWhen, Grant, GrantCondition, GrantOptions, GrantsApi } from './approval/grants.ts';
 export { autoApprove, autoDeny, callbackApprover } from './approval/providers.ts';
+export {
+  type ApprovalAnswer,
+  type ApprovalQueue,
+  type ApprovalQueueOptions,
+  approvalQueue,
+  type PendingApproval,
+  type QueueApproverOptions,
+  queueApprover,
+} from './approval/queue.ts';
+export { type TerminalApproverOptions, terminalApprover } from './approval/terminal.ts';
+export {
+  type ApprovalBinding,
+  type ApprovalSecret,
+  type ApprovalTokenPayload,
+  approvalBinding,
+  signApprovalResponse,
+  verifyApprovalResponse,
+  verifyWebhookSignature,
+} from './approval/token.ts';
+export {
+  type ApprovalCallbackRequest,
+  type ApprovalCallbackResponse,
+  type ApprovalCallbackResult,
+  type WebhookApprover,
+  type WebhookApproverOptions,
+  webhookApprover,
+} from './approval/webhook.ts';
 export type {
   ApprovalProvider,
   ApprovalRequest,
+  ApprovalRequestOptions,
   ApprovalResponse,
   RememberOptions,
 } from './approval/types.ts';
