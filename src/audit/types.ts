@@ -126,6 +126,26 @@ export interface PolicyReloadEvent extends AbsentCallFields {
   readonly reason?: string;
 }
 
+/**
+ * A kill switch was set or lifted (`tg.suspend()` / `tg.resume()`). Not tied to a call: `callId`,
+ * `tool` and `argsHash` are absent.
+ */
+export interface SuspensionEvent extends AbsentCallFields {
+  readonly v: 1;
+  readonly id: string;
+  readonly ts: number;
+  readonly type: 'suspension';
+  readonly action: 'suspend' | 'resume';
+  /** What was suspended: one of these fields of a call, with this value. */
+  readonly field: 'tool' | 'agent' | 'principal' | 'session';
+  readonly value: string;
+  /** When the suspension lapses by itself, epoch ms. */
+  readonly until?: number;
+  readonly reason?: string;
+  /** On resume: whether a suspension was in force. */
+  readonly lifted?: boolean;
+}
+
 /** Every audit event, discriminated on `type`. */
 export type AuditEvent =
   | DecisionEvent
@@ -133,7 +153,8 @@ export type AuditEvent =
   | ApprovalResponseEvent
   | GrantUsedEvent
   | ResultEvent
-  | PolicyReloadEvent;
+  | PolicyReloadEvent
+  | SuspensionEvent;
 
 /** Every event `type`, in schema order. */
 export const AUDIT_EVENT_TYPES: readonly AuditEvent['type'][] = Object.freeze([
@@ -143,6 +164,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEvent['type'][] = Object.freeze([
   'grant-used',
   'result',
   'policy-reload',
+  'suspension',
 ] as const);
 
 /**
