@@ -306,6 +306,46 @@ describe('toolApproval', () => {
     ]);
   });
 
+  it('streamText: the same approval round trip executes the approved call once', async () => {
+    const s = setup();
+    const first = streamText({
+      model: streamingModel('refund', { amount: 500 }),
+      tools: s.tools,
+      toolApproval: toolApproval(s.tg),
+      prompt: 'refund it',
+    });
+    const content = await first.content;
+    const request = content.find((part) => part.type === 'tool-approval-request');
+    expect(request).toBeDefined();
+    expect(s.refunds).toEqual([]);
+    const messages: ModelMessage[] = [
+      { role: 'user', content: 'refund it' },
+      ...(await first.response).messages,
+      {
+        role: 'tool',
+        content: [
+          {
+            type: 'tool-approval-response',
+            approvalId: (request as { approvalId: string }).approvalId,
+            approved: true,
+          },
+        ],
+      },
+    ];
+    const second = streamText({
+      model: streamingModel('refund', { amount: 1 }),
+      tools: s.tools,
+      toolApproval: toolApproval(s.tg),
+      stopWhen: isStepCount(1),
+      messages,
+    });
+    await second.consumeStream();
+    expect(s.refunds).toEqual([{ amount: 500 }]);
+    expect(s.audit.events.filter((e) => e.type === 'decision')).toMatchObject([
+      { tool: 'refund', decision: 'allow', policyDecision: 'ask', approvers: ['ai-sdk:user'] },
+    ]);
+  });
+
   it('ask → the user denies: the tool never runs and the model sees the reason', async () => {
     const { refunds, model2 } = await roundTrip(false, undefined);
     expect(refunds).toEqual([]);
