@@ -7,6 +7,7 @@ import { snapshot } from './_internal/snapshot.ts';
 import type { GrantOptions, GrantsApi } from './approval/grants.ts';
 import type { ApprovalProvider } from './approval/types.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
+import { recordPolicyReloads } from './audit/policy-reload.ts';
 import type { AuditOption } from './audit/types.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage } from './context.ts';
 import { ConfigurationError } from './errors.ts';
@@ -223,6 +224,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
   const audit = createAuditDispatcher(options.audit, (source, error, event) =>
     emitError(source, error, event?.callId),
   );
+  const stopPolicyReloads = recordPolicyReloads(policy, audit, now, generateId);
   const registry = new Map<string, ToolDefinition>();
   const pipeline = new Pipeline({
     policy,
@@ -301,6 +303,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     async close() {
       if (closed) return;
       closed = true;
+      stopPolicyReloads();
       await audit.close();
       for (const [source, closable] of [
         ['approver', approver],
