@@ -49,7 +49,7 @@ export default async function adapters(): Promise<BenchRow[]> {
   const details = {
     toolCall: { type: 'function_call' as const, name: 'refund', callId: 'c1', arguments: input },
   };
-  if ((await oaGuarded.invoke(runContext, input, details)) !== 25)
+  if (Number(await oaGuarded.invoke(runContext, input, details)) !== 25)
     throw new Error('openai-agents guarded call did not allow');
   rows.push(await time('adapter.openai-agents.invoke.bare', () => oaBare.invoke(runContext, input, details)));
   rows.push(
