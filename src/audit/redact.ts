@@ -72,6 +72,18 @@ const ALL_DETECTORS: readonly SecretDetectorName[] = [
   'card-number',
 ];
 
+// Keys repeat across calls, so the verdict per key name is cached (bounded).
+const keyVerdicts = new Map<string, boolean>();
+function sensitiveKey(key: string): boolean {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = key.length <= 64 && SENSITIVE_KEY.test(key);
+    if (keyVerdicts.size >= 10_000) keyVerdicts.clear();
+    keyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
 /** Luhn checksum over the digits of a candidate card number. */
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -165,7 +177,8 @@ export function createRedactor(options: RedactOptions | false | undefined): Reda
 
   const redactText = (text: string): string => {
     let out = text;
-    if (patterns.length > 0 || cards) {
+    // Every built-in secret shape is at least 13 characters long.
+    if ((patterns.length > 0 || cards) && out.length >= 13) {
       if (QUICK.test(out)) {
         for (const pattern of patterns) {
           pattern.lastIndex = 0;
@@ -208,8 +221,7 @@ export function createRedactor(options: RedactOptions | false | undefined): Reda
       const item = record[key];
       path.push(key);
       const next =
-        (keys && SENSITIVE_KEY.test(key) && item !== null && typeof item !== 'object') ||
-        matchesPath(path, extra)
+        (keys && sensitiveKey(key) && item !== null && typeof item !== 'object') || matchesPath(path, extra)
           ? replacement
           : walk(item, path, extra, depth + 1);
       path.pop();
