@@ -15,6 +15,7 @@ import type { GuardEvents } from './events.ts';
 import { Pipeline, type ToolDefinition } from './pipeline.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
+import { memoryStore } from './store/memory.ts';
 import {
   type ActiveSuspension,
   listSuspensions,
@@ -22,10 +23,11 @@ import {
   type SuspendOptions,
   type SuspendTarget,
   suspend,
+  suspendTarget,
+  suspensionEvent,
 } from './limits/suspend.ts';
-import { memoryStore } from './store/memory.ts';
 import type { StateStore } from './store/types.ts';
-import type { Decision, DeepReadonly, Duration, ToolContext, ToolDenial } from './types.ts';
+import type { Decision, DeepReadonly, Duration, Obligations, ToolContext, ToolDenial } from './types.ts';
 
 /** What to do with a denied call. */
 export type OnDeny = 'throw' | 'return';
@@ -44,6 +46,10 @@ export interface GuardDefaults {
   maxArgDepth?: number;
   /** Maximum depth of guarded calls made from inside guarded calls. @default 16 */
   maxCallDepth?: number;
+  /** Flood control: approval requests one principal may have pending at once. @default 20 */
+  maxPendingApprovals?: number;
+  /** Flood control: approval requests one principal may make per minute. @default 60 */
+  approvalsPerMinute?: number;
   /** How long one state-store operation may take; slower denies (`STORE_UNAVAILABLE`). @default '1s' */
   storeTimeout?: Duration;
   /**
@@ -51,10 +57,6 @@ export interface GuardDefaults {
    * more deny with `RATE_LIMITED`. @default unlimited
    */
   maxSessionCalls?: number;
-  /** Flood control: approval requests one principal may have pending at once. @default 20 */
-  maxPendingApprovals?: number;
-  /** Flood control: approval requests one principal may make per minute. @default 60 */
-  approvalsPerMinute?: number;
 }
 
 /** Options of `createGuard`. */
@@ -108,6 +110,11 @@ export interface ToolCallOptions {
   readonly callId: string;
   readonly parentCallId?: string;
   readonly context: DeepReadonly<ToolContext>;
+  /**
+   * The decision's obligations, so the tool can push them down (e.g. a `LIMIT` for `maxRows`).
+   * The guard enforces them on the result either way.
+   */
+  readonly obligations?: Readonly<Obligations>;
 }
 
 /** A tool wrapped by the guard: same arguments and result, plus per-call options. */
@@ -288,11 +295,15 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       list: () => pipeline.approval.grants.list(),
       revoke: (id: string) => pipeline.approval.grants.revoke(id),
     }),
-    suspend(suspendOptions) {
-      return suspend(store, suspendOptions, now());
+    async suspend(suspendOptions) {
+      const active = await suspend(store, suspendOptions, now());
+      audit.record(suspensionEvent(generateId(), now(), 'suspend', active));
+      return active;
     },
-    resume(target) {
-      return resume(store, target, now());
+    async resume(target) {
+      const lifted = await resume(store, target, now());
+      audit.record(suspensionEvent(generateId(), now(), 'resume', suspendTarget(target), lifted));
+      return lifted;
     },
     suspensions() {
       return listSuspensions(store, now());

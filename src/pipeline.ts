@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'eventemitter3';
 import { hashJson } from './_internal/canonical.ts';
 import { isThenable } from './_internal/fail-closed.ts';
+import { LazyAbort } from './_internal/lazy-abort.ts';
 import { toolNameProblem } from './_internal/names.ts';
-import { type SnapshotLimits, snapshot } from './_internal/snapshot.ts';
+import { type SnapshotLimits, sameData, snapshot } from './_internal/snapshot.ts';
 import { validateArgs } from './_internal/validate.ts';
 import { applyGrants } from './approval/grant-step.ts';
 import { type ApprovalServices, createApprovalServices } from './approval/services.ts';
@@ -32,6 +33,7 @@ import type {
   DeepReadonly,
   DenyDecision,
   JsonObject,
+  Obligations,
   ToolContext,
   ToolDenial,
   ToolInfo,
@@ -104,6 +106,9 @@ class Call {
     readonly startedAt: number,
   ) {}
 
+  /** The request handed to engines for the current args (see Pipeline.request). */
+  request: CallRequest | undefined;
+
   /** Hash of the current args, computed once per args value and only when someone reads it. */
   get argsHash(): string {
     if (this.args === undefined) return '';
@@ -112,6 +117,63 @@ class Call {
       this.hashedArgs = this.args;
     }
     return this.hash;
+  }
+}
+
+/**
+ * What engines and steps see of a call. A class (not a literal with a getter) because V8 builds
+ * literals with accessors through a slow runtime path; `argsHash` is hashed on first read.
+ */
+class CallRequest implements ToolRequest {
+  readonly callId: string;
+  declare readonly parentCallId?: string;
+  readonly depth: number;
+  readonly tool: ToolInfo;
+  readonly args: DeepReadonly<JsonObject>;
+  readonly context: DeepReadonly<ToolContext>;
+  readonly now: number;
+  readonly #call: Call;
+
+  constructor(call: Call, now: number) {
+    this.callId = call.callId;
+    if (call.parentCallId !== undefined) (this as { parentCallId?: string }).parentCallId = call.parentCallId;
+    this.depth = call.depth;
+    this.tool = call.tool;
+    this.args = call.args!;
+    this.context = call.context;
+    this.now = now;
+    this.#call = call;
+    Object.freeze(this);
+  }
+
+  get argsHash(): string {
+    return this.#call.args === this.args ? this.#call.argsHash : hashJson(this.args);
+  }
+
+  /** Keeps `argsHash` in serializations and spreads of the request made with JSON. */
+  toJSON(): Record<string, unknown> {
+    return { ...(this as object), argsHash: this.argsHash };
+  }
+}
+
+/** The second argument of the wrapped function (`ToolCallOptions`); the signal is created on first read. */
+class ToolOptions {
+  readonly callId: string;
+  declare readonly parentCallId?: string;
+  readonly context: DeepReadonly<ToolContext>;
+  declare readonly obligations?: Readonly<Obligations>;
+  readonly #abort: LazyAbort;
+
+  constructor(call: Call, abort: LazyAbort, obligations: Obligations | undefined) {
+    this.callId = call.callId;
+    if (call.parentCallId !== undefined) (this as { parentCallId?: string }).parentCallId = call.parentCallId;
+    this.context = call.context;
+    if (obligations !== undefined) (this as { obligations?: Obligations }).obligations = obligations;
+    this.#abort = abort;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 }
 
@@ -188,10 +250,13 @@ export class Pipeline {
     if (config.audit.recordedArgs(call.args) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
 
     // 3. Decide.
-    let decision = await evaluatePolicy(config.policy, this.request(call), {
+    let evaluated = evaluatePolicy(config.policy, this.request(call), {
       timeoutMs: config.limits.policyTimeoutMs,
       signal,
     });
+    // Synchronous engines are not awaited: every await is a tick on the hot path.
+    if (evaluated instanceof Promise) evaluated = await evaluated;
+    let decision: Decision = evaluated;
     call.policyVersion = decision.policyVersion ?? config.policy.version;
     const policyDecision = decision.type;
     // 3b. Grants: a live grant in scope turns a default deny or an ask into allow, never a deny rule.
@@ -331,7 +396,8 @@ export class Pipeline {
     const validated = validateArgs(schema, first.value);
     const finish = (result: Awaited<typeof validated>): Prepared => {
       if (!result.ok) return result;
-      if (result.value === first.value) return { ok: true, args: first.value };
+      // Usually the schema returns the same data in a new object: keep the frozen snapshot then.
+      if (sameData(result.value, first.value)) return { ok: true, args: first.value };
       // The schema's output is what runs; it must be JSON data and keep every key it was given.
       const second = snapshot(result.value, this.snapshotLimits, first.value);
       return second.ok ? { ok: true, args: second.value } : { ok: false, problem: second.problem };
@@ -339,20 +405,13 @@ export class Pipeline {
     return validated instanceof Promise ? validated.then(finish) : finish(validated);
   }
 
+  /** The frozen request for the call's current args; reused until the args change (edit then approve). */
   private request(call: Call): ToolRequest {
-    const request = {
-      callId: call.callId,
-      depth: call.depth,
-      tool: call.tool,
-      args: call.args!,
-      context: call.context,
-      now: this.config.now(),
-      get argsHash() {
-        return call.argsHash;
-      },
-    } as ToolRequest & { parentCallId?: string };
-    if (call.parentCallId !== undefined) request.parentCallId = call.parentCallId;
-    return Object.freeze(request);
+    const cached = call.request;
+    if (cached !== undefined && cached.args === call.args) return cached;
+    const request = new CallRequest(call, this.config.now());
+    call.request = request;
+    return request;
   }
 
   /** Step 3b: the grant step (src/approval/grant-step.ts); records a `grant-used` event per use. */
@@ -407,18 +466,8 @@ export class Pipeline {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<unknown> | unknown {
-    const controller = new AbortController();
-    const toolOptions: {
-      signal: AbortSignal;
-      callId: string;
-      parentCallId?: string;
-      context: DeepReadonly<ToolContext>;
-    } = {
-      signal: controller.signal,
-      callId: call.callId,
-      context: call.context,
-    };
-    if (call.parentCallId !== undefined) toolOptions.parentCallId = call.parentCallId;
+    const controller = new LazyAbort();
+    const toolOptions = new ToolOptions(call, controller, decision.type === 'deny' ? undefined : decision.obligations);
     const scope: Scope = { context: call.context, callId: call.callId, depth: call.depth + 1 };
     const execStarted = performance.now();
     let returned: unknown;
@@ -536,9 +585,10 @@ export class Pipeline {
     return this.event(call, 'decision', fields) as DecisionEvent;
   }
 
-  /** Builds an audit event; `argsHash` is read lazily so hashing stays off the hot path. */
+  /** Builds an audit event. */
   private event(call: Call, type: AuditEvent['type'], fields: Record<string, unknown>): AuditEvent {
     call.eventSeq += 1;
+    // A plain data property: computed once per call (per args value) and shared by its events.
     const event: Record<string, unknown> = {
       v: 1,
       id: `${call.callId}.${call.eventSeq}`,
@@ -546,6 +596,7 @@ export class Pipeline {
       type,
       callId: call.callId,
       tool: call.tool.name,
+      argsHash: call.argsHash,
     };
     if (call.parentCallId !== undefined) event.parentCallId = call.parentCallId;
     if (call.toolCallId !== undefined) event.toolCallId = call.toolCallId;
@@ -558,19 +609,9 @@ export class Pipeline {
       const attributes = this.config.audit.recordedAttributes(context.attributes);
       if (attributes !== undefined) event.attributes = attributes;
     }
-    const args = call.args;
-    let hash: string | undefined;
-    Object.defineProperty(event, 'argsHash', {
-      enumerable: true,
-      get() {
-        if (hash === undefined)
-          hash = args === undefined ? '' : call.args === args ? call.argsHash : hashJson(args);
-        return hash;
-      },
-    });
     // Records carry the redacted args; when redaction failed they carry none (and the call is denied).
-    const recorded = args === undefined ? undefined : this.config.audit.recordedArgs(args);
-    if (recorded !== undefined) event.args = recorded;
+    const args = call.args === undefined ? undefined : this.config.audit.recordedArgs(call.args);
+    if (args !== undefined) event.args = args;
     if (call.policyVersion !== undefined) event.policyVersion = call.policyVersion;
     Object.assign(event, fields);
     return event as unknown as AuditEvent;
