@@ -322,6 +322,26 @@ describe('suspensions (kill switch)', () => {
     expect(await tg.resume({ agent: 'bot' })).toBe(false);
   });
 
+  it('records suspend and resume on the audit trail', async () => {
+    const { tg, audit, clock } = limitedGuard(limitedPolicy({}));
+    await tg.suspend({ principal: 'user:9', reason: 'fraud review', for: '1h' });
+    await tg.resume({ principal: 'user:9' });
+    await tg.resume({ principal: 'user:9' });
+    const records = audit.events.filter((event) => event.type === 'suspension');
+    expect(records).toMatchObject([
+      {
+        type: 'suspension',
+        action: 'suspend',
+        field: 'principal',
+        value: 'user:9',
+        reason: 'fraud review',
+        until: clock.now() + 3_600_000,
+      },
+      { type: 'suspension', action: 'resume', field: 'principal', value: 'user:9', lifted: true },
+      { type: 'suspension', action: 'resume', lifted: false },
+    ]);
+  });
+
   it('refuses an ambiguous target', async () => {
     const { tg } = limitedGuard(limitedPolicy({}));
     await expect(tg.suspend({ agent: 'a', tool: 't' } as never)).rejects.toThrow(/exactly one/);
