@@ -452,6 +452,42 @@ describe('toolApproval', () => {
     expect(toolResultSeen(model.doGenerateCalls[1]?.prompt)).toContain('DENIED_BY_RULE');
   });
 
+  it("checks wrapped tools under guardTools' name and identity, so check agrees with enforcement", async () => {
+    const tg = createGuard({
+      policy: rules([{ id: 'ops-refunds', effect: 'allow', tool: 'payments.refund', principal: 'user:ops' }]),
+    });
+    const tools = guardTools(
+      { refund: tool({ inputSchema: refundSchema, execute: async () => 'refunded' }) },
+      tg,
+      {
+        name: (key) => `payments.${key}`,
+        context: ({ toolContext }) => ({ principal: String(toolContext) }),
+      },
+    );
+    const approve = toolApproval(tg, { deny: 'denied' });
+    const base = { tools, runtimeContext: {}, messages: [] };
+    const toolCall = { toolName: 'refund', toolCallId: 'c', input: { amount: 1 } };
+    expect(await approve({ ...base, toolsContext: { refund: 'user:ops' }, toolCall })).toEqual({
+      type: 'not-applicable',
+    });
+    expect(await approve({ ...base, toolsContext: { refund: 'user:1' }, toolCall })).toMatchObject({
+      type: 'denied',
+    });
+  });
+
+  it('a tool set key named __proto__ stays an own key', () => {
+    const tg = createGuard({ policy });
+    const set: Record<string, unknown> = {};
+    // An own `__proto__` key, as JSON.parse would create it.
+    Object.defineProperty(set, '__proto__', {
+      value: tool({ inputSchema: z.object({}), execute: async () => 'x' }),
+      enumerable: true,
+    });
+    const guarded = guardTools(set as ToolSet, tg);
+    expect(Object.hasOwn(guarded, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(guarded)).toBe(Object.prototype);
+  });
+
   it('is a dry run: checking many times records nothing', async () => {
     const s = setup();
     const approve = toolApproval(s.tg);

@@ -63,7 +63,13 @@ export function guardTools<TOOLS extends ToolSet>(
   const result: Record<string, Tool> = {};
   for (const key of Object.keys(tools)) {
     const original = tools[key] as Tool;
-    result[key] = typeof original.execute === 'function' ? guardTool(key, original, tg, options) : original;
+    // defineProperty: a key such as `__proto__` stays an own property.
+    Object.defineProperty(result, key, {
+      value: typeof original.execute === 'function' ? guardTool(key, original, tg, options) : original,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return result as TOOLS;
 }
@@ -136,7 +142,7 @@ function guardTool(key: string, original: Tool, tg: AnyGuard, options: GuardTool
       ? { type: 'text', value: output }
       : { type: 'json', value: output === undefined ? null : JSON.parse(JSON.stringify(output)) };
   };
-  guardedTools.add(wrapped);
+  guardedTools.set(wrapped, { name, context: options.context });
   return wrapped;
 }
 

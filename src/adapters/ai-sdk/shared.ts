@@ -25,5 +25,12 @@ export function toolgateName(option: AiSdkNameOption | undefined, key: string): 
   return option === undefined ? key : option(key);
 }
 
-/** Tools returned by `guardTools`: their `execute` runs the guard, which records every decision. */
-export const guardedTools: WeakSet<object> = new WeakSet();
+/** What `guardTools` knows about a tool it wrapped (its `execute` runs the guard, which records every decision). */
+export interface GuardedToolInfo {
+  /** The toolgate name. */
+  readonly name: string;
+  readonly context: AiSdkContextOption | undefined;
+}
+
+/** Tools returned by `guardTools`, so `toolApproval` checks them under the same name and identity. */
+export const guardedTools: WeakMap<object, GuardedToolInfo> = new WeakMap();

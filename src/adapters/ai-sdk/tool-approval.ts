@@ -36,9 +36,9 @@ export type AppToolApproval =
 
 /** Options of the `toolApproval` helper. */
 export interface ToolApprovalOptions {
-  /** The same mapping as `guardTools`' `name`. @default the key */
+  /** Name mapping for tools not wrapped by `guardTools` (wrapped tools use theirs). @default the key */
   name?: AiSdkNameOption;
-  /** The same host identity as `guardTools`' `context`. */
+  /** Host identity for the dry run. @default the `context` given to `guardTools` for that tool */
   context?: AiSdkContextOption;
   /** The app's own `toolApproval`; composed with toolgate, the strictest answer wins. */
   approval?: AppToolApproval;
@@ -87,16 +87,18 @@ export function toolApproval(tg: AnyGuard, options: ToolApprovalOptions = {}): T
     const { toolCall, messages } = input;
     const key = toolCall.toolName;
     const toolContext = ownValue(input.toolsContext, key);
-    const context = resolveContext(options.context, {
+    const tool = ownValue(input.tools, key);
+    // A tool wrapped by guardTools is checked under its toolgate name and host identity.
+    const info = typeof tool === 'object' && tool !== null ? guardedTools.get(tool) : undefined;
+    const context = resolveContext(options.context ?? info?.context, {
       toolName: key,
       toolCallId: toolCall.toolCallId,
       toolContext,
     });
-    const decision = await tg.check(toolgateName(options.name, key), toolCall.input, context);
+    const name = info?.name ?? toolgateName(options.name, key);
+    const decision = await tg.check(name, toolCall.input, context);
     let status: Status;
-    const tool = ownValue(input.tools, key);
-    const guarded = typeof tool === 'object' && tool !== null && guardedTools.has(tool);
-    if (decision.type === 'deny' && !(denyInGuard && guarded)) {
+    if (decision.type === 'deny' && !(denyInGuard && info !== undefined)) {
       status = { type: 'denied', reason: `toolgate denied ${key} (${decision.code}): ${decision.reason}` };
     } else if (decision.type === 'ask' && ask === 'user-approval') {
       status = { type: 'user-approval', reason: decision.reason };
