@@ -15,14 +15,6 @@ import type { GuardEvents } from './events.ts';
 import { Pipeline, type ToolDefinition } from './pipeline.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
-import {
-  type ActiveSuspension,
-  listSuspensions,
-  resume,
-  type SuspendOptions,
-  type SuspendTarget,
-  suspend,
-} from './limits/suspend.ts';
 import { memoryStore } from './store/memory.ts';
 import {
   type ActiveSuspension,
@@ -54,13 +46,6 @@ export interface GuardDefaults {
   maxArgDepth?: number;
   /** Maximum depth of guarded calls made from inside guarded calls. @default 16 */
   maxCallDepth?: number;
-  /** How long one state-store operation may take; slower denies (`STORE_UNAVAILABLE`). @default '1s' */
-  storeTimeout?: Duration;
-  /**
-   * Loop protection: maximum guarded calls per session (`context.session`) in any 24 hours;
-   * more deny with `RATE_LIMITED`. @default unlimited
-   */
-  maxSessionCalls?: number;
   /** Flood control: approval requests one principal may have pending at once. @default 20 */
   maxPendingApprovals?: number;
   /** Flood control: approval requests one principal may make per minute. @default 60 */
@@ -319,15 +304,6 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       const lifted = await resume(store, target, now());
       audit.record(suspensionEvent(generateId(), now(), 'resume', suspendTarget(target), lifted));
       return lifted;
-    },
-    suspensions() {
-      return listSuspensions(store, now());
-    },
-    suspend(suspendOptions) {
-      return suspend(store, suspendOptions, now());
-    },
-    resume(target) {
-      return resume(store, target, now());
     },
     suspensions() {
       return listSuspensions(store, now());
