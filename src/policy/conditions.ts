@@ -29,7 +29,7 @@ export interface Operators {
   endsWith?: string;
   /** Substring of a string value, or element of an array value. */
   includes?: JsonPrimitive;
-  /** A regular expression (checked at load for catastrophic backtracking). */
+  /** A regular expression (JavaScript `u` syntax), run on a linear-time engine. */
   matches?: string;
   /** `true`: the value is present and not `null`. Never indeterminate. */
   exists?: boolean;

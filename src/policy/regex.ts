@@ -1,119 +1,313 @@
 import { ConfigurationError } from '../errors.ts';
 
-/** Strings longer than this are never run through a `matches` pattern: the comparison is indeterminate. */
+/** Strings longer than this are never matched: the comparison is indeterminate. */
 export const MAX_MATCH_INPUT = 4096;
 
 const MAX_PATTERN_LENGTH = 1000;
-const MAX_UNBOUNDED_QUANTIFIERS = 3;
-const MAX_BOUNDED_REPEAT = 1000;
+const MAX_STATES = 20_000;
+
+/** A compiled `matches` pattern. */
+export interface SafeRegex {
+  readonly source: string;
+  /** Same answer as `new RegExp(source, 'u').test(input)`, in time linear in the input. */
+  test(input: string): boolean;
+}
 
 /**
- * Compiles a `matches` pattern after refusing the shapes that make backtracking engines blow up:
- * back-references, nested quantifiers (a quantified group containing a quantifier or an
- * alternation, such as `(a+)+` or `(a|aa)*`), bounded repeats above 1,000, and more than three
- * unbounded quantifiers. Inputs are further capped at `MAX_MATCH_INPUT` characters.
- * Patterns are compiled with the `u` flag (strict syntax).
+ * Compiles a `matches` pattern to a Thompson NFA run in lockstep (no backtracking), so matching
+ * takes time linear in the input whatever the pattern: `(a+)+$` or `\d+\d+x` on hostile input cannot
+ * stall the policy. JavaScript (`u` mode) syntax; features a linear engine cannot have are refused
+ * at load: back-references, lookahead and lookbehind, and word-boundary assertions.
  */
-export function compileSafeRegex(pattern: unknown, where: string): RegExp {
+export function compileSafeRegex(pattern: unknown, where: string): SafeRegex {
   if (typeof pattern !== 'string') throw new ConfigurationError(`${where}: matches takes a string pattern`);
   if (pattern.length > MAX_PATTERN_LENGTH)
     throw new ConfigurationError(`${where}: pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
-  let regex: RegExp;
   try {
-    regex = new RegExp(pattern, 'u');
+    new RegExp(pattern, 'u');
   } catch (error) {
     throw new ConfigurationError(`${where}: invalid pattern: ${(error as Error).message}`);
   }
-  const problem = backtrackingProblem(pattern);
-  if (problem !== undefined)
-    throw new ConfigurationError(`${where}: pattern ${JSON.stringify(pattern)} is refused: ${problem}`);
-  return regex;
-}
-
-interface Group {
-  /** The group holds a quantifier or an alternation somewhere inside. */
-  risky: boolean;
-}
-
-/** A conservative syntactic check; the pattern is already known to be valid `u`-mode syntax. */
-function backtrackingProblem(pattern: string): string | undefined {
-  const stack: Group[] = [];
-  let unbounded = 0;
-  // What the previous atom was: a closed group (and whether it was risky), or a plain atom.
-  let lastGroup: Group | undefined;
-  let i = 0;
-  const markRisky = () => {
-    for (const group of stack) group.risky = true;
-  };
-  while (i < pattern.length) {
-    const ch = pattern[i]!;
-    if (ch === '\\') {
-      const next = pattern[i + 1] ?? '';
-      if (/[1-9]/.test(next) || next === 'k') return 'back-references are not allowed';
-      i += next === 'u' && pattern[i + 2] === '{' ? pattern.indexOf('}', i) + 1 - i : 2;
-      lastGroup = undefined;
-      continue;
-    }
-    if (ch === '[') {
-      i = skipClass(pattern, i);
-      lastGroup = undefined;
-      continue;
-    }
-    if (ch === '(') {
-      stack.push({ risky: false });
-      i += pattern[i + 1] === '?' ? (pattern[i + 2] === '<' && /[=!]/.test(pattern[i + 3] ?? '') ? 4 : 3) : 1;
-      if (pattern[i - 1] === '<' && pattern[i - 2] === '?') i = pattern.indexOf('>', i) + 1;
-      lastGroup = undefined;
-      continue;
-    }
-    if (ch === ')') {
-      lastGroup = stack.pop() ?? { risky: false };
-      i += 1;
-      continue;
-    }
-    if (ch === '|') {
-      markRisky();
-      // A top-level alternation is harmless; one inside a group makes the group risky.
-      i += 1;
-      lastGroup = undefined;
-      continue;
-    }
-    if (ch === '*' || ch === '+' || ch === '?' || ch === '{') {
-      let isUnbounded = ch === '*' || ch === '+';
-      let length = 1;
-      if (ch === '{') {
-        const match = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
-        if (match === null) {
-          i += 1;
-          lastGroup = undefined;
-          continue;
-        }
-        length = match[0].length;
-        const upper =
-          match[2] === undefined ? Number(match[1]) : match[3] === '' ? Infinity : Number(match[3]);
-        if (upper === Infinity) isUnbounded = true;
-        else if (upper > MAX_BOUNDED_REPEAT) return `repeats above ${MAX_BOUNDED_REPEAT} are not allowed`;
-      }
-      const repeats = ch !== '?';
-      if (repeats && lastGroup?.risky === true)
-        return 'a quantified group must not contain quantifiers or alternations';
-      if (isUnbounded) unbounded += 1;
-      if (unbounded > MAX_UNBOUNDED_QUANTIFIERS)
-        return `more than ${MAX_UNBOUNDED_QUANTIFIERS} unbounded quantifiers`;
-      if (repeats) markRisky();
-      i += length;
-      if (pattern[i] === '?') i += 1;
-      lastGroup = undefined;
-      continue;
-    }
-    i += 1;
-    lastGroup = undefined;
+  let start: State;
+  try {
+    start = new Parser(pattern).compile();
+  } catch (error) {
+    throw new ConfigurationError(
+      `${where}: pattern ${JSON.stringify(pattern)} is refused: ${(error as Error).message}`,
+    );
   }
-  return undefined;
+  return Object.freeze({ source: pattern, test: (input: string) => run(start, input) });
 }
 
-function skipClass(pattern: string, start: number): number {
-  let i = start + 1;
-  while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
-  return i + 1;
+type State =
+  | { kind: 'char'; test: (cp: number) => boolean; out: State | undefined; id: number }
+  | { kind: 'split'; out: State | undefined; alt: State | undefined; id: number }
+  | { kind: 'assert'; at: 'start' | 'end'; out: State | undefined; id: number }
+  | { kind: 'match'; id: number };
+
+/** A fragment: its start state and the dangling exits to patch. */
+interface Fragment {
+  start: State;
+  exits: ((next: State) => void)[];
+}
+
+class Parser {
+  private index = 0;
+  private count = 0;
+  private readonly chars: string[];
+
+  constructor(pattern: string) {
+    this.chars = [...pattern];
+  }
+
+  compile(): State {
+    const fragment = this.alternation();
+    if (this.index < this.chars.length) throw new Error(`unexpected ${this.chars[this.index]}`);
+    const match: State = { kind: 'match', id: this.next() };
+    patch(fragment, match);
+    return fragment.start;
+  }
+
+  private next(): number {
+    this.count += 1;
+    if (this.count > MAX_STATES) throw new Error('the pattern is too large');
+    return this.count;
+  }
+
+  private peek(offset = 0): string | undefined {
+    return this.chars[this.index + offset];
+  }
+
+  private alternation(): Fragment {
+    let left = this.sequence();
+    while (this.peek() === '|') {
+      this.index += 1;
+      const right = this.sequence();
+      const split: State = { kind: 'split', out: left.start, alt: right.start, id: this.next() };
+      left = { start: split, exits: [...left.exits, ...right.exits] };
+    }
+    return left;
+  }
+
+  private sequence(): Fragment {
+    const parts: Fragment[] = [];
+    while (this.index < this.chars.length && this.peek() !== '|' && this.peek() !== ')') {
+      const atomStart = this.index;
+      let atom = this.atom();
+      atom = this.quantified(atom, atomStart);
+      parts.push(atom);
+    }
+    if (parts.length === 0) return this.empty();
+    for (let i = 0; i < parts.length - 1; i++) patch(parts[i]!, parts[i + 1]!.start);
+    return { start: parts[0]!.start, exits: parts[parts.length - 1]!.exits };
+  }
+
+  private empty(): Fragment {
+    const state: State = { kind: 'split', out: undefined, alt: undefined, id: this.next() };
+    return {
+      start: state,
+      exits: [
+        (next) => {
+          state.out = next;
+        },
+      ],
+    };
+  }
+
+  private atom(): Fragment {
+    const ch = this.peek()!;
+    if (ch === '(') {
+      this.index += 1;
+      if (this.peek() === '?') {
+        const kind = this.peek(1);
+        if (kind === ':') this.index += 2;
+        else if (kind === '<' && this.peek(2) !== '=' && this.peek(2) !== '!') {
+          const close = this.chars.indexOf('>', this.index);
+          this.index = close + 1;
+        } else throw new Error('lookahead and lookbehind are not supported');
+      }
+      const inner = this.alternation();
+      if (this.peek() !== ')') throw new Error('unbalanced parenthesis');
+      this.index += 1;
+      return inner;
+    }
+    if (ch === '^' || ch === '$') {
+      this.index += 1;
+      const state: State = {
+        kind: 'assert',
+        at: ch === '^' ? 'start' : 'end',
+        out: undefined,
+        id: this.next(),
+      };
+      return {
+        start: state,
+        exits: [
+          (next) => {
+            state.out = next;
+          },
+        ],
+      };
+    }
+    let text: string;
+    if (ch === '[') {
+      const begin = this.index;
+      this.index += 1;
+      if (this.peek() === '^') this.index += 1;
+      while (this.index < this.chars.length && this.peek() !== ']')
+        this.index += this.peek() === '\\' ? 2 : 1;
+      this.index += 1;
+      text = this.chars.slice(begin, this.index).join('');
+    } else if (ch === '\\') {
+      const next = this.peek(1) ?? '';
+      if (/[1-9]/.test(next) || next === 'k') throw new Error('back-references are not supported');
+      if (next === 'b' || next === 'B') throw new Error('word-boundary assertions are not supported');
+      let length = 2;
+      if (next === 'u' && this.peek(2) === '{') length = this.chars.indexOf('}', this.index) - this.index + 1;
+      else if (next === 'u') length = 6;
+      else if (next === 'x') length = 4;
+      else if ((next === 'p' || next === 'P') && this.peek(2) === '{')
+        length = this.chars.indexOf('}', this.index) - this.index + 1;
+      else if (next === 'c') length = 3;
+      text = this.chars.slice(this.index, this.index + length).join('');
+      this.index += length;
+    } else {
+      text = ch;
+      this.index += 1;
+    }
+    const test = charTest(text);
+    const state: State = { kind: 'char', test, out: undefined, id: this.next() };
+    return {
+      start: state,
+      exits: [
+        (next) => {
+          state.out = next;
+        },
+      ],
+    };
+  }
+
+  private quantified(atom: Fragment, atomStart: number): Fragment {
+    const ch = this.peek();
+    let min: number;
+    let max: number;
+    if (ch === '*' || ch === '+' || ch === '?') {
+      this.index += 1;
+      min = ch === '+' ? 1 : 0;
+      max = ch === '?' ? 1 : Number.POSITIVE_INFINITY;
+    } else if (ch === '{') {
+      const rest = this.chars.slice(this.index).join('');
+      const match = /^\{(\d+)(,(\d*))?\}/.exec(rest);
+      if (match === null) return atom;
+      this.index += [...match[0]].length;
+      min = Number(match[1]);
+      max = match[2] === undefined ? min : match[3] === '' ? Number.POSITIVE_INFINITY : Number(match[3]);
+    } else return atom;
+    if (this.peek() === '?') this.index += 1; // laziness does not change whether it matches
+    const atomEnd = this.index;
+    // Each further copy of the atom is parsed again from its source, giving fresh states.
+    const copy = (): Fragment => {
+      const saved = this.index;
+      this.index = atomStart;
+      const fresh = this.atom();
+      this.index = saved;
+      return fresh;
+    };
+    const parts: Fragment[] = [];
+    for (let i = 0; i < min; i++) parts.push(i === 0 ? atom : copy());
+    if (max === Number.POSITIVE_INFINITY) {
+      const body = min === 0 ? atom : copy();
+      const split: State = { kind: 'split', out: body.start, alt: undefined, id: this.next() };
+      patch(body, split);
+      parts.push({
+        start: split,
+        exits: [
+          (next) => {
+            split.alt = next;
+          },
+        ],
+      });
+    } else {
+      for (let i = min; i < max; i++) {
+        const body = i === 0 ? atom : copy();
+        const split: State = { kind: 'split', out: body.start, alt: undefined, id: this.next() };
+        parts.push({
+          start: split,
+          exits: [
+            ...body.exits,
+            (next) => {
+              split.alt = next;
+            },
+          ],
+        });
+      }
+    }
+    this.index = atomEnd;
+    if (parts.length === 0) return this.empty();
+    for (let i = 0; i < parts.length - 1; i++) patch(parts[i]!, parts[i + 1]!.start);
+    return { start: parts[0]!.start, exits: parts[parts.length - 1]!.exits };
+  }
+}
+
+function patch(fragment: Fragment, next: State): void {
+  for (const exit of fragment.exits) exit(next);
+}
+
+/** A one-character test, answered by the engine's own RegExp on a single code point (linear). */
+function charTest(text: string): (cp: number) => boolean {
+  const regex = new RegExp(`^(?:${text})$`, 'u');
+  const ascii = new Int8Array(128); // 0 unknown, 1 yes, -1 no
+  return (cp) => {
+    if (cp < 128) {
+      const known = ascii[cp]!;
+      if (known !== 0) return known === 1;
+      const result = regex.test(String.fromCharCode(cp));
+      ascii[cp] = result ? 1 : -1;
+      return result;
+    }
+    return regex.test(String.fromCodePoint(cp));
+  };
+}
+
+/** Lockstep simulation: every position starts a thread (search semantics of `RegExp#test`). */
+function run(start: State, input: string): boolean {
+  const codePoints = [...input];
+  const length = codePoints.length;
+  let current: State[] = [];
+  let next: State[] = [];
+  const seen = new Map<number, number>();
+  let generation = 0;
+
+  const add = (list: State[], state: State | undefined, position: number): boolean => {
+    if (state === undefined) return false;
+    if (seen.get(state.id) === generation) return false;
+    seen.set(state.id, generation);
+    switch (state.kind) {
+      case 'match':
+        return true;
+      case 'split':
+        return add(list, state.out, position) || add(list, state.alt, position);
+      case 'assert':
+        if (state.at === 'start' ? position !== 0 : position !== length) return false;
+        return add(list, state.out, position);
+      default:
+        list.push(state);
+        return false;
+    }
+  };
+
+  for (let position = 0; position <= length; position++) {
+    generation += 1;
+    // States carried over from the previous step were already marked; re-mark them for this step.
+    for (const state of current) seen.set(state.id, generation);
+    if (add(current, start, position)) return true;
+    if (position === length) break;
+    const cp = codePoints[position]!.codePointAt(0)!;
+    generation += 1;
+    next = [];
+    for (const state of current) {
+      if (state.kind === 'char' && state.test(cp) && add(next, state.out, position + 1)) return true;
+    }
+    current = next;
+  }
+  return false;
 }
