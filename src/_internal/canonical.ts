@@ -11,7 +11,8 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-      return Object.is(value, -0) ? '0' : JSON.stringify(value);
+      // Number::toString, as JSON.stringify uses; String(-0) is '0'.
+      return String(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
@@ -25,18 +26,36 @@ export function canonicalJson(value: unknown): string {
         return `${out}]`;
       }
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
+      const keys = Object.keys(record);
+      // Audit records and args often arrive sorted already; sorting is the costly part otherwise.
+      for (let i = 1; i < keys.length; i++) {
+        if (keys[i - 1]! > keys[i]!) {
+          keys.sort();
+          break;
+        }
+      }
       let out = '{';
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         if (i > 0) out += ',';
-        out += `${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+        out += `${quoteKey(key)}:${canonicalJson(record[key])}`;
       }
       return `${out}}`;
     }
     default:
       throw new TypeError(`canonicalJson: ${typeof value} is not JSON data`);
   }
+}
+
+// Keys repeat from call to call; their JSON form is cached (bounded).
+const quotedKeys = new Map<string, string>();
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 10_000 && key.length <= 64) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** Lowercase hex SHA-256 of a string (UTF-8). */
