@@ -35,19 +35,26 @@ export async function run(argv: string[], io: ApprovalsCommandIo = {}): Promise<
   const out = io.stdout ?? ((line: string) => console.log(line));
   const err = io.stderr ?? ((line: string) => console.error(line));
   const env = io.env ?? process.env;
+  // The id is taken by position, before option parsing: request ids may start with '-'.
+  const action = argv[0];
+  const takesId = action === 'approve' || action === 'deny';
+  const id = takesId ? argv[1] : undefined;
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(argv);
+    parsed = parse(argv.slice(takesId ? 2 : 1));
   } catch (error) {
     err(`toolgate approvals: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help === true) {
+  if (values.help === true || action === '--help' || action === '-h') {
     out(USAGE);
     return 0;
   }
-  const [action, id] = positionals;
+  if (positionals.length > 0) {
+    err(`toolgate approvals: unexpected ${positionals.join(' ')}\n${USAGE}`);
+    return 2;
+  }
   if (
     action === undefined ||
     !['list', 'approve', 'deny'].includes(action) ||

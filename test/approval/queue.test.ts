@@ -148,6 +148,7 @@ describe('toolgate approvals (CLI, in process)', () => {
       reason: expect.stringContaining('no way'),
     });
     expect(await run(['bogus'], io)).toBe(2);
+    expect(await run(['approve', '-dash-id', '--as', 'u'], io)).toBe(1); // ids may start with '-'
     expect(await run(['list'], { store, stdout: io.stdout, stderr: io.stderr, env: {} })).toBe(2);
   });
 });
