@@ -1,4 +1,12 @@
-import { generateText, isStepCount, type ModelMessage, streamText, type ToolSet, tool } from 'ai';
+import {
+  generateText,
+  isStepCount,
+  type ModelMessage,
+  streamText,
+  ToolLoopAgent,
+  type ToolSet,
+  tool,
+} from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -486,6 +494,18 @@ describe('toolApproval', () => {
     const guarded = guardTools(set as ToolSet, tg);
     expect(Object.hasOwn(guarded, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(guarded)).toBe(Object.prototype);
+  });
+
+  it('works as ToolLoopAgent settings too', async () => {
+    const s = setup();
+    const agent = new ToolLoopAgent({
+      model: scriptedModel('refund', { amount: 500 }),
+      tools: s.tools,
+      toolApproval: toolApproval(s.tg),
+    });
+    const result = await agent.generate({ prompt: 'refund it' });
+    expect(result.content.some((part) => part.type === 'tool-approval-request')).toBe(true);
+    expect(s.refunds).toEqual([]);
   });
 
   it('is a dry run: checking many times records nothing', async () => {
