@@ -70,7 +70,15 @@ export interface GrantsApi {
 /** Outcome of looking for a grant for one call. */
 export type GrantLookup = { ok: true; grant: Grant | undefined } | { ok: false; problem: string };
 
-const COLLECTION = 'grants';
+/** Grants for one exact tool name live together, so a lookup reads only those and the glob ones. */
+const toolCollection = (tool: string) => `grants:t:${tool}`;
+const GLOB_COLLECTION = 'grants:glob';
+/** Every grant id and the collection holding it, for list and revoke. */
+const IDS = 'grants:ids';
+
+function collectionOf(stored: StoredGrant): string {
+  return stored.exact || !stored.tool.includes('*') ? toolCollection(stored.tool) : GLOB_COLLECTION;
+}
 const GRANT_KEYS = new Set([
   'tool',
   'agent',
@@ -160,19 +168,33 @@ export class GrantManager implements GrantsApi {
   }
 
   async list(): Promise<Grant[]> {
-    const records = await this.options.store.list(COLLECTION, this.options.now());
+    const { store, now } = this.options;
+    const t = now();
+    const ids = await store.list(IDS, t);
     const grants: Grant[] = [];
-    for (const record of records) {
-      const stored = parseStored(record.value);
-      if (stored !== undefined) grants.push(toGrant(record.id, stored, record.uses));
-    }
+    await Promise.all(
+      ids.map(async (entry) => {
+        const collection = (entry.value as { c?: unknown } | null)?.c;
+        if (typeof collection !== 'string') return;
+        const record = await store.get(collection, entry.id, t);
+        const stored = parseStored(record?.value);
+        if (record !== undefined && stored !== undefined)
+          grants.push(toGrant(record.id, stored, record.uses));
+      }),
+    );
     return grants.sort((a, b) => a.issuedAt - b.issuedAt || (a.id < b.id ? -1 : 1));
   }
 
   async revoke(id: string): Promise<boolean> {
     if (typeof id !== 'string') throw new ConfigurationError('grants.revoke() takes a grant id');
+    const { store, now } = this.options;
     this.conditions.delete(id);
-    return this.options.store.delete(COLLECTION, id);
+    const entry = await store.get(IDS, id, now());
+    const collection = (entry?.value as { c?: unknown } | null | undefined)?.c;
+    if (typeof collection !== 'string') return false;
+    const existed = await store.delete(collection, id);
+    await store.delete(IDS, id);
+    return existed;
   }
 
   /**
@@ -181,23 +203,27 @@ export class GrantManager implements GrantsApi {
    */
   async find(request: ToolRequest, peek: boolean): Promise<GrantLookup> {
     const { store, storeTimeoutMs } = this.options;
-    const listed = await callSafely(() => store.list(COLLECTION, request.now), { timeoutMs: storeTimeoutMs });
-    if (!listed.ok) return { ok: false, problem: storeProblem(listed) };
-    if (!Array.isArray(listed.value)) return { ok: false, problem: 'the store listed no array' };
-    const candidates: { record: StoredRecord; stored: StoredGrant }[] = [];
-    for (const record of listed.value as readonly StoredRecord[]) {
-      const stored = parseStored(record?.value);
-      if (stored === undefined || !(stored.expiresAt > request.now)) continue;
-      if (this.covers(record.id, stored, request)) candidates.push({ record, stored });
+    const candidates: { record: StoredRecord; stored: StoredGrant; collection: string }[] = [];
+    for (const collection of [toolCollection(request.tool.name), GLOB_COLLECTION]) {
+      const listed = await callSafely(() => store.list(collection, request.now), {
+        timeoutMs: storeTimeoutMs,
+      });
+      if (!listed.ok) return { ok: false, problem: storeProblem(listed) };
+      if (!Array.isArray(listed.value)) return { ok: false, problem: 'the store listed no array' };
+      for (const record of listed.value as readonly StoredRecord[]) {
+        const stored = parseStored(record?.value);
+        if (stored === undefined || !(stored.expiresAt > request.now)) continue;
+        if (this.covers(record.id, stored, request)) candidates.push({ record, stored, collection });
+      }
     }
     // The grant expiring first is used first; ties by id, so the choice never depends on store order.
     candidates.sort(
       (a, b) => a.stored.expiresAt - b.stored.expiresAt || (a.record.id < b.record.id ? -1 : 1),
     );
-    for (const { record, stored } of candidates) {
+    for (const { record, stored, collection } of candidates) {
       const used = await callSafely(
         () =>
-          store.use(COLLECTION, record.id, {
+          store.use(collection, record.id, {
             now: request.now,
             max: stored.maxUses ?? Number.MAX_SAFE_INTEGER,
             peek,
@@ -292,10 +318,10 @@ export class GrantManager implements GrantsApi {
   }
 
   private async put(id: string, stored: StoredGrant, now: number): Promise<void> {
-    await this.options.store.put(COLLECTION, id, stored as unknown as JsonObject, {
-      now,
-      ttlMs: stored.expiresAt - now,
-    });
+    const collection = collectionOf(stored);
+    const options = { now, ttlMs: stored.expiresAt - now };
+    await this.options.store.put(IDS, id, { c: collection }, options);
+    await this.options.store.put(collection, id, stored as unknown as JsonObject, options);
   }
 }
 

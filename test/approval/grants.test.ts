@@ -218,8 +218,14 @@ describe('tg.grants', () => {
 
   it('a malformed record in the store grants nothing', async () => {
     const store = memoryStore();
-    await store.put('grants', 'g_evil', { v: 1, tool: '*', exact: 'yes' } as never, { now: Date.now() });
-    await store.put('grants', 'g_evil2', { tool: '*' }, { now: Date.now() });
+    await store.put('grants:glob', 'g_evil', { v: 1, tool: '*', exact: 'yes' } as never, { now: Date.now() });
+    await store.put('grants:t:t', 'g_evil2', { tool: 't' }, { now: Date.now() });
+    await store.put(
+      'grants:t:t',
+      'g_evil3',
+      { v: 1, tool: 't', exact: true, issuedAt: 0, expiresAt: 'never', issuedBy: 'x' },
+      { now: Date.now() },
+    );
     const { tg } = setup({ policy: engine(() => NO_RULE), store });
     await expect(tg.guard(() => 1, { name: 't' })({})).resolves.toMatchObject({ code: 'NO_MATCHING_RULE' });
   });
