@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { elicitationApprover } from '../adapters/mcp/elicitation.ts';
+import { checkServerName } from '../adapters/mcp/gate.ts';
 import { filePins, memoryPins, type PinStore } from '../adapters/mcp/pins.ts';
 import { type McpProxyHandle, runMcpProxy } from '../adapters/mcp/proxy.ts';
 import type { ApprovalProvider } from '../approval/types.ts';
@@ -80,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   let policy: PolicyEngine;
   let pins: PinStore;
   try {
+    checkServerName(server);
     policy = await loadPolicy(values.policy, { watch: values.watch === true });
     pins = typeof values.pins === 'string' ? filePins(values.pins) : memoryPins();
   } catch (error) {

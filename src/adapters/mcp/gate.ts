@@ -1,5 +1,5 @@
 import { toolNameProblem } from '../../_internal/names.ts';
-import { ToolDeniedError, ToolInterruptedError } from '../../errors.ts';
+import { ConfigurationError, ToolDeniedError, ToolInterruptedError } from '../../errors.ts';
 import type { CallOptions, Guard, OnDeny } from '../../guard.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
 import type { JsonObject, ToolContext } from '../../types.ts';
@@ -92,6 +92,7 @@ export class McpGate {
       cursor: string | undefined,
     ) => Promise<{ tools: unknown; nextCursor?: unknown }>,
   ) {
+    checkServerName(options.server);
     this.pins = options.pins ?? memoryPins();
     this.strict = options.pinning === 'strict';
     this.update = options.pinning === 'update';
@@ -241,6 +242,14 @@ export class McpGate {
       // A reporting callback never changes a decision.
     }
   }
+}
+
+/** Throws a ConfigurationError when `server` cannot be the first part of a tool name. */
+export function checkServerName(server: string | undefined): void {
+  if (server === undefined) return;
+  const problem = typeof server === 'string' ? toolNameProblem(`${server}.x`) : 'it must be a string';
+  if (problem !== undefined)
+    throw new ConfigurationError(`the MCP server name ${JSON.stringify(server)} is not usable: ${problem}`);
 }
 
 function denialResult(tool: string, code: string, reason: string): McpCallToolResult {

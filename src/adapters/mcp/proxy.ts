@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Guard, OnDeny } from '../../guard.ts';
 import type { JsonObject, JsonValue, ToolContext } from '../../types.ts';
-import { McpGate, type McpGateOptions } from './gate.ts';
+import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
 import type { JsonRpcId, JsonRpcMessage } from './types.ts';
 
@@ -50,6 +50,8 @@ export interface McpProxyHandle {
  * the server's exit code (128 + signal number when it was killed by a signal).
  */
 export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promise<number> {
+  // Configuration errors throw here, before the server is started.
+  checkServerName(options.server);
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));

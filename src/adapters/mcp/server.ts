@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard.ts';
 import type { JsonObject, JsonValue, ToolContext } from '../../types.ts';
-import { McpGate, type McpGateOptions } from './gate.ts';
+import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
 import type { JsonRpcMessage, McpMessageExtra, McpTransport } from './types.ts';
+
+/** How long the server may take to answer the guard's own `tools/list`. */
+const LIST_TIMEOUT_MS = 30_000;
 
 /** What `context` receives for each call on a guarded server. */
 export interface McpCallInfo {
@@ -52,6 +55,7 @@ export function guardMcpServer<S extends McpServerLike>(
   tg: Guard<OnDeny>,
   options: GuardMcpServerOptions = {},
 ): S {
+  checkServerName(options.server);
   const inner = server?.server as Connectable | undefined;
   const target =
     typeof inner === 'object' && inner !== null && typeof inner.connect === 'function'
@@ -86,27 +90,56 @@ export function guardTransport(
   const nonce = randomBytes(9).toString('base64url');
   let nextId = 0;
   /** Our own requests to the server, and gated calls waiting for the server's response. */
-  const waiting = new Map<string, { resolve: (message: JsonRpcMessage) => void }>();
+  const waiting = new Map<
+    string,
+    { resolve: (message: JsonRpcMessage) => void; reject: (error: Error) => void }
+  >();
   const inflight = new Map<string, AbortController>();
   /** The client's own `tools/list` requests, whose answers are pin-checked on the way out. */
   const listings = new Set<string>();
   let deliver: ((message: JsonRpcMessage, extra?: McpMessageExtra) => void) | undefined;
 
-  const ask = (message: JsonRpcMessage & { id: string | number }, extra?: McpMessageExtra) =>
+  const ask = (
+    message: JsonRpcMessage & { id: string | number },
+    extra?: McpMessageExtra,
+    timeoutMs?: number,
+  ) =>
     new Promise<JsonRpcMessage>((resolve, reject) => {
       if (deliver === undefined) return reject(new Error('the server is not connected'));
-      waiting.set(idKey(message.id), { resolve });
+      const key = idKey(message.id);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              waiting.delete(key);
+              reject(new Error(`no answer to ${message.method} within ${timeoutMs} ms`));
+            }, timeoutMs);
+      timer?.unref?.();
+      waiting.set(key, {
+        resolve: (response) => {
+          clearTimeout(timer);
+          resolve(response);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       deliver(message, extra);
     });
 
   const gate = new McpGate(tg, options, async (cursor) => {
     const id = `toolgate:${nonce}:${nextId++}`;
-    const response = await ask({
-      jsonrpc: '2.0',
-      id,
-      method: 'tools/list',
-      params: cursor === undefined ? {} : { cursor },
-    });
+    const response = await ask(
+      {
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/list',
+        params: cursor === undefined ? {} : { cursor },
+      },
+      undefined,
+      LIST_TIMEOUT_MS,
+    );
     if (response.error !== undefined) throw new Error(`tools/list failed: ${response.error.message}`);
     return response.result as { tools: unknown; nextCursor?: unknown };
   });
@@ -184,7 +217,16 @@ export function guardTransport(
       return transport.onclose;
     },
     set onclose(handler) {
-      transport.onclose = handler;
+      transport.onclose =
+        handler === undefined
+          ? undefined
+          : () => {
+              // Nothing will answer now: settle every wait (gated calls then fail, never run).
+              const closed = new Error('the connection closed');
+              for (const waiter of [...waiting.values()]) waiter.reject(closed);
+              waiting.clear();
+              handler();
+            };
     },
     get onerror() {
       return transport.onerror;

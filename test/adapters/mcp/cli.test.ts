@@ -27,6 +27,9 @@ test('usage errors exit 2 before anything is started', async () => {
     "--approve must be 'elicit' or 'deny'",
   );
   expect((await runQuietly(['--help'])).code).toBe(0);
+  expect((await runQuietly(['--policy', policy, '--name', 'two words', '--', 'node'])).stderr).toContain(
+    'is not usable',
+  );
 });
 
 test('an invalid policy or pin file exits 2 with a message naming the problem', async () => {

@@ -1,9 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, test } from 'vitest';
-import { guardMcpServer } from '../../../src/adapters/mcp/index.ts';
+import { guardMcpClient, guardMcpServer } from '../../../src/adapters/mcp/index.ts';
 import { autoDeny, callbackApprover, createGuard, memoryAudit, rules } from '../../../src/index.ts';
 import { demoServer, textOf } from './fixtures.ts';
 
@@ -199,6 +200,37 @@ describe('guardMcpServer (McpServer, in-memory transport)', () => {
     };
     expect(await run(false)).toHaveLength(1);
     expect(await run(true)).toEqual([]);
+  });
+
+  test('a call waiting on the server settles when the connection closes', async () => {
+    const tg = createGuard({ policy: rules([{ id: 'all', effect: 'allow' }]) });
+    const server = new McpServer({ name: 'hang', version: '1.0.0' });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    server.registerTool('hang', { description: 'Never answers' }, () => {
+      started();
+      return new Promise<never>(() => {});
+    });
+    guardMcpServer(server, tg);
+    const settled = new Promise<string>((resolve) => tg.on('result', (event) => resolve(event.outcome)));
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'test-client', version: '1.0.0' });
+    await server.connect(serverSide);
+    await client.connect(clientSide);
+    const call = client.callTool({ name: 'hang', arguments: {} }).catch((error: Error) => error.message);
+    await running;
+    await client.close();
+    expect(await settled).toBe('error');
+    expect(await call).toMatch(/closed/i);
+  });
+
+  test('a server name that cannot be part of a tool name is refused', () => {
+    const tg = createGuard({ policy: rules([]) });
+    expect(() => guardMcpServer(demoServer(), tg, { server: 'my server' })).toThrow(/not usable/);
+    const client = { callTool: async () => ({}), listTools: async () => ({ tools: [] }) };
+    expect(() => guardMcpClient(client, tg, { server: 'bad\u200bname' })).toThrow(/not usable/);
   });
 
   test('guardMcpServer refuses a server that is already connected', async () => {
