@@ -115,9 +115,20 @@ async function check(positional: string[], flags: Record<string, string>, json: 
 export function lint(rules: readonly CompiledRule[], now: number): { rule: string; message: string }[] {
   const warnings: { rule: string; message: string }[] = [];
   const unconditionalDenies = rules.filter((rule) => rule.effect === 'deny' && isUnconditional(rule));
+  const seen = new Map<string, string>();
   for (const rule of rules) {
     if (rule.expires !== undefined && rule.expires <= now)
       warnings.push({ rule: rule.id, message: `expired at ${new Date(rule.expires).toISOString()}` });
+    const until = (rule.spec as { schedule?: { until?: unknown } }).schedule?.until;
+    const untilMs =
+      typeof until === 'number' ? until : typeof until === 'string' ? Date.parse(until) : Number.NaN;
+    if (untilMs <= now)
+      warnings.push({ rule: rule.id, message: `unreachable: its schedule ended at ${String(until)}` });
+    const { id: _id, ...body } = rule.spec as Record<string, unknown>;
+    const key = JSON.stringify(body);
+    const twin = seen.get(key);
+    if (twin !== undefined) warnings.push({ rule: rule.id, message: `duplicate of rule ${twin}` });
+    else seen.set(key, rule.id);
     if (rule.effect === 'deny') continue;
     const shadow = unconditionalDenies.find((deny) =>
       rule.tools.every((tool) => deny.tools.some((pattern) => globCovers(pattern.source, tool.source))),

@@ -48,6 +48,9 @@ const policy = file(
     effect: allow
     tool: legacy.tool
     expires: 2020-01-01T00:00:00Z
+  - id: read-again
+    effect: allow
+    tool: db.read
   - id: sql
     effect: allow
     tool: db.query
@@ -60,7 +63,8 @@ describe('toolgate policy check', () => {
   test('valid file with lint warnings: shadowed and expired rules', async () => {
     const result = await capture(['check', policy]);
     expect(result.code).toBe(0);
-    expect(result.out).toMatch(/6 rules/);
+    expect(result.out).toMatch(/7 rules/);
+    expect(result.out).toMatch(/rule read-again: duplicate of rule read/);
     expect(result.out).toMatch(
       /rule drop-anything: unreachable: shadowed by the unconditional deny rule no-drops/,
     );
