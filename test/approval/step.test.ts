@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type ApprovalResponse, callbackApprover, hashJson } from '../../src/index.ts';
+import { type ApprovalRequest, type ApprovalResponse, callbackApprover, hashJson } from '../../src/index.ts';
 import { fakeClock } from '../../src/testing/fakes.ts';
 import { ask, engine, manualApprover, ofType, setup, spy } from './helpers.ts';
 
@@ -425,5 +425,40 @@ describe('flood control', () => {
     await expect(call({})).resolves.toMatchObject({ code: 'APPROVAL_RATE_LIMITED' });
     clock.advance(60_001);
     await expect(call({})).resolves.toBe(1);
+  });
+});
+
+describe('what the approver sees', () => {
+  it('secrets in args are redacted in the prompt; the tool still gets the real args', async () => {
+    const seen: ApprovalRequest[] = [];
+    const { tg } = setup({
+      policy: engine(() => ask()),
+      approver: callbackApprover((r) => {
+        seen.push(r);
+        return approve(r);
+      }),
+    });
+    const tool = spy();
+    const token =
+      'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    await tg.guard(tool.fn, { name: 'http.get' })({ url: 'https://api.example.com', authorization: token });
+    expect(JSON.stringify(seen[0]!.args)).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+    expect(seen[0]!.argsHash).toBe(hashJson({ url: 'https://api.example.com', authorization: token }));
+    expect(tool.calls).toEqual([{ url: 'https://api.example.com', authorization: token }]);
+  });
+
+  it('mutating the caller’s args while approval is pending changes nothing (TOCTOU)', async () => {
+    const manual = manualApprover();
+    const { tg } = setup({ policy: engine(() => ask()), approver: manual.provider });
+    const tool = spy();
+    const args = { to: 'alice', nested: { amount: 1 } };
+    const pending = tg.guard(tool.fn, { name: 't' })(args);
+    const entry = await manual.arrived();
+    args.to = 'mallory';
+    args.nested.amount = 1_000_000;
+    entry.resolve(approve(entry.request));
+    await pending;
+    expect(entry.request.args).toEqual({ to: 'alice', nested: { amount: 1 } });
+    expect(tool.calls).toEqual([{ to: 'alice', nested: { amount: 1 } }]);
   });
 });
