@@ -123,6 +123,28 @@ describe('guardTool', () => {
     expect(ran).toBe(1);
   });
 
+  it("traces the original tool's run as a child of the guarded tool's run", async () => {
+    const tg = createGuard({ policy });
+    const runs: { runId: string; parentRunId: string | undefined }[] = [];
+    const weather = guardTool(
+      tool(async () => 'sunny', { name: 'weather', schema: weatherSchema }),
+      tg,
+    );
+    await weather.invoke(
+      { city: 'Oslo' },
+      {
+        callbacks: [
+          {
+            handleToolStart: (_t: unknown, _i: string, runId: string, parentRunId?: string) =>
+              void runs.push({ runId, parentRunId }),
+          },
+        ],
+      },
+    );
+    expect(runs).toHaveLength(2);
+    expect(runs[1]?.parentRunId).toBe(runs[0]?.runId);
+  });
+
   it("onDeny: 'throw' throws the guard's ToolDeniedError", async () => {
     const tg = createGuard({ policy });
     const rm = guardTool(

@@ -31,7 +31,10 @@ export interface GuardToolOptions {
   tags?: readonly string[];
 }
 
-type Data = { readonly config: ToolRunnableConfig | undefined };
+type Data = {
+  readonly config: ToolRunnableConfig | undefined;
+  readonly runManager: { getChild(): unknown } | undefined;
+};
 
 /**
  * Returns a LangChain tool with the same name, description and schema whose every call goes
@@ -57,7 +60,12 @@ export function guardTool(
   if (options.tags !== undefined) toolOptions.tags = options.tags;
   const call = guardHostTool<Data>(tg, toolOptions, (args, toolCallOptions, data) =>
     // The original tool runs with the frozen, evaluated args and the guard's signal.
-    tool.invoke(args as never, { ...data.config, signal: toolCallOptions.signal }),
+    // The original's run is traced as a child of the guarded tool's run.
+    tool.invoke(args as never, {
+      ...data.config,
+      ...(data.runManager !== undefined ? { callbacks: data.runManager.getChild() as never } : {}),
+      signal: toolCallOptions.signal,
+    }),
   );
   const onDeny = options.onDeny ?? 'message';
   const source = tool as StructuredToolInterface & {
@@ -70,14 +78,14 @@ export function guardTool(
     name: tool.name,
     description: tool.description,
     schema: tool.schema,
-    func: async (input: unknown, _runManager: unknown, config?: ToolRunnableConfig) => {
+    func: async (input: unknown, runManager?: { getChild(): unknown }, config?: ToolRunnableConfig) => {
       const toolCallId = config?.toolCall?.id;
       const context = config === undefined ? undefined : resolveContext(options.context, config);
       const callOptions: Parameters<typeof call>[1] = {};
       if (typeof toolCallId === 'string') callOptions.toolCallId = toolCallId;
       if (context !== undefined) callOptions.context = context;
       if (config?.signal !== undefined) callOptions.signal = config.signal;
-      const outcome = await call(input, callOptions, { config });
+      const outcome = await call(input, callOptions, { config, runManager });
       if (outcome.ok) return outcome.value;
       if (onDeny === 'throw') throw denialError(outcome);
       const content = denialMessage(outcome.denial);
