@@ -113,5 +113,5 @@ describe('toolgate audit', () => {
       path,
     ]);
     expect(stdout).toContain('✓ ok: 4 records');
-  });
+  }, 60_000);
 });
