@@ -133,7 +133,8 @@ export class McpGate {
         this.report(tool.name, approved, pin);
         continue;
       }
-      shown.push({ ...tool, _meta: { ...tool._meta, 'toolgate/pin': pin } });
+      const meta = isRecord(tool._meta) ? tool._meta : {};
+      shown.push({ ...tool, _meta: { ...meta, 'toolgate/pin': pin } });
     }
     return shown;
   }
@@ -152,10 +153,17 @@ export class McpGate {
     this.stale = false;
     try {
       let cursor: string | undefined;
+      const seen = new Set<string>();
       for (let page = 0; page < MAX_PAGES; page++) {
         const result = await this.listPage(cursor);
-        this.observe(result?.tools);
-        if (typeof result?.nextCursor !== 'string' || result.nextCursor === '') return;
+        const tools: unknown = result?.tools;
+        this.observe(tools);
+        if (Array.isArray(tools)) for (const tool of tools) seen.add(asTool(tool)?.name ?? '');
+        if (typeof result?.nextCursor !== 'string' || result.nextCursor === '') {
+          // A tool the server no longer lists can no longer be called.
+          for (const name of [...this.catalog.keys()]) if (!seen.has(name)) this.catalog.delete(name);
+          return;
+        }
         cursor = result.nextCursor;
       }
     } catch (error) {
@@ -266,4 +274,8 @@ function asTool(raw: unknown): McpTool | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const tool = raw as McpTool;
   return typeof tool.name === 'string' ? tool : undefined;
+}
+
+function isRecord(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,7 +2,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { guardMcpClient, guardMcpServer } from '../../../src/adapters/mcp/index.ts';
 import { autoDeny, callbackApprover, createGuard, memoryAudit, rules } from '../../../src/index.ts';
@@ -117,11 +121,20 @@ describe('guardMcpServer (McpServer, in-memory transport)', () => {
     const unknown = await client.callTool({ name: 'nope', arguments: {} });
     expect(unknown.isError).toBe(true);
     expect(textOf(unknown)).toContain('does not list a tool named "nope"');
-    server.registerTool('late', { description: 'Late tool' }, async () => {
+    const late = server.registerTool('late', { description: 'Late tool' }, async () => {
       executed.push('late');
       return { content: [{ type: 'text', text: 'late ran' }] };
     });
     expect(textOf(await client.callTool({ name: 'late', arguments: {} }))).toBe('late ran');
+    expect(executed).toEqual(['late']);
+    // Once the server stops listing it, the guard denies it too.
+    const changed = new Promise<void>((resolve) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
+    );
+    late.remove();
+    await changed;
+    const removed = await client.callTool({ name: 'late', arguments: {} });
+    expect(textOf(removed)).toContain('does not list a tool named "late"');
     expect(executed).toEqual(['late']);
   });
 
