@@ -94,13 +94,13 @@ async function runAll(
 describe.skipIf(skip !== undefined)(
   `four processes sharing one Redis${skip === undefined ? '' : ` (skipped: ${skip})`}`,
   () => {
-    it('a rate limit of 50/min across them allows exactly 50', { timeout: 60_000 }, async () => {
+    it('a rate limit of 50/min across them allows exactly 50', { timeout: 120_000 }, async () => {
       const results = await runAll('rate', 30);
       expect(results.reduce((sum, r) => sum + r.allowed, 0)).toBe(50);
       expect(results.reduce((sum, r) => sum + (r.codes.RATE_LIMITED ?? 0), 0)).toBe(70);
     });
 
-    it('a budget is never overshot', { timeout: 60_000 }, async () => {
+    it('a budget is never overshot', { timeout: 120_000 }, async () => {
       const results = await runAll('budget', 40);
       const spent = results.reduce((sum, r) => sum + r.spent, 0);
       expect(spent).toBeLessThanOrEqual(1000);
@@ -109,7 +109,55 @@ describe.skipIf(skip !== undefined)(
       expect(results.reduce((sum, r) => sum + (r.codes.BUDGET_EXCEEDED ?? 0), 0)).toBeGreaterThan(0);
     });
 
-    it('a slot held by a killed process frees itself after its lease', { timeout: 60_000 }, async () => {
+    it('a grant issued in one process works in another; a suspension and a revocation stop it there', {
+      timeout: 120_000,
+    }, async () => {
+      const prefix = uniquePrefix('mp-grant');
+      prefixes.push(prefix);
+      const worker = startWorker({ PREFIX: prefix, SCENARIO: 'grant', WORKER: '0' });
+      await worker.waitFor('ready');
+      let seen = 0;
+      const call = async () => {
+        worker.child.stdin.write('call\n');
+        for (;;) {
+          const lines = worker.lines.filter((line) => line.startsWith('{'));
+          if (lines.length > seen) {
+            seen = lines.length;
+            return JSON.parse(lines[lines.length - 1] as string).code as string;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      expect(await call()).toBe('NO_MATCHING_RULE');
+      const client = newClient();
+      const admin = createGuard({
+        store: redisStore({ client, prefix }),
+        policy: {
+          name: 'none',
+          evaluate: () => ({ type: 'deny', rules: [], code: 'NO_MATCHING_RULE', reason: 'no rule' }),
+        },
+      });
+      const grant = await admin.grants.issue({
+        tool: 'shared.tool',
+        principal: 'user:42',
+        agent: 'report-bot',
+        for: '1h',
+        reason: 'ticket 123',
+      });
+      expect(await call()).toBe('ok');
+      // The kill switch set here takes effect on the worker's next call.
+      await admin.suspend({ principal: 'user:42', reason: 'incident' });
+      expect(await call()).toBe('SUSPENDED');
+      expect(await admin.resume({ principal: 'user:42' })).toBe(true);
+      expect(await call()).toBe('ok');
+      expect(await admin.grants.revoke(grant.id)).toBe(true);
+      expect(await call()).toBe('NO_MATCHING_RULE');
+      worker.child.stdin.write('exit\n');
+      await worker.exited;
+      await client.quit();
+    });
+
+    it('a slot held by a killed process frees itself after its lease', { timeout: 120_000 }, async () => {
       const prefix = uniquePrefix('mp-hold');
       prefixes.push(prefix);
       const holder = startWorker({ PREFIX: prefix, SCENARIO: 'hold', CALLS: '1', WORKER: '0' });
