@@ -447,6 +447,9 @@ export class Pipeline {
             signal,
           }),
         record: (type, fields) => {
+          // Approvers write free text: it is redacted like everything else that is recorded.
+          if (typeof fields.reason === 'string')
+            fields = { ...fields, reason: this.config.audit.recordedText(fields.reason) };
           const event = this.event(call, type, fields) as ApprovalRequestEvent | ApprovalResponseEvent;
           this.config.audit.record(event);
           this.emit(type, event);

@@ -222,6 +222,24 @@ describe('in the guard', () => {
     expect(JSON.stringify(audit.events)).not.toContain('hunter2-secret');
   });
 
+  it('the free-text reason of an approver is redacted in the record', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: rules([{ id: 'ask', effect: 'ask', tool: '*', reason: 'check' }]),
+      approver: callbackApprover((request) => ({
+        requestId: request.id,
+        approved: false,
+        approver: 'bob',
+        reason: `leaked key ${SECRETS.openai} in the args`,
+      })),
+      audit,
+    });
+    await expect(tg.guard(() => 1, { name: 't' })({})).rejects.toMatchObject({ code: 'APPROVAL_DENIED' });
+    const text = JSON.stringify(audit.events);
+    expect(text).toContain('approval-response');
+    expect(text).not.toContain(SECRETS.openai);
+  });
+
   it('the redact obligation removes paths from the recorded output', async () => {
     const audit = memoryAudit();
     const tg = createGuard({
