@@ -271,9 +271,18 @@ export class Pipeline {
 
     // 5. Approve (ask only).
     if (decision.type === 'ask') {
+      const argsAsked = call.args;
       const approved = await this.approve(call, decision, definition, signal);
       if (approved.type === 'deny') return this.denied(call, approved, policyDecision);
       decision = approved;
+      // Edited arguments: limits are taken again for what will run (a budget counts the new amount).
+      if (call.args !== argsAsked) {
+        call.lease?.release(false);
+        let again = enterLimits(this.limitSettings, this.request(call), decision, limitsCall(decision, config.limits, signal, false));
+        if (again instanceof Promise) again = await again;
+        if (again !== undefined && 'type' in again) return this.denied(call, again, policyDecision);
+        call.lease = again;
+      }
     }
     const obligationProblem = unsupportedObligation(decision);
     if (obligationProblem !== undefined)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoDeny } from '../../src/approval/providers.ts';
+import { autoDeny, callbackApprover } from '../../src/approval/providers.ts';
 import { ToolDeniedError } from '../../src/errors.ts';
 import { memoryStore } from '../../src/store/memory.ts';
 import type { StateStore } from '../../src/store/types.ts';
@@ -363,5 +363,41 @@ describe('loop protection', () => {
     expect(codeOf(await tool({}, { context: { session: 'loop' } }))).toBe('RATE_LIMITED');
     expect(await tool({}, { context: { session: 'other' } })).toBe('ok');
     expect(await tool({})).toBe('ok');
+  });
+});
+
+describe('edited arguments', () => {
+  const budget = { sum: 'args.amount', max: 100, per: '1d' };
+  const editTo = (amount: number) =>
+    callbackApprover((request) => ({
+      requestId: request.id,
+      approved: true,
+      approver: 'ops',
+      args: { amount },
+    }));
+
+  it('the budget counts the amount that runs, not the amount first asked', async () => {
+    const { tg } = limitedGuard(limitedPolicy({ budget }, { type: 'ask' }), { approver: editTo(30) });
+    const refund = tg.guard(({ amount }: { amount: number }) => amount, { name: 'payments.refund' });
+    expect(await refund({ amount: 90 })).toBe(30);
+    // 30 are spent, not 90: 70 more fit, 71 would not.
+    expect((await tg.check('payments.refund', { amount: 70 })).type).toBe('ask');
+    expect(await tg.check('payments.refund', { amount: 71 })).toMatchObject({ code: 'BUDGET_EXCEEDED' });
+  });
+
+  it('an edit that breaks the budget denies, and releases what was reserved', async () => {
+    let ran = false;
+    const { tg } = limitedGuard(limitedPolicy({ budget, concurrency: 1 }, { type: 'ask' }), {
+      approver: editTo(150),
+    });
+    const refund = tg.guard(
+      () => {
+        ran = true;
+      },
+      { name: 'payments.refund' },
+    );
+    expect(codeOf(await refund({ amount: 10 }))).toBe('BUDGET_EXCEEDED');
+    expect(ran).toBe(false);
+    expect((await tg.check('payments.refund', { amount: 100 })).type).toBe('ask');
   });
 });
