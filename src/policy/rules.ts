@@ -109,7 +109,8 @@ export function rules(list: readonly Rule[], options: RulesOptions = {}): RulesE
           version,
         );
       }
-      if (first === undefined) return noMatch;
+      if (first === undefined)
+        return candidates.length === 0 ? noMatch : nearMisses(candidates, request, version);
       if (applicable === undefined) {
         if (first.effect === 'allow') return single.get(first)!;
         return combine([first], version);
@@ -165,6 +166,32 @@ function matchIdentity(patterns: CompiledRule['agent'], value: unknown): Tri {
 function and(a: Tri, b: Tri): Tri {
   if (a === false || b === false) return false;
   return a === undefined || b === undefined ? undefined : true;
+}
+
+const MISS_REASONS: Record<string, string> = {
+  expired: 'expired',
+  'outside-schedule': 'outside its schedule',
+  'inside-outside-window': 'inside its excluded window',
+  'target-mismatch': 'not for this agent, principal or intent',
+  'condition-false': 'its conditions do not hold',
+  'condition-indeterminate':
+    'its conditions could not be established (a value is missing or of another type)',
+};
+
+/**
+ * The default deny, explained: which rules for this tool did not apply, and why. Only on the deny
+ * path; the rules are visited in id order, so the text is deterministic.
+ */
+function nearMisses(candidates: readonly CompiledRule[], request: ToolRequest, version: string): Decision {
+  const misses: string[] = [];
+  for (const rule of candidates) {
+    if (rule.effect === 'deny') continue;
+    const status = statusOf(rule, request);
+    if (status !== 'applies') misses.push(`${rule.id}: ${MISS_REASONS[status] ?? status}`);
+    if (misses.length === 3) break;
+  }
+  const detail = misses.length === 0 ? '' : ` (${misses.join('; ')})`;
+  return deny('NO_MATCHING_RULE', `no rule allows this call${detail}`, [], version);
 }
 
 /** Combines applicable rules (sorted by id): deny beats ask beats allow. */
