@@ -40,6 +40,12 @@ export class FloodControl {
     }
     times.push(now);
     this.recent.set(key, times);
+    // Forget principals idle for a minute, so many one-off principals cannot grow the map forever.
+    if (this.recent.size > 10_000) {
+      for (const [other, stamps] of this.recent) {
+        if (stamps.every((t) => t <= now - WINDOW_MS) && !this.pending.has(other)) this.recent.delete(other);
+      }
+    }
     this.pending.set(key, open + 1);
     let released = false;
     return {
