@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { memoryStore } from '../../src/store/memory.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+describe('memoryStore against an obvious model', () => {
+  it('rates: admits iff fewer than limit admitted hits lie in (t - window, t]; retryAfterMs is exact', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 120 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 2000 }),
+        (gaps, limit, windowMs) => {
+          const store = memoryStore();
+          const admitted: number[] = [];
+          let t = T0;
+          gaps.forEach((gap, i) => {
+            t += gap;
+            const inWindow = admitted.filter((hit) => hit > t - windowMs && hit <= t);
+            const result = store.admit({ now: t, holder: `h${i}`, rates: [{ key: 'k', limit, windowMs }] });
+            if (inWindow.length < limit) {
+              expect(result).toEqual({ ok: true });
+              admitted.push(t);
+            } else {
+              const oldest = inWindow[inWindow.length - limit] as number;
+              expect(result).toEqual({
+                ok: false,
+                kind: 'rate',
+                key: 'k',
+                retryAfterMs: Math.max(1, oldest + windowMs - t),
+              });
+            }
+          });
+        },
+      ),
+    );
+  });
+
+  it('budgets: admits iff the window sum plus the amount stays within max; releases give it back', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 300 }),
+            amount: fc.integer({ min: 0, max: 40 }),
+            ran: fc.boolean(),
+          }),
+          {
+            minLength: 1,
+            maxLength: 100,
+          },
+        ),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 3000 }),
+        (steps, max, windowMs) => {
+          const store = memoryStore();
+          const held: { t: number; amount: number }[] = [];
+          let t = T0;
+          steps.forEach((step, i) => {
+            t += step.gap;
+            const sum = held.filter((r) => r.t > t - windowMs).reduce((total, r) => total + r.amount, 0);
+            const result = store.admit({
+              now: t,
+              holder: `h${i}`,
+              budgets: [{ key: 'b', amount: step.amount, max, windowMs }],
+            });
+            expect(result.ok).toBe(sum + step.amount <= max);
+            if (result.ok) {
+              store.settle({ now: t, holder: `h${i}`, budgets: ['b'], ran: step.ran });
+              if (step.ran) held.push({ t, amount: step.amount });
+            }
+          });
+        },
+      ),
+    );
+  });
+
+  it('semaphores: never more than limit live holders; leases lapse', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 50 }),
+            release: fc.option(fc.integer({ min: 0, max: 30 })),
+          }),
+          {
+            maxLength: 100,
+          },
+        ),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 200 }),
+        (steps, limit, leaseMs) => {
+          const store = memoryStore();
+          const live = new Map<string, number>();
+          let t = T0;
+          steps.forEach((step, i) => {
+            t += step.gap;
+            for (const [holder, until] of live) if (until <= t) live.delete(holder);
+            if (step.release !== null) {
+              const holder = `h${step.release}`;
+              store.settle({ now: t, holder, semaphores: ['c'], ran: true });
+              live.delete(holder);
+            }
+            const result = store.admit({
+              now: t,
+              holder: `h${i}`,
+              semaphores: [{ key: 'c', limit, leaseMs }],
+            });
+            expect(result.ok).toBe(live.size < limit);
+            if (result.ok) live.set(`h${i}`, t + leaseMs);
+          });
+        },
+      ),
+    );
+  });
+});
