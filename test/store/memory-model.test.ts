@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/store/memory.ts';
+import type { AdmitResult } from '../../src/store/types.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 
