@@ -134,7 +134,7 @@ describe('toolgate mcp-proxy (stdio, real processes)', () => {
     expect(stderr()).toContain('demo-server: echo hi');
     expect(stderr()).not.toContain('demo-server: delete');
     expect(stderr()).not.toContain(secret);
-  }, 60_000);
+  }, 120_000);
 
   test('ask is answered through MCP elicitation', async () => {
     const asked: string[] = [];
@@ -152,7 +152,7 @@ describe('toolgate mcp-proxy (stdio, real processes)', () => {
     expect(textOf(large)).toContain('APPROVAL_DENIED');
     expect(asked).toHaveLength(2);
     expect(asked[0]).toContain('Allow demo.refund?');
-  }, 60_000);
+  }, 120_000);
 
   test('rug pull: a definition changed after pinning is hidden and denied, and pins persist', async () => {
     const pins = join(dir, 'pins.json');
@@ -172,7 +172,7 @@ describe('toolgate mcp-proxy (stdio, real processes)', () => {
     await client.close();
     const file = JSON.parse(readFileSync(pins, 'utf8'));
     expect(Object.keys(file.servers.demo).sort()).toEqual(['delete_file', 'echo', 'login', 'refund']);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('runMcpProxy (in process)', () => {
@@ -284,7 +284,7 @@ describe('runMcpProxy (in process)', () => {
     // Re-approval after review.
     expect(textOf((await session('update')).result)).toBe('echo: update');
     expect(textOf((await session('strict')).result)).toBe('echo: strict');
-  }, 60_000);
+  }, 120_000);
 
   test('closing the client input stops the server', async () => {
     const input = new PassThrough();

@@ -98,5 +98,5 @@ describe('MCP SDK v2', () => {
     expect(textOf(del)).toContain('NO_MATCHING_RULE');
     await client.close();
     expect(typeof (await done)).toBe('number');
-  }, 60_000);
+  }, 120_000);
 });
