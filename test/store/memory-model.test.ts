@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/store/memory.ts';
-import type { AdmitResult } from '../../src/store/types.ts';
+import type { AdmitRequest, AdmitResult, StateStore } from '../../src/store/types.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
+
+/** The memory store answers synchronously. */
+const admitNow = (store: StateStore, request: AdmitRequest) => store.admit(request) as AdmitResult;
 
 describe('memoryStore against an obvious model', () => {
   it('rates: admits iff fewer than limit admitted hits lie in (t - window, t]; retryAfterMs is exact', () => {
@@ -19,7 +22,11 @@ describe('memoryStore against an obvious model', () => {
           gaps.forEach((gap, i) => {
             t += gap;
             const inWindow = admitted.filter((hit) => hit > t - windowMs && hit <= t);
-            const result = store.admit({ now: t, holder: `h${i}`, rates: [{ key: 'k', limit, windowMs }] });
+            const result = admitNow(store, {
+              now: t,
+              holder: `h${i}`,
+              rates: [{ key: 'k', limit, windowMs }],
+            });
             if (inWindow.length < limit) {
               expect(result).toEqual({ ok: true });
               admitted.push(t);
@@ -61,7 +68,7 @@ describe('memoryStore against an obvious model', () => {
           steps.forEach((step, i) => {
             t += step.gap;
             const sum = held.filter((r) => r.t > t - windowMs).reduce((total, r) => total + r.amount, 0);
-            const result = store.admit({
+            const result = admitNow(store, {
               now: t,
               holder: `h${i}`,
               budgets: [{ key: 'b', amount: step.amount, max, windowMs }],
@@ -103,7 +110,7 @@ describe('memoryStore against an obvious model', () => {
               store.settle({ now: t, holder, semaphores: ['c'], ran: true });
               live.delete(holder);
             }
-            const result = store.admit({
+            const result = admitNow(store, {
               now: t,
               holder: `h${i}`,
               semaphores: [{ key: 'c', limit, leaseMs }],
