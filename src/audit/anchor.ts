@@ -33,12 +33,24 @@ export function fileAnchor(options: { path: string }): CheckpointAnchor {
   };
 }
 
-/** Reads the checkpoints of an anchor file (JSON lines, or one JSON object or array). */
+/**
+ * Reads the checkpoints of an anchor file: JSON lines written by `fileAnchor`, one JSON object or
+ * array, or another toolgate JSONL log used as the anchor (its `event` records are checkpoints).
+ */
 export async function readAnchorFile(path: string): Promise<AuditCheckpoint[]> {
   const text = (await readFile(path, 'utf8')).trim();
   if (text.startsWith('[')) return JSON.parse(text) as AuditCheckpoint[];
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as AuditCheckpoint);
+  const checkpoints: AuditCheckpoint[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const value = JSON.parse(line) as Record<string, unknown>;
+    if (typeof value.sig === 'string') checkpoints.push(value as unknown as AuditCheckpoint);
+    else if (
+      typeof value.event === 'object' &&
+      value.event !== null &&
+      typeof (value.event as { sig?: unknown }).sig === 'string'
+    )
+      checkpoints.push(value.event as AuditCheckpoint);
+  }
+  return checkpoints;
 }

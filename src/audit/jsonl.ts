@@ -35,8 +35,11 @@ export interface CheckpointOptions {
   readonly every?: number;
   /** And at least this often while records arrive. @default '1m' */
   readonly interval?: Duration;
-  /** Also send each checkpoint here (an external anchor). */
-  readonly anchor?: CheckpointAnchor;
+  /**
+   * Also send each checkpoint here (an external anchor): a `CheckpointAnchor` such as
+   * `fileAnchor()`, or any audit sink (another `jsonlAudit` on another disk records them as events).
+   */
+  readonly anchor?: CheckpointAnchor | AuditSink;
 }
 
 /** Options of `jsonlAudit`. */
@@ -405,7 +408,8 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     if (anchor !== undefined) {
       const sent = (async () => {
         try {
-          await anchor.write(checkpoint);
+          // A sink used as anchor receives the checkpoint as its event.
+          await (anchor as CheckpointAnchor).write(checkpoint);
         } catch (error) {
           report(error);
         }

@@ -99,6 +99,34 @@ describe('toolgate audit', () => {
     expect(await run(['query', path, '--decision', 'maybe'])).toBe(2);
   });
 
+  it('verify --anchor accepts another JSONL log used as the anchor sink', async () => {
+    const dir = tempDir();
+    const keys = keyPair();
+    const keyFile = join(dir, 'k1.pem');
+    writeFileSync(keyFile, keys.publicPem);
+    const anchorLog = jsonlAudit({ path: join(dir, 'anchor.jsonl') });
+    const path = join(dir, 'audit.jsonl');
+    const sink = jsonlAudit({
+      path,
+      checkpoint: { privateKey: keys.privateKey, keyId: 'k1', every: 4, anchor: anchorLog },
+    });
+    for (let i = 1; i <= 10; i++) sink.write(decisionEvent(i));
+    await sink.close();
+    await anchorLog.close();
+    let io = capture();
+    expect(await run(['verify', path, '--key', `k1=${keyFile}`, '--anchor', join(dir, 'anchor.jsonl')])).toBe(
+      0,
+    );
+    vi.restoreAllMocks();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    writeFileSync(path, `${lines.slice(0, 6).join('\n')}\n`);
+    io = capture();
+    expect(await run(['verify', path, '--key', `k1=${keyFile}`, '--anchor', join(dir, 'anchor.jsonl')])).toBe(
+      1,
+    );
+    expect(io.out.join('\n')).toContain('truncated_after_anchor');
+  });
+
   it('runs as `toolgate audit verify` in a real process', async () => {
     const path = join(tempDir(), 'audit.jsonl');
     const sink = jsonlAudit({ path });

@@ -24,7 +24,7 @@ async function signedLog(): Promise<{ path: string; anchored: AuditCheckpoint[] 
       privateKey: keys.privateKey,
       keyId: 'k1',
       every: 10,
-      anchor: { write: (c) => void anchored.push(c) },
+      anchor: { write: (c: AuditCheckpoint) => void anchored.push(c) },
     },
   });
   for (let i = 1; i <= 40; i++) {
