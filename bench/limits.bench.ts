@@ -57,6 +57,21 @@ export default async function limits(): Promise<BenchRow[]> {
   const plain = guarded(memoryStore(), false);
   const memory = guarded(memoryStore(), true);
   if ((await memory(args, context)) !== args.q.length) throw new Error('rate-limited call did not allow');
+  // The store operation alone: one rate check and hit, as the limits step sends it.
+  const store = memoryStore();
+  let now = Date.UTC(2026, 0, 1);
+  let n = 0;
+  const rate = [
+    { key: 'rate:["search",["tool","principal"],["search","user:42"]]', limit: 1000, windowMs: 60_000 },
+  ];
+  const suspensions = ['tool=search', 'agent=bench-bot', 'principal=user:42'];
+  rows.push(
+    await time('store.admit.memory', () => {
+      now += 100;
+      n += 1;
+      return store.admit({ now, holder: `c${n}`, suspensions, rates: rate });
+    }),
+  );
   rows.push(await time('guard.nolimits.memory', () => plain(args, context)));
   rows.push(await time('guard.ratelimit.memory', () => memory(args, context)));
 

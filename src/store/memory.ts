@@ -355,12 +355,19 @@ function prune<E extends Hit>(log: Log<E>, now: number, windowMs: number): void 
     log.ids.delete((entries[drop] as E).id);
     drop += 1;
   }
-  if (drop > 0) entries.splice(0, drop);
+  // shift() trims the array in place; splice(0, n) copies it.
+  if (drop === 1) entries.shift();
+  else if (drop > 1) entries.splice(0, drop);
 }
 
 function insertSorted<E extends Hit>(log: Log<E>, entry: E): void {
   const entries = log.entries;
   log.ids.add(entry.id);
+  const last = entries[entries.length - 1];
+  if (last === undefined || last.t <= entry.t) {
+    entries.push(entry);
+    return;
+  }
   let index = entries.length;
   while (index > 0 && (entries[index - 1] as E).t > entry.t) index -= 1;
   entries.splice(index, 0, entry);
