@@ -12,10 +12,6 @@ import type { AuditOption } from './audit/types.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage } from './context.ts';
 import { ConfigurationError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
-import { Pipeline, type ToolDefinition } from './pipeline.ts';
-import type { PolicyEngine } from './policy/types.ts';
-import type { StandardSchemaV1 } from './standard-schema.ts';
-import { memoryStore } from './store/memory.ts';
 import {
   type ActiveSuspension,
   listSuspensions,
@@ -26,6 +22,10 @@ import {
   suspendTarget,
   suspensionEvent,
 } from './limits/suspend.ts';
+import { Pipeline, type ToolDefinition } from './pipeline.ts';
+import type { PolicyEngine } from './policy/types.ts';
+import type { StandardSchemaV1 } from './standard-schema.ts';
+import { memoryStore } from './store/memory.ts';
 import type { StateStore } from './store/types.ts';
 import type { Decision, DeepReadonly, Duration, Obligations, ToolContext, ToolDenial } from './types.ts';
 

@@ -22,12 +22,12 @@ import type {
 import { EMPTY_CONTEXT, IDENTITY_FIELDS, mergeContext, type Scope, scopeStorage } from './context.ts';
 import { ToolDeniedError, ToolInterruptedError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
+import { capOutput, hasOutputCaps, type OutputCut } from './limits/output.ts';
+import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
 import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 import type { StateStore } from './store/types.ts';
-import { capOutput, hasOutputCaps, type OutputCut } from './limits/output.ts';
-import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
 import type {
   Decision,
   DeepReadonly,
@@ -264,7 +264,12 @@ export class Pipeline {
     if (decision.type === 'deny') return this.denied(call, decision, policyDecision);
 
     // 4. Limits: suspensions, rate, concurrency and budget, taken atomically (src/limits/).
-    let limited = enterLimits(this.limitSettings, this.request(call), decision, limitsCall(decision, config.limits, signal, false));
+    let limited = enterLimits(
+      this.limitSettings,
+      this.request(call),
+      decision,
+      limitsCall(decision, config.limits, signal, false),
+    );
     if (limited instanceof Promise) limited = await limited;
     if (limited !== undefined && 'type' in limited) return this.denied(call, limited, policyDecision);
     call.lease = limited;
@@ -278,7 +283,12 @@ export class Pipeline {
       // Edited arguments: limits are taken again for what will run (a budget counts the new amount).
       if (call.args !== argsAsked) {
         call.lease?.release(false);
-        let again = enterLimits(this.limitSettings, this.request(call), decision, limitsCall(decision, config.limits, signal, false));
+        let again = enterLimits(
+          this.limitSettings,
+          this.request(call),
+          decision,
+          limitsCall(decision, config.limits, signal, false),
+        );
         if (again instanceof Promise) again = await again;
         if (again !== undefined && 'type' in again) return this.denied(call, again, policyDecision);
         call.lease = again;
@@ -357,7 +367,12 @@ export class Pipeline {
       const problem = unsupportedObligation(decision);
       if (problem !== undefined) return deny('POLICY_ERROR', problem, decision.rules);
       // Limits in peek mode: the same checks as a call, consuming nothing.
-      const limited = await enterLimits(this.limitSettings, this.request(call), decision, limitsCall(decision, this.config.limits, undefined, true));
+      const limited = await enterLimits(
+        this.limitSettings,
+        this.request(call),
+        decision,
+        limitsCall(decision, this.config.limits, undefined, true),
+      );
       if (limited !== undefined && 'type' in limited) return limited;
     }
     return decision;
