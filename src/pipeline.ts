@@ -106,6 +106,12 @@ class Call {
     readonly startedAt: number,
   ) {}
 
+  /** Redacted copies for records, cached per value (see Pipeline.recordedArgs). */
+  recordedArgsOf: unknown;
+  recordedArgs: DeepReadonly<JsonObject> | undefined;
+  recordedAttributesOf: unknown;
+  recordedAttributes: DeepReadonly<JsonObject> | undefined;
+
   /** The request handed to engines for the current args (see Pipeline.request). */
   request: CallRequest | undefined;
 
@@ -247,7 +253,7 @@ export class Pipeline {
     if (prepared instanceof Promise) prepared = await prepared;
     if (!prepared.ok) return this.denied(call, deny('INVALID_ARGS', prepared.problem), 'deny');
     call.args = prepared.args;
-    if (config.audit.recordedArgs(call.args) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
+    if (this.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
 
     // 3. Decide.
     let evaluated = evaluatePolicy(config.policy, this.request(call), {
@@ -298,7 +304,7 @@ export class Pipeline {
     if (obligationProblem !== undefined)
       return this.denied(call, deny('POLICY_ERROR', obligationProblem, decision.rules), policyDecision);
     // Edited arguments are redacted too; a failure denies before anything is recorded or run.
-    if (config.audit.recordedArgs(call.args) === undefined) return this.denied(call, UNREDACTABLE, policyDecision);
+    if (this.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, policyDecision);
     call.redactPaths = decision.obligations?.redact;
 
     // 6. Record the decision (durably first in fail-closed mode).
@@ -494,7 +500,11 @@ export class Pipeline {
     signal: AbortSignal | undefined,
   ): Promise<unknown> | unknown {
     const controller = new LazyAbort();
-    const toolOptions = new ToolOptions(call, controller, decision.type === 'deny' ? undefined : decision.obligations);
+    const toolOptions = new ToolOptions(
+      call,
+      controller,
+      decision.type === 'deny' ? undefined : decision.obligations,
+    );
     const scope: Scope = { context: call.context, callId: call.callId, depth: call.depth + 1 };
     const execStarted = performance.now();
     let returned: unknown;
@@ -607,7 +617,8 @@ export class Pipeline {
     };
     if (decision.type === 'deny') fields.code = decision.code;
     if (decision.reason !== undefined)
-      fields.reason = decision.type === 'deny' ? this.config.audit.recordedText(decision.reason) : decision.reason;
+      fields.reason =
+        decision.type === 'deny' ? this.config.audit.recordedText(decision.reason) : decision.reason;
     if (call.approvers !== undefined) fields.approvers = call.approvers;
     return this.event(call, 'decision', fields) as DecisionEvent;
   }
@@ -633,20 +644,31 @@ export class Pipeline {
     if (context.intent !== undefined) event.intent = context.intent;
     if (context.session !== undefined) event.session = context.session;
     if (context.attributes !== undefined) {
-      const attributes = this.config.audit.recordedAttributes(context.attributes);
-      if (attributes !== undefined) event.attributes = attributes;
+      if (call.recordedAttributesOf !== context.attributes) {
+        call.recordedAttributes = this.config.audit.recordedAttributes(context.attributes);
+        call.recordedAttributesOf = context.attributes;
+      }
+      if (call.recordedAttributes !== undefined) event.attributes = call.recordedAttributes;
     }
     // Records carry the redacted args; when redaction failed they carry none (and the call is denied).
-    const args = call.args === undefined ? undefined : this.config.audit.recordedArgs(call.args);
+    const args = this.recordedArgs(call);
     if (args !== undefined) event.args = args;
     if (call.policyVersion !== undefined) event.policyVersion = call.policyVersion;
     Object.assign(event, fields);
     return event as unknown as AuditEvent;
   }
 
-  private emit<
-    E extends 'decision' | 'approval-request' | 'approval-response' | 'grant-used' | 'result',
-  >(
+  /** The args as recorded (redacted), computed once per args value of the call; undefined if redaction failed. */
+  private recordedArgs(call: Call): DeepReadonly<JsonObject> | undefined {
+    if (call.args === undefined) return undefined;
+    if (call.recordedArgsOf !== call.args) {
+      call.recordedArgs = this.config.audit.recordedArgs(call.args);
+      call.recordedArgsOf = call.args;
+    }
+    return call.recordedArgs;
+  }
+
+  private emit<E extends 'decision' | 'approval-request' | 'approval-response' | 'grant-used' | 'result'>(
     name: E,
     event: GuardEvents[E][0],
   ): void {

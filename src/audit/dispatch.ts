@@ -23,7 +23,7 @@ export interface AuditDispatcher {
    */
   recordDurable(event: AuditEvent): Promise<boolean>;
   /**
-   * The arguments as records and approval prompts show them: redacted, memoized per args object
+   * The arguments as records and approval prompts show them: redacted
    * (the same object when nothing matched). `undefined` when redaction failed: the caller denies.
    */
   recordedArgs(args: DeepReadonly<JsonObject>): DeepReadonly<JsonObject> | undefined;
@@ -43,7 +43,6 @@ export interface AuditDispatcher {
 const RETRY_BUFFER = 1_000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
-const FAILED = Symbol('redaction failed');
 
 /** Builds the dispatcher from the guard's `audit` option. Invalid options throw here. */
 export function createAuditDispatcher(
@@ -54,7 +53,6 @@ export function createAuditDispatcher(
   const pending = new Set<Promise<unknown>>();
   const retries = new Map<AuditSink, Retry>();
   const droppedBySink: Record<string, number> = {};
-  const argsMemo = new WeakMap<object, object | typeof FAILED>();
   let closed = false;
 
   for (const sink of sinks) {
@@ -132,13 +130,11 @@ export function createAuditDispatcher(
     }
   };
 
+  // No memo here: the pipeline caches per call. A WeakMap keyed by every call's args measurably
+  // slowed every call (ephemeron bookkeeping in the garbage collector).
   const memo = (value: DeepReadonly<JsonObject>, root: 'args' | 'attributes') => {
     if (!redactor.active) return value;
-    const known = argsMemo.get(value);
-    if (known !== undefined) return known === FAILED ? undefined : (known as DeepReadonly<JsonObject>);
-    const result = redactor.redact(value, root);
-    argsMemo.set(value, result === undefined ? FAILED : (result as object));
-    return result as DeepReadonly<JsonObject> | undefined;
+    return redactor.redact(value, root) as DeepReadonly<JsonObject> | undefined;
   };
 
   return {
