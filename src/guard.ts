@@ -1,9 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 import { nanoid } from 'nanoid';
 import { parseDuration } from './_internal/duration.ts';
 import { toolNameProblem } from './_internal/names.ts';
-import { snapshot } from './_internal/snapshot.ts';
 import type { GrantOptions, GrantsApi } from './approval/grants.ts';
 import type { ApprovalProvider } from './approval/types.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';

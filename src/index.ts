@@ -20,6 +20,13 @@ export {
   verifyApprovalResponse,
   verifyWebhookSignature,
 } from './approval/token.ts';
+export type {
+  ApprovalProvider,
+  ApprovalRequest,
+  ApprovalRequestOptions,
+  ApprovalResponse,
+  RememberOptions,
+} from './approval/types.ts';
 export {
   type ApprovalCallbackRequest,
   type ApprovalCallbackResponse,
@@ -28,17 +35,9 @@ export {
   type WebhookApproverOptions,
   webhookApprover,
 } from './approval/webhook.ts';
-export type {
-  ApprovalProvider,
-  ApprovalRequest,
-  ApprovalRequestOptions,
-  ApprovalResponse,
-  RememberOptions,
-} from './approval/types.ts';
-export { consoleAudit } from './audit/console.ts';
-export { type MemoryAuditSink, memoryAudit } from './audit/memory.ts';
 export { fileAnchor } from './audit/anchor.ts';
 export type { AuditCheckpoint } from './audit/chain.ts';
+export { consoleAudit } from './audit/console.ts';
 export { auditLogFiles } from './audit/files.ts';
 export {
   type CheckpointAnchor,
@@ -48,6 +47,7 @@ export {
   type JsonlAuditStats,
   jsonlAudit,
 } from './audit/jsonl.ts';
+export { type MemoryAuditSink, memoryAudit } from './audit/memory.ts';
 export { type MultiSinkOptions, multiSink } from './audit/multi.ts';
 export type { OutputCaptureOptions, OutputShape } from './audit/output.ts';
 export {
@@ -59,14 +59,6 @@ export {
   redactArgs,
   type SecretDetectorName,
 } from './audit/redact.ts';
-export {
-  AUDIT_VERIFY_CODES,
-  type AuditVerifyCode,
-  type AuditVerifyNotice,
-  type AuditVerifyResult,
-  type VerifyAuditLogOptions,
-  verifyAuditLog,
-} from './audit/verify.ts';
 export type {
   ApprovalRequestEvent,
   ApprovalResponseEvent,
@@ -81,6 +73,14 @@ export type {
   ResultEvent,
 } from './audit/types.ts';
 export { AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './audit/types.ts';
+export {
+  AUDIT_VERIFY_CODES,
+  type AuditVerifyCode,
+  type AuditVerifyNotice,
+  type AuditVerifyResult,
+  type VerifyAuditLogOptions,
+  verifyAuditLog,
+} from './audit/verify.ts';
 export {
   ConfigurationError,
   GuardError,
@@ -101,6 +101,8 @@ export {
   type ToolCallOptions,
   type ToolOptions,
 } from './guard.ts';
+export type { ActiveSuspension, SuspendOptions, SuspendTarget } from './limits/suspend.ts';
+export { denyOverrides, firstApplicable } from './policy/combine.ts';
 export type {
   CompileConditionOptions,
   Condition,
@@ -108,6 +110,15 @@ export type {
   Operators,
   Predicate,
 } from './policy/conditions.ts';
+export {
+  type LoadPolicyOptions,
+  loadPolicy,
+  type PolicyDocument,
+  type PolicyFileEngine,
+  type PolicyFileEvents,
+  type PolicyReloadInfo,
+  parsePolicy,
+} from './policy/load.ts';
 export {
   type Rule,
   type RuleApproval,
@@ -121,20 +132,9 @@ export type { TimeWindow } from './policy/schedule.ts';
 export { type PathScopeOptions, pathScope } from './policy/scopes/path.ts';
 export type { PolicyScope, ScopeFactories } from './policy/scopes/scope.ts';
 export { type UrlScopeOptions, urlScope } from './policy/scopes/url.ts';
-export { denyOverrides, firstApplicable } from './policy/combine.ts';
-export {
-  type LoadPolicyOptions,
-  loadPolicy,
-  type PolicyDocument,
-  type PolicyFileEngine,
-  type PolicyFileEvents,
-  type PolicyReloadInfo,
-  parsePolicy,
-} from './policy/load.ts';
 export type { PolicyEngine } from './policy/types.ts';
 export type { StandardSchemaV1 } from './standard-schema.ts';
 export { memoryStore } from './store/memory.ts';
-export type { ActiveSuspension, SuspendOptions, SuspendTarget } from './limits/suspend.ts';
 export type {
   AdmitRequest,
   AdmitResult,

@@ -135,7 +135,7 @@ export function statusOf(rule: CompiledRule, request: ToolRequest): Exclude<Rule
   const now = request.now;
   if (rule.expires !== undefined && now >= rule.expires) return 'expired';
   if (rule.schedule !== undefined && !rule.schedule(now)) return 'outside-schedule';
-  if (rule.outside !== undefined && rule.outside(now)) return 'inside-outside-window';
+  if (rule.outside?.(now)) return 'inside-outside-window';
   let result: Tri = true;
   if (rule.agent !== undefined || rule.principal !== undefined || rule.intent !== undefined) {
     const context = request.context;

@@ -10,6 +10,7 @@ export {
   type ScriptedApprover,
   scriptedApprover,
 } from './fakes.ts';
+export { type TestStateStoreOptions, testStateStore } from './state-store.ts';
 export {
   type NeutralRule,
   POLICY_CASES,
@@ -21,4 +22,3 @@ export {
   testAuditSink,
   testPolicyEngine,
 } from './suites.ts';
-export { type TestStateStoreOptions, testStateStore } from './state-store.ts';
