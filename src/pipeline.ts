@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'eventemitter3';
-import { hashJson } from './_internal/canonical.ts';
 import { isThenable } from './_internal/fail-closed.ts';
 import { LazyAbort } from './_internal/lazy-abort.ts';
 import { toolNameProblem } from './_internal/names.ts';
@@ -19,11 +18,12 @@ import type {
   GrantUsedEvent,
   ResultEvent,
 } from './audit/types.ts';
+import { Call, CallRequest, ToolOptions } from './call.ts';
 import { EMPTY_CONTEXT, IDENTITY_FIELDS, mergeContext, type Scope, scopeStorage } from './context.ts';
 import { ToolDeniedError, ToolInterruptedError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
-import { capOutput, hasOutputCaps, type OutputCut } from './limits/output.ts';
-import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
+import { capOutput, hasOutputCaps } from './limits/output.ts';
+import { enterLimits, type LimitsSettings, limitsCall } from './limits/step.ts';
 import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
@@ -33,7 +33,6 @@ import type {
   DeepReadonly,
   DenyDecision,
   JsonObject,
-  Obligations,
   ToolContext,
   ToolDenial,
   ToolInfo,
@@ -77,111 +76,6 @@ type Prepared = { ok: true; args: DeepReadonly<JsonObject> } | { ok: false; prob
 
 /** Obligations the core enforces; an engine asking for anything else gets a deny, never a silent allow. */
 const SUPPORTED_OBLIGATIONS = new Set(['timeout', 'redact', 'maxRows', 'maxBytes']);
-
-/** Until the limits step exists, a decision that carries limits denies: limits are never silently skipped. */
-const LIMITS_ENFORCED = true;
-
-/** Per-call state shared by the steps and the audit events. */
-class Call {
-  eventSeq = 0;
-  args: DeepReadonly<JsonObject> | undefined;
-  private hashedArgs: unknown;
-  private hash = '';
-  policyVersion: string | undefined;
-  approvers: readonly string[] | undefined;
-  /** Paths of the `redact` obligation, applied to the recorded output. */
-  redactPaths: readonly string[] | undefined;
-  /** Slots and reservations taken by the limits step; released once, when the call settles. */
-  lease: LimitLease | undefined;
-  /** What the output caps (`maxRows`, `maxBytes`) cut from the result. */
-  outputCut: OutputCut | undefined;
-
-  constructor(
-    readonly callId: string,
-    readonly parentCallId: string | undefined,
-    readonly depth: number,
-    readonly tool: ToolInfo,
-    readonly toolCallId: string | undefined,
-    public context: DeepReadonly<ToolContext>,
-    readonly startedAt: number,
-  ) {}
-
-  /** Redacted copies for records, cached per value (see Pipeline.recordedArgs). */
-  recordedArgsOf: unknown;
-  recordedArgs: DeepReadonly<JsonObject> | undefined;
-  recordedAttributesOf: unknown;
-  recordedAttributes: DeepReadonly<JsonObject> | undefined;
-
-  /** The request handed to engines for the current args (see Pipeline.request). */
-  request: CallRequest | undefined;
-
-  /** Hash of the current args, computed once per args value and only when someone reads it. */
-  get argsHash(): string {
-    if (this.args === undefined) return '';
-    if (this.hashedArgs !== this.args) {
-      this.hash = hashJson(this.args);
-      this.hashedArgs = this.args;
-    }
-    return this.hash;
-  }
-}
-
-/**
- * What engines and steps see of a call. A class (not a literal with a getter) because V8 builds
- * literals with accessors through a slow runtime path; `argsHash` is hashed on first read.
- */
-class CallRequest implements ToolRequest {
-  readonly callId: string;
-  declare readonly parentCallId?: string;
-  readonly depth: number;
-  readonly tool: ToolInfo;
-  readonly args: DeepReadonly<JsonObject>;
-  readonly context: DeepReadonly<ToolContext>;
-  readonly now: number;
-  readonly #call: Call;
-
-  constructor(call: Call, now: number) {
-    this.callId = call.callId;
-    if (call.parentCallId !== undefined) (this as { parentCallId?: string }).parentCallId = call.parentCallId;
-    this.depth = call.depth;
-    this.tool = call.tool;
-    this.args = call.args!;
-    this.context = call.context;
-    this.now = now;
-    this.#call = call;
-    Object.freeze(this);
-  }
-
-  get argsHash(): string {
-    return this.#call.args === this.args ? this.#call.argsHash : hashJson(this.args);
-  }
-
-  /** Keeps `argsHash` in serializations and spreads of the request made with JSON. */
-  toJSON(): Record<string, unknown> {
-    return { ...(this as object), argsHash: this.argsHash };
-  }
-}
-
-/** The second argument of the wrapped function (`ToolCallOptions`); the signal is created on first read. */
-class ToolOptions {
-  readonly callId: string;
-  declare readonly parentCallId?: string;
-  readonly context: DeepReadonly<ToolContext>;
-  declare readonly obligations?: Readonly<Obligations>;
-  readonly #abort: LazyAbort;
-
-  constructor(call: Call, abort: LazyAbort, obligations: Obligations | undefined) {
-    this.callId = call.callId;
-    if (call.parentCallId !== undefined) (this as { parentCallId?: string }).parentCallId = call.parentCallId;
-    this.context = call.context;
-    if (obligations !== undefined) (this as { obligations?: Obligations }).obligations = obligations;
-    this.#abort = abort;
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-}
 
 /** The guard's pipeline: snapshot → validate → decide → approve → record → execute → record. */
 export class Pipeline {
@@ -736,9 +630,6 @@ function denial(code: ToolDenial['code'], reason: string, call: Call): ToolDenia
 
 function unsupportedObligation(decision: Decision): string | undefined {
   if (decision.type === 'deny') return undefined;
-  if (!LIMITS_ENFORCED && decision.limits !== undefined && decision.limits.length > 0) {
-    return 'the decision carries limits, which this guard cannot enforce';
-  }
   if (decision.obligations === undefined) return undefined;
   for (const key of Object.keys(decision.obligations)) {
     if (!SUPPORTED_OBLIGATIONS.has(key)) return `obligation ${key} is not enforced by this guard`;
