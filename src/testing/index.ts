@@ -4,21 +4,22 @@
  */
 export { type MemoryAuditSink, memoryAudit } from '../audit/memory.ts';
 export {
+  type TestApprovalProviderOptions,
+  testApprovalProvider,
+} from './approval-provider-suite.ts';
+export { type TestAuditSinkOptions, testAuditSink } from './audit-sink-suite.ts';
+export {
   type FakeClock,
   fakeClock,
   type ScriptedAnswer,
   type ScriptedApprover,
   scriptedApprover,
 } from './fakes.ts';
-export { type TestStateStoreOptions, testStateStore } from './state-store.ts';
 export {
   type NeutralRule,
   POLICY_CASES,
   type PolicyCase,
-  type TestApprovalProviderOptions,
-  type TestAuditSinkOptions,
   type TestPolicyEngineOptions,
-  testApprovalProvider,
-  testAuditSink,
   testPolicyEngine,
-} from './suites.ts';
+} from './policy-engine-suite.ts';
+export { type TestStateStoreOptions, testStateStore } from './state-store.ts';

@@ -6,7 +6,7 @@ import { run } from '../../src/cli/policy.ts';
 import { compileDocument } from '../../src/policy/load.ts';
 import { rules } from '../../src/policy/rules.ts';
 import { parseInstant } from '../../src/policy/schedule.ts';
-import { testPolicyEngine } from '../../src/testing/suites.ts';
+import { testPolicyEngine } from '../../src/testing/index.ts';
 import type { Decision, JsonObject, ToolContext } from '../../src/types.ts';
 import { request } from './helpers.ts';
 
