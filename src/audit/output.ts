@@ -73,6 +73,24 @@ export function describeOutput(
 ): void {
   event.outputShape = outputShape(output);
   if (output === undefined) return;
+  // Scalars are measured now (cheap, and a data property is cheaper than an accessor); objects,
+  // arrays and long strings only if a sink reads the size.
+  const kind = typeof output;
+  if (
+    output === null ||
+    kind === 'number' ||
+    kind === 'boolean' ||
+    (kind === 'string' && (output as string).length <= 256)
+  ) {
+    event.outputBytes = measureBytes(output);
+  } else {
+    defineLazyBytes(event, output);
+  }
+  if (!capture.capture) return;
+  captureOutput(event, output, redactor, capture, redactPaths);
+}
+
+function defineLazyBytes(event: Record<string, unknown>, output: unknown): void {
   let bytes: number | undefined | null = null;
   Object.defineProperty(event, 'outputBytes', {
     enumerable: true,
@@ -82,7 +100,15 @@ export function describeOutput(
       return bytes;
     },
   });
-  if (!capture.capture) return;
+}
+
+function captureOutput(
+  event: Record<string, unknown>,
+  output: unknown,
+  redactor: Redactor,
+  capture: OutputCapture,
+  redactPaths: readonly string[] | undefined,
+): void {
   let data: unknown;
   try {
     const text = JSON.stringify(output);
