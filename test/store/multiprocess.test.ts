@@ -192,8 +192,9 @@ describe.skipIf(skip !== undefined)(
       holder.child.kill('SIGKILL');
       await holder.exited;
       expect(await tool({}, context)).toMatchObject({ code: 'CONCURRENCY_LIMITED' });
+      // The lease is the holder's call timeout (4 s) plus a 1 s grace: wait up to 20 s for it.
       let result: unknown;
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 400; i++) {
         result = await tool({}, context);
         if (result === 'ran') break;
         await new Promise((resolve) => setTimeout(resolve, 50));
