@@ -230,7 +230,11 @@ await tg.withContext(
       const result = await step.call();
       if (isDenial(result)) {
         tally.denied += 1;
-        console.log(`  ${red('✖ denied')} ${bold(result.code)}: ${result.reason}`);
+        const retry =
+          result.retryAfterMs === undefined
+            ? ''
+            : dim(` (retry in ${Math.ceil(result.retryAfterMs / 1000)} s)`);
+        console.log(`  ${red('✖ denied')} ${bold(result.code)}: ${result.reason}${retry}`);
       } else {
         tally.allowed += 1;
         console.log(`  ${green('✔ allowed')} ${summarize(result)}`);

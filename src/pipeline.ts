@@ -581,7 +581,8 @@ export class Pipeline {
     const event = this.decisionEvent(call, decision, policyDecision);
     this.config.audit.record(event);
     this.emit('decision', event);
-    if (this.config.onDeny === 'return') return denial(decision.code, decision.reason, call);
+    if (this.config.onDeny === 'return')
+      return denial(decision.code, decision.reason, call, decision.retryAfterMs);
     throw new ToolDeniedError({
       code: decision.code,
       tool: call.tool.name,
@@ -624,8 +625,16 @@ function settle(
   }
 }
 
-function denial(code: ToolDenial['code'], reason: string, call: Call): ToolDenial {
-  return Object.freeze({ denied: true, code, reason, tool: call.tool.name, callId: call.callId });
+function denial(code: ToolDenial['code'], reason: string, call: Call, retryAfterMs?: number): ToolDenial {
+  const result: { -readonly [K in keyof ToolDenial]: ToolDenial[K] } = {
+    denied: true,
+    code,
+    reason,
+    tool: call.tool.name,
+    callId: call.callId,
+  };
+  if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+  return Object.freeze(result);
 }
 
 function unsupportedObligation(decision: Decision): string | undefined {

@@ -211,4 +211,6 @@ export interface ToolDenial {
   readonly reason: string;
   readonly tool: string;
   readonly callId: string;
+  /** For `RATE_LIMITED`: when a retry may succeed, in milliseconds. */
+  readonly retryAfterMs?: number;
 }

@@ -1,4 +1,5 @@
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
+import { deny } from '../policy/evaluate.ts';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -221,14 +222,10 @@ function limitDeny(
   rules: readonly string[],
   retryAfterMs?: number,
 ): DenyDecision {
-  const decision: { -readonly [K in keyof DenyDecision]: DenyDecision[K] } = {
-    type: 'deny',
-    rules: Object.freeze([...rules]),
-    code,
-    reason,
-  };
-  if (retryAfterMs !== undefined) decision.retryAfterMs = Math.ceil(retryAfterMs);
-  return Object.freeze(decision);
+  const decision = deny(code, reason, rules);
+  return retryAfterMs === undefined
+    ? decision
+    : Object.freeze({ ...decision, retryAfterMs: Math.ceil(retryAfterMs) });
 }
 
 function lease(

@@ -16,6 +16,8 @@ describe('rate limits', () => {
     }
     expect(results.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
     expect(codeOf(results[3])).toBe('RATE_LIMITED');
+    // The denial the model reads says when to retry: the first hit (t0) leaves the window at t0+60s.
+    expect(results[3]).toMatchObject({ denied: true, retryAfterMs: 57_000 });
     // The first hit was at t0; now is t0+4s; it leaves the window at t0+60s.
     const decision = await tg.check('search', {}, { principal: 'u1' });
     expect(decision).toMatchObject({
