@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { nanoid } from 'nanoid';
 import { parseDuration } from './_internal/duration.ts';
+import { rejectUnknownKeys } from './_internal/keys.ts';
 import { toolNameProblem } from './_internal/names.ts';
 import type { GrantOptions, GrantsApi } from './approval/grants.ts';
 import type { ApprovalProvider } from './approval/types.ts';
@@ -171,6 +172,30 @@ const DEFAULTS = {
   storeTimeout: '1s',
 } as const;
 
+const GUARD_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'policy',
+  'approver',
+  'audit',
+  'store',
+  'onDeny',
+  'now',
+  'generateId',
+  'defaults',
+]);
+const DEFAULT_KEYS: ReadonlySet<string> = new Set([
+  'timeout',
+  'policyTimeout',
+  'approvalTimeout',
+  'maxArgBytes',
+  'maxArgDepth',
+  'maxCallDepth',
+  'maxPendingApprovals',
+  'approvalsPerMinute',
+  'storeTimeout',
+  'maxSessionCalls',
+]);
+const TOOL_OPTION_KEYS: ReadonlySet<string> = new Set(['name', 'input', 'description', 'risk', 'tags']);
+
 /**
  * Creates a guard. Invalid options throw a ConfigurationError here, never on the first call.
  *
@@ -181,6 +206,12 @@ const DEFAULTS = {
 export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>): Guard<D> {
   if (typeof options !== 'object' || options === null)
     throw new ConfigurationError('createGuard() takes an options object');
+  rejectUnknownKeys(options, GUARD_OPTION_KEYS, 'createGuard()');
+  if (options.defaults !== undefined) {
+    if (typeof options.defaults !== 'object' || options.defaults === null)
+      throw new ConfigurationError('options.defaults must be an object');
+    rejectUnknownKeys(options.defaults, DEFAULT_KEYS, 'options.defaults');
+  }
   const { policy, approver } = options;
   if (typeof policy !== 'object' || policy === null || typeof policy.evaluate !== 'function') {
     throw new ConfigurationError(
@@ -351,6 +382,7 @@ export function guard<A, R, D extends OnDeny = 'throw'>(
 function defineTool(fn: ToolDefinition['fn'], options: ToolOptions): ToolDefinition {
   if (typeof options !== 'object' || options === null)
     throw new ConfigurationError('guard() needs options with a name');
+  rejectUnknownKeys(options, TOOL_OPTION_KEYS, `tool ${JSON.stringify(options.name)}`);
   const problem = toolNameProblem(options.name);
   if (problem !== undefined) throw new ConfigurationError(`${problem}: ${JSON.stringify(options.name)}`);
   const { input } = options;

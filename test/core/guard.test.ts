@@ -440,6 +440,17 @@ describe('events and errors', () => {
     expect(() => createGuard({ policy, audit: { sinks: [], mode: 'fail-closed' } })).toThrow(/fail-closed/);
     expect(() => createGuard({ policy, audit: [{} as never] })).toThrow(/audit sink/);
     expect(() => createGuard({ policy, approver: {} as never })).toThrow(/approver/);
+    // Typos never pass silently.
+    expect(() => createGuard({ policy, onDenied: 'return' } as never)).toThrow(/unknown option "onDenied"/);
+    expect(() => createGuard({ policy, defaults: { timout: '1s' } as never })).toThrow(
+      /unknown option "timout"/,
+    );
+    expect(() => createGuard({ policy }).guard(() => 1, { name: 't', schema: {} } as never)).toThrow(
+      /unknown option "schema"/,
+    );
+    expect(() => guard(() => 1, { name: 't', policy, polcy: policy } as never)).toThrow(
+      /unknown option "polcy"/,
+    );
     expect(() =>
       rules([
         { id: 'a', effect: 'allow' },
