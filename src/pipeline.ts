@@ -13,8 +13,6 @@ import { redactPathsProblem } from './audit/redact.ts';
 import type {
   ApprovalRequestEvent,
   ApprovalResponseEvent,
-  AuditEvent,
-  DecisionEvent,
   GrantUsedEvent,
   ResultEvent,
 } from './audit/types.ts';
@@ -26,6 +24,7 @@ import { capOutput, hasOutputCaps } from './limits/output.ts';
 import { enterLimits, type LimitsSettings, limitsCall } from './limits/step.ts';
 import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
+import { CallRecords } from './records.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 import type { StateStore } from './store/types.ts';
 import type {
@@ -86,7 +85,11 @@ export class Pipeline {
 
   private readonly limitSettings: LimitsSettings;
 
+  /** Builds, records and emits the call's audit events (src/records.ts). */
+  private readonly records: CallRecords;
+
   constructor(private readonly config: PipelineConfig) {
+    this.records = new CallRecords(config);
     this.limitSettings = {
       store: config.store,
       storeTimeoutMs: config.limits.storeTimeoutMs,
@@ -147,7 +150,7 @@ export class Pipeline {
     if (prepared instanceof Promise) prepared = await prepared;
     if (!prepared.ok) return this.denied(call, deny('INVALID_ARGS', prepared.problem), 'deny');
     call.args = prepared.args;
-    if (this.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
+    if (this.records.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
 
     // 3. Decide.
     let evaluated = evaluatePolicy(config.policy, this.request(call), {
@@ -198,11 +201,11 @@ export class Pipeline {
     if (obligationProblem !== undefined)
       return this.denied(call, deny('POLICY_ERROR', obligationProblem, decision.rules), policyDecision);
     // Edited arguments are redacted too; a failure denies before anything is recorded or run.
-    if (this.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, policyDecision);
+    if (this.records.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, policyDecision);
     call.redactPaths = decision.obligations?.redact;
 
     // 6. Record the decision (durably first in fail-closed mode).
-    const event = this.decisionEvent(call, decision, policyDecision);
+    const event = this.records.decision(call, decision, policyDecision);
     if (config.audit.mode === 'fail-closed') {
       if (!(await config.audit.recordDurable(event))) {
         return this.interrupted(
@@ -213,10 +216,10 @@ export class Pipeline {
           false,
         );
       }
-      this.emit('decision', event);
+      this.records.emit('decision', event);
     } else {
       config.audit.record(event);
-      this.emit('decision', event);
+      this.records.emit('decision', event);
     }
     if (signal?.aborted)
       return this.interrupted(call, 'CANCELLED', 'the call was cancelled before it ran', decision, false);
@@ -342,9 +345,9 @@ export class Pipeline {
   private async grant(call: Call, decision: Decision, peek: boolean): Promise<Decision> {
     const granted = await applyGrants(this.approval.grants, this.request(call), decision, peek);
     if (granted.grant !== undefined && !peek) {
-      const event = this.event(call, 'grant-used', { grantId: granted.grant.id }) as GrantUsedEvent;
+      const event = this.records.event(call, 'grant-used', { grantId: granted.grant.id }) as GrantUsedEvent;
       this.config.audit.record(event);
-      this.emit('grant-used', event);
+      this.records.emit('grant-used', event);
     }
     return granted.decision;
   }
@@ -374,9 +377,11 @@ export class Pipeline {
           // Approvers write free text: it is redacted like everything else that is recorded.
           if (typeof fields.reason === 'string')
             fields = { ...fields, reason: this.config.audit.recordedText(fields.reason) };
-          const event = this.event(call, type, fields) as ApprovalRequestEvent | ApprovalResponseEvent;
+          const event = this.records.event(call, type, fields) as
+            | ApprovalRequestEvent
+            | ApprovalResponseEvent;
           this.config.audit.record(event);
-          this.emit(type, event);
+          this.records.emit(type, event);
         },
       },
       decision,
@@ -481,6 +486,7 @@ export class Pipeline {
     return this.interrupted(call, 'DENIED_BY_RULE', capped.reason, decision, true);
   }
 
+  /** Step 9: gives back what the limits step took, then records the result. */
   private recordResult(
     call: Call,
     outcome: ResultEvent['outcome'],
@@ -489,98 +495,15 @@ export class Pipeline {
     error?: unknown,
   ): void {
     call.lease?.release(true);
-    const fields: Record<string, unknown> = { outcome, durationMs: performance.now() - execStarted };
-    if (call.outputCut !== undefined) fields.outputCut = call.outputCut;
-    if (outcome === 'error') {
-      const summary = errorSummary(error);
-      fields.error = { name: summary.name, message: this.config.audit.recordedText(summary.message) };
-    }
-    // Size and shape always (size measured only if a sink reads it); content only with capture on.
-    if (outcome === 'ok') this.config.audit.describeResult(fields, output, call.redactPaths);
-    const event = this.event(call, 'result', fields) as ResultEvent;
-    this.config.audit.record(event);
-    this.emit('result', event);
-  }
-
-  private decisionEvent(call: Call, decision: Decision, policyDecision: Decision['type']): DecisionEvent {
-    const fields: Record<string, unknown> = {
-      decision: decision.type === 'deny' ? 'deny' : 'allow',
-      policyDecision,
-      rules: decision.rules,
-      durationMs: performance.now() - call.startedAt,
-    };
-    if (decision.type === 'deny') fields.code = decision.code;
-    if (decision.reason !== undefined)
-      fields.reason =
-        decision.type === 'deny' ? this.config.audit.recordedText(decision.reason) : decision.reason;
-    if (call.approvers !== undefined) fields.approvers = call.approvers;
-    return this.event(call, 'decision', fields) as DecisionEvent;
-  }
-
-  /** Builds an audit event. */
-  private event(call: Call, type: AuditEvent['type'], fields: Record<string, unknown>): AuditEvent {
-    call.eventSeq += 1;
-    // A plain data property: computed once per call (per args value) and shared by its events.
-    const event: Record<string, unknown> = {
-      v: 1,
-      id: `${call.callId}.${call.eventSeq}`,
-      ts: this.config.now(),
-      type,
-      callId: call.callId,
-      tool: call.tool.name,
-      argsHash: call.argsHash,
-    };
-    if (call.parentCallId !== undefined) event.parentCallId = call.parentCallId;
-    if (call.toolCallId !== undefined) event.toolCallId = call.toolCallId;
-    const context = call.context;
-    if (context.agent !== undefined) event.agent = context.agent;
-    if (context.principal !== undefined) event.principal = context.principal;
-    if (context.intent !== undefined) event.intent = context.intent;
-    if (context.session !== undefined) event.session = context.session;
-    if (context.attributes !== undefined) {
-      if (call.recordedAttributesOf !== context.attributes) {
-        call.recordedAttributes = this.config.audit.recordedAttributes(context.attributes);
-        call.recordedAttributesOf = context.attributes;
-      }
-      if (call.recordedAttributes !== undefined) event.attributes = call.recordedAttributes;
-    }
-    // Records carry the redacted args; when redaction failed they carry none (and the call is denied).
-    const args = this.recordedArgs(call);
-    if (args !== undefined) event.args = args;
-    if (call.policyVersion !== undefined) event.policyVersion = call.policyVersion;
-    Object.assign(event, fields);
-    return event as unknown as AuditEvent;
-  }
-
-  /** The args as recorded (redacted), computed once per args value of the call; undefined if redaction failed. */
-  private recordedArgs(call: Call): DeepReadonly<JsonObject> | undefined {
-    if (call.args === undefined) return undefined;
-    if (call.recordedArgsOf !== call.args) {
-      call.recordedArgs = this.config.audit.recordedArgs(call.args);
-      call.recordedArgsOf = call.args;
-    }
-    return call.recordedArgs;
-  }
-
-  private emit<E extends 'decision' | 'approval-request' | 'approval-response' | 'grant-used' | 'result'>(
-    name: E,
-    event: GuardEvents[E][0],
-  ): void {
-    const emitter = this.config.emitter;
-    if (emitter.listenerCount(name) === 0) return;
-    try {
-      (emitter.emit as (name: string, event: unknown) => boolean)(name, event);
-    } catch (error) {
-      this.config.emitError(`listener:${name}`, error, event.callId);
-    }
+    this.records.result(call, outcome, execStarted, output, error);
   }
 
   /** Records the single decision record of a denied call, then throws or returns the denial. */
   private denied(call: Call, decision: DenyDecision, policyDecision: Decision['type']): never | ToolDenial {
     call.lease?.release(false);
-    const event = this.decisionEvent(call, decision, policyDecision);
+    const event = this.records.decision(call, decision, policyDecision);
     this.config.audit.record(event);
-    this.emit('decision', event);
+    this.records.emit('decision', event);
     if (this.config.onDeny === 'return')
       return denial(decision.code, decision.reason, call, decision.retryAfterMs);
     throw new ToolDeniedError({
@@ -648,15 +571,6 @@ function unsupportedObligation(decision: Decision): string | undefined {
     return 'obligation timeout must be milliseconds';
   if (decision.obligations.redact !== undefined) return redactPathsProblem(decision.obligations.redact);
   return undefined;
-}
-
-function errorSummary(error: unknown): { name: string; message: string } {
-  try {
-    if (error instanceof Error) return { name: error.name, message: String(error.message).slice(0, 1000) };
-    return { name: typeof error, message: String(error).slice(0, 1000) };
-  } catch {
-    return { name: 'unknown', message: 'unprintable error' };
-  }
 }
 
 const UNREDACTABLE: DenyDecision = deny(
