@@ -407,13 +407,16 @@ export class Pipeline {
     const scope: Scope = { context: call.context, callId: call.callId, depth: call.depth + 1 };
     const execStarted = performance.now();
     let returned: unknown;
+    let thenable: boolean;
     try {
       returned = scopeStorage.run(scope, () => definition.fn(call.args, toolOptions));
+      // Inside the try: a result whose `then` getter throws is a tool error, still recorded once.
+      thenable = isThenable(returned);
     } catch (error) {
       this.recordResult(call, 'error', execStarted, undefined, error);
       throw error;
     }
-    if (!isThenable(returned)) return this.finishOk(call, decision, execStarted, returned);
+    if (!thenable) return this.finishOk(call, decision, execStarted, returned);
     return new Promise((resolve, reject) => {
       let settled = false;
       const cleanup = () => {

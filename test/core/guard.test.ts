@@ -108,6 +108,26 @@ describe('G10 complete mediation and G11 one decision record', () => {
   });
 });
 
+describe('tool results', () => {
+  it('a result whose then getter throws is recorded once as an error and rethrown', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit });
+    const trap = new Error('then trap');
+    const tool = tg.guard(
+      () =>
+        Object.defineProperty({}, 'then', {
+          get() {
+            throw trap;
+          },
+        }),
+      { name: 't' },
+    );
+    await expect(tool({})).rejects.toBe(trap);
+    expect(audit.events.map((e) => e.type)).toEqual(['decision', 'result']);
+    expect(audit.events[1]).toMatchObject({ outcome: 'error', error: { message: 'then trap' } });
+  });
+});
+
 describe('input validation', () => {
   const Args = z.object({ to: z.string(), amount: z.number().positive() });
 
