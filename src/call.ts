@@ -43,10 +43,15 @@ export class Call {
 
   /** Hash of the current args, computed once per args value and only when someone reads it. */
   get argsHash(): string {
-    if (this.args === undefined) return '';
-    if (this.hashedArgs !== this.args) {
-      this.hash = hashJson(this.args);
-      this.hashedArgs = this.args;
+    return this.argsHashOf(this.args);
+  }
+
+  /** Hash of `args` (the call's current or an earlier value), cached for the latest value asked. */
+  argsHashOf(args: DeepReadonly<JsonObject> | undefined): string {
+    if (args === undefined) return '';
+    if (this.hashedArgs !== args) {
+      this.hash = hashJson(args);
+      this.hashedArgs = args;
     }
     return this.hash;
   }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'eventemitter3';
+import { deadline } from './_internal/deadlines.ts';
 import { isThenable } from './_internal/fail-closed.ts';
 import { LazyAbort } from './_internal/lazy-abort.ts';
 import { toolNameProblem } from './_internal/names.ts';
@@ -21,7 +22,7 @@ import { EMPTY_CONTEXT, IDENTITY_FIELDS, mergeContext, type Scope, scopeStorage 
 import { ToolDeniedError, ToolInterruptedError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
 import { capOutput, hasOutputCaps } from './limits/output.ts';
-import { enterLimits, type LimitsSettings, limitsCall } from './limits/step.ts';
+import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
 import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import { CallRecords } from './records.ts';
@@ -111,11 +112,28 @@ export class Pipeline {
   }
 
   /** Runs one guarded call. Resolves with the tool's result or a denial; rejects with ToolDeniedError. */
-  async run(
+  run(
     definition: ToolDefinition,
     rawArgs: unknown,
     options: { context?: ToolContext; signal?: AbortSignal; toolCallId?: string } | undefined,
   ): Promise<unknown> {
+    // The steps run synchronously as far as they can (sync schema, engine and store): every await
+    // is a tick on the hot path. Each step hands over to the next, through `then` only when it
+    // had to wait. A throw anywhere (a denial) becomes the rejection of the call.
+    try {
+      const outcome = this.start(definition, rawArgs, options);
+      return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Steps 1–2: context, depth, snapshot and validation. */
+  private start(
+    definition: ToolDefinition,
+    rawArgs: unknown,
+    options: { context?: ToolContext; signal?: AbortSignal; toolCallId?: string } | undefined,
+  ): unknown {
     const config = this.config;
     const startedAt = performance.now();
     const scope = scopeStorage.getStore();
@@ -146,34 +164,74 @@ export class Pipeline {
       return this.denied(call, deny('CANCELLED', 'the call was cancelled before it started'), 'deny');
 
     // 2. Snapshot and validate: from here on, only the frozen copy exists.
-    let prepared = this.prepareArgs(definition, rawArgs);
-    if (prepared instanceof Promise) prepared = await prepared;
+    const prepared = this.prepareArgs(definition, rawArgs);
+    return prepared instanceof Promise
+      ? prepared.then((ready) => this.decide(definition, call, ready, signal))
+      : this.decide(definition, call, prepared, signal);
+  }
+
+  /** Step 3: the policy decision for the snapshotted args. */
+  private decide(
+    definition: ToolDefinition,
+    call: Call,
+    prepared: Prepared,
+    signal: AbortSignal | undefined,
+  ): unknown {
     if (!prepared.ok) return this.denied(call, deny('INVALID_ARGS', prepared.problem), 'deny');
     call.args = prepared.args;
     if (this.records.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
-
-    // 3. Decide.
-    let evaluated = evaluatePolicy(config.policy, this.request(call), {
-      timeoutMs: config.limits.policyTimeoutMs,
+    const evaluated = evaluatePolicy(this.config.policy, this.request(call), {
+      timeoutMs: this.config.limits.policyTimeoutMs,
       signal,
     });
-    // Synchronous engines are not awaited: every await is a tick on the hot path.
-    if (evaluated instanceof Promise) evaluated = await evaluated;
-    let decision: Decision = evaluated;
-    call.policyVersion = decision.policyVersion ?? config.policy.version;
-    const policyDecision = decision.type;
+    return evaluated instanceof Promise
+      ? evaluated.then((decision) => this.decided(definition, call, decision, signal))
+      : this.decided(definition, call, evaluated, signal);
+  }
+
+  /** Steps 3b–5 for the engine's decision: an allow goes straight to the limits step. */
+  private decided(
+    definition: ToolDefinition,
+    call: Call,
+    decision: Decision,
+    signal: AbortSignal | undefined,
+  ): unknown {
+    call.policyVersion = decision.policyVersion ?? this.config.policy.version;
+    if (decision.type !== 'allow') return this.grantAndApprove(definition, call, decision, signal);
+    // 4. Limits: suspensions, rate, concurrency and budget, taken atomically (src/limits/).
+    const limited = this.enterLimits(call, decision, signal);
+    return limited instanceof Promise
+      ? limited.then((admitted) => this.admitted(definition, call, decision, admitted, signal))
+      : this.admitted(definition, call, decision, limited, signal);
+  }
+
+  /** The rest of an allow once the limits step answered. */
+  private admitted(
+    definition: ToolDefinition,
+    call: Call,
+    decision: Extract<Decision, { type: 'allow' }>,
+    limited: DenyDecision | LimitLease | undefined,
+    signal: AbortSignal | undefined,
+  ): unknown {
+    if (limited !== undefined && 'type' in limited) return this.denied(call, limited, 'allow');
+    call.lease = limited;
+    return this.commit(definition, call, decision, 'allow', signal);
+  }
+
+  /** Steps 3b–5 for a deny or an ask: grants, limits, then the approval. */
+  private async grantAndApprove(
+    definition: ToolDefinition,
+    call: Call,
+    evaluated: Exclude<Decision, { type: 'allow' }>,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const policyDecision = evaluated.type;
     // 3b. Grants: a live grant in scope turns a default deny or an ask into allow, never a deny rule.
-    if (decision.type !== 'allow') decision = await this.grant(call, decision, false);
+    let decision = await this.grant(call, evaluated, false);
     if (decision.type === 'deny') return this.denied(call, decision, policyDecision);
 
-    // 4. Limits: suspensions, rate, concurrency and budget, taken atomically (src/limits/).
-    let limited = enterLimits(
-      this.limitSettings,
-      this.request(call),
-      decision,
-      limitsCall(decision, config.limits, signal, false),
-    );
-    if (limited instanceof Promise) limited = await limited;
+    // 4. Limits.
+    const limited = await this.enterLimits(call, decision, signal);
     if (limited !== undefined && 'type' in limited) return this.denied(call, limited, policyDecision);
     call.lease = limited;
 
@@ -186,17 +244,35 @@ export class Pipeline {
       // Edited arguments: limits are taken again for what will run (a budget counts the new amount).
       if (call.args !== argsAsked) {
         call.lease?.release(false);
-        let again = enterLimits(
-          this.limitSettings,
-          this.request(call),
-          decision,
-          limitsCall(decision, config.limits, signal, false),
-        );
-        if (again instanceof Promise) again = await again;
+        const again = await this.enterLimits(call, decision, signal);
         if (again !== undefined && 'type' in again) return this.denied(call, again, policyDecision);
         call.lease = again;
       }
     }
+    return this.commit(definition, call, decision, policyDecision, signal);
+  }
+
+  private enterLimits(
+    call: Call,
+    decision: Exclude<Decision, { type: 'deny' }>,
+    signal: AbortSignal | undefined,
+  ): DenyDecision | LimitLease | undefined | Promise<DenyDecision | LimitLease | undefined> {
+    return enterLimits(
+      this.limitSettings,
+      this.request(call),
+      decision,
+      limitsCall(decision, this.config.limits, signal, false),
+    );
+  }
+
+  /** Steps 6–7: the decision record (durably first in fail-closed mode), then the tool. */
+  private commit(
+    definition: ToolDefinition,
+    call: Call,
+    decision: Exclude<Decision, { type: 'deny' }>,
+    policyDecision: Decision['type'],
+    signal: AbortSignal | undefined,
+  ): unknown {
     const obligationProblem = unsupportedObligation(decision);
     if (obligationProblem !== undefined)
       return this.denied(call, deny('POLICY_ERROR', obligationProblem, decision.rules), policyDecision);
@@ -204,28 +280,37 @@ export class Pipeline {
     if (this.records.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, policyDecision);
     call.redactPaths = decision.obligations?.redact;
 
-    // 6. Record the decision (durably first in fail-closed mode).
     const event = this.records.decision(call, decision, policyDecision);
-    if (config.audit.mode === 'fail-closed') {
-      if (!(await config.audit.recordDurable(event))) {
-        return this.interrupted(
-          call,
-          'AUDIT_UNAVAILABLE',
-          'the audit trail could not record the decision',
-          decision,
-          false,
-        );
-      }
-      this.records.emit('decision', event);
-    } else {
-      config.audit.record(event);
-      this.records.emit('decision', event);
+    if (this.config.audit.mode === 'fail-closed') {
+      return this.config.audit.recordDurable(event).then((durable) => {
+        if (!durable) {
+          return this.interrupted(
+            call,
+            'AUDIT_UNAVAILABLE',
+            'the audit trail could not record the decision',
+            decision,
+            false,
+          );
+        }
+        this.records.emit('decision', event);
+        return this.executeNow(definition, call, decision, signal);
+      });
     }
+    this.config.audit.record(event);
+    this.records.emit('decision', event);
+    return this.executeNow(definition, call, decision, signal);
+  }
+
+  private executeNow(
+    definition: ToolDefinition,
+    call: Call,
+    decision: Exclude<Decision, { type: 'deny' }>,
+    signal: AbortSignal | undefined,
+  ): unknown {
     if (signal?.aborted)
       return this.interrupted(call, 'CANCELLED', 'the call was cancelled before it ran', decision, false);
-
     // 7. Execute, exactly once, with the frozen args.
-    const timeoutMs = decision.obligations?.timeout ?? config.limits.timeoutMs;
+    const timeoutMs = decision.obligations?.timeout ?? this.config.limits.timeoutMs;
     return this.execute(definition, call, decision, timeoutMs, signal);
   }
 
@@ -421,7 +506,7 @@ export class Pipeline {
       let settled = false;
       const cleanup = () => {
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         signal?.removeEventListener('abort', onAbort);
       };
       const onAbort = () => {
@@ -433,24 +518,21 @@ export class Pipeline {
           this.interrupted(call, 'CANCELLED', 'the call was cancelled while it ran', decision, true),
         );
       };
-      const timer = setTimeout(
-        () => {
-          if (settled) return;
-          cleanup();
-          controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
-          this.recordResult(call, 'timeout', execStarted);
-          settle(resolve, reject, () =>
-            this.interrupted(
-              call,
-              'TIMEOUT',
-              `the tool ran past its timeout of ${timeoutMs} ms`,
-              decision,
-              true,
-            ),
-          );
-        },
-        Math.min(timeoutMs, 2_147_483_647),
-      );
+      const timer = deadline(timeoutMs, () => {
+        if (settled) return;
+        cleanup();
+        controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
+        this.recordResult(call, 'timeout', execStarted);
+        settle(resolve, reject, () =>
+          this.interrupted(
+            call,
+            'TIMEOUT',
+            `the tool ran past its timeout of ${timeoutMs} ms`,
+            decision,
+            true,
+          ),
+        );
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
       // The caller may have aborted while the tool's synchronous part ran; that event is gone.
       if (signal?.aborted) onAbort();

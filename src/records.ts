@@ -20,48 +20,39 @@ export class CallRecords {
     output?: unknown,
     error?: unknown,
   ): void {
-    const fields: Record<string, unknown> = { outcome, durationMs: performance.now() - execStarted };
-    if (call.outputCut !== undefined) fields.outputCut = call.outputCut;
+    const event = this.event(call, 'result') as unknown as Record<string, unknown>;
+    event.outcome = outcome;
+    event.durationMs = performance.now() - execStarted;
+    if (call.outputCut !== undefined) event.outputCut = call.outputCut;
     if (outcome === 'error') {
       const summary = errorSummary(error);
-      fields.error = { name: summary.name, message: this.config.audit.recordedText(summary.message) };
+      event.error = { name: summary.name, message: this.config.audit.recordedText(summary.message) };
     }
     // Size and shape always (size measured only if a sink reads it); content only with capture on.
-    if (outcome === 'ok') this.config.audit.describeResult(fields, output, call.redactPaths);
-    const event = this.event(call, 'result', fields) as ResultEvent;
-    this.config.audit.record(event);
-    this.emit('result', event);
+    if (outcome === 'ok') this.config.audit.describeResult(event, output, call.redactPaths);
+    this.config.audit.record(event as unknown as ResultEvent);
+    this.emit('result', event as unknown as ResultEvent);
   }
 
   /** Builds the call's one decision event (recording it is the pipeline's choice: durable or not). */
   decision(call: Call, decision: Decision, policyDecision: Decision['type']): DecisionEvent {
-    const fields: Record<string, unknown> = {
-      decision: decision.type === 'deny' ? 'deny' : 'allow',
-      policyDecision,
-      rules: decision.rules,
-      durationMs: performance.now() - call.startedAt,
-    };
-    if (decision.type === 'deny') fields.code = decision.code;
+    const event = this.event(call, 'decision') as unknown as Record<string, unknown>;
+    event.decision = decision.type === 'deny' ? 'deny' : 'allow';
+    event.policyDecision = policyDecision;
+    event.rules = decision.rules;
+    event.durationMs = performance.now() - call.startedAt;
+    if (decision.type === 'deny') event.code = decision.code;
     if (decision.reason !== undefined)
-      fields.reason =
+      event.reason =
         decision.type === 'deny' ? this.config.audit.recordedText(decision.reason) : decision.reason;
-    if (call.approvers !== undefined) fields.approvers = call.approvers;
-    return this.event(call, 'decision', fields) as DecisionEvent;
+    if (call.approvers !== undefined) event.approvers = call.approvers;
+    return event as unknown as DecisionEvent;
   }
 
-  /** Builds an audit event. */
-  event(call: Call, type: AuditEvent['type'], fields: Record<string, unknown>): AuditEvent {
+  /** Builds an audit event of the call; `fields` (when given) follow the call's own fields. */
+  event(call: Call, type: AuditEvent['type'], fields?: Record<string, unknown>): AuditEvent {
     call.eventSeq += 1;
-    // A plain data property: computed once per call (per args value) and shared by its events.
-    const event: Record<string, unknown> = {
-      v: 1,
-      id: `${call.callId}.${call.eventSeq}`,
-      ts: this.config.now(),
-      type,
-      callId: call.callId,
-      tool: call.tool.name,
-      argsHash: call.argsHash,
-    };
+    const event = new CallEvent(call, type, this.config.now()) as unknown as Record<string, unknown>;
     if (call.parentCallId !== undefined) event.parentCallId = call.parentCallId;
     if (call.toolCallId !== undefined) event.toolCallId = call.toolCallId;
     const context = call.context;
@@ -80,7 +71,7 @@ export class CallRecords {
     const args = this.recordedArgs(call);
     if (args !== undefined) event.args = args;
     if (call.policyVersion !== undefined) event.policyVersion = call.policyVersion;
-    Object.assign(event, fields);
+    if (fields !== undefined) Object.assign(event, fields);
     return event as unknown as AuditEvent;
   }
 
@@ -108,6 +99,52 @@ export class CallRecords {
     }
   }
 }
+
+/**
+ * An audit event of a call. `argsHash` is an own, enumerable accessor that hashes the args
+ * (canonical JSON, SHA-256) the first time anything reads it: JSON, spreads, `Object.keys` and
+ * sinks see it as they see a data property, and a sink that never reads it (memory) never pays
+ * for the hash. The args are the call's args when the event was built: an edit makes new events.
+ */
+class CallEvent {
+  readonly #call: Call;
+  readonly #args: Call['args'];
+  declare readonly argsHash: string;
+  readonly v = 1;
+  readonly id: string;
+  readonly ts: number;
+  readonly type: AuditEvent['type'];
+  readonly callId: string;
+  readonly tool: string;
+
+  constructor(call: Call, type: AuditEvent['type'], ts: number) {
+    this.#call = call;
+    this.#args = call.args;
+    this.id = `${call.callId}.${call.eventSeq}`;
+    this.ts = ts;
+    this.type = type;
+    this.callId = call.callId;
+    this.tool = call.tool.name;
+    Object.defineProperty(this, 'argsHash', ARGS_HASH);
+  }
+
+  static hashOf(event: CallEvent): string {
+    return event.#call.argsHashOf(event.#args);
+  }
+}
+
+/** One shared descriptor, so every event keeps the same hidden class. */
+const ARGS_HASH: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: CallEvent): string {
+    return CallEvent.hashOf(this);
+  },
+  // A sink that assigns the field gets a data property, as with any other field of an event.
+  set(this: CallEvent, value: unknown): void {
+    Object.defineProperty(this, 'argsHash', { value, enumerable: true, writable: true, configurable: true });
+  },
+};
 
 function errorSummary(error: unknown): { name: string; message: string } {
   try {

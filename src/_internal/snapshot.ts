@@ -12,10 +12,30 @@ export interface SnapshotLimits {
 /** Result of `snapshot`: a frozen deep copy, or why the value is not acceptable JSON data. */
 export type SnapshotResult<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-class SnapshotProblem extends Error {}
+/**
+ * Why a value was refused. The path is built only on refusal: each level of the walk prepends its
+ * segment while the problem unwinds, so the accepting path never concatenates strings.
+ */
+class SnapshotProblem extends Error {
+  readonly segments: string[] = [];
+  constructor(private readonly describe: (path: string) => string) {
+    super('');
+  }
+  at(segment: string): this {
+    this.segments.push(segment);
+    return this;
+  }
+  text(): string {
+    return this.describe(`$${this.segments.reverse().join('')}`);
+  }
+}
+
+const problem = (describe: (path: string) => string) => new SnapshotProblem(describe);
 
 const objectProto = Object.prototype;
 const arrayProto = Array.prototype;
+const { getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, getPrototypeOf, freeze } =
+  Object;
 
 /**
  * Deep-clones and freezes plain JSON data without running any code the value carries: no getter,
@@ -35,11 +55,11 @@ export function snapshot(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, problem: 'arguments must be a JSON object' };
   }
-  const state = { budget: limits.maxBytes, maxDepth: limits.maxDepth, ancestors: [] as object[] };
+  const state: State = { budget: limits.maxBytes, maxDepth: limits.maxDepth, ancestors: [] };
   try {
-    return { ok: true, value: cloneValue(value, 0, state, '$', reference) as JsonObject };
+    return { ok: true, value: cloneObject(value, 0, state, reference) as JsonObject };
   } catch (error) {
-    if (error instanceof SnapshotProblem) return { ok: false, problem: error.message };
+    if (error instanceof SnapshotProblem) return { ok: false, problem: error.text() };
     // A RangeError (stack) or anything unexpected is still a refusal, never a crash.
     return {
       ok: false,
@@ -54,114 +74,129 @@ interface State {
   ancestors: object[];
 }
 
-function spend(state: State, amount: number): void {
-  state.budget -= amount;
-  if (state.budget < 0) throw new SnapshotProblem('arguments exceed the size limit');
-}
+const overSize = () => problem(() => 'arguments exceed the size limit');
 
-function cloneValue(value: unknown, depth: number, state: State, path: string, reference: unknown): unknown {
+function cloneValue(value: unknown, depth: number, state: State, reference: unknown): unknown {
   switch (typeof value) {
     case 'string':
-      spend(state, value.length + 2);
+      state.budget -= value.length + 2;
+      if (state.budget < 0) throw overSize();
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new SnapshotProblem(`${path} is not a finite number`);
-      spend(state, 8);
+      if (!Number.isFinite(value)) throw problem((path) => `${path} is not a finite number`);
+      state.budget -= 8;
+      if (state.budget < 0) throw overSize();
       return value === 0 ? 0 : value;
     case 'boolean':
-      spend(state, 5);
+      state.budget -= 5;
+      if (state.budget < 0) throw overSize();
       return value;
     case 'object':
       if (value === null) {
-        spend(state, 4);
+        state.budget -= 4;
+        if (state.budget < 0) throw overSize();
         return null;
       }
-      return cloneObject(value, depth, state, path, reference);
-    default:
-      throw new SnapshotProblem(`${path} is a ${typeof value}, which is not JSON data`);
-  }
-}
-
-function cloneObject(value: object, depth: number, state: State, path: string, reference: unknown): object {
-  // Checked before touching anything: reading descriptors of a Proxy would run its traps.
-  if (types.isProxy(value)) throw new SnapshotProblem(`${path} is a Proxy`);
-  if (depth >= state.maxDepth)
-    throw new SnapshotProblem(`arguments are nested deeper than ${state.maxDepth}`);
-  if (state.ancestors.includes(value)) throw new SnapshotProblem(`${path} is a cycle`);
-  const proto = Object.getPrototypeOf(value);
-  state.ancestors.push(value);
-  try {
-    if (Array.isArray(value)) {
-      if (proto !== arrayProto) throw new SnapshotProblem(`${path} is not a plain array`);
-      return cloneArray(value, depth, state, path, reference);
+      return cloneObject(value, depth, state, reference);
+    default: {
+      const kind = typeof value;
+      throw problem((path) => `${path} is a ${kind}, which is not JSON data`);
     }
-    if (proto !== objectProto && proto !== null) throw new SnapshotProblem(`${path} is not a plain object`);
-    return clonePlainObject(value, depth, state, path, reference);
-  } finally {
-    state.ancestors.pop();
   }
 }
 
-function cloneArray(
-  value: unknown[],
-  depth: number,
-  state: State,
-  path: string,
-  reference: unknown,
-): unknown[] {
-  const keys = Reflect.ownKeys(value);
+function cloneObject(value: object, depth: number, state: State, reference: unknown): object {
+  // Checked before touching anything: reading descriptors of a Proxy would run its traps.
+  if (types.isProxy(value)) throw problem((path) => `${path} is a Proxy`);
+  if (depth >= state.maxDepth) {
+    const max = state.maxDepth;
+    throw problem(() => `arguments are nested deeper than ${max}`);
+  }
+  const ancestors = state.ancestors;
+  if (ancestors.includes(value)) throw problem((path) => `${path} is a cycle`);
+  const proto = getPrototypeOf(value);
+  ancestors.push(value);
+  let out: object;
+  if (Array.isArray(value)) {
+    if (proto !== arrayProto) throw problem((path) => `${path} is not a plain array`);
+    out = cloneArray(value, depth, state, reference);
+  } else {
+    if (proto !== objectProto && proto !== null) throw problem((path) => `${path} is not a plain object`);
+    out = clonePlainObject(value, depth, state, reference);
+  }
+  // Only on success: a refusal abandons the whole walk, so the stack needs no unwinding then.
+  ancestors.pop();
+  return out;
+}
+
+function cloneArray(value: unknown[], depth: number, state: State, reference: unknown): unknown[] {
   const length = value.length;
-  // Own keys of a dense plain array are exactly its indices plus 'length'.
-  if (keys.length !== length + 1)
-    throw new SnapshotProblem(`${path} is a sparse array or has extra properties`);
-  spend(state, 2 + length);
+  // Own string keys of a dense plain array are exactly its indices plus 'length'; no symbols.
+  if (getOwnPropertyNames(value).length !== length + 1 || getOwnPropertySymbols(value).length !== 0)
+    throw problem((path) => `${path} is a sparse array or has extra properties`);
+  state.budget -= 2 + length;
+  if (state.budget < 0) throw overSize();
   const ref = Array.isArray(reference) ? reference : undefined;
   const out = new Array<unknown>(length);
   for (let i = 0; i < length; i++) {
-    const descriptor = Object.getOwnPropertyDescriptor(value, i);
-    if (descriptor === undefined) throw new SnapshotProblem(`${path} is a sparse array`);
-    if (!('value' in descriptor)) throw new SnapshotProblem(`${path}[${i}] is an accessor`);
-    out[i] = cloneValue(descriptor.value, depth + 1, state, `${path}[${i}]`, ref?.[i]);
+    const descriptor = getOwnPropertyDescriptor(value, i);
+    if (descriptor === undefined) throw problem((path) => `${path} is a sparse array`);
+    if (!('value' in descriptor)) throw problem((path) => `${path}[${i}] is an accessor`);
+    try {
+      out[i] = cloneValue(descriptor.value, depth + 1, state, ref?.[i]);
+    } catch (error) {
+      if (error instanceof SnapshotProblem) error.at(`[${i}]`);
+      throw error;
+    }
   }
-  return Object.freeze(out) as unknown[];
+  return freeze(out) as unknown[];
 }
 
 function clonePlainObject(
   value: object,
   depth: number,
   state: State,
-  path: string,
   reference: unknown,
 ): Record<string, unknown> {
-  const keys = Reflect.ownKeys(value);
-  spend(state, 2);
+  if (getOwnPropertySymbols(value).length !== 0) throw problem((path) => `${path} has a symbol key`);
+  const keys = getOwnPropertyNames(value);
+  state.budget -= 2;
+  if (state.budget < 0) throw overSize();
+  const ref = isRecord(reference) ? reference : undefined;
   const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    if (typeof key === 'symbol') throw new SnapshotProblem(`${path} has a symbol key`);
-    const descriptor = Object.getOwnPropertyDescriptor(value, key)!;
-    if (!('value' in descriptor)) throw new SnapshotProblem(`${path}.${key} is an accessor`);
-    if (!descriptor.enumerable) throw new SnapshotProblem(`${path}.${key} is not enumerable`);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const descriptor = getOwnPropertyDescriptor(value, key)!;
+    if (!('value' in descriptor)) throw problem((path) => `${path}.${key} is an accessor`);
+    if (!descriptor.enumerable) throw problem((path) => `${path}.${key} is not enumerable`);
     // As in JSON, a property whose value is undefined is absent.
     if (descriptor.value === undefined) continue;
-    spend(state, key.length + 4);
-    const refChild = isRecord(reference)
-      ? Object.hasOwn(reference, key)
-        ? reference[key]
-        : undefined
-      : undefined;
-    const child = cloneValue(descriptor.value, depth + 1, state, `${path}.${key}`, refChild);
+    state.budget -= key.length + 4;
+    if (state.budget < 0) throw overSize();
+    let child: unknown;
+    try {
+      child = cloneValue(
+        descriptor.value,
+        depth + 1,
+        state,
+        ref !== undefined && Object.hasOwn(ref, key) ? ref[key] : undefined,
+      );
+    } catch (error) {
+      if (error instanceof SnapshotProblem) error.at(`.${key}`);
+      throw error;
+    }
     if (key === '__proto__') {
       Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
     } else {
       out[key] = child;
     }
   }
-  if (isRecord(reference)) {
-    for (const key of Object.keys(reference)) {
-      if (!Object.hasOwn(out, key)) throw new SnapshotProblem(`${path}.${key} is not a known argument`);
+  if (ref !== undefined) {
+    for (const key of Object.keys(ref)) {
+      if (!Object.hasOwn(out, key)) throw problem((path) => `${path}.${key} is not a known argument`);
     }
   }
-  return Object.freeze(out);
+  return freeze(out);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -178,28 +213,25 @@ export function sameData(value: unknown, frozen: unknown, depth = 0): boolean {
   if (value === frozen) return true;
   if (typeof value !== 'object' || typeof frozen !== 'object' || value === null || frozen === null)
     return false;
-  if (depth > 64) return false;
+  if (depth > 64 || types.isProxy(value)) return false;
   if (Array.isArray(frozen)) {
-    if (
-      !Array.isArray(value) ||
-      Object.getPrototypeOf(value) !== arrayProto ||
-      value.length !== frozen.length
-    )
+    if (!Array.isArray(value) || getPrototypeOf(value) !== arrayProto || value.length !== frozen.length)
       return false;
     for (let i = 0; i < frozen.length; i++) if (!sameData(value[i], frozen[i], depth + 1)) return false;
     return true;
   }
-  if (Array.isArray(value) || Object.getPrototypeOf(value) !== objectProto || types.isProxy(value))
-    return false;
+  if (Array.isArray(value) || getPrototypeOf(value) !== objectProto) return false;
   const keys = Object.keys(frozen);
-  const valueKeys = Object.keys(value);
-  if (keys.length !== valueKeys.length) return false;
-  for (const key of keys) {
+  // Same number of own keys (of any kind) and every key of the snapshot present: the same keys.
+  if (getOwnPropertyNames(value).length !== keys.length || getOwnPropertySymbols(value).length !== 0)
+    return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     if (!Object.hasOwn(value, key)) return false;
     if (
       !sameData((value as Record<string, unknown>)[key], (frozen as Record<string, unknown>)[key], depth + 1)
     )
       return false;
   }
-  return Reflect.ownKeys(value).length === keys.length;
+  return true;
 }

@@ -1,5 +1,6 @@
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { deny } from '../policy/evaluate.ts';
+import { NOTHING_SUSPENDED } from '../store/memory.ts';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -8,7 +9,7 @@ import type {
   SemaphoreCheck,
   StateStore,
 } from '../store/types.ts';
-import type { Decision, DenyCode, DenyDecision, LimitKeyField, ToolRequest } from '../types.ts';
+import type { Decision, DenyCode, DenyDecision, LimitKeyField, RuleLimits, ToolRequest } from '../types.ts';
 import { outputCapsProblem } from './output.ts';
 import { type ParsedLimits, parseLimits } from './parse.ts';
 
@@ -63,6 +64,16 @@ export function enterLimits(
 ): Admitted | Promise<Admitted> {
   const capsProblem = outputCapsProblem(decision.obligations);
   if (capsProblem !== undefined) return limitDeny('POLICY_ERROR', capsProblem, decision.rules);
+  // Only the suspension check is needed, and the built-in memory store knows nothing is suspended.
+  const store = settings.store;
+  if (
+    decision.limits === undefined &&
+    settings.maxSessionCalls === undefined &&
+    (store as { [NOTHING_SUSPENDED]?: (admit: unknown) => boolean })[NOTHING_SUSPENDED]?.(store.admit) ===
+      true &&
+    Number.isFinite(request.now)
+  )
+    return undefined;
   let admit: AdmitRequest;
   let owners: Owners;
   try {
@@ -71,7 +82,6 @@ export function enterLimits(
     if (error instanceof BudgetAmountError) return limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]);
     return limitDeny('POLICY_ERROR', `malformed limits: ${describe(error)}`, decision.rules);
   }
-  const store = settings.store;
   const result = callSafely(() => store.admit(admit), {
     timeoutMs: settings.storeTimeoutMs,
     signal: call.signal,
@@ -129,7 +139,7 @@ function buildAdmit(
     if (!Array.isArray(requirements)) throw new TypeError('decision.limits must be an array');
     const leaseMs = call.timeoutMs + call.approvalMs + LEASE_GRACE_MS;
     for (const requirement of requirements) {
-      const parsed = parseLimits(requirement.rule, requirement.limits);
+      const parsed = parsedLimits(requirement.rule, requirement.limits);
       const scope = keyOf(parsed, request);
       if (parsed.rate !== undefined) {
         const key = `rate:${scope}`;
@@ -167,12 +177,45 @@ export function suspensionKey(field: 'tool' | 'agent' | 'principal' | 'session',
   return `${field}=${value}`;
 }
 
-/** Counters are per rule and per value of the rule's key fields; JSON keeps the parts apart. */
+/**
+ * Parsed limits of frozen declarations (those of `rules()`, or any engine that freezes its
+ * decisions), kept per declaration object: parsing them again would give the same result.
+ */
+const parsedCache = new WeakMap<object, ParsedLimits>();
+
+function parsedLimits(rule: string, limits: RuleLimits): ParsedLimits {
+  const cached = parsedCache.get(limits);
+  if (cached !== undefined && cached.rule === rule) return cached;
+  const parsed = parseLimits(rule, limits);
+  if (
+    Object.isFrozen(limits) &&
+    (limits.key === undefined || Object.isFrozen(limits.key)) &&
+    (limits.budget === undefined || Object.isFrozen(limits.budget))
+  )
+    parsedCache.set(limits, parsed);
+  return parsed;
+}
+
+/** JSON of `[rule, key fields]`, the constant start of every counter key of a rule. */
+const prefixes = new WeakMap<ParsedLimits, string>();
+
+/**
+ * Counters are per rule and per value of the rule's key fields; JSON keeps the parts apart:
+ * the key is `JSON.stringify([rule, keyFields, values])`, with the constant part cached.
+ */
 function keyOf(parsed: ParsedLimits, request: ToolRequest): string {
-  const values = parsed.key.map((field: LimitKeyField) =>
-    field === 'tool' ? request.tool.name : (request.context[field] ?? null),
-  );
-  return JSON.stringify([parsed.rule, parsed.key, values]);
+  let prefix = prefixes.get(parsed);
+  if (prefix === undefined) {
+    prefix = `[${JSON.stringify(parsed.rule)},${JSON.stringify(parsed.key)},[`;
+    prefixes.set(parsed, prefix);
+  }
+  const fields = parsed.key;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as LimitKeyField;
+    const value = field === 'tool' ? request.tool.name : (request.context[field] ?? null);
+    prefix += i === 0 ? JSON.stringify(value) : `,${JSON.stringify(value)}`;
+  }
+  return `${prefix}]]`;
 }
 
 function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolRequest, rule: string): number {

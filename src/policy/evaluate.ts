@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { DENY_CODES, type Decision, type DenyCode, type DenyDecision, type ToolRequest } from '../types.ts';
 import type { PolicyEngine } from './types.ts';
@@ -57,8 +58,63 @@ function toDecision(result: SafeResult<unknown>, engine: PolicyEngine): Decision
   }
 }
 
-/** Validates and copies a decision; throws a TypeError describing the first problem. */
+/**
+ * Decisions already seen to be valid and frozen all the way down (e.g. those `rules()` computes
+ * once per rule): returned as they are, since nothing can change them. A WeakSet keyed by
+ * long-lived decision objects, never by per-call ones (those are not frozen, or not kept).
+ */
+const trusted = new WeakSet<object>();
+
+/**
+ * Validates and copies a decision; throws a TypeError describing the first problem. A valid
+ * decision that is frozen at every level the copy would freeze, with no fields beyond those of
+ * the copy, is returned itself (and remembered): it is exactly what the copy would be.
+ */
 export function normalizeDecision(value: unknown): Decision {
+  if (typeof value === 'object' && value !== null && trusted.has(value)) return value as Decision;
+  const copy = normalizeUntrusted(value);
+  if (frozenLike(value as Record<string, unknown>, copy as unknown as Record<string, unknown>)) {
+    trusted.add(value as object);
+    return value as Decision;
+  }
+  return copy;
+}
+
+/**
+ * Whether `raw` (valid, as `copy` proves) is frozen plain data wherever `copy` is frozen, with the
+ * same fields: then no later read can differ from what was validated.
+ */
+function frozenLike(raw: Record<string, unknown>, copy: Record<string, unknown>): boolean {
+  if (!frozenData(raw)) return false;
+  const keys = Object.keys(copy);
+  if (Object.keys(raw).length !== keys.length) return false;
+  for (const key of keys) {
+    const rawField = raw[key];
+    if (key === 'rules' || key === 'obligations' || key === 'approval') {
+      if (!frozenData(rawField)) return false;
+      if (Object.keys(rawField as object).length !== Object.keys(copy[key] as object).length) return false;
+    } else if (key === 'limits') {
+      if (!frozenData(rawField)) return false;
+      for (const entry of rawField as readonly Record<string, unknown>[]) {
+        if (!frozenData(entry) || Object.keys(entry).length !== 2 || !frozenData(entry.limits)) return false;
+      }
+    } else if (rawField !== copy[key]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Frozen, not a Proxy, and only data properties: its reads can never change. */
+function frozenData(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || types.isProxy(value) || !Object.isFrozen(value))
+    return false;
+  for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(value)))
+    if (!('value' in descriptor)) return false;
+  return true;
+}
+
+function normalizeUntrusted(value: unknown): Decision {
   if (typeof value !== 'object' || value === null) throw new TypeError('a decision must be an object');
   const raw = value as Record<string, unknown>;
   const rules = raw.rules;

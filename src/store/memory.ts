@@ -54,6 +54,12 @@ const SWEEP_EVERY = 1024;
  * @example
  * const tg = createGuard({ policy, store: memoryStore() });
  */
+/**
+ * Internal capability of the built-in memory store (not part of the StateStore contract): true
+ * when no suspension is stored at all. Other stores do not have it, so they are always asked.
+ */
+export const NOTHING_SUSPENDED: unique symbol = Symbol('toolgate.nothingSuspended');
+
 export function memoryStore(): StateStore {
   const rates = new Map<string, Log<Hit>>();
   const budgets = new Map<string, Log<Reservation>>();
@@ -100,7 +106,7 @@ export function memoryStore(): StateStore {
     return record;
   };
 
-  return {
+  const store: StateStore = {
     name: 'memory',
 
     admit(request: AdmitRequest): AdmitResult {
@@ -345,6 +351,14 @@ export function memoryStore(): StateStore {
       channels.clear();
     },
   };
+  // The limits step asks this before a call that only needs the suspension check: with nothing
+  // suspended (and the store open), that check cannot deny, so no admit is needed. Not enumerable,
+  // so a spread copy does not inherit it, and it holds only while `admit` is still this store's own.
+  const admit = store.admit;
+  Object.defineProperty(store, NOTHING_SUSPENDED, {
+    value: (current: unknown) => current === admit && !closed && suspended.size === 0,
+  });
+  return store;
 }
 
 /** Drops entries that have left the window ending at `now`. */
