@@ -3,7 +3,7 @@
 // process against Redis. Redis rows become a note row when no Redis is reachable.
 import { Redis } from 'ioredis';
 import { redisStore } from '../src/backends/redis/index.ts';
-import { createGuard, type Decision, memoryAudit, memoryStore, type StateStore } from '../src/index.ts';
+import { createGuard, memoryAudit, memoryStore, rules, type StateStore } from '../src/index.ts';
 import { type BenchRow, report, time } from './harness.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -19,18 +19,18 @@ function steppingClock() {
   };
 }
 
+/**
+ * The policy language declares limits on a rule (`limit`); `rules()` compiles them once into frozen
+ * decisions, which the guard trusts as they are (a custom engine gets the same by returning
+ * deep-frozen decisions; see docs/performance.md).
+ */
 function guarded(store: StateStore, limited: boolean) {
-  const decision = (
+  const policy = rules([
     limited
-      ? { type: 'allow', rules: ['search'], limits: [{ rule: 'search', limits: { rate: '1000/1m' } }] }
-      : { type: 'allow', rules: ['search'] }
-  ) as Decision;
-  const tg = createGuard({
-    policy: { name: 'bench', evaluate: () => decision },
-    audit: memoryAudit({ limit: 1000 }),
-    store,
-    now: steppingClock(),
-  });
+      ? { id: 'search', effect: 'allow', tool: 'search', limit: { rate: '1000/1m' } }
+      : { id: 'search', effect: 'allow', tool: 'search' },
+  ]);
+  const tg = createGuard({ policy, audit: memoryAudit({ limit: 1000 }), store, now: steppingClock() });
   return tg.guard(async (input: { q: string }) => input.q.length, { name: 'search' });
 }
 

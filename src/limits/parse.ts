@@ -5,6 +5,8 @@ import type { LimitKeyField, RuleLimits, ToolRequest } from '../types.ts';
 export interface ParsedLimits {
   readonly rule: string;
   readonly key: readonly LimitKeyField[];
+  /** JSON of `[rule, key fields]` without its closing, the constant start of the rule's counter keys. */
+  readonly keyPrefix: string;
   readonly rate?: { readonly limit: number; readonly windowMs: number };
   readonly concurrency?: number;
   readonly budget?: {
@@ -95,7 +97,7 @@ export function parseLimits(rule: string, limits: Readonly<RuleLimits>): ParsedL
     }
     parsed.budget = { amount, what, max: budget.max, windowMs };
   }
-  return parsed;
+  return { ...parsed, keyPrefix: `[${JSON.stringify(rule)},${JSON.stringify(parsed.key)},[` };
 }
 
 function parsePath(path: unknown, rule: string): readonly string[] {

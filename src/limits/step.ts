@@ -75,9 +75,8 @@ export function enterLimits(
   )
     return undefined;
   let admit: AdmitRequest;
-  let owners: Owners;
   try {
-    ({ admit, owners } = buildAdmit(settings, request, decision, call));
+    admit = buildAdmit(settings, request, decision, call);
   } catch (error) {
     if (error instanceof BudgetAmountError) return limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]);
     return limitDeny('POLICY_ERROR', `malformed limits: ${describe(error)}`, decision.rules);
@@ -86,45 +85,67 @@ export function enterLimits(
     timeoutMs: settings.storeTimeoutMs,
     signal: call.signal,
   });
-  const finish = (outcome: SafeResult<AdmitResult>): Admitted => {
-    if (!outcome.ok) {
-      if (outcome.reason === 'aborted')
-        return limitDeny('CANCELLED', 'the call was cancelled during the limit check', []);
-      const why =
-        outcome.reason === 'timeout'
-          ? `did not answer within ${settings.storeTimeoutMs} ms`
-          : `failed: ${describe(outcome.error)}`;
-      return limitDeny('STORE_UNAVAILABLE', `the state store ${why}`, []);
-    }
-    const answer = outcome.value as unknown;
-    if (typeof answer !== 'object' || answer === null || typeof (answer as AdmitResult).ok !== 'boolean')
-      return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
-    const admitted = answer as AdmitResult;
-    if (!admitted.ok) return denial(admitted, owners);
-    if (call.peek) return undefined;
-    const semaphores = admit.semaphores?.map((check) => check.key);
-    const budgets = admit.budgets?.map((check) => check.key);
-    if (semaphores === undefined && budgets === undefined) return undefined;
-    return lease(settings, request, semaphores, budgets);
-  };
-  return result instanceof Promise ? result.then(finish) : finish(result);
+  return result instanceof Promise
+    ? result.then((outcome) => admitted(settings, request, call, admit, outcome))
+    : admitted(settings, request, call, admit, result);
 }
 
-/** Which rule each checked key came from, to name it on a denial. */
-type Owners = Map<string, string | undefined>;
+/** Maps the store's answer to a deny, a lease, or nothing held. */
+function admitted(
+  settings: LimitsSettings,
+  request: ToolRequest,
+  call: LimitsCall,
+  admit: AdmitRequest,
+  outcome: SafeResult<AdmitResult>,
+): Admitted {
+  if (!outcome.ok) {
+    if (outcome.reason === 'aborted')
+      return limitDeny('CANCELLED', 'the call was cancelled during the limit check', []);
+    const why =
+      outcome.reason === 'timeout'
+        ? `did not answer within ${settings.storeTimeoutMs} ms`
+        : `failed: ${describe(outcome.error)}`;
+    return limitDeny('STORE_UNAVAILABLE', `the state store ${why}`, []);
+  }
+  const answer = outcome.value as unknown;
+  if (typeof answer !== 'object' || answer === null || typeof (answer as AdmitResult).ok !== 'boolean')
+    return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
+  const result = answer as AdmitResult;
+  if (!result.ok) return denial(result, ownerOf(admit, result.key));
+  if (call.peek) return undefined;
+  const semaphores = admit.semaphores?.map((check) => check.key);
+  const budgets = admit.budgets?.map((check) => check.key);
+  if (semaphores === undefined && budgets === undefined) return undefined;
+  return lease(settings, request, semaphores, budgets);
+}
+
+/**
+ * The rule a denied key belongs to, read back from the key itself (`rate:[rule, fields, values]`,
+ * see keysOf); `undefined` for loop protection and for a key the request did not carry.
+ */
+function ownerOf(admit: AdmitRequest, key: unknown): string | undefined {
+  const checks = [...(admit.rates ?? []), ...(admit.semaphores ?? []), ...(admit.budgets ?? [])];
+  if (typeof key !== 'string' || !checks.some((check) => check.key === key)) return undefined;
+  if (key.startsWith('session-calls:')) return undefined;
+  try {
+    const parts = JSON.parse(key.slice(key.indexOf(':') + 1)) as unknown;
+    return Array.isArray(parts) && typeof parts[0] === 'string' ? parts[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function buildAdmit(
   settings: LimitsSettings,
   request: ToolRequest,
   decision: Exclude<Decision, { type: 'deny' }>,
   call: LimitsCall,
-): { admit: AdmitRequest; owners: Owners } {
-  const owners: Owners = new Map();
+): AdmitRequest {
   const context = request.context;
   const suspensions: string[] = [];
   for (const field of SUSPENSION_FIELDS) {
     const value = field === 'tool' ? request.tool.name : context[field];
-    if (value !== undefined) suspensions.push(suspensionKey(field, value.normalize('NFC')));
+    if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));
   }
   let rates: RateCheck[] | undefined;
   let semaphores: SemaphoreCheck[] | undefined;
@@ -132,7 +153,6 @@ function buildAdmit(
   if (settings.maxSessionCalls !== undefined && context.session !== undefined) {
     const key = `session-calls:${JSON.stringify(context.session)}`;
     rates = [{ key, limit: settings.maxSessionCalls, windowMs: SESSION_WINDOW_MS }];
-    owners.set(key, undefined);
   }
   const requirements = decision.limits;
   if (requirements !== undefined) {
@@ -140,25 +160,22 @@ function buildAdmit(
     const leaseMs = call.timeoutMs + call.approvalMs + LEASE_GRACE_MS;
     for (const requirement of requirements) {
       const parsed = parsedLimits(requirement.rule, requirement.limits);
-      const scope = keyOf(parsed, request);
+      const keys = keysOf(parsed, request);
       if (parsed.rate !== undefined) {
-        const key = `rate:${scope}`;
+        const key = keys.rate;
         rates ??= [];
         rates.push({ key, limit: parsed.rate.limit, windowMs: parsed.rate.windowMs });
-        owners.set(key, parsed.rule);
       }
       if (parsed.concurrency !== undefined) {
-        const key = `concurrency:${scope}`;
+        const key = keys.concurrency;
         semaphores ??= [];
         semaphores.push({ key, limit: parsed.concurrency, leaseMs });
-        owners.set(key, parsed.rule);
       }
       if (parsed.budget !== undefined) {
-        const key = `budget:${scope}`;
+        const key = keys.budget;
         const amount = measure(parsed.budget, request, parsed.rule);
         budgets ??= [];
         budgets.push({ key, amount, max: parsed.budget.max, windowMs: parsed.budget.windowMs });
-        owners.set(key, parsed.rule);
       }
     }
   }
@@ -169,7 +186,26 @@ function buildAdmit(
   if (rates !== undefined) admit.rates = rates;
   if (semaphores !== undefined) admit.semaphores = semaphores;
   if (budgets !== undefined) admit.budgets = budgets;
-  return { admit, owners };
+  return admit;
+}
+
+/** Suspension keys of recent values (the same few agents, principals and tools call again and again). */
+const suspensionKeys = {
+  tool: new Map<string, string>(),
+  agent: new Map<string, string>(),
+  principal: new Map<string, string>(),
+  session: new Map<string, string>(),
+};
+
+function cachedSuspensionKey(field: (typeof SUSPENSION_FIELDS)[number], value: string): string {
+  const cache = suspensionKeys[field];
+  let key = cache.get(value);
+  if (key === undefined) {
+    key = suspensionKey(field, value.normalize('NFC'));
+    // Bounded: past the cap (many sessions, say) keys are simply computed each time.
+    if (cache.size < 10_000) cache.set(value, key);
+  }
+  return key;
 }
 
 /** The store key of a suspension of one field value, e.g. `agent=support-bot`. */
@@ -191,31 +227,75 @@ function parsedLimits(rule: string, limits: RuleLimits): ParsedLimits {
     Object.isFrozen(limits) &&
     (limits.key === undefined || Object.isFrozen(limits.key)) &&
     (limits.budget === undefined || Object.isFrozen(limits.budget))
-  )
+  ) {
     parsedCache.set(limits, parsed);
+    keyTrees.set(parsed, { tree: new Map(), size: 0 });
+  }
   return parsed;
 }
 
-/** JSON of `[rule, key fields]`, the constant start of every counter key of a rule. */
-const prefixes = new WeakMap<ParsedLimits, string>();
+/** The store keys of one rule for one combination of key-field values. */
+interface CounterKeys {
+  readonly rate: string;
+  readonly concurrency: string;
+  readonly budget: string;
+}
+
+/** Cached counter keys per parsed rule: value → value → … → keys, one level per key field. */
+type KeyTree = Map<string | null, KeyTree | CounterKeys>;
+const keyTrees = new WeakMap<ParsedLimits, { tree: KeyTree; size: number }>();
+const MAX_CACHED_KEYS = 10_000;
 
 /**
  * Counters are per rule and per value of the rule's key fields; JSON keeps the parts apart:
- * the key is `JSON.stringify([rule, keyFields, values])`, with the constant part cached.
+ * `rate:` + `JSON.stringify([rule, keyFields, values])`. The keys of values seen before are
+ * cached, so the store is handed the same string again (its hash already computed) and no JSON
+ * is built on the hot path.
  */
-function keyOf(parsed: ParsedLimits, request: ToolRequest): string {
-  let prefix = prefixes.get(parsed);
-  if (prefix === undefined) {
-    prefix = `[${JSON.stringify(parsed.rule)},${JSON.stringify(parsed.key)},[`;
-    prefixes.set(parsed, prefix);
+function keysOf(parsed: ParsedLimits, request: ToolRequest): CounterKeys {
+  const cache = keyTrees.get(parsed);
+  // Limits parsed for this call only (not frozen, so not cached): nothing to keep keys for.
+  if (cache === undefined) return buildKeys(parsed, request);
+  const fields = parsed.key;
+  let node: KeyTree = cache.tree;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as LimitKeyField;
+    const value = field === 'tool' ? request.tool.name : (request.context[field] ?? null);
+    const next = node.get(value);
+    if (next === undefined) {
+      const keys = buildKeys(parsed, request);
+      if (cache.size >= MAX_CACHED_KEYS) return keys;
+      cache.size += 1;
+      // Create the rest of the path down to the leaf.
+      for (let j = i; j < fields.length; j++) {
+        const field_ = fields[j] as LimitKeyField;
+        const value_ = field_ === 'tool' ? request.tool.name : (request.context[field_] ?? null);
+        if (j === fields.length - 1) node.set(value_, keys);
+        else {
+          const child: KeyTree = new Map();
+          node.set(value_, child);
+          node = child;
+        }
+      }
+      return keys;
+    }
+    if (i === fields.length - 1) return next as CounterKeys;
+    node = next as KeyTree;
   }
+  // No key fields: one counter for the rule.
+  return buildKeys(parsed, request);
+}
+
+function buildKeys(parsed: ParsedLimits, request: ToolRequest): CounterKeys {
+  let scope = parsed.keyPrefix;
   const fields = parsed.key;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i] as LimitKeyField;
     const value = field === 'tool' ? request.tool.name : (request.context[field] ?? null);
-    prefix += i === 0 ? JSON.stringify(value) : `,${JSON.stringify(value)}`;
+    scope += i === 0 ? JSON.stringify(value) : `,${JSON.stringify(value)}`;
   }
-  return `${prefix}]]`;
+  scope += ']]';
+  return { rate: `rate:${scope}`, concurrency: `concurrency:${scope}`, budget: `budget:${scope}` };
 }
 
 function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolRequest, rule: string): number {
@@ -238,8 +318,7 @@ class BudgetAmountError extends Error {
   }
 }
 
-function denial(result: Extract<AdmitResult, { ok: false }>, owners: Owners): DenyDecision {
-  const rule = owners.get(result.key);
+function denial(result: Extract<AdmitResult, { ok: false }>, rule: string | undefined): DenyDecision {
   const rules = rule === undefined ? [] : [rule];
   const retry =
     typeof result.retryAfterMs === 'number' && result.retryAfterMs > 0 ? result.retryAfterMs : undefined;

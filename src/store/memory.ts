@@ -153,16 +153,18 @@ export function memoryStore(): StateStore {
       }
       if (request.peek === true) return { ok: true };
 
-      (request.rates ?? []).forEach((check, index) => {
+      const rateChecks = request.rates ?? [];
+      for (let index = 0; index < rateChecks.length; index++) {
+        const check = rateChecks[index]!;
         let log = rateLogs[index] ?? rates.get(check.key);
         if (log === undefined) {
           log = { entries: [], ids: new Set(), until: 0 };
           rates.set(check.key, log);
         }
-        if (log.ids.has(holder)) return;
+        if (log.ids.has(holder)) continue;
         insertSorted(log, { t: now, id: holder });
         log.until = Math.max(log.until, now + check.windowMs);
-      });
+      }
       for (const check of request.semaphores ?? []) {
         let holders = semaphores.get(check.key);
         if (holders === undefined) {
