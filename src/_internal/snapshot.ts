@@ -169,22 +169,41 @@ function clonePlainObject(
     const descriptor = getOwnPropertyDescriptor(value, key)!;
     if (!('value' in descriptor)) throw problem((path) => `${path}.${key} is an accessor`);
     if (!descriptor.enumerable) throw problem((path) => `${path}.${key} is not enumerable`);
+    const data: unknown = descriptor.value;
     // As in JSON, a property whose value is undefined is absent.
-    if (descriptor.value === undefined) continue;
-    state.budget -= key.length + 4;
-    if (state.budget < 0) throw overSize();
+    if (data === undefined) continue;
     let child: unknown;
-    try {
-      child = cloneValue(
-        descriptor.value,
-        depth + 1,
-        state,
-        ref !== undefined && Object.hasOwn(ref, key) ? ref[key] : undefined,
-      );
-    } catch (error) {
-      if (error instanceof SnapshotProblem) error.at(`.${key}`);
-      throw error;
+    // Strings, numbers and booleans inline (most arguments are flat); anything else recurses.
+    switch (typeof data) {
+      case 'string':
+        state.budget -= key.length + data.length + 6;
+        child = data;
+        break;
+      case 'number':
+        if (!Number.isFinite(data)) throw problem((path) => `${path}.${key} is not a finite number`);
+        state.budget -= key.length + 12;
+        child = data === 0 ? 0 : data;
+        break;
+      case 'boolean':
+        state.budget -= key.length + 9;
+        child = data;
+        break;
+      default:
+        state.budget -= key.length + 4;
+        if (state.budget < 0) throw overSize();
+        try {
+          child = cloneValue(
+            data,
+            depth + 1,
+            state,
+            ref !== undefined && Object.hasOwn(ref, key) ? ref[key] : undefined,
+          );
+        } catch (error) {
+          if (error instanceof SnapshotProblem) error.at(`.${key}`);
+          throw error;
+        }
     }
+    if (state.budget < 0) throw overSize();
     if (key === '__proto__') {
       Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
     } else {
@@ -217,21 +236,24 @@ export function sameData(value: unknown, frozen: unknown, depth = 0): boolean {
   if (Array.isArray(frozen)) {
     if (!Array.isArray(value) || getPrototypeOf(value) !== arrayProto || value.length !== frozen.length)
       return false;
-    for (let i = 0; i < frozen.length; i++) if (!sameData(value[i], frozen[i], depth + 1)) return false;
+    for (let i = 0; i < frozen.length; i++) {
+      const a: unknown = value[i];
+      const b: unknown = frozen[i];
+      if (a !== b && (typeof b !== 'object' || !sameData(a, b, depth + 1))) return false;
+    }
     return true;
   }
   if (Array.isArray(value) || getPrototypeOf(value) !== objectProto) return false;
   const keys = Object.keys(frozen);
-  // Same number of own keys (of any kind) and every key of the snapshot present: the same keys.
-  if (getOwnPropertyNames(value).length !== keys.length || getOwnPropertySymbols(value).length !== 0)
-    return false;
+  // Same number of own string keys (of any kind) and every key of the snapshot present: the same
+  // keys. Symbol keys are not data: the snapshot (which has none) is what runs either way.
+  if (getOwnPropertyNames(value).length !== keys.length) return false;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     if (!Object.hasOwn(value, key)) return false;
-    if (
-      !sameData((value as Record<string, unknown>)[key], (frozen as Record<string, unknown>)[key], depth + 1)
-    )
-      return false;
+    const a: unknown = (value as Record<string, unknown>)[key];
+    const b: unknown = (frozen as Record<string, unknown>)[key];
+    if (a !== b && (typeof b !== 'object' || !sameData(a, b, depth + 1))) return false;
   }
   return true;
 }

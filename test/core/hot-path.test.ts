@@ -1,0 +1,259 @@
+// The allow path's shortcuts (docs/performance.md) must not change what a call does or records:
+// lazy args hashes, trusted frozen decisions, the sync-first pipeline and shared call deadlines.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { hashJson } from '../../src/_internal/canonical.ts';
+import { deadline } from '../../src/_internal/deadlines.ts';
+import {
+  type AuditEvent,
+  callbackApprover,
+  createGuard,
+  type Decision,
+  memoryAudit,
+  memoryStore,
+  rules,
+  type StateStore,
+} from '../../src/index.ts';
+import { engine, spyTool } from './helpers.ts';
+
+const ALLOW_ALL = rules([{ id: 'all', effect: 'allow', tool: '*' }]);
+
+describe('audit events: the lazy args hash', () => {
+  it('reads, serializes, spreads and lists like a data property with the SHA-256 of the canonical args', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: ALLOW_ALL, audit });
+    await tg.guard(() => 'ok', { name: 't' })({ b: 1, a: [true, 'x'] });
+    const expected = hashJson({ a: [true, 'x'], b: 1 });
+    expect(audit.events).toHaveLength(2);
+    for (const event of audit.events) {
+      expect(event.argsHash).toBe(expected);
+      expect(Object.keys(event)).toContain('argsHash');
+      expect(JSON.parse(JSON.stringify(event)).argsHash).toBe(expected);
+      expect({ ...event }.argsHash).toBe(expected);
+      expect(structuredClone(event).argsHash).toBe(expected);
+    }
+  });
+
+  it('keeps the hash of the args an event was built for, after an approver edits them', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: rules([{ id: 'k', effect: 'ask', tool: 't', reason: 'check' }]),
+      audit,
+      approver: callbackApprover((request) => ({
+        requestId: request.id,
+        approved: true,
+        approver: 'ann',
+        args: { n: 2 },
+      })),
+    });
+    const tool = spyTool();
+    await tg.guard(tool.fn, { name: 't' })({ n: 1 });
+    expect(tool.calls).toEqual([{ n: 2 }]);
+    const byType = (type: AuditEvent['type']) => audit.events.filter((event) => event.type === type);
+    // Read only now, after the edit: the request event still names the args it asked about.
+    expect(byType('approval-request')[0]!.argsHash).toBe(hashJson({ n: 1 }));
+    expect(byType('decision')[0]!.argsHash).toBe(hashJson({ n: 2 }));
+    expect(byType('result')[0]!.argsHash).toBe(hashJson({ n: 2 }));
+  });
+
+  it('a sink may overwrite the field', async () => {
+    const tg = createGuard({
+      policy: ALLOW_ALL,
+      audit: {
+        name: 'rewriter',
+        write(event) {
+          (event as { argsHash: string }).argsHash = 'rewritten';
+          expect(event.argsHash).toBe('rewritten');
+        },
+      },
+    });
+    const errors: unknown[] = [];
+    tg.on('error', (error) => errors.push(error));
+    await tg.guard(() => 'ok', { name: 't' })({});
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('decisions: frozen ones are trusted as they are', () => {
+  const frozen = (decision: Record<string, unknown>) => {
+    for (const value of Object.values(decision)) if (typeof value === 'object') Object.freeze(value);
+    return Object.freeze(decision) as unknown as Decision;
+  };
+
+  it('a deep-frozen valid decision is used itself; anything else is copied', async () => {
+    const trusted = frozen({ type: 'allow', rules: ['r'], obligations: { timeout: 1000 } });
+    const extra = frozen({ type: 'allow', rules: ['r'], note: 'not a decision field' });
+    const shallow = Object.freeze({ type: 'allow', rules: ['r'] }) as Decision;
+    const withGetter = Object.freeze(
+      Object.defineProperty({ type: 'allow' }, 'rules', { get: () => ['r'], enumerable: true }),
+    ) as Decision;
+    for (const [answer, same] of [
+      [trusted, true],
+      [extra, false],
+      [shallow, false],
+      [withGetter, false],
+    ] as const) {
+      const tg = createGuard({ policy: engine(answer) });
+      tg.guard(() => 'ok', { name: 't' });
+      const first = await tg.check('t', {});
+      const second = await tg.check('t', {});
+      expect(first === answer).toBe(same);
+      expect(second === answer).toBe(same);
+      expect(first).toMatchObject({ type: 'allow', rules: ['r'] });
+      expect(first).not.toHaveProperty('note');
+      expect(Object.isFrozen(first) && Object.isFrozen(first.rules)).toBe(true);
+    }
+  });
+
+  it('an engine that mutates its (unfrozen) decision later cannot change a call already decided', async () => {
+    const answer = { type: 'allow', rules: ['r'] } as { type: string; rules: string[] };
+    const tg = createGuard({ policy: engine(answer) });
+    tg.guard(() => 'ok', { name: 't' });
+    const decision = await tg.check('t', {});
+    answer.type = 'deny';
+    answer.rules.push('later');
+    expect(decision).toMatchObject({ type: 'allow', rules: ['r'] });
+  });
+});
+
+describe('the sync-first pipeline', () => {
+  it('a guarded call never throws synchronously: denials and tool throws reject', async () => {
+    const tg = createGuard({ policy: ALLOW_ALL });
+    const throwing = tg.guard(
+      () => {
+        throw new Error('boom');
+      },
+      { name: 'throws' },
+    );
+    const denied = createGuard({ policy: rules([]) }).guard(() => 'never', { name: 't' });
+    let sync: unknown;
+    let pending: Promise<unknown>[] = [];
+    try {
+      pending = [throwing({}), denied({}), throwing(undefined as never), denied(42 as never)];
+    } catch (error) {
+      sync = error;
+    }
+    expect(sync).toBeUndefined();
+    const settled = await Promise.allSettled(pending);
+    expect(settled.map((outcome) => outcome.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
+  });
+
+  it('a sync tool behind sync steps runs before the guarded call returns, and still resolves a promise', async () => {
+    const tg = createGuard({ policy: ALLOW_ALL });
+    const tool = spyTool('done');
+    const pending = tg.guard(tool.fn, { name: 't' })({ x: 1 });
+    expect(tool.calls).toEqual([{ x: 1 }]);
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toBe('done');
+  });
+});
+
+describe('limits: the memory store shortcut when nothing is suspended', () => {
+  it('a suspension takes effect on the very next call, and resume lifts it', async () => {
+    const tg = createGuard({ policy: ALLOW_ALL, onDeny: 'return' });
+    const tool = tg.guard(() => 'ran', { name: 'db.query' });
+    expect(await tool({})).toBe('ran');
+    await tg.suspend({ tool: 'db.query' });
+    expect(await tool({})).toMatchObject({ denied: true, code: 'SUSPENDED' });
+    await tg.resume({ tool: 'db.query' });
+    expect(await tool({})).toBe('ran');
+  });
+
+  it('a store whose admit was replaced is always asked', async () => {
+    const store = memoryStore();
+    let asked = 0;
+    const original = store.admit.bind(store);
+    (store as { admit: StateStore['admit'] }).admit = (request) => {
+      asked += 1;
+      return original(request);
+    };
+    const tg = createGuard({ policy: ALLOW_ALL, store });
+    await tg.guard(() => 'ok', { name: 't' })({});
+    expect(asked).toBe(1);
+  });
+
+  it('a closed store denies', async () => {
+    const store = memoryStore();
+    const tg = createGuard({ policy: ALLOW_ALL, store, onDeny: 'return' });
+    await store.close?.();
+    expect(await tg.guard(() => 'ran', { name: 't' })({})).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  it('rate counters stay per key value, and a denial names the rule', async () => {
+    const tg = createGuard({
+      policy: rules([
+        { id: 'per-user', effect: 'allow', tool: 't', limit: { rate: '2/1m', key: ['principal'] } },
+      ]),
+      onDeny: 'return',
+    });
+    const tool = tg.guard(() => 'ran', { name: 't' });
+    const as = (principal: string) => tool({}, { context: { principal } });
+    expect([await as('a'), await as('a'), await as('b'), await as('b')]).toEqual([
+      'ran',
+      'ran',
+      'ran',
+      'ran',
+    ]);
+    const denied = await as('a');
+    expect(denied).toMatchObject({ code: 'RATE_LIMITED' });
+    const events: AuditEvent[] = [];
+    tg.on('decision', (event) => events.push(event));
+    await as('b');
+    expect(events[0]).toMatchObject({ decision: 'deny', code: 'RATE_LIMITED', rules: ['per-user'] });
+  });
+});
+
+describe('call deadlines', () => {
+  it('fire once after their delay, in order, and never after cancel', async () => {
+    const fired: string[] = [];
+    const started = performance.now();
+    const a = deadline(30, () => fired.push('a'));
+    deadline(30, () => fired.push('b'));
+    const c = deadline(30, () => fired.push('c'));
+    deadline(10, () => fired.push('short'));
+    c.cancel();
+    c.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    a.cancel();
+    expect(fired).toEqual(['short', 'a', 'b']);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(30);
+  });
+
+  it('a deadline added after the timer was armed for an earlier, cancelled one still waits its full delay', async () => {
+    const fired: number[] = [];
+    const first = deadline(40, () => fired.push(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    first.cancel();
+    const addedAt = performance.now();
+    deadline(40, () => fired.push(performance.now() - addedAt));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(fired).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toBeGreaterThanOrEqual(39);
+  });
+
+  it('a process does not wait for the deadline of a call that already finished', () => {
+    // A guarded call with the default 30 s timeout, then nothing: the process must exit at once.
+    const script = `
+      import { createGuard, rules } from './src/index.ts';
+      const tg = createGuard({ policy: rules([{ id: 'a', effect: 'allow', tool: 't' }]) });
+      const started = Date.now();
+      await tg.guard(async () => 'ok', { name: 't' })({});
+      process.on('exit', () => console.log('exit after', Date.now() - started));
+    `;
+    const started = Date.now();
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(output).toMatch(/exit after \d+/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
