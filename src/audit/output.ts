@@ -144,6 +144,10 @@ export function outputPath(path: string): string {
 }
 
 function measureBytes(output: unknown): number | undefined {
+  // JSON of a finite number, a boolean or null is ASCII: its length is its size in bytes.
+  if (typeof output === 'number') return Number.isFinite(output) ? String(output).length : 4;
+  if (typeof output === 'boolean') return output ? 4 : 5;
+  if (output === null) return 4;
   try {
     const text = JSON.stringify(output);
     return text === undefined ? undefined : Buffer.byteLength(text, 'utf8');

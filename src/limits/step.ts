@@ -64,19 +64,18 @@ export function enterLimits(
 ): Admitted | Promise<Admitted> {
   const capsProblem = outputCapsProblem(decision.obligations);
   if (capsProblem !== undefined) return limitDeny('POLICY_ERROR', capsProblem, decision.rules);
-  // Only the suspension check is needed, and the built-in memory store knows nothing is suspended.
+  // The built-in memory store knows, synchronously and in this process, whether anything is
+  // suspended at all. When nothing is, the suspension check cannot deny and is left out, and a
+  // call without limits needs no store operation at all.
   const store = settings.store;
-  if (
-    decision.limits === undefined &&
-    settings.maxSessionCalls === undefined &&
+  const nothingSuspended =
     (store as { [NOTHING_SUSPENDED]?: (admit: unknown) => boolean })[NOTHING_SUSPENDED]?.(store.admit) ===
-      true &&
-    Number.isFinite(request.now)
-  )
+      true && Number.isFinite(request.now);
+  if (nothingSuspended && decision.limits === undefined && settings.maxSessionCalls === undefined)
     return undefined;
   let admit: AdmitRequest;
   try {
-    admit = buildAdmit(settings, request, decision, call);
+    admit = buildAdmit(settings, request, decision, call, nothingSuspended);
   } catch (error) {
     if (error instanceof BudgetAmountError) return limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]);
     return limitDeny('POLICY_ERROR', `malformed limits: ${describe(error)}`, decision.rules);
@@ -140,12 +139,15 @@ function buildAdmit(
   request: ToolRequest,
   decision: Exclude<Decision, { type: 'deny' }>,
   call: LimitsCall,
+  nothingSuspended: boolean,
 ): AdmitRequest {
   const context = request.context;
   const suspensions: string[] = [];
-  for (const field of SUSPENSION_FIELDS) {
-    const value = field === 'tool' ? request.tool.name : context[field];
-    if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));
+  if (!nothingSuspended) {
+    for (const field of SUSPENSION_FIELDS) {
+      const value = field === 'tool' ? request.tool.name : context[field];
+      if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));
+    }
   }
   let rates: RateCheck[] | undefined;
   let semaphores: SemaphoreCheck[] | undefined;

@@ -54,6 +54,9 @@ const SWEEP_EVERY = 1024;
  * @example
  * const tg = createGuard({ policy, store: memoryStore() });
  */
+/** The answer to every admitted request (frozen, so one object serves them all). */
+const ADMITTED: AdmitResult = Object.freeze({ ok: true });
+
 /**
  * Internal capability of the built-in memory store (not part of the StateStore contract): true
  * when no suspension is stored at all. Other stores do not have it, so they are always asked.
@@ -151,7 +154,7 @@ export function memoryStore(): StateStore {
             : { ok: false, kind: 'budget', key: check.key, retryAfterMs };
         }
       }
-      if (request.peek === true) return { ok: true };
+      if (request.peek === true) return ADMITTED;
 
       const rateChecks = request.rates ?? [];
       for (let index = 0; index < rateChecks.length; index++) {
@@ -184,7 +187,7 @@ export function memoryStore(): StateStore {
         log.until = Math.max(log.until, now + check.windowMs);
       }
       written(now);
-      return { ok: true };
+      return ADMITTED;
     },
 
     settle(request: SettleRequest): void {
