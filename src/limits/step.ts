@@ -1,6 +1,6 @@
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { deny } from '../policy/evaluate.ts';
-import { NOTHING_SUSPENDED } from '../store/memory.ts';
+import { LOCAL_STORE, type LocalStore } from '../store/memory.ts';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -50,6 +50,7 @@ export interface LimitsCall {
 type Admitted = DenyDecision | LimitLease | undefined;
 
 const SUSPENSION_FIELDS = ['tool', 'agent', 'principal', 'session'] as const;
+const NO_SUSPENSIONS: readonly string[] = Object.freeze([]);
 
 /**
  * Step 4 of the pipeline: suspensions, rate, concurrency and budget for an allow or ask decision,
@@ -68,9 +69,10 @@ export function enterLimits(
   // suspended at all. When nothing is, the suspension check cannot deny and is left out, and a
   // call without limits needs no store operation at all.
   const store = settings.store;
-  const nothingSuspended =
-    (store as { [NOTHING_SUSPENDED]?: (admit: unknown) => boolean })[NOTHING_SUSPENDED]?.(store.admit) ===
-      true && Number.isFinite(request.now);
+  const local = (store as { [LOCAL_STORE]?: (admit: unknown) => LocalStore | undefined })[LOCAL_STORE]?.(
+    store.admit,
+  );
+  const nothingSuspended = local?.nothingSuspended() === true && Number.isFinite(request.now);
   if (nothingSuspended && decision.limits === undefined && settings.maxSessionCalls === undefined)
     return undefined;
   let admit: AdmitRequest;
@@ -80,10 +82,22 @@ export function enterLimits(
     if (error instanceof BudgetAmountError) return limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]);
     return limitDeny('POLICY_ERROR', `malformed limits: ${describe(error)}`, decision.rules);
   }
-  const result = callSafely(() => store.admit(admit), {
-    timeoutMs: settings.storeTimeoutMs,
-    signal: call.signal,
-  });
+  let result: SafeResult<AdmitResult> | Promise<SafeResult<AdmitResult>>;
+  if (local !== undefined && Number.isFinite(request.now)) {
+    // Synchronous and built in: no timer or abort to race; a throw (a closed store) still denies.
+    try {
+      result = call.signal?.aborted
+        ? { ok: false, reason: 'aborted' }
+        : { ok: true, value: local.admit(admit) };
+    } catch (error) {
+      result = { ok: false, reason: 'error', error };
+    }
+  } else {
+    result = callSafely(() => store.admit(admit), {
+      timeoutMs: settings.storeTimeoutMs,
+      signal: call.signal,
+    });
+  }
   return result instanceof Promise
     ? result.then((outcome) => admitted(settings, request, call, admit, outcome))
     : admitted(settings, request, call, admit, result);
@@ -142,8 +156,9 @@ function buildAdmit(
   nothingSuspended: boolean,
 ): AdmitRequest {
   const context = request.context;
-  const suspensions: string[] = [];
+  let suspensions: string[] = NO_SUSPENSIONS as string[];
   if (!nothingSuspended) {
+    suspensions = [];
     for (const field of SUSPENSION_FIELDS) {
       const value = field === 'tool' ? request.tool.name : context[field];
       if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));

@@ -58,10 +58,19 @@ const SWEEP_EVERY = 1024;
 const ADMITTED: AdmitResult = Object.freeze({ ok: true });
 
 /**
- * Internal capability of the built-in memory store (not part of the StateStore contract): true
- * when no suspension is stored at all. Other stores do not have it, so they are always asked.
+ * Internal access to the built-in memory store for the limits step (not part of the StateStore
+ * contract; other stores do not have it and are always asked through `admit`). Given the store's
+ * current `admit`, it answers only while that is still the store's own and the store is open.
  */
-export const NOTHING_SUSPENDED: unique symbol = Symbol('toolgate.nothingSuspended');
+export const LOCAL_STORE: unique symbol = Symbol('toolgate.localStore');
+
+/** What `LOCAL_STORE` gives: synchronous, in this process. */
+export interface LocalStore {
+  /** True when no suspension is stored at all, so a suspension check cannot deny. */
+  nothingSuspended(): boolean;
+  /** `admit` for requests the limits step built itself (well-formed by construction: not re-checked). */
+  admit(request: AdmitRequest): AdmitResult;
+}
 
 export function memoryStore(): StateStore {
   const rates = new Map<string, Log<Hit>>();
@@ -109,85 +118,89 @@ export function memoryStore(): StateStore {
     return record;
   };
 
+  const admitChecked = (request: AdmitRequest): AdmitResult => {
+    const { now, holder } = request;
+    for (const key of request.suspensions ?? []) {
+      const entry = suspended.get(key);
+      if (entry !== undefined && (entry.until === undefined || entry.until > now))
+        return { ok: false, kind: 'suspended', key };
+    }
+    // Check everything first, then take everything: all or nothing.
+    const rateLogs: (Log<Hit> | undefined)[] = [];
+    for (const check of request.rates ?? []) {
+      const log = rates.get(check.key);
+      if (log !== undefined) prune(log, now, check.windowMs);
+      rateLogs.push(log);
+      const entries = log?.entries ?? [];
+      if (log?.ids.has(holder) === true) continue;
+      if (entries.length >= check.limit) {
+        const oldest = entries[entries.length - check.limit];
+        const retryAfterMs = oldest === undefined ? check.windowMs : oldest.t + check.windowMs - now;
+        return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, retryAfterMs) };
+      }
+    }
+    for (const check of request.semaphores ?? []) {
+      const holders = semaphores.get(check.key);
+      if (holders === undefined) continue;
+      for (const [other, expiresAt] of holders) if (expiresAt <= now) holders.delete(other);
+      if (!holders.has(holder) && holders.size >= check.limit)
+        return { ok: false, kind: 'concurrency', key: check.key };
+    }
+    for (const check of request.budgets ?? []) {
+      const log = budgets.get(check.key);
+      if (log !== undefined) prune(log, now, check.windowMs);
+      const entries = log?.entries ?? [];
+      if (log?.ids.has(holder) === true) continue;
+      const retryAfterMs = budgetRetry(entries, check.amount, check.max, check.windowMs, now);
+      if (retryAfterMs !== 0) {
+        return retryAfterMs === undefined
+          ? { ok: false, kind: 'budget', key: check.key }
+          : { ok: false, kind: 'budget', key: check.key, retryAfterMs };
+      }
+    }
+    if (request.peek === true) return ADMITTED;
+
+    const rateChecks = request.rates ?? [];
+    for (let index = 0; index < rateChecks.length; index++) {
+      const check = rateChecks[index]!;
+      let log = rateLogs[index] ?? rates.get(check.key);
+      if (log === undefined) {
+        log = { entries: [], ids: new Set(), until: 0 };
+        rates.set(check.key, log);
+      }
+      if (log.ids.has(holder)) continue;
+      insertSorted(log, { t: now, id: holder });
+      log.until = Math.max(log.until, now + check.windowMs);
+    }
+    for (const check of request.semaphores ?? []) {
+      let holders = semaphores.get(check.key);
+      if (holders === undefined) {
+        holders = new Map();
+        semaphores.set(check.key, holders);
+      }
+      holders.set(holder, now + check.leaseMs);
+    }
+    for (const check of request.budgets ?? []) {
+      let log = budgets.get(check.key);
+      if (log === undefined) {
+        log = { entries: [], ids: new Set(), until: 0 };
+        budgets.set(check.key, log);
+      }
+      if (log.ids.has(holder)) continue;
+      insertSorted(log, { t: now, id: holder, amount: check.amount });
+      log.until = Math.max(log.until, now + check.windowMs);
+    }
+    written(now);
+    return ADMITTED;
+  };
+
   const store: StateStore = {
     name: 'memory',
 
     admit(request: AdmitRequest): AdmitResult {
       open();
       checkAdmitRequest(request);
-      const { now, holder } = request;
-      for (const key of request.suspensions ?? []) {
-        const entry = suspended.get(key);
-        if (entry !== undefined && (entry.until === undefined || entry.until > now))
-          return { ok: false, kind: 'suspended', key };
-      }
-      // Check everything first, then take everything: all or nothing.
-      const rateLogs: (Log<Hit> | undefined)[] = [];
-      for (const check of request.rates ?? []) {
-        const log = rates.get(check.key);
-        if (log !== undefined) prune(log, now, check.windowMs);
-        rateLogs.push(log);
-        const entries = log?.entries ?? [];
-        if (log?.ids.has(holder) === true) continue;
-        if (entries.length >= check.limit) {
-          const oldest = entries[entries.length - check.limit];
-          const retryAfterMs = oldest === undefined ? check.windowMs : oldest.t + check.windowMs - now;
-          return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, retryAfterMs) };
-        }
-      }
-      for (const check of request.semaphores ?? []) {
-        const holders = semaphores.get(check.key);
-        if (holders === undefined) continue;
-        for (const [other, expiresAt] of holders) if (expiresAt <= now) holders.delete(other);
-        if (!holders.has(holder) && holders.size >= check.limit)
-          return { ok: false, kind: 'concurrency', key: check.key };
-      }
-      for (const check of request.budgets ?? []) {
-        const log = budgets.get(check.key);
-        if (log !== undefined) prune(log, now, check.windowMs);
-        const entries = log?.entries ?? [];
-        if (log?.ids.has(holder) === true) continue;
-        const retryAfterMs = budgetRetry(entries, check.amount, check.max, check.windowMs, now);
-        if (retryAfterMs !== 0) {
-          return retryAfterMs === undefined
-            ? { ok: false, kind: 'budget', key: check.key }
-            : { ok: false, kind: 'budget', key: check.key, retryAfterMs };
-        }
-      }
-      if (request.peek === true) return ADMITTED;
-
-      const rateChecks = request.rates ?? [];
-      for (let index = 0; index < rateChecks.length; index++) {
-        const check = rateChecks[index]!;
-        let log = rateLogs[index] ?? rates.get(check.key);
-        if (log === undefined) {
-          log = { entries: [], ids: new Set(), until: 0 };
-          rates.set(check.key, log);
-        }
-        if (log.ids.has(holder)) continue;
-        insertSorted(log, { t: now, id: holder });
-        log.until = Math.max(log.until, now + check.windowMs);
-      }
-      for (const check of request.semaphores ?? []) {
-        let holders = semaphores.get(check.key);
-        if (holders === undefined) {
-          holders = new Map();
-          semaphores.set(check.key, holders);
-        }
-        holders.set(holder, now + check.leaseMs);
-      }
-      for (const check of request.budgets ?? []) {
-        let log = budgets.get(check.key);
-        if (log === undefined) {
-          log = { entries: [], ids: new Set(), until: 0 };
-          budgets.set(check.key, log);
-        }
-        if (log.ids.has(holder)) continue;
-        insertSorted(log, { t: now, id: holder, amount: check.amount });
-        log.until = Math.max(log.until, now + check.windowMs);
-      }
-      written(now);
-      return ADMITTED;
+      return admitChecked(request);
     },
 
     settle(request: SettleRequest): void {
@@ -356,12 +369,17 @@ export function memoryStore(): StateStore {
       channels.clear();
     },
   };
-  // The limits step asks this before a call that only needs the suspension check: with nothing
-  // suspended (and the store open), that check cannot deny, so no admit is needed. Not enumerable,
-  // so a spread copy does not inherit it, and it holds only while `admit` is still this store's own.
+  // For the limits step (see LOCAL_STORE). Not enumerable, so a spread copy does not inherit it.
   const admit = store.admit;
-  Object.defineProperty(store, NOTHING_SUSPENDED, {
-    value: (current: unknown) => current === admit && !closed && suspended.size === 0,
+  const local: LocalStore = {
+    nothingSuspended: () => suspended.size === 0,
+    admit: (request) => {
+      open();
+      return admitChecked(request);
+    },
+  };
+  Object.defineProperty(store, LOCAL_STORE, {
+    value: (current: unknown) => (current === admit && !closed ? local : undefined),
   });
   return store;
 }

@@ -177,11 +177,30 @@ describe('limits: the memory store shortcut when nothing is suspended', () => {
     expect(asked).toBe(1);
   });
 
-  it('a closed store denies', async () => {
+  it('a closed store denies, with or without limits', async () => {
     const store = memoryStore();
-    const tg = createGuard({ policy: ALLOW_ALL, store, onDeny: 'return' });
+    const limited = rules([{ id: 'r', effect: 'allow', tool: 't', limit: { rate: '5/1m' } }]);
+    const plain = createGuard({ policy: ALLOW_ALL, store, onDeny: 'return' });
+    const withLimits = createGuard({ policy: limited, store, onDeny: 'return' });
+    expect(await withLimits.guard(() => 'ran', { name: 't' })({})).toBe('ran');
     await store.close?.();
-    expect(await tg.guard(() => 'ran', { name: 't' })({})).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(await plain.guard(() => 'ran', { name: 't' })({})).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(await withLimits.guard(() => 'ran', { name: 't' })({})).toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+  });
+
+  it('a suspension is checked again once one exists, also for calls with limits', async () => {
+    const tg = createGuard({
+      policy: rules([{ id: 'r', effect: 'allow', tool: 't', limit: { rate: '100/1m' } }]),
+      onDeny: 'return',
+    });
+    const tool = tg.guard(() => 'ran', { name: 't' });
+    const as = (agent: string) => tool({}, { context: { agent } });
+    expect(await as('a')).toBe('ran');
+    await tg.suspend({ agent: 'a' });
+    expect(await as('a')).toMatchObject({ code: 'SUSPENDED' });
+    expect(await as('b')).toBe('ran');
   });
 
   it('rate counters stay per key value, and a denial names the rule', async () => {
