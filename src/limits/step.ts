@@ -164,7 +164,7 @@ function buildAdmit(
       if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));
     }
   }
-  let rates: RateCheck[] | undefined;
+  let rates: readonly RateCheck[] | undefined;
   let semaphores: SemaphoreCheck[] | undefined;
   let budgets: BudgetCheck[] | undefined;
   if (settings.maxSessionCalls !== undefined && context.session !== undefined) {
@@ -178,10 +178,9 @@ function buildAdmit(
     for (const requirement of requirements) {
       const parsed = parsedLimits(requirement.rule, requirement.limits);
       const keys = keysOf(parsed, request);
-      if (parsed.rate !== undefined) {
-        const key = keys.rate;
-        rates ??= [];
-        rates.push({ key, limit: parsed.rate.limit, windowMs: parsed.rate.windowMs });
+      if (keys.rateChecks !== undefined) {
+        // The common single rate check is a shared frozen list: nothing to allocate per call.
+        rates = rates === undefined ? keys.rateChecks : [...rates, ...keys.rateChecks];
       }
       if (parsed.concurrency !== undefined) {
         const key = keys.concurrency;
@@ -256,6 +255,8 @@ interface CounterKeys {
   readonly rate: string;
   readonly concurrency: string;
   readonly budget: string;
+  /** The rule's rate check (frozen), when it has a rate. */
+  readonly rateChecks: readonly RateCheck[] | undefined;
 }
 
 /** Cached counter keys per parsed rule: value → value → … → keys, one level per key field. */
@@ -312,7 +313,14 @@ function buildKeys(parsed: ParsedLimits, request: ToolRequest): CounterKeys {
     scope += i === 0 ? JSON.stringify(value) : `,${JSON.stringify(value)}`;
   }
   scope += ']]';
-  return { rate: `rate:${scope}`, concurrency: `concurrency:${scope}`, budget: `budget:${scope}` };
+  const rate = `rate:${scope}`;
+  const rateChecks =
+    parsed.rate === undefined
+      ? undefined
+      : Object.freeze([
+          Object.freeze({ key: rate, limit: parsed.rate.limit, windowMs: parsed.rate.windowMs }),
+        ]);
+  return { rate, concurrency: `concurrency:${scope}`, budget: `budget:${scope}`, rateChecks };
 }
 
 function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolRequest, rule: string): number {

@@ -126,11 +126,9 @@ export function memoryStore(): StateStore {
         return { ok: false, kind: 'suspended', key };
     }
     // Check everything first, then take everything: all or nothing.
-    const rateLogs: (Log<Hit> | undefined)[] = [];
     for (const check of request.rates ?? []) {
       const log = rates.get(check.key);
       if (log !== undefined) prune(log, now, check.windowMs);
-      rateLogs.push(log);
       const entries = log?.entries ?? [];
       if (log?.ids.has(holder) === true) continue;
       if (entries.length >= check.limit) {
@@ -163,7 +161,7 @@ export function memoryStore(): StateStore {
     const rateChecks = request.rates ?? [];
     for (let index = 0; index < rateChecks.length; index++) {
       const check = rateChecks[index]!;
-      let log = rateLogs[index] ?? rates.get(check.key);
+      let log = rates.get(check.key);
       if (log === undefined) {
         log = { entries: [], ids: new Set(), until: 0 };
         rates.set(check.key, log);
