@@ -1,9 +1,13 @@
 // Runs every benchmark module in bench/ (files ending in .bench.ts) and prints, as the last line,
 // one JSON object: { node, results: [{ name, median_ns, p99_ns, ... }] }. Human-readable progress
 // goes to stderr. Pass names to run a subset: `npm run bench -- core audit`.
+//
+// Each module runs in a fresh Node process (bench/run-one.ts), with the same flags as this one:
+// a module that builds dozens of guards, adapters and engines would otherwise leave the JIT's
+// caches polymorphic for the modules after it, and their rows would depend on the order they ran in.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BenchRow } from './harness.ts';
 
 const only = process.argv.slice(2);
@@ -12,12 +16,17 @@ const files = readdirSync(dir)
   .filter((file) => file.endsWith('.bench.ts'))
   .filter((file) => only.length === 0 || only.some((name) => file.startsWith(name)))
   .sort();
+if (files.length === 0) throw new Error(`no benchmark matches ${only.join(', ')}`);
 const results: BenchRow[] = [];
 for (const file of files) {
   console.error(`\n# ${file}`);
-  const module = (await import(pathToFileURL(join(dir, file)).href)) as {
-    default: () => Promise<BenchRow[]>;
-  };
-  results.push(...(await module.default()));
+  const child = spawnSync(process.execPath, [...process.execArgv, join(dir, 'run-one.ts'), join(dir, file)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (child.status !== 0) throw new Error(`${file} failed (exit ${child.status ?? child.signal})`);
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  results.push(...(JSON.parse(last) as BenchRow[]));
 }
 console.log(JSON.stringify({ node: process.version, results }));
