@@ -518,21 +518,25 @@ export class Pipeline {
           this.interrupted(call, 'CANCELLED', 'the call was cancelled while it ran', decision, true),
         );
       };
-      const timer = deadline(timeoutMs, () => {
-        if (settled) return;
-        cleanup();
-        controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
-        this.recordResult(call, 'timeout', execStarted);
-        settle(resolve, reject, () =>
-          this.interrupted(
-            call,
-            'TIMEOUT',
-            `the tool ran past its timeout of ${timeoutMs} ms`,
-            decision,
-            true,
-          ),
-        );
-      });
+      const timer = deadline(
+        timeoutMs,
+        () => {
+          if (settled) return;
+          cleanup();
+          controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
+          this.recordResult(call, 'timeout', execStarted);
+          settle(resolve, reject, () =>
+            this.interrupted(
+              call,
+              'TIMEOUT',
+              `the tool ran past its timeout of ${timeoutMs} ms`,
+              decision,
+              true,
+            ),
+          );
+        },
+        execStarted,
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       // The caller may have aborted while the tool's synchronous part ran; that event is gone.
       if (signal?.aborted) onAbort();

@@ -11,8 +11,10 @@ const MAX_DELAY = 2_147_483_647;
 /**
  * Call timeouts without a timer per call. Deadlines of the same duration expire in the order they
  * were set, so each duration keeps a doubly linked list (O(1) add and cancel) and one Node timer
- * for its head. The timer keeps the process alive exactly while its list holds a deadline, as a
- * timer per call would: it is unref'd when the list empties and ref'd again when it fills.
+ * for its head. The timer keeps the process alive while its list holds a deadline, as a timer per
+ * call would: once the list is empty at the end of an event-loop turn it is unref'd, and ref'd
+ * again when a deadline is added. (Deciding per turn, not per call, keeps a busy loop of short
+ * calls from toggling the timer twice per call.)
  */
 class DeadlineList {
   head: Entry | undefined;
@@ -20,17 +22,29 @@ class DeadlineList {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The deadline the timer was armed for. */
   private armedFor = 0;
+  /** Whether the timer holds the process open. */
+  private refed = false;
+  private unrefPending = false;
+  private readonly unrefIfIdle = (): void => {
+    this.unrefPending = false;
+    if (this.head === undefined && this.timer !== undefined && this.refed) {
+      this.timer.unref();
+      this.refed = false;
+    }
+  };
 
   constructor(readonly ms: number) {}
 
   add(entry: Entry): void {
-    const empty = this.head === undefined;
     entry.prev = this.tail;
     if (this.tail === undefined) this.head = entry;
     else this.tail.next = entry;
     this.tail = entry;
     if (this.timer === undefined) this.arm(entry.at, this.ms);
-    else if (empty) this.timer.ref();
+    else if (!this.refed) {
+      this.timer.ref();
+      this.refed = true;
+    }
   }
 
   remove(entry: Entry): void {
@@ -40,14 +54,19 @@ class DeadlineList {
     else entry.next.prev = entry.prev;
     entry.prev = undefined;
     entry.next = undefined;
-    // Nothing left to wait for: the timer may still fire (and find nothing), but holds no process.
-    if (this.head === undefined) this.timer?.unref();
+    // Nothing left to wait for: the timer may still fire (and find nothing), but must not hold the
+    // process open for it once this turn of the event loop is over.
+    if (this.head === undefined && this.refed && !this.unrefPending) {
+      this.unrefPending = true;
+      setImmediate(this.unrefIfIdle);
+    }
   }
 
   /** Arms the timer for the deadline `at`, `delay` ms away. */
   private arm(at: number, delay: number): void {
     this.armedFor = at;
     this.timer = setTimeout(() => this.expire(), Math.max(1, Math.min(delay, MAX_DELAY)));
+    this.refed = true;
   }
 
   /**
@@ -88,8 +107,8 @@ class Entry implements Deadline {
 
 const lists = new Map<number, DeadlineList>();
 
-/** Calls `fire` once, `ms` milliseconds from now, unless cancelled first. */
-export function deadline(ms: number, fire: () => void): Deadline {
+/** Calls `fire` once, `ms` milliseconds from now (`now`: `performance.now()`), unless cancelled first. */
+export function deadline(ms: number, fire: () => void, now: number = performance.now()): Deadline {
   const delay = Math.min(Math.max(0, ms), MAX_DELAY);
   let list = lists.get(delay);
   if (list === undefined) {
@@ -97,7 +116,7 @@ export function deadline(ms: number, fire: () => void): Deadline {
     // Durations come from configuration and rule obligations: few distinct values in practice.
     if (lists.size < 1_000) lists.set(delay, list);
   }
-  const entry = new Entry(list, performance.now() + delay, fire);
+  const entry = new Entry(list, now + delay, fire);
   list.add(entry);
   return entry;
 }
