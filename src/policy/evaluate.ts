@@ -105,10 +105,15 @@ function frozenLike(raw: Record<string, unknown>, copy: Record<string, unknown>)
   return true;
 }
 
-/** Frozen, not a Proxy, and only data properties: its reads can never change. */
+/**
+ * Frozen, not a Proxy, a plain object or array (nothing inherited from a custom prototype), and
+ * only data properties: its reads can never change.
+ */
 function frozenData(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || types.isProxy(value) || !Object.isFrozen(value))
     return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== (Array.isArray(value) ? Array.prototype : Object.prototype)) return false;
   for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(value)))
     if (!('value' in descriptor)) return false;
   return true;

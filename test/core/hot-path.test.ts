@@ -87,11 +87,19 @@ describe('decisions: frozen ones are trusted as they are', () => {
     const withGetter = Object.freeze(
       Object.defineProperty({ type: 'allow' }, 'rules', { get: () => ['r'], enumerable: true }),
     ) as Decision;
+    // Fields inherited from a custom prototype could read differently later: copied, never trusted.
+    const inherits = Object.freeze(
+      Object.assign(Object.create(Object.freeze({ note: 'inherited' })), {
+        type: 'allow',
+        rules: Object.freeze(['r']),
+      }),
+    ) as Decision;
     for (const [answer, same] of [
       [trusted, true],
       [extra, false],
       [shallow, false],
       [withGetter, false],
+      [inherits, false],
     ] as const) {
       const tg = createGuard({ policy: engine(answer) });
       tg.guard(() => 'ok', { name: 't' });
