@@ -8,7 +8,7 @@ import { createHash, hash } from 'node:crypto';
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quoteString(value);
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
       // Number::toString, as JSON.stringify uses; String(-0) is '0'.
@@ -26,14 +26,7 @@ export function canonicalJson(value: unknown): string {
         return `${out}]`;
       }
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record);
-      // Audit records and args often arrive sorted already; sorting is the costly part otherwise.
-      for (let i = 1; i < keys.length; i++) {
-        if (keys[i - 1]! > keys[i]!) {
-          keys.sort();
-          break;
-        }
-      }
+      const keys = sortedKeys(Object.keys(record));
       let out = '{';
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
@@ -45,6 +38,53 @@ export function canonicalJson(value: unknown): string {
     default:
       throw new TypeError(`canonicalJson: ${typeof value} is not JSON data`);
   }
+}
+
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of a string, without its machinery for the common plain string. */
+function quoteString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/**
+ * `keys` in UTF-16 code-unit order. Objects of the same shape (audit records, args of one tool)
+ * list the same keys in the same order, so the sorted order is remembered per first key and
+ * reused when every key matches (property keys are interned: comparing them is cheap).
+ */
+const sortedOrders = new Map<string, { readonly keys: readonly string[]; readonly sorted: string[] }[]>();
+function sortedKeys(keys: string[]): string[] {
+  let inOrder = true;
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      inOrder = false;
+      break;
+    }
+  }
+  if (inOrder) return keys;
+  const first = keys[0]!;
+  const known = sortedOrders.get(first);
+  if (known !== undefined) {
+    for (const entry of known) {
+      if (entry.keys.length !== keys.length) continue;
+      let same = true;
+      for (let i = 0; i < keys.length; i++) {
+        if (entry.keys[i] !== keys[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return entry.sorted;
+    }
+  }
+  const sorted = [...keys].sort();
+  if (keys.length <= 64 && sortedOrders.size < 1_000 && (known?.length ?? 0) < 8) {
+    if (known === undefined) sortedOrders.set(first, [{ keys, sorted }]);
+    else known.push({ keys, sorted });
+  }
+  return sorted;
 }
 
 // Keys repeat from call to call; their JSON form is cached (bounded).
