@@ -81,8 +81,80 @@ export function buildLine(
   return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash };
 }
 
-/** Parses and checks one line (without its newline). `undefined`: not shaped like a record. */
-export function parseLine(line: Uint8Array): ParsedLine | undefined {
+/**
+ * Parses and checks one line (without its newline). `undefined`: not shaped like a record.
+ * Reads the fixed-format tail (`,"prev":"<hex>","seq":<n>,"v":1,"hash":"<hex>"}`) byte by byte
+ * and hashes the body in a reused buffer. `expectedPrev` (the hash of the record before, when
+ * the caller knows it) only saves re-checking that an equal `prev` is hex. `parseLineReference` is the same check written with regular expressions; a
+ * differential test holds the two together.
+ */
+export function parseLine(line: Uint8Array, expectedPrev?: string): ParsedLine | undefined {
+  const length = line.length;
+  if (length < 150 || line[0] !== 0x7b || line[length - 1] !== 0x7d) return undefined;
+  // ,"hash":"<64 hex>"}
+  const hashStart = length - TAIL_BYTES;
+  if (!bytesAt(line, hashStart, HASH_OPEN) || line[length - 2] !== 0x22) return undefined;
+  // ...,"v":1 right before it (the body's closing brace is where the hash tail begins).
+  const vStart = hashStart - V_TAIL.length;
+  if (!bytesAt(line, vStart, V_TAIL)) return undefined;
+  // ,"seq":<0 or 1-16 digits without a leading zero>
+  let digitsStart = vStart;
+  while (digitsStart > 0 && isDigit(line[digitsStart - 1]!)) digitsStart -= 1;
+  const digits = vStart - digitsStart;
+  if (digits === 0 || digits > 16 || (digits > 1 && line[digitsStart] === 0x30)) return undefined;
+  const seqStart = digitsStart - SEQ_OPEN.length;
+  if (seqStart < 0 || !bytesAt(line, seqStart, SEQ_OPEN)) return undefined;
+  // ,"prev":"<64 hex>"
+  const prevStart = seqStart - PREV_OPEN.length - 65;
+  if (prevStart < 0 || !bytesAt(line, prevStart, PREV_OPEN) || line[seqStart - 1] !== 0x22) return undefined;
+  const buffer = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, length);
+  const prev = buffer.toString('latin1', prevStart + PREV_OPEN.length, seqStart - 1);
+  // The previous record's hash (a verifier's hint) is known to be hex; anything else is checked.
+  if (prev !== expectedPrev && !HEX64.test(prev)) return undefined;
+  const hash = buffer.toString('latin1', hashStart + HASH_OPEN.length, length - 2);
+  const hashOk = bodyHash(buffer, hashStart) === hash;
+  // A match proves `hash` is lowercase hex; only a mismatch needs the check.
+  if (!hashOk && !HEX64.test(hash)) return undefined;
+  let seq = 0;
+  for (let i = digitsStart; i < vStart; i++) seq = seq * 10 + (line[i]! - 0x30);
+  return { seq, prev, hash, kind: kindOf(buffer), hashOk };
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+const HASH_OPEN = Buffer.from(',"hash":"', 'latin1');
+const V_TAIL = Buffer.from(',"v":1', 'latin1');
+const SEQ_OPEN = Buffer.from(',"seq":', 'latin1');
+const PREV_OPEN = Buffer.from(',"prev":"', 'latin1');
+
+function bytesAt(line: Uint8Array, at: number, expected: Buffer): boolean {
+  if (at < 0 || at + expected.length > line.length) return false;
+  for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false;
+  return true;
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= 0x30 && byte <= 0x39;
+}
+
+/** Reused for hashing: the domain, then the body (the line up to its hash tail), then `}`. */
+let scratch = Buffer.alloc(64 * 1024);
+RECORD_DOMAIN_BYTES.copy(scratch, 0);
+
+/** The record hash of a line whose body (without its closing brace) ends at `bodyEnd`. */
+function bodyHash(line: Buffer, bodyEnd: number): string {
+  const size = RECORD_DOMAIN_BYTES.length + bodyEnd + 1;
+  if (size > scratch.length) {
+    scratch = Buffer.alloc(Math.max(size, scratch.length * 2));
+    RECORD_DOMAIN_BYTES.copy(scratch, 0);
+  }
+  scratch.set(new Uint8Array(line.buffer, line.byteOffset, bodyEnd), RECORD_DOMAIN_BYTES.length);
+  scratch[size - 1] = 0x7d;
+  return hash('sha256', scratch.subarray(0, size));
+}
+
+/** `parseLine` with regular expressions over the tail: the reference the fast parser is tested against. */
+export function parseLineReference(line: Uint8Array): ParsedLine | undefined {
   const length = line.length;
   if (length < 150 || line[0] !== 0x7b || line[length - 1] !== 0x7d) return undefined;
   const buffer = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, length);
@@ -103,13 +175,16 @@ export function parseLine(line: Uint8Array): ParsedLine | undefined {
   };
 }
 
+const KINDS: readonly [Buffer, ChainRecordKind][] = [
+  [Buffer.from('{"event":', 'latin1'), 'event'],
+  [Buffer.from('{"checkpoint":', 'latin1'), 'checkpoint'],
+  [Buffer.from('{"file":', 'latin1'), 'file'],
+  [Buffer.from('{"gap":', 'latin1'), 'gap'],
+];
+
 function kindOf(line: Buffer): ChainRecordKind {
   // The first key of the canonical record names its kind.
-  const head = line.toString('latin1', 0, 14);
-  if (head.startsWith('{"event":')) return 'event';
-  if (head.startsWith('{"checkpoint":')) return 'checkpoint';
-  if (head.startsWith('{"file":')) return 'file';
-  if (head.startsWith('{"gap":')) return 'gap';
+  for (const [prefix, kind] of KINDS) if (bytesAt(line, 0, prefix)) return kind;
   return 'other';
 }
 

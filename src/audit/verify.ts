@@ -247,7 +247,7 @@ async function verifyFile(
   const check = (line: Buffer, terminated: boolean): Problem | undefined => {
     lineNo += 1;
     if (line.length === 0 && terminated) return new Problem('hash_mismatch', 'empty line', lineNo);
-    const parsed = parseLine(line);
+    const parsed = parseLine(line, state.lastHash);
     if (parsed === undefined) {
       if (torn !== undefined)
         return new Problem('hash_mismatch', 'a line is not a complete record', torn.line);
@@ -402,29 +402,33 @@ async function verifyFile(
     }
   };
 
-  // Stream the file in chunks and split on newlines; only one partial line is ever held.
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  let carry: Buffer | undefined;
+  // Stream the file in chunks and split on newlines. The partial line at the end of a chunk moves
+  // to the front of the buffer and the next read fills in after it, so nothing but that partial
+  // line is ever copied; the buffer grows only for a line longer than itself.
+  let chunk = Buffer.allocUnsafe(1 << 20);
+  let held = 0;
   for (;;) {
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-    if (bytesRead === 0) break;
-    let data = chunk.subarray(0, bytesRead);
-    if (carry !== undefined) {
-      data = Buffer.concat([carry, data]);
-      carry = undefined;
+    if (held === chunk.length) {
+      const bigger = Buffer.allocUnsafe(chunk.length * 2);
+      chunk.copy(bigger, 0, 0, held);
+      chunk = bigger;
     }
+    const { bytesRead } = await handle.read(chunk, held, chunk.length - held, null);
+    if (bytesRead === 0) break;
+    const end = held + bytesRead;
     let start = 0;
     for (;;) {
-      const newline = data.indexOf(10, start);
-      if (newline < 0) break;
-      const problem = check(data.subarray(start, newline), true);
+      const newline = chunk.indexOf(10, start);
+      if (newline < 0 || newline >= end) break;
+      const problem = check(chunk.subarray(start, newline), true);
       if (problem !== undefined) return problem;
       start = newline + 1;
     }
-    if (start < data.length) carry = Buffer.from(data.subarray(start));
+    held = end - start;
+    if (held > 0 && start > 0) chunk.copyWithin(0, start, end);
   }
-  if (carry !== undefined && carry.length > 0) {
-    const problem = check(carry, false);
+  if (held > 0) {
+    const problem = check(chunk.subarray(0, held), false);
     if (problem !== undefined) return problem;
   }
   if (torn !== undefined) {

@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildLine, parseLine } from '../../src/audit/chain.ts';
+import { buildLine, parseLine, parseLineReference } from '../../src/audit/chain.ts';
 import {
   type AuditCheckpoint,
   auditLogFiles,
@@ -222,6 +223,62 @@ describe('jsonlAudit', () => {
     flipped[10] = flipped[10]! ^ 1;
     expect(parseLine(flipped)?.hashOk).toBe(false);
     expect(parseLine(Buffer.from('{"x":1}'))).toBeUndefined();
+  });
+
+  it('property: the byte-level parseLine agrees with the regular-expression reference', () => {
+    const kinds = ['event', 'file', 'checkpoint', 'gap'] as const;
+    // Real lines, then every kind of damage near the chain fields: flipped, deleted, inserted bytes.
+    const line = fc
+      .record({
+        kind: fc.constantFrom(...kinds),
+        payload: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+        seq: fc.oneof(fc.nat(), fc.constant(0), fc.constant(9_999_999_999_999_999)),
+        prev: fc.stringMatching(/^[0-9a-f]{64}$/),
+      })
+      .map(({ kind, payload, seq, prev }) => ({
+        prev,
+        bytes: Buffer.from(buildLine(kind, JSON.parse(JSON.stringify(payload)), seq, prev).line.slice(0, -1)),
+      }));
+    const damage = fc.record({
+      from: fc.integer({ min: 1, max: 200 }),
+      op: fc.constantFrom('flip', 'delete', 'insert', 'digit', 'none'),
+      byte: fc.integer({ min: 0, max: 255 }),
+    });
+    fc.assert(
+      fc.property(line, damage, ({ prev, bytes: original }, { from, op, byte }) => {
+        let bytes = Buffer.from(original);
+        const at = Math.max(0, bytes.length - from);
+        if (op === 'flip') bytes[at] = bytes[at]! ^ (byte || 1);
+        else if (op === 'delete') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
+        else if (op === 'insert')
+          bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([byte]), bytes.subarray(at)]);
+        else if (op === 'digit')
+          bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from('0'), bytes.subarray(at)]);
+        const reference = parseLineReference(bytes);
+        expect(parseLine(bytes)).toEqual(reference);
+        // With the verifier's hint (the hash the line should follow), the answer is the same.
+        expect(parseLine(bytes, prev)).toEqual(reference);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('verifies records longer than its read buffer (1 MiB), in the middle and at the end of a file', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path });
+    const big = (n: number, size: number) => ({ ...decisionEvent(n), reason: 'x'.repeat(size) });
+    sink.write(decisionEvent(1));
+    sink.write(big(2, 2_500_000) as never);
+    sink.write(decisionEvent(3));
+    sink.write(big(4, 1_100_000) as never);
+    await sink.close();
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 5 });
+    // Damage inside the long record is still found.
+    const bytes = readFileSync(path);
+    const at = bytes.indexOf('xxxxxxxxxx') + 1_000_000;
+    bytes[at] = 0x79;
+    writeFileSync(path, bytes);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, code: 'hash_mismatch', line: 3 });
   });
 
   it('missing files are reported', async () => {
