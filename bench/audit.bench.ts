@@ -63,7 +63,7 @@ export default async function audit(): Promise<BenchRow[]> {
     await writeRecords(big, 1_000_000);
     const output = execFileSync(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'audit-verify-child.ts'), big],
+      [...process.execArgv, join(import.meta.dirname, 'fixtures', 'audit-verify-child.ts'), big],
       { encoding: 'utf8' },
     );
     const verified = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
