@@ -81,6 +81,36 @@ export function buildLine(
   return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash };
 }
 
+/** Reused for encoding: the domain, then the canonical record (the hash input). */
+let encoded = Buffer.alloc(64 * 1024);
+RECORD_DOMAIN_BYTES.copy(encoded, 0);
+
+/**
+ * `buildLine` as UTF-8 bytes, encoded once: the record is written after the domain in a reused
+ * buffer, hashed there, and copied into the line with its hash tail. Same bytes as `buildLine`.
+ */
+export function buildLineBytes(
+  kind: 'file' | 'event' | 'checkpoint' | 'gap',
+  payload: unknown,
+  seq: number,
+  prev: string,
+): { bytes: Buffer; hash: string } {
+  const body = canonicalJson({ [kind]: payload, prev, seq, v: CHAIN_FORMAT_VERSION });
+  const start = RECORD_DOMAIN_BYTES.length;
+  // UTF-8 takes at most three bytes per UTF-16 code unit.
+  if (start + body.length * 3 > encoded.length) {
+    encoded = Buffer.alloc(Math.max(start + body.length * 3, encoded.length * 2));
+    RECORD_DOMAIN_BYTES.copy(encoded, 0);
+  }
+  const size = encoded.write(body, start, 'utf8');
+  const digest = hash('sha256', encoded.subarray(0, start + size));
+  // The line: the record without its closing brace, then `,"hash":"<hex>"}` and a newline.
+  const bytes = Buffer.allocUnsafe(size - 1 + TAIL_BYTES + 1);
+  encoded.copy(bytes, 0, start, start + size - 1);
+  bytes.write(`,"hash":"${digest}"}\n`, size - 1, 'latin1');
+  return { bytes, hash: digest };
+}
+
 /**
  * Parses and checks one line (without its newline). `undefined`: not shaped like a record.
  * Reads the fixed-format tail (`,"prev":"<hex>","seq":<n>,"v":1,"hash":"<hex>"}`) byte by byte

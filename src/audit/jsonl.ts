@@ -13,7 +13,13 @@ import { dirname } from 'node:path';
 import { parseDuration } from '../_internal/duration.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Awaitable, Duration } from '../types.ts';
-import { type AuditCheckpoint, buildLine, GENESIS_PREV, loadPrivateKey, signCheckpoint } from './chain.ts';
+import {
+  type AuditCheckpoint,
+  buildLineBytes,
+  GENESIS_PREV,
+  loadPrivateKey,
+  signCheckpoint,
+} from './chain.ts';
 import { flushOnExit } from './exit.ts';
 import { rotatedFiles } from './files.ts';
 import { readFirstRecord, readTail, sha256, sizeOf, writeAll } from './resume.ts';
@@ -159,7 +165,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   let chain: string;
   let seq: number;
   let head: string;
-  let queue: string[] = [];
+  let queue: Buffer[] = [];
   let queueBytes = 0;
   let queuedSeq: number;
   let out: { buffer: Buffer; offset: number; seq: number; records: number } | undefined;
@@ -195,11 +201,11 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
 
   const append = (kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown): number => {
     const next = seq + 1;
-    const { line, hash } = buildLine(kind, payload, next, head);
+    const { bytes, hash } = buildLineBytes(kind, payload, next, head);
     seq = next;
     head = hash;
-    queue.push(line);
-    queueBytes += line.length;
+    queue.push(bytes);
+    queueBytes += bytes.length;
     queuedSeq = next;
     sinceCheckpoint += 1;
     return next;
@@ -317,7 +323,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     }
     if (out === undefined) {
       if (queue.length === 0) return true;
-      out = { buffer: Buffer.from(queue.join(''), 'utf8'), offset: 0, seq: queuedSeq, records: queue.length };
+      out = { buffer: Buffer.concat(queue, queueBytes), offset: 0, seq: queuedSeq, records: queue.length };
       queue = [];
       queueBytes = 0;
     }

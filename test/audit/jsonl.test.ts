@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFi
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildLine, parseLine, parseLineReference } from '../../src/audit/chain.ts';
+import { buildLine, buildLineBytes, parseLine, parseLineReference } from '../../src/audit/chain.ts';
 import {
   type AuditCheckpoint,
   auditLogFiles,
@@ -260,6 +260,30 @@ describe('jsonlAudit', () => {
         expect(parseLine(bytes, prev)).toEqual(reference);
       }),
       { numRuns: 3_000 },
+    );
+  });
+
+  it('property: buildLineBytes writes exactly the bytes of buildLine', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('event', 'file', 'checkpoint', 'gap'),
+        fc.dictionary(fc.string({ unit: 'grapheme' }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
+        fc.nat(),
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        (kind, payload, seq, prev) => {
+          const data = JSON.parse(JSON.stringify(payload));
+          const text = buildLine(kind, data, seq, prev);
+          const bytes = buildLineBytes(kind, data, seq, prev);
+          expect(bytes.hash).toBe(text.hash);
+          expect(bytes.bytes.equals(Buffer.from(text.line, 'utf8'))).toBe(true);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+    // Past the reused buffer's size, too.
+    const big = { s: 'é'.repeat(40_000) };
+    expect(buildLineBytes('event', big, 1, '0'.repeat(64)).bytes.toString('utf8')).toBe(
+      buildLine('event', big, 1, '0'.repeat(64)).line,
     );
   });
 
