@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, hash, type KeyObject, sign, verify } from 'node:crypto';
-import { canonicalJson } from '../_internal/canonical.ts';
+import { canonicalJson, canonicalObjectOmittingUndefined } from '../_internal/canonical.ts';
 import { ConfigurationError } from '../errors.ts';
 
 /**
@@ -95,7 +95,27 @@ export function buildLineBytes(
   seq: number,
   prev: string,
 ): { bytes: Buffer; hash: string } {
-  const body = canonicalJson({ [kind]: payload, prev, seq, v: CHAIN_FORMAT_VERSION });
+  return encodeLine(canonicalJson({ [kind]: payload, prev, seq, v: CHAIN_FORMAT_VERSION }));
+}
+
+/**
+ * `buildLineBytes('event', …)` for an audit event whose fields set to `undefined` are left out:
+ * the record's canonical JSON is put together around the event's (`event` < `prev` < `seq` <
+ * `v`, `prev` is hex, `seq` an integer), without copying the event into a plain object first.
+ */
+export function buildEventLineBytes(
+  event: Readonly<Record<string, unknown>>,
+  seq: number,
+  prev: string,
+): { bytes: Buffer; hash: string } {
+  if (!Number.isSafeInteger(seq) || seq < 0 || !/^[0-9a-f]{64}$/.test(prev))
+    throw new TypeError('buildEventLineBytes: malformed seq or prev');
+  return encodeLine(
+    `{"event":${canonicalObjectOmittingUndefined(event)},"prev":"${prev}","seq":${seq},"v":${CHAIN_FORMAT_VERSION}}`,
+  );
+}
+
+function encodeLine(body: string): { bytes: Buffer; hash: string } {
   const start = RECORD_DOMAIN_BYTES.length;
   // UTF-8 takes at most three bytes per UTF-16 code unit.
   if (start + body.length * 3 > encoded.length) {

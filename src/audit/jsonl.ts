@@ -15,6 +15,7 @@ import { ConfigurationError } from '../errors.ts';
 import type { Awaitable, Duration } from '../types.ts';
 import {
   type AuditCheckpoint,
+  buildEventLineBytes,
   buildLineBytes,
   GENESIS_PREV,
   loadPrivateKey,
@@ -199,9 +200,13 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     }
   };
 
-  const append = (kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown): number => {
+  const append = (kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown): number =>
+    push(buildLineBytes(kind, payload, seq + 1, head));
+  // An event goes in as it is: fields set to undefined are left out, as JSON leaves them out.
+  const appendEvent = (event: AuditEvent): number =>
+    push(buildEventLineBytes(event as unknown as Record<string, unknown>, seq + 1, head));
+  const push = ({ bytes, hash }: { bytes: Buffer; hash: string }): number => {
     const next = seq + 1;
-    const { bytes, hash } = buildLineBytes(kind, payload, next, head);
     seq = next;
     head = hash;
     queue.push(bytes);
@@ -456,10 +461,8 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       append('gap', { reason: 'dropped', count: droppedStreak, ts: Date.now() });
       droppedStreak = 0;
     }
-    let record: Record<string, unknown>;
     try {
-      record = plainEvent(event);
-      const at = append('event', record);
+      const at = appendEvent(event);
       if (signing !== undefined && sinceCheckpoint >= signing.every) writeCheckpoint();
       if (queueBytes >= batchBytes || fileBytes + queueBytes >= rotateBytes) flushNow();
       else scheduleFlush();
@@ -560,16 +563,6 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
 }
 
 /** Own enumerable properties (getters read once), without `undefined` values. */
-function plainEvent(event: AuditEvent): Record<string, unknown> {
-  const source = event as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) {
-    const value = source[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
-}
-
 function positive(value: number, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
     throw new ConfigurationError(`jsonlAudit ${what} must be a positive integer`);

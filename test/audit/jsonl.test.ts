@@ -2,7 +2,13 @@ import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFi
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildLine, buildLineBytes, parseLine, parseLineReference } from '../../src/audit/chain.ts';
+import {
+  buildEventLineBytes,
+  buildLine,
+  buildLineBytes,
+  parseLine,
+  parseLineReference,
+} from '../../src/audit/chain.ts';
 import {
   type AuditCheckpoint,
   auditLogFiles,
@@ -276,6 +282,32 @@ describe('jsonlAudit', () => {
           const bytes = buildLineBytes(kind, data, seq, prev);
           expect(bytes.hash).toBe(text.hash);
           expect(bytes.bytes.equals(Buffer.from(text.line, 'utf8'))).toBe(true);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+    // An event with fields set to undefined: the same line as its copy without them.
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string({ unit: 'grapheme' }),
+          fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+          { maxKeys: 6 },
+        ),
+        fc.nat(),
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        (fields, seq, prev) => {
+          const event = Object.fromEntries(
+            Object.entries(fields).map(([key, value]) => [
+              key,
+              value === undefined ? undefined : JSON.parse(JSON.stringify(value)),
+            ]),
+          );
+          const copy = Object.fromEntries(Object.entries(event).filter(([, value]) => value !== undefined));
+          const expected = buildLine('event', copy, seq, prev);
+          const built = buildEventLineBytes(event, seq, prev);
+          expect(built.hash).toBe(expected.hash);
+          expect(built.bytes.toString('utf8')).toBe(expected.line);
         },
       ),
       { numRuns: 1_000 },
