@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, hash, type KeyObject, sign, verify } from 'node:crypto';
-import { canonicalJson, canonicalObjectOmittingUndefined } from '../_internal/canonical.ts';
+import { CanonicalWriter, canonicalJson } from '../_internal/canonical.ts';
 import { ConfigurationError } from '../errors.ts';
 
 /**
@@ -98,10 +98,15 @@ export function buildLineBytes(
   return encodeLine(canonicalJson({ [kind]: payload, prev, seq, v: CHAIN_FORMAT_VERSION }));
 }
 
+/** Reused for events: the domain, then the record written as canonical JSON bytes. */
+let eventWriter = new CanonicalWriter(64 * 1024);
+const EVENT_OPEN = Buffer.from('{"event":', 'latin1');
+
 /**
  * `buildLineBytes('event', …)` for an audit event whose fields set to `undefined` are left out:
- * the record's canonical JSON is put together around the event's (`event` < `prev` < `seq` <
- * `v`, `prev` is hex, `seq` an integer), without copying the event into a plain object first.
+ * the record's canonical JSON (`event` < `prev` < `seq` < `v`, `prev` is hex, `seq` an integer)
+ * is written as UTF-8 straight into a reused buffer after the domain, hashed there and copied
+ * into the line, without copying the event into a plain object or building the text first.
  */
 export function buildEventLineBytes(
   event: Readonly<Record<string, unknown>>,
@@ -111,9 +116,22 @@ export function buildEventLineBytes(
   // Both come from the writer's own chain state; a cheap check keeps a bug from writing garbage.
   if (!Number.isSafeInteger(seq) || seq < 0 || prev.length !== 64)
     throw new TypeError('buildEventLineBytes: malformed seq or prev');
-  return encodeLine(
-    `{"event":${canonicalObjectOmittingUndefined(event)},"prev":"${prev}","seq":${seq},"v":${CHAIN_FORMAT_VERSION}}`,
-  );
+  const writer = eventWriter;
+  writer.length = 0;
+  writer.raw(RECORD_DOMAIN_BYTES);
+  writer.raw(EVENT_OPEN);
+  writer.objectOmittingUndefined(event);
+  writer.ascii(`,"prev":"${prev}","seq":${seq},"v":${CHAIN_FORMAT_VERSION}}`);
+  const digest = hash('sha256', writer.bytes.subarray(0, writer.length));
+  // The line: the record without its closing brace, then `,"hash":"<hex>"}` and a newline.
+  const start = RECORD_DOMAIN_BYTES.length;
+  const body = writer.length - start - 1;
+  const bytes = Buffer.allocUnsafe(body + TAIL_BYTES + 1);
+  writer.bytes.copy(bytes, 0, start, start + body);
+  bytes.write(`,"hash":"${digest}"}\n`, body, 'latin1');
+  // One huge event does not keep a huge buffer alive.
+  if (writer.bytes.length > 1 << 20) eventWriter = new CanonicalWriter(64 * 1024);
+  return { bytes, hash: digest };
 }
 
 function encodeLine(body: string): { bytes: Buffer; hash: string } {

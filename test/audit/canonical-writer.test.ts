@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CanonicalWriter,
+  canonicalJson,
+  canonicalObjectOmittingUndefined,
+} from '../../src/_internal/canonical.ts';
+
+/** RFC 8785 the plain way: the reference the fast serializers are held to. */
+function reference(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite');
+    if (
+      value === undefined ||
+      typeof value === 'function' ||
+      typeof value === 'bigint' ||
+      typeof value === 'symbol'
+    )
+      throw new TypeError('not JSON data');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${reference(record[key])}`).join(',')}}`;
+}
+
+function written(value: unknown, capacity?: number): string {
+  const writer = new CanonicalWriter(capacity);
+  writer.value(value);
+  return writer.bytes.toString('utf8', 0, writer.length);
+}
+
+// Strings of every kind of code unit: controls, quotes, backslashes, non-ASCII, pairs and lone surrogates.
+const anyString = fc.string({ unit: 'binary', maxLength: 40 });
+const data = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    anyString,
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 5 }),
+    fc.dictionary(anyString, tie('value'), { maxKeys: 6 }),
+  ),
+})).value;
+
+describe('canonical JSON fast paths', () => {
+  it('property: canonicalJson and the byte writer produce the reference text', () => {
+    fc.assert(
+      fc.property(data, fc.integer({ min: 1, max: 64 }), (value, capacity) => {
+        const expected = reference(value);
+        expect(canonicalJson(value)).toBe(expected);
+        expect(written(value, capacity)).toBe(expected);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('property: objects of one shape reuse a plan and still sort their own keys', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(anyString, { minLength: 1, maxLength: 8 }), fc.nat(), (keys, seed) => {
+        const first = Object.fromEntries(keys.map((key, i) => [key, i + seed]));
+        const again = Object.fromEntries(keys.map((key, i) => [key, `${i}`]));
+        expect(canonicalJson(first)).toBe(reference(first));
+        expect(written(again)).toBe(reference(again));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes UTF-8 exactly: pairs as four bytes, lone surrogates and controls escaped', () => {
+    const value = { s: 'a"b\\c\n\u0001é€😀\ud800x\udc00', '\u007f': '\b\f\r\t' };
+    const writer = new CanonicalWriter(4);
+    writer.value(value);
+    expect(writer.bytes.subarray(0, writer.length)).toEqual(Buffer.from(reference(value), 'utf8'));
+    expect(written(value)).toBe('{"s":"a\\"b\\\\c\\n\\u0001é€😀\\ud800x\\udc00","\u007f":"\\b\\f\\r\\t"}');
+  });
+
+  it('objectOmittingUndefined leaves out undefined properties and reads each accessor once', () => {
+    let reads = 0;
+    const record: Record<string, unknown> = { z: 1, skipped: undefined, a: [1, 'x'] };
+    Object.defineProperty(record, 'lazy', {
+      enumerable: true,
+      get: () => {
+        reads += 1;
+        return 'computed';
+      },
+    });
+    const writer = new CanonicalWriter(2);
+    writer.objectOmittingUndefined(record);
+    expect(writer.bytes.toString('utf8', 0, writer.length)).toBe('{"a":[1,"x"],"lazy":"computed","z":1}');
+    expect(reads).toBe(1);
+    expect(canonicalObjectOmittingUndefined(record)).toBe('{"a":[1,"x"],"lazy":"computed","z":1}');
+    expect(reads).toBe(2);
+    const empty = new CanonicalWriter();
+    empty.objectOmittingUndefined({ gone: undefined });
+    expect(empty.bytes.toString('utf8', 0, empty.length)).toBe('{}');
+  });
+
+  it('refuses what JSON cannot represent, like canonicalJson', () => {
+    for (const bad of [{ n: Number.NaN }, [Number.POSITIVE_INFINITY], { u: undefined }, { f: () => 1 }, 1n]) {
+      expect(() => canonicalJson(bad)).toThrow(TypeError);
+      expect(() => new CanonicalWriter().value(bad)).toThrow(TypeError);
+    }
+    expect(() => new CanonicalWriter().objectOmittingUndefined({ deep: { u: undefined } })).toThrow(
+      TypeError,
+    );
+  });
+});
