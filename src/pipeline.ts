@@ -1,8 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'eventemitter3';
-import { deadline } from './_internal/deadlines.ts';
-import { isThenable } from './_internal/fail-closed.ts';
-import { LazyAbort } from './_internal/lazy-abort.ts';
 import { toolNameProblem } from './_internal/names.ts';
 import { type SnapshotLimits, sameData, snapshot } from './_internal/snapshot.ts';
 import { validateArgs } from './_internal/validate.ts';
@@ -11,18 +8,12 @@ import { type ApprovalServices, createApprovalServices } from './approval/servic
 import type { ApprovalProvider } from './approval/types.ts';
 import { type AuditDispatcher, approverArgs } from './audit/dispatch.ts';
 import { redactPathsProblem } from './audit/redact.ts';
-import type {
-  ApprovalRequestEvent,
-  ApprovalResponseEvent,
-  GrantUsedEvent,
-  ResultEvent,
-} from './audit/types.ts';
-import { Call, CallRequest, ToolOptions } from './call.ts';
+import type { ApprovalRequestEvent, ApprovalResponseEvent, GrantUsedEvent } from './audit/types.ts';
+import { Call, CallRequest } from './call.ts';
 import { EMPTY_CONTEXT, IDENTITY_FIELDS, mergeContext, type Scope, scopeStorage } from './context.ts';
-import { ToolDeniedError, ToolInterruptedError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
-import { capOutput, hasOutputCaps } from './limits/output.ts';
 import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
+import { CallOutcomes } from './outcomes.ts';
 import { deny, evaluatePolicy } from './policy/evaluate.ts';
 import type { PolicyEngine } from './policy/types.ts';
 import { CallRecords } from './records.ts';
@@ -34,7 +25,6 @@ import type {
   DenyDecision,
   JsonObject,
   ToolContext,
-  ToolDenial,
   ToolInfo,
   ToolRequest,
 } from './types.ts';
@@ -89,8 +79,12 @@ export class Pipeline {
   /** Builds, records and emits the call's audit events (src/records.ts). */
   private readonly records: CallRecords;
 
+  /** Steps 7–9 and the call's exits: run the tool, record the result, deny or interrupt (src/outcomes.ts). */
+  private readonly outcomes: CallOutcomes;
+
   constructor(private readonly config: PipelineConfig) {
     this.records = new CallRecords(config);
+    this.outcomes = new CallOutcomes(this.records, config.audit, config.onDeny);
     this.limitSettings = {
       store: config.store,
       storeTimeoutMs: config.limits.storeTimeoutMs,
@@ -151,17 +145,22 @@ export class Pipeline {
 
     // 1. Context: host-supplied, snapshotted, and never widened inside a parent call.
     const context = this.resolveContext(scope, options?.context);
-    if (typeof context === 'string') return this.denied(call, deny('INVALID_CONTEXT', context), 'deny');
+    if (typeof context === 'string')
+      return this.outcomes.denied(call, deny('INVALID_CONTEXT', context), 'deny');
     call.context = context;
     if (depth > config.limits.maxCallDepth) {
-      return this.denied(
+      return this.outcomes.denied(
         call,
         deny('CALL_DEPTH_EXCEEDED', `guarded calls are nested deeper than ${config.limits.maxCallDepth}`),
         'deny',
       );
     }
     if (signal?.aborted)
-      return this.denied(call, deny('CANCELLED', 'the call was cancelled before it started'), 'deny');
+      return this.outcomes.denied(
+        call,
+        deny('CANCELLED', 'the call was cancelled before it started'),
+        'deny',
+      );
 
     // 2. Snapshot and validate: from here on, only the frozen copy exists.
     const prepared = this.prepareArgs(definition, rawArgs);
@@ -177,9 +176,10 @@ export class Pipeline {
     prepared: Prepared,
     signal: AbortSignal | undefined,
   ): unknown {
-    if (!prepared.ok) return this.denied(call, deny('INVALID_ARGS', prepared.problem), 'deny');
+    if (!prepared.ok) return this.outcomes.denied(call, deny('INVALID_ARGS', prepared.problem), 'deny');
     call.args = prepared.args;
-    if (this.records.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, 'deny');
+    if (this.records.recordedArgs(call) === undefined)
+      return this.outcomes.denied(call, UNREDACTABLE, 'deny');
     const evaluated = evaluatePolicy(this.config.policy, this.request(call), {
       timeoutMs: this.config.limits.policyTimeoutMs,
       signal,
@@ -213,7 +213,7 @@ export class Pipeline {
     limited: DenyDecision | LimitLease | undefined,
     signal: AbortSignal | undefined,
   ): unknown {
-    if (limited !== undefined && 'type' in limited) return this.denied(call, limited, 'allow');
+    if (limited !== undefined && 'type' in limited) return this.outcomes.denied(call, limited, 'allow');
     call.lease = limited;
     return this.commit(definition, call, decision, 'allow', signal);
   }
@@ -228,24 +228,25 @@ export class Pipeline {
     const policyDecision = evaluated.type;
     // 3b. Grants: a live grant in scope turns a default deny or an ask into allow, never a deny rule.
     let decision = await this.grant(call, evaluated, false);
-    if (decision.type === 'deny') return this.denied(call, decision, policyDecision);
+    if (decision.type === 'deny') return this.outcomes.denied(call, decision, policyDecision);
 
     // 4. Limits.
     const limited = await this.enterLimits(call, decision, signal);
-    if (limited !== undefined && 'type' in limited) return this.denied(call, limited, policyDecision);
+    if (limited !== undefined && 'type' in limited)
+      return this.outcomes.denied(call, limited, policyDecision);
     call.lease = limited;
 
     // 5. Approve (ask only).
     if (decision.type === 'ask') {
       const argsAsked = call.args;
       const approved = await this.approve(call, decision, definition, signal);
-      if (approved.type === 'deny') return this.denied(call, approved, policyDecision);
+      if (approved.type === 'deny') return this.outcomes.denied(call, approved, policyDecision);
       decision = approved;
       // Edited arguments: limits are taken again for what will run (a budget counts the new amount).
       if (call.args !== argsAsked) {
         call.lease?.release(false);
         const again = await this.enterLimits(call, decision, signal);
-        if (again !== undefined && 'type' in again) return this.denied(call, again, policyDecision);
+        if (again !== undefined && 'type' in again) return this.outcomes.denied(call, again, policyDecision);
         call.lease = again;
       }
     }
@@ -275,16 +276,21 @@ export class Pipeline {
   ): unknown {
     const obligationProblem = unsupportedObligation(decision);
     if (obligationProblem !== undefined)
-      return this.denied(call, deny('POLICY_ERROR', obligationProblem, decision.rules), policyDecision);
+      return this.outcomes.denied(
+        call,
+        deny('POLICY_ERROR', obligationProblem, decision.rules),
+        policyDecision,
+      );
     // Edited arguments are redacted too; a failure denies before anything is recorded or run.
-    if (this.records.recordedArgs(call) === undefined) return this.denied(call, UNREDACTABLE, policyDecision);
+    if (this.records.recordedArgs(call) === undefined)
+      return this.outcomes.denied(call, UNREDACTABLE, policyDecision);
     call.redactPaths = decision.obligations?.redact;
 
     const event = this.records.decision(call, decision, policyDecision);
     if (this.config.audit.mode === 'fail-closed') {
       return this.config.audit.recordDurable(event).then((durable) => {
         if (!durable) {
-          return this.interrupted(
+          return this.outcomes.interrupted(
             call,
             'AUDIT_UNAVAILABLE',
             'the audit trail could not record the decision',
@@ -308,10 +314,16 @@ export class Pipeline {
     signal: AbortSignal | undefined,
   ): unknown {
     if (signal?.aborted)
-      return this.interrupted(call, 'CANCELLED', 'the call was cancelled before it ran', decision, false);
+      return this.outcomes.interrupted(
+        call,
+        'CANCELLED',
+        'the call was cancelled before it ran',
+        decision,
+        false,
+      );
     // 7. Execute, exactly once, with the frozen args.
     const timeoutMs = decision.obligations?.timeout ?? this.config.limits.timeoutMs;
-    return this.execute(definition, call, decision, timeoutMs, signal);
+    return this.outcomes.execute(definition, call, decision, timeoutMs, signal);
   }
 
   /** Dry run of steps 1–3. */
@@ -475,178 +487,6 @@ export class Pipeline {
     if (result.ok) call.approvers = result.approvers;
     return result.decision;
   }
-
-  private execute(
-    definition: ToolDefinition,
-    call: Call,
-    decision: Decision,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> | unknown {
-    const controller = new LazyAbort();
-    const toolOptions = new ToolOptions(
-      call,
-      controller,
-      decision.type === 'deny' ? undefined : decision.obligations,
-    );
-    const scope: Scope = { context: call.context, callId: call.callId, depth: call.depth + 1 };
-    const execStarted = performance.now();
-    let returned: unknown;
-    let thenable: boolean;
-    try {
-      returned = scopeStorage.run(scope, () => definition.fn(call.args, toolOptions));
-      // Inside the try: a result whose `then` getter throws is a tool error, still recorded once.
-      thenable = isThenable(returned);
-    } catch (error) {
-      this.recordResult(call, 'error', execStarted, undefined, error);
-      throw error;
-    }
-    if (!thenable) return this.finishOk(call, decision, execStarted, returned);
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const cleanup = () => {
-        settled = true;
-        timer.cancel();
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        if (settled) return;
-        cleanup();
-        controller.abort(signal?.reason);
-        this.recordResult(call, 'cancelled', execStarted);
-        settle(resolve, reject, () =>
-          this.interrupted(call, 'CANCELLED', 'the call was cancelled while it ran', decision, true),
-        );
-      };
-      const timer = deadline(
-        timeoutMs,
-        () => {
-          if (settled) return;
-          cleanup();
-          controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
-          this.recordResult(call, 'timeout', execStarted);
-          settle(resolve, reject, () =>
-            this.interrupted(
-              call,
-              'TIMEOUT',
-              `the tool ran past its timeout of ${timeoutMs} ms`,
-              decision,
-              true,
-            ),
-          );
-        },
-        execStarted,
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // The caller may have aborted while the tool's synchronous part ran; that event is gone.
-      if (signal?.aborted) onAbort();
-      Promise.resolve(returned).then(
-        (value) => {
-          if (settled) return;
-          cleanup();
-          settle(resolve, reject, () => this.finishOk(call, decision, execStarted, value));
-        },
-        (error: unknown) => {
-          if (settled) return;
-          cleanup();
-          this.recordResult(call, 'error', execStarted, undefined, error);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** Step 8: output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. */
-  private finishOk(call: Call, decision: Decision, execStarted: number, value: unknown): unknown {
-    const obligations = decision.type === 'deny' ? undefined : decision.obligations;
-    if (obligations === undefined || !hasOutputCaps(obligations)) {
-      this.recordResult(call, 'ok', execStarted, value);
-      return value;
-    }
-    const capped = capOutput(value, obligations);
-    call.outputCut = capped.cut;
-    if (capped.ok) {
-      this.recordResult(call, 'ok', execStarted, capped.value);
-      return capped.value;
-    }
-    const withheld = new Error(capped.reason);
-    withheld.name = 'OutputWithheld';
-    this.recordResult(call, 'error', execStarted, undefined, withheld);
-    return this.interrupted(call, 'DENIED_BY_RULE', capped.reason, decision, true);
-  }
-
-  /** Step 9: gives back what the limits step took, then records the result. */
-  private recordResult(
-    call: Call,
-    outcome: ResultEvent['outcome'],
-    execStarted: number,
-    output?: unknown,
-    error?: unknown,
-  ): void {
-    call.lease?.release(true);
-    this.records.result(call, outcome, execStarted, output, error);
-  }
-
-  /** Records the single decision record of a denied call, then throws or returns the denial. */
-  private denied(call: Call, decision: DenyDecision, policyDecision: Decision['type']): never | ToolDenial {
-    call.lease?.release(false);
-    const event = this.records.decision(call, decision, policyDecision);
-    this.config.audit.record(event);
-    this.records.emit('decision', event);
-    if (this.config.onDeny === 'return')
-      return denial(decision.code, decision.reason, call, decision.retryAfterMs);
-    throw new ToolDeniedError({
-      code: decision.code,
-      tool: call.tool.name,
-      callId: call.callId,
-      reason: decision.reason,
-      decision,
-    });
-  }
-
-  /** A call stopped after it was allowed (audit failure, cancellation, timeout). */
-  private interrupted(
-    call: Call,
-    code: 'AUDIT_UNAVAILABLE' | 'CANCELLED' | 'TIMEOUT' | 'DENIED_BY_RULE',
-    reason: string,
-    decision: Decision,
-    ran: boolean,
-  ): never | ToolDenial {
-    call.lease?.release(ran);
-    if (this.config.onDeny === 'return') return denial(code, reason, call);
-    throw new ToolInterruptedError({
-      code,
-      tool: call.tool.name,
-      callId: call.callId,
-      reason,
-      decision,
-      ran,
-    });
-  }
-}
-
-function settle(
-  resolve: (value: unknown) => void,
-  reject: (error: unknown) => void,
-  fn: () => unknown,
-): void {
-  try {
-    resolve(fn());
-  } catch (error) {
-    reject(error);
-  }
-}
-
-function denial(code: ToolDenial['code'], reason: string, call: Call, retryAfterMs?: number): ToolDenial {
-  const result: { -readonly [K in keyof ToolDenial]: ToolDenial[K] } = {
-    denied: true,
-    code,
-    reason,
-    tool: call.tool.name,
-    callId: call.callId,
-  };
-  if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
-  return Object.freeze(result);
 }
 
 function unsupportedObligation(decision: Decision): string | undefined {
