@@ -19,6 +19,8 @@ export class Call {
   redactPaths: readonly string[] | undefined;
   /** Slots and reservations taken by the limits step; released once, when the call settles. */
   lease: LimitLease | undefined;
+  /** How many times the limits step admitted this call (twice after an approver's edit). */
+  admissions = 0;
   /** What the output caps (`maxRows`, `maxBytes`) cut from the result. */
   outputCut: OutputCut | undefined;
 

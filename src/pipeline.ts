@@ -258,11 +258,14 @@ export class Pipeline {
     decision: Exclude<Decision, { type: 'deny' }>,
     signal: AbortSignal | undefined,
   ): DenyDecision | LimitLease | undefined | Promise<DenyDecision | LimitLease | undefined> {
+    // The first admission of a call: its id is new to the store (an edit re-admits it).
+    const first = call.admissions === 0;
+    call.admissions += 1;
     return enterLimits(
       this.limitSettings,
       this.request(call),
       decision,
-      limitsCall(decision, this.config.limits, signal, false),
+      limitsCall(decision, this.config.limits, signal, false, first),
     );
   }
 

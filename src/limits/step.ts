@@ -44,6 +44,8 @@ export interface LimitsCall {
   readonly approvalMs: number;
   /** Consume nothing (`tg.check()`). */
   readonly peek: boolean;
+  /** The call's first admission (not the re-admission after an approver edited the args). */
+  readonly first?: boolean;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -88,7 +90,7 @@ export function enterLimits(
     try {
       result = call.signal?.aborted
         ? { ok: false, reason: 'aborted' }
-        : { ok: true, value: local.admit(admit) };
+        : { ok: true, value: local.admit(admit, call.first === true && !call.peek) };
     } catch (error) {
       result = { ok: false, reason: 'error', error };
     }
@@ -427,6 +429,7 @@ export function limitsCall(
   defaults: { readonly timeoutMs: number; readonly approvalTimeoutMs: number },
   signal: AbortSignal | undefined,
   peek: boolean,
+  first = false,
 ): LimitsCall {
   const timeout = decision.obligations?.timeout;
   const timeoutMs = typeof timeout === 'number' && timeout >= 0 ? timeout : defaults.timeoutMs;
@@ -435,5 +438,5 @@ export function limitsCall(
     const wait = decision.approval?.timeout;
     approvalMs = typeof wait === 'number' && wait >= 0 ? wait : defaults.approvalTimeoutMs;
   }
-  return { timeoutMs, approvalMs, peek, signal };
+  return { timeoutMs, approvalMs, peek, signal, first };
 }

@@ -25,6 +25,8 @@ import type {
 interface Hit {
   t: number;
   id: string;
+  /** Whether `id` is in the log's `ids` (see `Log.unindexed`). */
+  indexed: boolean;
 }
 interface Reservation extends Hit {
   amount: number;
@@ -32,8 +34,14 @@ interface Reservation extends Hit {
 interface Log<E extends Hit> {
   /** Sorted by `t`. */
   entries: E[];
-  /** The ids in `entries`. */
+  /** The ids of the indexed entries. */
   ids: Set<string>;
+  /**
+   * How many entries are not in `ids`: rate hits the limits step took for a call's first
+   * admission (its id is new, so there was nothing to look up, and hashing it into the set was
+   * most of a rate check's cost). Finding a holder also scans them while there are any.
+   */
+  unindexed: number;
   /** When the newest entry leaves the window; the log is garbage after that. */
   until: number;
 }
@@ -54,6 +62,9 @@ const SWEEP_EVERY = 1024;
  * @example
  * const tg = createGuard({ policy, store: memoryStore() });
  */
+/** Shared empty list for absent parts of a request (no allocation per admit). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** The answer to every admitted request (frozen, so one object serves them all). */
 const ADMITTED: AdmitResult = Object.freeze({ ok: true });
 
@@ -68,8 +79,11 @@ export const LOCAL_STORE: unique symbol = Symbol('toolgate.localStore');
 export interface LocalStore {
   /** True when no suspension is stored at all, so a suspension check cannot deny. */
   nothingSuspended(): boolean;
-  /** `admit` for requests the limits step built itself (well-formed by construction: not re-checked). */
-  admit(request: AdmitRequest): AdmitResult;
+  /**
+   * `admit` for requests the limits step built itself (well-formed by construction: not
+   * re-checked). `fresh`: the holder's first admission (see `admitChecked`).
+   */
+  admit(request: AdmitRequest, fresh: boolean): AdmitResult;
 }
 
 export function memoryStore(): StateStore {
@@ -118,37 +132,41 @@ export function memoryStore(): StateStore {
     return record;
   };
 
-  const admitChecked = (request: AdmitRequest): AdmitResult => {
+  /**
+   * `fresh`: the caller (the limits step, for a call's first admission) knows `holder` was never
+   * admitted, so its rate hits need no lookup and are not indexed.
+   */
+  const admitChecked = (request: AdmitRequest, fresh = false): AdmitResult => {
     const { now, holder } = request;
-    for (const key of request.suspensions ?? []) {
+    for (const key of request.suspensions ?? NONE) {
       const entry = suspended.get(key);
       if (entry !== undefined && (entry.until === undefined || entry.until > now))
         return { ok: false, kind: 'suspended', key };
     }
     // Check everything first, then take everything: all or nothing.
-    for (const check of request.rates ?? []) {
+    for (const check of request.rates ?? NONE) {
       const log = rates.get(check.key);
       if (log !== undefined) prune(log, now, check.windowMs);
-      const entries = log?.entries ?? [];
-      if (log?.ids.has(holder) === true) continue;
+      const entries = log?.entries ?? NONE;
+      if (!fresh && log !== undefined && holds(log, holder)) continue;
       if (entries.length >= check.limit) {
         const oldest = entries[entries.length - check.limit];
         const retryAfterMs = oldest === undefined ? check.windowMs : oldest.t + check.windowMs - now;
         return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, retryAfterMs) };
       }
     }
-    for (const check of request.semaphores ?? []) {
+    for (const check of request.semaphores ?? NONE) {
       const holders = semaphores.get(check.key);
       if (holders === undefined) continue;
       for (const [other, expiresAt] of holders) if (expiresAt <= now) holders.delete(other);
       if (!holders.has(holder) && holders.size >= check.limit)
         return { ok: false, kind: 'concurrency', key: check.key };
     }
-    for (const check of request.budgets ?? []) {
+    for (const check of request.budgets ?? NONE) {
       const log = budgets.get(check.key);
       if (log !== undefined) prune(log, now, check.windowMs);
-      const entries = log?.entries ?? [];
-      if (log?.ids.has(holder) === true) continue;
+      const entries = log?.entries ?? NONE;
+      if (log !== undefined && holds(log, holder)) continue;
       const retryAfterMs = budgetRetry(entries, check.amount, check.max, check.windowMs, now);
       if (retryAfterMs !== 0) {
         return retryAfterMs === undefined
@@ -158,19 +176,21 @@ export function memoryStore(): StateStore {
     }
     if (request.peek === true) return ADMITTED;
 
-    const rateChecks = request.rates ?? [];
+    const rateChecks = request.rates ?? NONE;
+    // With several rate checks two may share a key: then the lookup keeps one hit per holder.
+    const unindexed = fresh && rateChecks.length === 1;
     for (let index = 0; index < rateChecks.length; index++) {
       const check = rateChecks[index]!;
       let log = rates.get(check.key);
       if (log === undefined) {
-        log = { entries: [], ids: new Set(), until: 0 };
+        log = { entries: [], ids: new Set(), unindexed: 0, until: 0 };
         rates.set(check.key, log);
       }
-      if (log.ids.has(holder)) continue;
-      insertSorted(log, { t: now, id: holder });
+      if (!unindexed && holds(log, holder)) continue;
+      insertSorted(log, { t: now, id: holder, indexed: !unindexed });
       log.until = Math.max(log.until, now + check.windowMs);
     }
-    for (const check of request.semaphores ?? []) {
+    for (const check of request.semaphores ?? NONE) {
       let holders = semaphores.get(check.key);
       if (holders === undefined) {
         holders = new Map();
@@ -178,14 +198,14 @@ export function memoryStore(): StateStore {
       }
       holders.set(holder, now + check.leaseMs);
     }
-    for (const check of request.budgets ?? []) {
+    for (const check of request.budgets ?? NONE) {
       let log = budgets.get(check.key);
       if (log === undefined) {
-        log = { entries: [], ids: new Set(), until: 0 };
+        log = { entries: [], ids: new Set(), unindexed: 0, until: 0 };
         budgets.set(check.key, log);
       }
-      if (log.ids.has(holder)) continue;
-      insertSorted(log, { t: now, id: holder, amount: check.amount });
+      if (holds(log, holder)) continue;
+      insertSorted(log, { t: now, id: holder, indexed: true, amount: check.amount });
       log.until = Math.max(log.until, now + check.windowMs);
     }
     written(now);
@@ -371,9 +391,9 @@ export function memoryStore(): StateStore {
   const admit = store.admit;
   const local: LocalStore = {
     nothingSuspended: () => suspended.size === 0,
-    admit: (request) => {
+    admit: (request, fresh) => {
       open();
-      return admitChecked(request);
+      return admitChecked(request, fresh);
     },
   };
   Object.defineProperty(store, LOCAL_STORE, {
@@ -387,7 +407,9 @@ function prune<E extends Hit>(log: Log<E>, now: number, windowMs: number): void 
   const entries = log.entries;
   let drop = 0;
   while (drop < entries.length && (entries[drop] as E).t + windowMs <= now) {
-    log.ids.delete((entries[drop] as E).id);
+    const entry = entries[drop] as E;
+    if (entry.indexed) log.ids.delete(entry.id);
+    else log.unindexed -= 1;
     drop += 1;
   }
   // shift() trims the array in place; splice(0, n) copies it.
@@ -395,9 +417,18 @@ function prune<E extends Hit>(log: Log<E>, now: number, windowMs: number): void 
   else if (drop > 1) entries.splice(0, drop);
 }
 
+/** Whether `holder` has an entry in the log. */
+function holds<E extends Hit>(log: Log<E>, holder: string): boolean {
+  if (log.ids.has(holder)) return true;
+  if (log.unindexed === 0) return false;
+  for (const entry of log.entries) if (!entry.indexed && entry.id === holder) return true;
+  return false;
+}
+
 function insertSorted<E extends Hit>(log: Log<E>, entry: E): void {
   const entries = log.entries;
-  log.ids.add(entry.id);
+  if (entry.indexed) log.ids.add(entry.id);
+  else log.unindexed += 1;
   const last = entries[entries.length - 1];
   if (last === undefined || last.t <= entry.t) {
     entries.push(entry);

@@ -235,6 +235,55 @@ describe('limits: the memory store shortcut when nothing is suspended', () => {
   });
 });
 
+describe('limits: rate hits of a first admission are not indexed, and still found', () => {
+  it('an approver edit re-admits the call without counting its rate hit twice', async () => {
+    const tg = createGuard({
+      policy: rules([{ id: 'r', effect: 'ask', tool: 't', reason: 'check', limit: { rate: '2/1m' } }]),
+      approver: callbackApprover((request) => ({
+        requestId: request.id,
+        approved: true,
+        approver: 'ann',
+        args: { n: Number(request.args.n) + 1 },
+      })),
+      onDeny: 'return',
+    });
+    const tool = tg.guard((args: { n: number }) => args.n, { name: 't' });
+    expect(await tool({ n: 1 })).toBe(2);
+    expect(await tool({ n: 5 })).toBe(6);
+    expect(await tool({ n: 9 })).toMatchObject({ denied: true, code: 'RATE_LIMITED' });
+  });
+
+  it('the store finds a call the guard admitted when the same holder is admitted directly', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const store = memoryStore();
+    const tg = createGuard({
+      policy: rules([{ id: 'r', effect: 'allow', tool: 't', limit: { rate: '5/1m', key: ['tool'] } }]),
+      store,
+      now: () => now,
+    });
+    const decisions: AuditEvent[] = [];
+    tg.on('decision', (event) => decisions.push(event));
+    await tg.guard(() => 'ok', { name: 't' })({});
+    const holder = decisions[0]!.callId as string;
+    const key = 'rate:["r",["tool"],["t"]]';
+    now += 1_000;
+    // Limit 1 with one hit in the window: only the same holder (idempotent) is admitted.
+    const check = { key, limit: 1, windowMs: 60_000 };
+    expect(await store.admit({ now, holder, suspensions: [], rates: [check] })).toEqual({ ok: true });
+    expect(await store.admit({ now, holder: 'someone-else', suspensions: [], rates: [check] })).toMatchObject(
+      {
+        ok: false,
+        kind: 'rate',
+      },
+    );
+    // Once the hit has left the window, it is gone for the lookup too.
+    now += 61_000;
+    expect(await store.admit({ now, holder: 'someone-else', suspensions: [], rates: [check] })).toEqual({
+      ok: true,
+    });
+  });
+});
+
 describe('call deadlines', () => {
   it('fire once after their delay, in order, and never after cancel', async () => {
     const fired: string[] = [];
