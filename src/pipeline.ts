@@ -374,7 +374,7 @@ export class Pipeline {
         this.limitSettings,
         this.request(call),
         decision,
-        limitsCall(decision, this.config.limits, undefined, true),
+        limitsCall(decision, this.config.limits, undefined, true, true),
       );
       if (limited !== undefined && 'type' in limited) return limited;
     }

@@ -44,7 +44,10 @@ export interface LimitsCall {
   readonly approvalMs: number;
   /** Consume nothing (`tg.check()`). */
   readonly peek: boolean;
-  /** The call's first admission (not the re-admission after an approver edited the args). */
+  /**
+   * The call's first admission, or a dry run of one (not the re-admission after an approver
+   * edited the args): the store has never seen this holder.
+   */
   readonly first?: boolean;
   readonly signal?: AbortSignal | undefined;
 }
@@ -90,7 +93,7 @@ export function enterLimits(
     try {
       result = call.signal?.aborted
         ? { ok: false, reason: 'aborted' }
-        : { ok: true, value: local.admit(admit, call.first === true && !call.peek) };
+        : { ok: true, value: local.admit(admit, call.first === true) };
     } catch (error) {
       result = { ok: false, reason: 'error', error };
     }
