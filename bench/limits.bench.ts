@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { redisStore } from '../src/backends/redis/index.ts';
 import { createGuard, memoryAudit, memoryStore, rules, type StateStore } from '../src/index.ts';
+import { deleteKeys, probeRedis } from '../test/store/redis-env.ts';
 import { type BenchRow, report, time } from './harness.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -44,24 +45,6 @@ function medianRow(name: string, measured: readonly BenchRow[]): BenchRow {
     p99_ns: middle(measured.map((row) => row.p99_ns ?? 0)),
   };
   return report(row);
-}
-
-async function reachable(): Promise<string | undefined> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return undefined;
-  } catch (error) {
-    return `skipped: no Redis at ${REDIS_URL} (${(error as Error).message})`;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 export default async function limits(): Promise<BenchRow[]> {
@@ -105,7 +88,8 @@ export default async function limits(): Promise<BenchRow[]> {
     }),
   );
 
-  const skip = await reachable();
+  const problem = await probeRedis(REDIS_URL);
+  const skip = problem === undefined ? undefined : `skipped: ${problem}`;
   if (skip !== undefined) {
     for (const name of ['guard.ratelimit.redis', 'guard.ratelimit.redis.throughput'])
       rows.push(report({ name, note: skip }));
@@ -144,12 +128,7 @@ export default async function limits(): Promise<BenchRow[]> {
       }),
     );
   } finally {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(client, prefix);
     await client.quit();
   }
   return rows;

@@ -4,12 +4,9 @@ import { Redis } from 'ioredis';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REQUIRED = process.env.TOOLGATE_REQUIRE_REDIS === '1';
 
-/**
- * Probes Redis once. Returns undefined when reachable, or the reason to skip; with
- * TOOLGATE_REQUIRE_REDIS=1 an unreachable Redis throws instead, so CI cannot skip silently.
- */
-export async function redisSkipReason(): Promise<string | undefined> {
-  const probe = new Redis(REDIS_URL, {
+/** Pings Redis at `url` once: `undefined` when it answers, else why not. Never throws. */
+export async function probeRedis(url: string): Promise<string | undefined> {
+  const probe = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: 1000,
@@ -21,13 +18,23 @@ export async function redisSkipReason(): Promise<string | undefined> {
     await probe.ping();
     return undefined;
   } catch (error) {
-    const reason = `no Redis at ${REDIS_URL} (${(error as Error).message}); set REDIS_URL, or TOOLGATE_REQUIRE_REDIS=1 to fail instead`;
-    if (REQUIRED) throw new Error(`TOOLGATE_REQUIRE_REDIS=1 but ${reason}`);
-    console.warn(`skipping Redis tests: ${reason}`);
-    return reason;
+    return `no Redis at ${url} (${(error as Error).message})`;
   } finally {
     probe.disconnect();
   }
+}
+
+/**
+ * Probes Redis once. Returns undefined when reachable, or the reason to skip; with
+ * TOOLGATE_REQUIRE_REDIS=1 an unreachable Redis throws instead, so CI cannot skip silently.
+ */
+export async function redisSkipReason(): Promise<string | undefined> {
+  const problem = await probeRedis(REDIS_URL);
+  if (problem === undefined) return undefined;
+  const reason = `${problem}; set REDIS_URL, or TOOLGATE_REQUIRE_REDIS=1 to fail instead`;
+  if (REQUIRED) throw new Error(`TOOLGATE_REQUIRE_REDIS=1 but ${reason}`);
+  console.warn(`skipping Redis tests: ${reason}`);
+  return reason;
 }
 
 /** A unique key prefix for one test, and a cleanup that deletes every key under it. */
