@@ -2,7 +2,7 @@ import { parseDuration } from '../_internal/duration.ts';
 import type { SuspensionEvent } from '../audit/types.ts';
 import type { StateStore, SuspensionRecord } from '../store/types.ts';
 import type { Duration } from '../types.ts';
-import { suspensionKey } from './step.ts';
+import { suspensionKey } from './keys.ts';
 
 /** What to suspend: exactly one of a tool, an agent, a principal or a session. */
 export type SuspendTarget =
