@@ -55,7 +55,10 @@ export function canonicalObjectOmittingUndefined(record: Readonly<Record<string,
 }
 
 /** The own enumerable keys and values of `record` that are not `undefined`, each read once. */
-function definedEntries(record: Readonly<Record<string, unknown>>): { keys: string[]; values: unknown[] } {
+export function definedEntries(record: Readonly<Record<string, unknown>>): {
+  keys: string[];
+  values: unknown[];
+} {
   const keys = Object.keys(record);
   // One native call reads every value (an accessor once), in the order of `keys`.
   const values: unknown[] = Object.values(record);
@@ -105,7 +108,7 @@ function quoteString(text: string): string {
  * are remembered per first key and reused when every key matches (property keys are interned:
  * comparing them is cheap).
  */
-interface Plan {
+export interface Plan {
   readonly keys: readonly string[];
   readonly sorted: readonly string[];
   readonly order: readonly number[];
@@ -115,7 +118,7 @@ interface Plan {
 }
 const plans = new Map<string, Plan[]>();
 let planCount = 0;
-function planOf(keys: readonly string[]): Plan {
+export function planOf(keys: readonly string[]): Plan {
   const first = keys[0]!;
   const known = plans.get(first);
   if (known !== undefined) {
@@ -163,205 +166,3 @@ export function sha256Hex(text: string): string {
 export function hashJson(value: unknown): string {
   return sha256Hex(canonicalJson(value));
 }
-
-/**
- * Writes canonical JSON as UTF-8 straight into a byte buffer: the same bytes as
- * `Buffer.from(canonicalJson(value))`, without building the string first. For hot writers (the
- * audit log) that need the bytes anyway: no intermediate strings for keys, plain strings or
- * small integers. `bytes` grows as needed; `length` is how much of it is written.
- */
-export class CanonicalWriter {
-  bytes: Buffer;
-  length = 0;
-
-  constructor(capacity: number = 64 * 1024) {
-    this.bytes = Buffer.allocUnsafe(capacity);
-  }
-
-  /** Makes room for `extra` more bytes. */
-  reserve(extra: number): void {
-    const needed = this.length + extra;
-    if (needed <= this.bytes.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
-    this.bytes.copy(bigger, 0, 0, this.length);
-    this.bytes = bigger;
-  }
-
-  /** Appends bytes as they are. */
-  raw(bytes: Uint8Array): void {
-    const n = bytes.length;
-    this.reserve(n);
-    const out = this.bytes;
-    let at = this.length;
-    if (n > 32) {
-      out.set(bytes, at);
-      at += n;
-    } else for (let i = 0; i < n; i++) out[at++] = bytes[i]!;
-    this.length = at;
-  }
-
-  /** Appends an ASCII string as it is (no quoting, no checks): for text the caller built. */
-  ascii(text: string): void {
-    const n = text.length;
-    this.reserve(n);
-    const out = this.bytes;
-    if (n > LONG) {
-      // Longer text: one native copy beats a loop.
-      this.length += out.write(text, this.length, n, 'latin1');
-      return;
-    }
-    let at = this.length;
-    for (let i = 0; i < n; i++) out[at++] = text.charCodeAt(i);
-    this.length = at;
-  }
-
-  /** Appends the canonical JSON of `value`. Throws like `canonicalJson`. */
-  value(value: unknown): void {
-    switch (typeof value) {
-      case 'string':
-        this.string(value);
-        return;
-      case 'number':
-        if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-        this.ascii(String(value));
-        return;
-      case 'boolean':
-        this.ascii(value ? 'true' : 'false');
-        return;
-      case 'object': {
-        if (value === null) {
-          this.ascii('null');
-          return;
-        }
-        if (Array.isArray(value)) {
-          this.reserve(1);
-          this.bytes[this.length++] = 0x5b; // [
-          for (let i = 0; i < value.length; i++) {
-            if (i > 0) {
-              this.reserve(1);
-              this.bytes[this.length++] = 0x2c; // ,
-            }
-            this.value(value[i]);
-          }
-          this.reserve(1);
-          this.bytes[this.length++] = 0x5d; // ]
-          return;
-        }
-        const record = value as Record<string, unknown>;
-        const keys = Object.keys(record);
-        if (keys.length === 0) {
-          this.ascii('{}');
-          return;
-        }
-        const values = Object.values(record);
-        if (values.length !== keys.length)
-          throw new TypeError('canonicalJson: the object changed while read');
-        this.members(keys, values);
-        return;
-      }
-      default:
-        throw new TypeError(`canonicalJson: ${typeof value} is not JSON data`);
-    }
-  }
-
-  /**
-   * Appends the canonical JSON of an object's own enumerable properties that are not `undefined`
-   * (each read once): the bytes of `canonicalJson` of a copy without them, without the copy.
-   */
-  objectOmittingUndefined(record: Readonly<Record<string, unknown>>): void {
-    const { keys, values } = definedEntries(record);
-    if (keys.length === 0) this.ascii('{}');
-    else this.members(keys, values);
-  }
-
-  /** An object's members in sorted key order, and its closing brace (the plan writes the opening one). */
-  private members(keys: readonly string[], values: readonly unknown[]): void {
-    const plan = planOf(keys);
-    const order = plan.order;
-    const prefixes = plan.prefixBytes;
-    for (let i = 0; i < order.length; i++) {
-      this.raw(prefixes[i]!);
-      this.value(values[order[i]!]);
-    }
-    this.reserve(1);
-    this.bytes[this.length++] = 0x7d; // }
-  }
-
-  /** Appends a JSON string literal: JSON.stringify's escapes, UTF-8, lone surrogates as `\udxxx`. */
-  string(text: string): void {
-    const n = text.length;
-    // Worst case: six bytes (`\u00xx`) per code unit, plus the quotes.
-    this.reserve(n * 6 + 2);
-    const out = this.bytes;
-    let at = this.length;
-    out[at++] = 0x22;
-    if (n > LONG && !NEEDS_ESCAPE.test(text)) {
-      // Longer text with nothing to escape (so no surrogate either): one native UTF-8 copy.
-      at += out.write(text, at, n * 3, 'utf8');
-      out[at++] = 0x22;
-      this.length = at;
-      return;
-    }
-    for (let i = 0; i < n; i++) {
-      const code = text.charCodeAt(i);
-      if (code < 0x80) {
-        if (code >= 0x20 && code !== 0x22 && code !== 0x5c) {
-          out[at++] = code;
-          continue;
-        }
-        out[at++] = 0x5c; // backslash
-        const short = SHORT_ESCAPES[code];
-        if (short !== undefined) out[at++] = short;
-        else {
-          // \u00xx, lowercase hex
-          out[at++] = 0x75;
-          out[at++] = 0x30;
-          out[at++] = 0x30;
-          out[at++] = HEX_DIGITS[code >> 4]!;
-          out[at++] = HEX_DIGITS[code & 15]!;
-        }
-      } else if (code < 0x800) {
-        out[at++] = 0xc0 | (code >> 6);
-        out[at++] = 0x80 | (code & 0x3f);
-      } else if (code < 0xd800 || code > 0xdfff) {
-        out[at++] = 0xe0 | (code >> 12);
-        out[at++] = 0x80 | ((code >> 6) & 0x3f);
-        out[at++] = 0x80 | (code & 0x3f);
-      } else {
-        const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
-        if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-          const point = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
-          out[at++] = 0xf0 | (point >> 18);
-          out[at++] = 0x80 | ((point >> 12) & 0x3f);
-          out[at++] = 0x80 | ((point >> 6) & 0x3f);
-          out[at++] = 0x80 | (point & 0x3f);
-          i += 1;
-        } else {
-          // A lone surrogate: escaped, as JSON.stringify (and so canonicalJson) writes it.
-          out[at++] = 0x5c;
-          out[at++] = 0x75;
-          out[at++] = HEX_DIGITS[code >> 12]!;
-          out[at++] = HEX_DIGITS[(code >> 8) & 15]!;
-          out[at++] = HEX_DIGITS[(code >> 4) & 15]!;
-          out[at++] = HEX_DIGITS[code & 15]!;
-        }
-      }
-    }
-    out[at++] = 0x22;
-    this.length = at;
-  }
-}
-
-/** From this length on, strings are copied natively rather than in a loop. */
-const LONG = 24;
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-/** The one-letter escapes of JSON.stringify, by character code. */
-const SHORT_ESCAPES: Record<number, number> = {
-  8: 0x62, // \b
-  9: 0x74, // \t
-  10: 0x6e, // \n
-  12: 0x66, // \f
-  13: 0x72, // \r
-  34: 0x22, // \"
-  92: 0x5c, // \\
-};

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, hash, type KeyObject, sign, verify } from 'node:crypto';
-import { CanonicalWriter, canonicalJson } from '../_internal/canonical.ts';
+import { canonicalJson } from '../_internal/canonical.ts';
+import { CanonicalWriter } from '../_internal/canonical-writer.ts';
 import { ConfigurationError } from '../errors.ts';
 
 /**

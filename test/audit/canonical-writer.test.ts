@@ -1,10 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  CanonicalWriter,
-  canonicalJson,
-  canonicalObjectOmittingUndefined,
-} from '../../src/_internal/canonical.ts';
+import { canonicalJson, canonicalObjectOmittingUndefined } from '../../src/_internal/canonical.ts';
+import { CanonicalWriter } from '../../src/_internal/canonical-writer.ts';
 
 /** RFC 8785 the plain way: the reference the fast serializers are held to. */
 function reference(value: unknown): string {
@@ -32,13 +29,45 @@ function written(value: unknown, capacity?: number): string {
 }
 
 // Strings of every kind of code unit: controls, quotes, backslashes, non-ASCII, pairs and lone surrogates.
-const anyString = fc.string({ unit: 'binary', maxLength: 40 });
+const anyString = fc.string({ unit: 'binary', maxLength: 40, size: 'max' });
+// Mostly printable ASCII, now and then a character the writer's plain-text paths must not take as
+// it is, at any position of short and long strings (the writer copies longer ones natively).
+const mostlyAscii = fc.string({
+  unit: fc.oneof(
+    { arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), weight: 30 },
+    {
+      arbitrary: fc.constantFrom(
+        '"',
+        '\\',
+        '\n',
+        '\u0000',
+        '\u001f',
+        '\u007f',
+        'é',
+        '€',
+        '\ud800',
+        '\udc00',
+        '😀',
+      ),
+      weight: 2,
+    },
+  ),
+  maxLength: 60,
+  size: 'max',
+});
+// Integers of every size, up to and past the safe range (the writer writes safe ones digit by digit).
+const anyInteger = fc.oneof(
+  fc.integer(),
+  fc.maxSafeInteger(),
+  fc.constantFrom(0, -0, 9, 10, 99, 100, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 53, 2 ** 53 + 2, 1e21, 1e22),
+);
 const data = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     anyString,
+    mostlyAscii,
     fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.integer(),
+    anyInteger,
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 5 }),
@@ -55,6 +84,18 @@ describe('canonical JSON fast paths', () => {
         expect(written(value, capacity)).toBe(expected);
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it('property: strings of plain ASCII with a character that needs care at any position, short or long', () => {
+    fc.assert(
+      fc.property(mostlyAscii, fc.integer({ min: 1, max: 64 }), (text, capacity) => {
+        expect(written(text, capacity)).toBe(JSON.stringify(text));
+        expect(written({ [text]: [text, text.length] }, capacity)).toBe(
+          reference({ [text]: [text, text.length] }),
+        );
+      }),
+      { numRuns: 3_000 },
     );
   });
 

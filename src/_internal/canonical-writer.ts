@@ -1,0 +1,266 @@
+import { definedEntries, planOf } from './canonical.ts';
+
+/**
+ * Writes canonical JSON as UTF-8 straight into a byte buffer: the same bytes as
+ * `Buffer.from(canonicalJson(value))`, without building the string first. For hot writers (the
+ * audit log) that need the bytes anyway: no intermediate strings for keys, plain strings or
+ * integers. `bytes` grows as needed; `length` is how much of it is written.
+ */
+export class CanonicalWriter {
+  bytes: Buffer;
+  length = 0;
+
+  constructor(capacity: number = 64 * 1024) {
+    this.bytes = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Makes room for `extra` more bytes. */
+  reserve(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.bytes.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
+    this.bytes.copy(bigger, 0, 0, this.length);
+    this.bytes = bigger;
+  }
+
+  /** Appends bytes as they are. */
+  raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.reserve(n);
+    const out = this.bytes;
+    let at = this.length;
+    if (n > 32) {
+      out.set(bytes, at);
+      at += n;
+    } else for (let i = 0; i < n; i++) out[at++] = bytes[i]!;
+    this.length = at;
+  }
+
+  /** Appends an ASCII string as it is (no quoting, no checks): for text the caller built. */
+  ascii(text: string): void {
+    const n = text.length;
+    this.reserve(n);
+    const out = this.bytes;
+    if (n > LONG_ASCII) {
+      // Longer text: one native copy beats a loop.
+      this.length += out.write(text, this.length, n, 'latin1');
+      return;
+    }
+    let at = this.length;
+    for (let i = 0; i < n; i++) out[at++] = text.charCodeAt(i);
+    this.length = at;
+  }
+
+  /** Appends the canonical JSON of `value`. Throws like `canonicalJson`. */
+  value(value: unknown): void {
+    switch (typeof value) {
+      case 'string':
+        this.string(value);
+        return;
+      case 'number':
+        this.number(value);
+        return;
+      case 'boolean':
+        this.ascii(value ? 'true' : 'false');
+        return;
+      case 'object': {
+        if (value === null) {
+          this.ascii('null');
+          return;
+        }
+        if (Array.isArray(value)) {
+          this.reserve(1);
+          this.bytes[this.length++] = 0x5b; // [
+          for (let i = 0; i < value.length; i++) {
+            if (i > 0) {
+              this.reserve(1);
+              this.bytes[this.length++] = 0x2c; // ,
+            }
+            this.value(value[i]);
+          }
+          this.reserve(1);
+          this.bytes[this.length++] = 0x5d; // ]
+          return;
+        }
+        const record = value as Record<string, unknown>;
+        const keys = Object.keys(record);
+        if (keys.length === 0) {
+          this.ascii('{}');
+          return;
+        }
+        const values = Object.values(record);
+        if (values.length !== keys.length)
+          throw new TypeError('canonicalJson: the object changed while read');
+        this.members(keys, values);
+        return;
+      }
+      default:
+        throw new TypeError(`canonicalJson: ${typeof value} is not JSON data`);
+    }
+  }
+
+  /**
+   * Appends the canonical JSON of an object's own enumerable properties that are not `undefined`
+   * (each read once): the bytes of `canonicalJson` of a copy without them, without the copy.
+   */
+  objectOmittingUndefined(record: Readonly<Record<string, unknown>>): void {
+    const { keys, values } = definedEntries(record);
+    if (keys.length === 0) this.ascii('{}');
+    else this.members(keys, values);
+  }
+
+  /** An object's members in sorted key order, and its closing brace (the plan writes the opening one). */
+  private members(keys: readonly string[], values: readonly unknown[]): void {
+    const plan = planOf(keys);
+    const order = plan.order;
+    const prefixes = plan.prefixBytes;
+    for (let i = 0; i < order.length; i++) {
+      this.raw(prefixes[i]!);
+      this.value(values[order[i]!]);
+    }
+    this.reserve(1);
+    this.bytes[this.length++] = 0x7d; // }
+  }
+
+  /** Appends a number as Number::toString writes it (as JSON.stringify does); throws when not finite. */
+  number(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+      this.ascii(String(value));
+      return;
+    }
+    // Counts and timestamps: the decimal digits, without a string (-0 is written `0`, as String does).
+    let digits = 1;
+    for (let power = 10; power <= value; power *= 10) digits += 1;
+    this.reserve(digits);
+    const out = this.bytes;
+    let at = this.length + digits;
+    this.length = at;
+    let rest = value;
+    do {
+      const tens = Math.floor(rest / 10);
+      out[--at] = 0x30 + (rest - tens * 10);
+      rest = tens;
+    } while (rest > 0);
+  }
+
+  /** Appends a JSON string literal: JSON.stringify's escapes, UTF-8, lone surrogates as `\udxxx`. */
+  string(text: string): void {
+    const n = text.length;
+    // Worst case: six bytes (`\u00xx`) per code unit, plus the quotes.
+    this.reserve(n * 6 + 2);
+    const out = this.bytes;
+    const start = this.length + 1;
+    out[start - 1] = 0x22;
+    let at = start;
+    if (n >= NATIVE_STRING) {
+      // One native UTF-8 copy, then a look at the bytes: as many bytes as code units means all
+      // ASCII (no surrogate either); it stands when no byte needs an escape.
+      if (out.write(text, at, 'utf8') === n) {
+        const end = at + n;
+        while (at < end) {
+          const byte = out[at]!;
+          if (byte < 0x20 || byte === 0x22 || byte === 0x5c) break;
+          at += 1;
+        }
+        if (at === end) {
+          out[end] = 0x22;
+          this.length = end + 1;
+          return;
+        }
+      }
+      at = start;
+    } else {
+      // Short strings (always flat, so charCodeAt is cheap): plain ASCII copied in a loop.
+      let i = 0;
+      for (; i < n; i++) {
+        const code = text.charCodeAt(i);
+        if (code < 0x20 || code >= 0x80 || code === 0x22 || code === 0x5c) break;
+        out[at++] = code;
+      }
+      if (i === n) {
+        out[at] = 0x22;
+        this.length = at + 1;
+        return;
+      }
+      at = start;
+    }
+    at = escapeInto(out, at, text);
+    out[at] = 0x22;
+    this.length = at + 1;
+  }
+}
+
+/**
+ * Writes `text` as the inside of a JSON string literal at `at` (room for six bytes per code unit
+ * is the caller's), with JSON.stringify's escapes, as UTF-8; returns the end.
+ */
+function escapeInto(out: Buffer, start: number, text: string): number {
+  let at = start;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      if (code >= 0x20 && code !== 0x22 && code !== 0x5c) {
+        out[at++] = code;
+        continue;
+      }
+      out[at++] = 0x5c; // backslash
+      const short = SHORT_ESCAPES[code];
+      if (short !== undefined) out[at++] = short;
+      else {
+        // \u00xx, lowercase hex
+        out[at++] = 0x75;
+        out[at++] = 0x30;
+        out[at++] = 0x30;
+        out[at++] = HEX_DIGITS[code >> 4]!;
+        out[at++] = HEX_DIGITS[code & 15]!;
+      }
+    } else if (code < 0x800) {
+      out[at++] = 0xc0 | (code >> 6);
+      out[at++] = 0x80 | (code & 0x3f);
+    } else if (code < 0xd800 || code > 0xdfff) {
+      out[at++] = 0xe0 | (code >> 12);
+      out[at++] = 0x80 | ((code >> 6) & 0x3f);
+      out[at++] = 0x80 | (code & 0x3f);
+    } else {
+      const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        const point = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        out[at++] = 0xf0 | (point >> 18);
+        out[at++] = 0x80 | ((point >> 12) & 0x3f);
+        out[at++] = 0x80 | ((point >> 6) & 0x3f);
+        out[at++] = 0x80 | (point & 0x3f);
+        i += 1;
+      } else {
+        // A lone surrogate: escaped, as JSON.stringify (and so canonicalJson) writes it.
+        out[at++] = 0x5c;
+        out[at++] = 0x75;
+        out[at++] = HEX_DIGITS[code >> 12]!;
+        out[at++] = HEX_DIGITS[(code >> 8) & 15]!;
+        out[at++] = HEX_DIGITS[(code >> 4) & 15]!;
+        out[at++] = HEX_DIGITS[code & 15]!;
+      }
+    }
+  }
+  return at;
+}
+
+/** From this length on, ASCII text the caller built is copied natively rather than in a loop. */
+const LONG_ASCII = 24;
+/**
+ * From this length on, strings are encoded natively. Shorter ones are always flat strings in V8;
+ * longer ones are often concatenations (ids), whose charCodeAt is several times slower.
+ */
+const NATIVE_STRING = 13;
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** The one-letter escapes of JSON.stringify, by character code. */
+const SHORT_ESCAPES: Record<number, number> = {
+  8: 0x62, // \b
+  9: 0x74, // \t
+  10: 0x6e, // \n
+  12: 0x66, // \f
+  13: 0x72, // \r
+  34: 0x22, // \"
+  92: 0x5c, // \\
+};
