@@ -1,17 +1,11 @@
 // Core pipeline overhead: a bare async call vs. the same call guarded on the allow path
 // (snapshot, zod schema, rules() policy with 10 / 1,000 rules for other tools, memory audit).
-import { z } from 'zod';
 import { createGuard, memoryAudit, type Rule, rules } from '../src/index.ts';
+import { TransferArgs, transferArgs } from './fixtures/transfer.ts';
 import { type BenchRow, time } from './harness.ts';
 
-const args = { to: 'acct-4711', amount: 250, currency: 'EUR', memo: 'invoice 2024-117', urgent: false };
-const Args = z.object({
-  to: z.string().min(1).max(64),
-  amount: z.number().int().positive().max(1e6),
-  currency: z.enum(['USD', 'EUR', 'GBP']),
-  memo: z.string().max(140).optional(),
-  urgent: z.boolean(),
-});
+const args = transferArgs;
+const Args = TransferArgs;
 
 async function transfer(input: { amount: number }) {
   return input.amount;
