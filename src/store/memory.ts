@@ -32,8 +32,14 @@ interface Reservation extends Hit {
   amount: number;
 }
 interface Log<E extends Hit> {
-  /** Sorted by `t`. */
+  /** Sorted by `t`; the live window is `entries[head..]`. */
   entries: E[];
+  /**
+   * Where the window starts: pruning moves it forward instead of shifting the array (a runtime
+   * call per pruned hit for windows over 100 entries); the dead prefix is dropped once it is at
+   * least half the array. Budget logs are kept compact (head 0), see `pruneBudget`.
+   */
+  head: number;
   /** The ids of the indexed entries. */
   ids: Set<string>;
   /**
@@ -146,10 +152,15 @@ export function memoryStore(): StateStore {
     // Check everything first, then take everything: all or nothing.
     for (const check of request.rates ?? NONE) {
       const log = rates.get(check.key);
-      if (log !== undefined) prune(log, now, check.windowMs);
-      const entries = log?.entries ?? NONE;
-      if (!fresh && log !== undefined && holds(log, holder)) continue;
-      if (entries.length >= check.limit) {
+      if (log === undefined) {
+        if (check.limit > 0) continue;
+        return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, check.windowMs) };
+      }
+      prune(log, now, check.windowMs);
+      if (!fresh && holds(log, holder)) continue;
+      const entries = log.entries;
+      if (entries.length - log.head >= check.limit) {
+        // At least `limit` live hits, so this index is inside the window.
         const oldest = entries[entries.length - check.limit];
         const retryAfterMs = oldest === undefined ? check.windowMs : oldest.t + check.windowMs - now;
         return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, retryAfterMs) };
@@ -164,7 +175,7 @@ export function memoryStore(): StateStore {
     }
     for (const check of request.budgets ?? NONE) {
       const log = budgets.get(check.key);
-      if (log !== undefined) prune(log, now, check.windowMs);
+      if (log !== undefined) pruneBudget(log, now, check.windowMs);
       const entries = log?.entries ?? NONE;
       if (log !== undefined && holds(log, holder)) continue;
       const retryAfterMs = budgetRetry(entries, check.amount, check.max, check.windowMs, now);
@@ -183,7 +194,7 @@ export function memoryStore(): StateStore {
       const check = rateChecks[index]!;
       let log = rates.get(check.key);
       if (log === undefined) {
-        log = { entries: [], ids: new Set(), unindexed: 0, until: 0 };
+        log = { entries: [], head: 0, ids: new Set(), unindexed: 0, until: 0 };
         rates.set(check.key, log);
       }
       if (!unindexed && holds(log, holder)) continue;
@@ -201,7 +212,7 @@ export function memoryStore(): StateStore {
     for (const check of request.budgets ?? NONE) {
       let log = budgets.get(check.key);
       if (log === undefined) {
-        log = { entries: [], ids: new Set(), unindexed: 0, until: 0 };
+        log = { entries: [], head: 0, ids: new Set(), unindexed: 0, until: 0 };
         budgets.set(check.key, log);
       }
       if (holds(log, holder)) continue;
@@ -402,26 +413,46 @@ export function memoryStore(): StateStore {
   return store;
 }
 
-/** Drops entries that have left the window ending at `now`. */
+/** Moves the window of `log` past the entries that have left it by `now`. */
 function prune<E extends Hit>(log: Log<E>, now: number, windowMs: number): void {
   const entries = log.entries;
-  let drop = 0;
-  while (drop < entries.length && (entries[drop] as E).t + windowMs <= now) {
-    const entry = entries[drop] as E;
+  let head = log.head;
+  while (head < entries.length && (entries[head] as E).t + windowMs <= now) {
+    const entry = entries[head] as E;
     if (entry.indexed) log.ids.delete(entry.id);
     else log.unindexed -= 1;
-    drop += 1;
+    head += 1;
   }
-  // shift() trims the array in place; splice(0, n) copies it.
-  if (drop === 1) entries.shift();
-  else if (drop > 1) entries.splice(0, drop);
+  if (head === entries.length) {
+    entries.length = 0;
+    head = 0;
+  } else if (head >= 32 && head * 2 >= entries.length) {
+    // Amortized: each live entry is moved at most once per halving of the array (splice moves
+    // a fast array's elements in one block; copyWithin goes element by element).
+    entries.splice(0, head);
+    head = 0;
+  }
+  log.head = head;
 }
 
-/** Whether `holder` has an entry in the log. */
+/** Budget logs are read as whole arrays (sums, release by id): pruned, then made compact. */
+function pruneBudget(log: Log<Reservation>, now: number, windowMs: number): void {
+  prune(log, now, windowMs);
+  if (log.head > 0) {
+    log.entries.splice(0, log.head);
+    log.head = 0;
+  }
+}
+
+/** Whether `holder` has an entry in the log's window. */
 function holds<E extends Hit>(log: Log<E>, holder: string): boolean {
   if (log.ids.has(holder)) return true;
   if (log.unindexed === 0) return false;
-  for (const entry of log.entries) if (!entry.indexed && entry.id === holder) return true;
+  const entries = log.entries;
+  for (let i = log.head; i < entries.length; i++) {
+    const entry = entries[i] as E;
+    if (!entry.indexed && entry.id === holder) return true;
+  }
   return false;
 }
 
@@ -430,12 +461,12 @@ function insertSorted<E extends Hit>(log: Log<E>, entry: E): void {
   if (entry.indexed) log.ids.add(entry.id);
   else log.unindexed += 1;
   const last = entries[entries.length - 1];
-  if (last === undefined || last.t <= entry.t) {
+  if (entries.length === log.head || (last as E).t <= entry.t) {
     entries.push(entry);
     return;
   }
   let index = entries.length;
-  while (index > 0 && (entries[index - 1] as E).t > entry.t) index -= 1;
+  while (index > log.head && (entries[index - 1] as E).t > entry.t) index -= 1;
   entries.splice(index, 0, entry);
 }
 

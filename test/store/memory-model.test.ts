@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { memoryStore } from '../../src/store/memory.ts';
+import { LOCAL_STORE, type LocalStore, memoryStore } from '../../src/store/memory.ts';
 import type { AdmitRequest, AdmitResult, StateStore } from '../../src/store/types.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -42,6 +42,61 @@ describe('memoryStore against an obvious model', () => {
           });
         },
       ),
+    );
+  });
+
+  it('rates over long windows: fresh and re-admitted holders, many hits pruned at a time', () => {
+    // Wide limits and bursts of time make the window drop dozens of hits at once and compact its
+    // array (head >= 32); re-admissions of a live holder take nothing; fresh hits (the limits
+    // step's first admission of a call) are found by a later re-admission too.
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            gap: fc.oneof(
+              { arbitrary: fc.integer({ min: 0, max: 20 }), weight: 12 },
+              { arbitrary: fc.integer({ min: 0, max: 900 }), weight: 1 },
+            ),
+            again: fc.option(fc.nat(), { freq: 4 }),
+            fresh: fc.boolean(),
+          }),
+          { minLength: 100, maxLength: 600 },
+        ),
+        fc.integer({ min: 1, max: 90 }),
+        fc.integer({ min: 50, max: 3000 }),
+        (steps, limit, windowMs) => {
+          const store = memoryStore();
+          const local = (store as unknown as { [LOCAL_STORE]: (admit: unknown) => LocalStore })[LOCAL_STORE](
+            store.admit,
+          );
+          const admitted: { t: number; holder: string }[] = [];
+          let t = T0;
+          steps.forEach((step, i) => {
+            t += step.gap;
+            const live = admitted.filter((hit) => hit.t > t - windowMs && hit.t <= t);
+            // A re-admission names an earlier holder (live or not); a new holder is fresh or not.
+            const holder = step.again === null || i === 0 ? `h${i}` : `h${step.again % i}`;
+            const isNew = holder === `h${i}`;
+            const request = { now: t, holder, rates: [{ key: 'k', limit, windowMs }] };
+            const result = isNew && step.fresh ? local.admit(request, true) : admitNow(store, request);
+            if (live.some((hit) => hit.holder === holder)) {
+              expect(result).toEqual({ ok: true });
+            } else if (live.length < limit) {
+              expect(result).toEqual({ ok: true });
+              admitted.push({ t, holder });
+            } else {
+              const oldest = live[live.length - limit]!.t;
+              expect(result).toEqual({
+                ok: false,
+                kind: 'rate',
+                key: 'k',
+                retryAfterMs: Math.max(1, oldest + windowMs - t),
+              });
+            }
+          });
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
