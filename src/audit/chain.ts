@@ -82,73 +82,114 @@ export function buildLine(
   return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash };
 }
 
-/** Reused for encoding: the domain, then the canonical record (the hash input). */
-let encoded = Buffer.alloc(64 * 1024);
-RECORD_DOMAIN_BYTES.copy(encoded, 0);
+/** Bytes before the first line of a `LineBatch`: room for the domain of its hash input. */
+const HEADROOM = RECORD_DOMAIN_BYTES.length;
+const HASH_OPEN_TEXT = ',"hash":"';
 
 /**
- * `buildLine` as UTF-8 bytes, encoded once: the record is written after the domain in a reused
- * buffer, hashed there, and copied into the line with its hash tail. Same bytes as `buildLine`.
+ * Chain lines waiting to be written, each encoded once, in place, in one growing buffer: the
+ * record is serialized as canonical JSON UTF-8 at the end of the batch, hashed where it lies (the
+ * domain is written just before it, over the end of the line before, which is put back after),
+ * and its closing brace becomes the `,"hash":"<hex>"}` tail and newline. Same bytes as
+ * `buildLine`; no per-line buffers, no copies.
  */
-export function buildLineBytes(
-  kind: 'file' | 'event' | 'checkpoint' | 'gap',
-  payload: unknown,
-  seq: number,
-  prev: string,
-): { bytes: Buffer; hash: string } {
-  return encodeLine(canonicalJson({ [kind]: payload, prev, seq, v: CHAIN_FORMAT_VERSION }));
-}
+export class LineBatch {
+  private readonly writer: CanonicalWriter;
+  /** Hash of the last line, whose last bytes the next line's domain covers while it is hashed. */
+  private last: string | undefined;
+  /** Lines in the batch. */
+  records = 0;
 
-/** Reused for events: the domain, then the record written as canonical JSON bytes. */
-let eventWriter = new CanonicalWriter(64 * 1024);
-const EVENT_OPEN = Buffer.from('{"event":', 'latin1');
-
-/**
- * `buildLineBytes('event', …)` for an audit event whose fields set to `undefined` are left out:
- * the record's canonical JSON (`event` < `prev` < `seq` < `v`, `prev` is hex, `seq` an integer)
- * is written as UTF-8 straight into a reused buffer after the domain, hashed there and copied
- * into the line, without copying the event into a plain object or building the text first.
- */
-export function buildEventLineBytes(
-  event: Readonly<Record<string, unknown>>,
-  seq: number,
-  prev: string,
-): { bytes: Buffer; hash: string } {
-  // Both come from the writer's own chain state; a cheap check keeps a bug from writing garbage.
-  if (!Number.isSafeInteger(seq) || seq < 0 || prev.length !== 64)
-    throw new TypeError('buildEventLineBytes: malformed seq or prev');
-  const writer = eventWriter;
-  writer.length = 0;
-  writer.raw(RECORD_DOMAIN_BYTES);
-  writer.raw(EVENT_OPEN);
-  writer.objectOmittingUndefined(event);
-  writer.ascii(`,"prev":"${prev}","seq":${seq},"v":${CHAIN_FORMAT_VERSION}}`);
-  const digest = hash('sha256', writer.bytes.subarray(0, writer.length));
-  // The line: the record without its closing brace, then `,"hash":"<hex>"}` and a newline.
-  const start = RECORD_DOMAIN_BYTES.length;
-  const body = writer.length - start - 1;
-  const bytes = Buffer.allocUnsafe(body + TAIL_BYTES + 1);
-  writer.bytes.copy(bytes, 0, start, start + body);
-  bytes.write(`,"hash":"${digest}"}\n`, body, 'latin1');
-  // One huge event does not keep a huge buffer alive.
-  if (writer.bytes.length > 1 << 20) eventWriter = new CanonicalWriter(64 * 1024);
-  return { bytes, hash: digest };
-}
-
-function encodeLine(body: string): { bytes: Buffer; hash: string } {
-  const start = RECORD_DOMAIN_BYTES.length;
-  // UTF-8 takes at most three bytes per UTF-16 code unit.
-  if (start + body.length * 3 > encoded.length) {
-    encoded = Buffer.alloc(Math.max(start + body.length * 3, encoded.length * 2));
-    RECORD_DOMAIN_BYTES.copy(encoded, 0);
+  constructor(capacity: number = 64 * 1024) {
+    this.writer = new CanonicalWriter(Math.max(capacity, HEADROOM + 1));
+    this.writer.length = HEADROOM;
   }
-  const size = encoded.write(body, start, 'utf8');
-  const digest = hash('sha256', encoded.subarray(0, start + size));
-  // The line: the record without its closing brace, then `,"hash":"<hex>"}` and a newline.
-  const bytes = Buffer.allocUnsafe(size - 1 + TAIL_BYTES + 1);
-  encoded.copy(bytes, 0, start, start + size - 1);
-  bytes.write(`,"hash":"${digest}"}\n`, size - 1, 'latin1');
-  return { bytes, hash: digest };
+
+  /** Bytes of the lines in the batch. */
+  get size(): number {
+    return this.writer.length - HEADROOM;
+  }
+
+  /** Bytes the batch holds on to (for dropping one that grew for a huge line). */
+  get capacity(): number {
+    return this.writer.bytes.length;
+  }
+
+  /**
+   * Appends the line of an audit event whose fields set to `undefined` are left out (as JSON
+   * leaves them out), and returns its hash. Throws, appending nothing, when it is not JSON data.
+   */
+  event(event: Readonly<Record<string, unknown>>, seq: number, prev: string): string {
+    return this.append('event', event, true, seq, prev);
+  }
+
+  /** Appends a line of any kind and returns its hash. Throws, appending nothing, when the payload is not JSON data. */
+  record(kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown, seq: number, prev: string): string {
+    return this.append(kind, payload, false, seq, prev);
+  }
+
+  /** The lines, newline-terminated: a view of the batch's buffer, valid until `clear()` or the next append. */
+  bytes(): Buffer {
+    return this.writer.bytes.subarray(HEADROOM, this.writer.length);
+  }
+
+  /** Empties the batch, keeping its buffer. */
+  clear(): void {
+    this.writer.length = HEADROOM;
+    this.last = undefined;
+    this.records = 0;
+  }
+
+  private append(
+    kind: 'file' | 'event' | 'checkpoint' | 'gap',
+    payload: unknown,
+    omitUndefined: boolean,
+    seq: number,
+    prev: string,
+  ): string {
+    // Both come from the writer's own chain state; a cheap check keeps a bug from writing garbage.
+    if (!Number.isSafeInteger(seq) || seq < 0 || prev.length !== 64)
+      throw new TypeError('LineBatch: malformed seq or prev');
+    const writer = this.writer;
+    const start = writer.length;
+    // `{"<kind>":<payload>,"prev":"<hex>","seq":<n>,"v":1}`: every kind sorts before `prev`.
+    try {
+      writer.ascii(kind === 'event' ? '{"event":' : `{"${kind}":`);
+      if (omitUndefined) writer.objectOmittingUndefined(payload as Readonly<Record<string, unknown>>);
+      else writer.value(payload);
+      writer.ascii(',"prev":"');
+      writer.ascii(prev);
+      writer.ascii('","seq":');
+      writer.number(seq);
+      writer.ascii(',"v":1}');
+    } catch (error) {
+      writer.length = start;
+      throw error;
+    }
+    // A huge record may have moved the buffer: read it only now.
+    const out = writer.bytes;
+    const end = writer.length;
+    const domainAt = start - HEADROOM;
+    for (let i = 0; i < HEADROOM; i++) out[domainAt + i] = RECORD_DOMAIN_BYTES[i]!;
+    const digest = hash('sha256', out.subarray(domainAt, end), 'hex');
+    // Put back what the domain covered: the end of the last line (its hash, then `"}` and a newline).
+    const last = this.last;
+    if (last !== undefined) {
+      let at = domainAt;
+      for (let i = 64 - (HEADROOM - 3); i < 64; i++) out[at++] = last.charCodeAt(i);
+      out[at++] = 0x22;
+      out[at++] = 0x7d;
+      out[at] = 0x0a;
+    }
+    // The record's closing brace becomes `,"hash":"<hex>"}` and the newline.
+    writer.length = end - 1;
+    writer.ascii(HASH_OPEN_TEXT);
+    writer.ascii(digest);
+    writer.ascii('"}\n');
+    this.last = digest;
+    this.records += 1;
+    return digest;
+  }
 }
 
 /**

@@ -13,14 +13,7 @@ import { dirname } from 'node:path';
 import { parseDuration } from '../_internal/duration.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Awaitable, Duration } from '../types.ts';
-import {
-  type AuditCheckpoint,
-  buildEventLineBytes,
-  buildLineBytes,
-  GENESIS_PREV,
-  loadPrivateKey,
-  signCheckpoint,
-} from './chain.ts';
+import { type AuditCheckpoint, GENESIS_PREV, LineBatch, loadPrivateKey, signCheckpoint } from './chain.ts';
 import { flushOnExit } from './exit.ts';
 import { rotatedFiles } from './files.ts';
 import { readFirstRecord, readTail, sha256, sizeOf, writeAll } from './resume.ts';
@@ -113,6 +106,8 @@ interface Waiter {
 }
 
 const RETRY_FIRST_MS = 50;
+/** Initial buffer of a batch; it grows to hold a batch (`batchBytes` and the line crossing it). */
+const INITIAL_BATCH = 64 * 1024;
 const RETRY_MAX_MS = 5_000;
 
 /**
@@ -166,10 +161,12 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   let chain: string;
   let seq: number;
   let head: string;
-  let queue: Buffer[] = [];
-  let queueBytes = 0;
+  // Records are encoded straight into the pending batch; `out` is the batch being written, kept
+  // with its position when a write fails, while new records go to a fresh batch.
+  let queue = new LineBatch(INITIAL_BATCH);
+  let spare: LineBatch | undefined;
   let queuedSeq: number;
-  let out: { buffer: Buffer; offset: number; seq: number; records: number } | undefined;
+  let out: { batch: LineBatch; buffer: Buffer; offset: number; seq: number; records: number } | undefined;
   let writtenSeq: number;
   let syncedSeq: number;
   let written = 0;
@@ -201,16 +198,14 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   };
 
   const append = (kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown): number =>
-    push(buildLineBytes(kind, payload, seq + 1, head));
+    push(queue.record(kind, payload, seq + 1, head));
   // An event goes in as it is: fields set to undefined are left out, as JSON leaves them out.
   const appendEvent = (event: AuditEvent): number =>
-    push(buildEventLineBytes(event as unknown as Record<string, unknown>, seq + 1, head));
-  const push = ({ bytes, hash }: { bytes: Buffer; hash: string }): number => {
+    push(queue.event(event as unknown as Record<string, unknown>, seq + 1, head));
+  const push = (hash: string): number => {
     const next = seq + 1;
     seq = next;
     head = hash;
-    queue.push(bytes);
-    queueBytes += bytes.length;
     queuedSeq = next;
     sinceCheckpoint += 1;
     return next;
@@ -265,7 +260,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       cause: error,
     });
   }
-  writtenSeq = seq - queue.length;
+  writtenSeq = seq - queue.records;
   syncedSeq = writtenSeq;
   sinceCheckpoint = 0;
 
@@ -327,10 +322,10 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       delayTimer = undefined;
     }
     if (out === undefined) {
-      if (queue.length === 0) return true;
-      out = { buffer: Buffer.concat(queue, queueBytes), offset: 0, seq: queuedSeq, records: queue.length };
-      queue = [];
-      queueBytes = 0;
+      if (queue.records === 0) return true;
+      out = { batch: queue, buffer: queue.bytes(), offset: 0, seq: queuedSeq, records: queue.records };
+      queue = spare ?? new LineBatch(INITIAL_BATCH);
+      spare = undefined;
     }
     try {
       while (out.offset < out.buffer.length) {
@@ -346,13 +341,18 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     fileBytes += out.buffer.length;
     written += out.records;
     writtenSeq = out.seq;
+    // Written: its buffer serves the next batch, unless a huge record made it grow far past a batch.
+    if (out.batch.capacity <= Math.max(2 * batchBytes, INITIAL_BATCH)) {
+      out.batch.clear();
+      spare = out.batch;
+    }
     out = undefined;
     retryDelay = RETRY_FIRST_MS;
     if (fsyncMode === 'never') settleWaiters(writtenSeq);
     else startSync();
     if (signing !== undefined && sinceCheckpoint >= signing.every) writeCheckpoint();
     maybeRotate();
-    if (queue.length > 0) scheduleFlush(waiters.length > 0);
+    if (queue.records > 0) scheduleFlush(waiters.length > 0);
     return true;
   };
 
@@ -439,7 +439,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   }
 
   const flushSync = () => {
-    if (closed && out === undefined && queue.length === 0) return;
+    if (closed && out === undefined && queue.records === 0) return;
     flushNow();
     if (fsyncMode === 'batch' && broken === undefined && writtenSeq > syncedSeq) {
       fdatasyncSync(fd);
@@ -451,7 +451,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
 
   const enqueue = (event: AuditEvent): number => {
     if (closed) throw new Error(`audit sink ${name} is closed`);
-    if (queue.length >= maxQueue) {
+    if (queue.records >= maxQueue) {
       dropped += 1;
       droppedStreak += 1;
       if (droppedStreak === 1) report(new Error(`audit sink ${name}: queue full, dropping events`));
@@ -464,7 +464,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     try {
       const at = appendEvent(event);
       if (signing !== undefined && sinceCheckpoint >= signing.every) writeCheckpoint();
-      if (queueBytes >= batchBytes || fileBytes + queueBytes >= rotateBytes) flushNow();
+      if (queue.size >= batchBytes || fileBytes + queue.size >= rotateBytes) flushNow();
       else scheduleFlush();
       return at;
     } catch (error) {
@@ -555,7 +555,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
         head,
         written,
         dropped,
-        queued: queue.length + (out?.records ?? 0),
+        queued: queue.records + (out?.records ?? 0),
       };
       return lastCheckpoint === undefined ? stats : { ...stats, lastCheckpoint };
     },

@@ -2,13 +2,7 @@ import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFi
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  buildEventLineBytes,
-  buildLine,
-  buildLineBytes,
-  parseLine,
-  parseLineReference,
-} from '../../src/audit/chain.ts';
+import { buildLine, LineBatch, parseLine, parseLineReference } from '../../src/audit/chain.ts';
 import {
   type AuditCheckpoint,
   auditLogFiles,
@@ -269,53 +263,79 @@ describe('jsonlAudit', () => {
     );
   });
 
-  it('property: buildLineBytes writes exactly the bytes of buildLine', () => {
+  it('property: a LineBatch holds exactly the lines of buildLine, whatever fails, grows or is cleared in between', () => {
+    const fields = fc.dictionary(
+      fc.string({ unit: 'grapheme' }),
+      fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+      { maxKeys: 6 },
+    );
+    const step = fc.oneof(
+      { weight: 8, arbitrary: fc.record({ op: fc.constant('event' as const), fields }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          op: fc.constantFrom('file' as const, 'checkpoint' as const, 'gap' as const),
+          fields,
+        }),
+      },
+      // Not JSON data, found after part of the record is written: nothing is appended.
+      { weight: 1, arbitrary: fc.constant({ op: 'bad' as const }) },
+      // Longer than the batch's buffer: it grows.
+      { weight: 1, arbitrary: fc.constant({ op: 'big' as const }) },
+      // The batch was written: it starts over.
+      { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+    );
     fc.assert(
       fc.property(
-        fc.constantFrom('event', 'file', 'checkpoint', 'gap'),
-        fc.dictionary(fc.string({ unit: 'grapheme' }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
+        fc.array(step, { maxLength: 16 }),
         fc.nat(),
         fc.stringMatching(/^[0-9a-f]{64}$/),
-        (kind, payload, seq, prev) => {
-          const data = JSON.parse(JSON.stringify(payload));
-          const text = buildLine(kind, data, seq, prev);
-          const bytes = buildLineBytes(kind, data, seq, prev);
-          expect(bytes.hash).toBe(text.hash);
-          expect(bytes.bytes.equals(Buffer.from(text.line, 'utf8'))).toBe(true);
+        fc.integer({ min: 1, max: 1_024 }),
+        (steps, firstSeq, genesis, capacity) => {
+          const batch = new LineBatch(capacity);
+          let seq = firstSeq;
+          let prev = genesis;
+          let expected = '';
+          let records = 0;
+          for (const current of steps) {
+            if (current.op === 'clear') {
+              expect(batch.bytes().equals(Buffer.from(expected, 'utf8'))).toBe(true);
+              batch.clear();
+              expected = '';
+              records = 0;
+              continue;
+            }
+            if (current.op === 'bad') {
+              expect(() => batch.event({ a: 'x'.repeat(40), z: Number.NaN }, seq, prev)).toThrow(TypeError);
+              continue;
+            }
+            // Plain data with some fields set to undefined; the line is that of the copy without them.
+            const data: Record<string, unknown> =
+              current.op === 'big'
+                ? { s: `${'é'.repeat(3_000)}${'x'.repeat(100)}`, gone: undefined }
+                : Object.fromEntries(
+                    Object.entries(current.fields).map(([key, value]) => [
+                      key,
+                      value === undefined ? undefined : JSON.parse(JSON.stringify(value)),
+                    ]),
+                  );
+            const copy = Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined));
+            const kind = current.op === 'big' ? 'event' : current.op;
+            const line = buildLine(kind, copy, seq, prev);
+            const hash =
+              kind === 'event' ? batch.event(data, seq, prev) : batch.record(kind, copy, seq, prev);
+            expect(hash).toBe(line.hash);
+            expected += line.line;
+            records += 1;
+            prev = hash;
+            seq += 1;
+          }
+          expect(batch.bytes().equals(Buffer.from(expected, 'utf8'))).toBe(true);
+          expect(batch.records).toBe(records);
+          expect(batch.size).toBe(Buffer.byteLength(expected));
         },
       ),
       { numRuns: 1_000 },
-    );
-    // An event with fields set to undefined: the same line as its copy without them.
-    fc.assert(
-      fc.property(
-        fc.dictionary(
-          fc.string({ unit: 'grapheme' }),
-          fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
-          { maxKeys: 6 },
-        ),
-        fc.nat(),
-        fc.stringMatching(/^[0-9a-f]{64}$/),
-        (fields, seq, prev) => {
-          const event = Object.fromEntries(
-            Object.entries(fields).map(([key, value]) => [
-              key,
-              value === undefined ? undefined : JSON.parse(JSON.stringify(value)),
-            ]),
-          );
-          const copy = Object.fromEntries(Object.entries(event).filter(([, value]) => value !== undefined));
-          const expected = buildLine('event', copy, seq, prev);
-          const built = buildEventLineBytes(event, seq, prev);
-          expect(built.hash).toBe(expected.hash);
-          expect(built.bytes.toString('utf8')).toBe(expected.line);
-        },
-      ),
-      { numRuns: 1_000 },
-    );
-    // Past the reused buffer's size, too.
-    const big = { s: 'é'.repeat(40_000) };
-    expect(buildLineBytes('event', big, 1, '0'.repeat(64)).bytes.toString('utf8')).toBe(
-      buildLine('event', big, 1, '0'.repeat(64)).line,
     );
   });
 
