@@ -7,6 +7,7 @@ import {
   requireString,
   requireTime,
 } from './check.ts';
+import { RateWindow } from './rate-window.ts';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -22,32 +23,17 @@ import type {
   UseResult,
 } from './types.ts';
 
-interface Hit {
+/** A budget reservation: `amount` taken by `id` at `t`. */
+interface Reservation {
   t: number;
   id: string;
-  /** Whether `id` is in the log's `ids` (see `Log.unindexed`). */
-  indexed: boolean;
-}
-interface Reservation extends Hit {
   amount: number;
 }
-interface Log<E extends Hit> {
-  /** Sorted by `t`; the live window is `entries[head..]`. */
-  entries: E[];
-  /**
-   * Where the window starts: pruning moves it forward instead of shifting the array (a runtime
-   * call per pruned hit for windows over 100 entries); the dead prefix is dropped once it is at
-   * least half the array. Budget logs are kept compact (head 0), see `pruneBudget`.
-   */
-  head: number;
-  /** The ids of the indexed entries. */
+/** The reservations of one budget key, sorted by `t` (rate windows: src/store/rate-window.ts). */
+interface BudgetLog {
+  entries: Reservation[];
+  /** The ids of the entries. */
   ids: Set<string>;
-  /**
-   * How many entries are not in `ids`: rate hits the limits step took for a call's first
-   * admission (its id is new, so there was nothing to look up, and hashing it into the set was
-   * most of a rate check's cost). Finding a holder also scans them while there are any.
-   */
-  unindexed: number;
   /** When the newest entry leaves the window; the log is garbage after that. */
   until: number;
 }
@@ -93,8 +79,8 @@ export interface LocalStore {
 }
 
 export function memoryStore(): StateStore {
-  const rates = new Map<string, Log<Hit>>();
-  const budgets = new Map<string, Log<Reservation>>();
+  const rates = new Map<string, RateWindow>();
+  const budgets = new Map<string, BudgetLog>();
   const semaphores = new Map<string, Map<string, number>>();
   const suspended = new Map<string, Suspension>();
   const collections = new Map<string, Map<string, MemoryRecord>>();
@@ -156,13 +142,10 @@ export function memoryStore(): StateStore {
         if (check.limit > 0) continue;
         return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, check.windowMs) };
       }
-      prune(log, now, check.windowMs);
-      if (!fresh && holds(log, holder)) continue;
-      const entries = log.entries;
-      if (entries.length - log.head >= check.limit) {
-        // At least `limit` live hits, so this index is inside the window.
-        const oldest = entries[entries.length - check.limit];
-        const retryAfterMs = oldest === undefined ? check.windowMs : oldest.t + check.windowMs - now;
+      log.prune(now, check.windowMs);
+      if (!fresh && log.holds(holder)) continue;
+      if (log.size >= check.limit) {
+        const retryAfterMs = log.timeFromEnd(check.limit) + check.windowMs - now;
         return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, retryAfterMs) };
       }
     }
@@ -175,9 +158,9 @@ export function memoryStore(): StateStore {
     }
     for (const check of request.budgets ?? NONE) {
       const log = budgets.get(check.key);
-      if (log !== undefined) pruneBudget(log, now, check.windowMs);
+      if (log !== undefined) prune(log, now, check.windowMs);
       const entries = log?.entries ?? NONE;
-      if (log !== undefined && holds(log, holder)) continue;
+      if (log?.ids.has(holder)) continue;
       const retryAfterMs = budgetRetry(entries, check.amount, check.max, check.windowMs, now);
       if (retryAfterMs !== 0) {
         return retryAfterMs === undefined
@@ -194,11 +177,11 @@ export function memoryStore(): StateStore {
       const check = rateChecks[index]!;
       let log = rates.get(check.key);
       if (log === undefined) {
-        log = { entries: [], head: 0, ids: new Set(), unindexed: 0, until: 0 };
+        log = new RateWindow();
         rates.set(check.key, log);
       }
-      if (!unindexed && holds(log, holder)) continue;
-      insertSorted(log, { t: now, id: holder, indexed: !unindexed });
+      if (!unindexed && log.holds(holder)) continue;
+      log.add(now, holder, !unindexed);
       log.until = Math.max(log.until, now + check.windowMs);
     }
     for (const check of request.semaphores ?? NONE) {
@@ -212,11 +195,11 @@ export function memoryStore(): StateStore {
     for (const check of request.budgets ?? NONE) {
       let log = budgets.get(check.key);
       if (log === undefined) {
-        log = { entries: [], head: 0, ids: new Set(), unindexed: 0, until: 0 };
+        log = { entries: [], ids: new Set(), until: 0 };
         budgets.set(check.key, log);
       }
-      if (holds(log, holder)) continue;
-      insertSorted(log, { t: now, id: holder, indexed: true, amount: check.amount });
+      if (log.ids.has(holder)) continue;
+      insertSorted(log, { t: now, id: holder, amount: check.amount });
       log.until = Math.max(log.until, now + check.windowMs);
     }
     written(now);
@@ -413,60 +396,27 @@ export function memoryStore(): StateStore {
   return store;
 }
 
-/** Moves the window of `log` past the entries that have left it by `now`. */
-function prune<E extends Hit>(log: Log<E>, now: number, windowMs: number): void {
+/** Drops the reservations that have left the window ending at `now`. */
+function prune(log: BudgetLog, now: number, windowMs: number): void {
   const entries = log.entries;
-  let head = log.head;
-  while (head < entries.length && (entries[head] as E).t + windowMs <= now) {
-    const entry = entries[head] as E;
-    if (entry.indexed) log.ids.delete(entry.id);
-    else log.unindexed -= 1;
-    head += 1;
+  let drop = 0;
+  while (drop < entries.length && (entries[drop] as Reservation).t + windowMs <= now) {
+    log.ids.delete((entries[drop] as Reservation).id);
+    drop += 1;
   }
-  if (head === entries.length) {
-    entries.length = 0;
-    head = 0;
-  } else if (head >= 32 && head * 2 >= entries.length) {
-    // Amortized: each live entry is moved at most once per halving of the array (splice moves
-    // a fast array's elements in one block; copyWithin goes element by element).
-    entries.splice(0, head);
-    head = 0;
-  }
-  log.head = head;
+  if (drop > 0) entries.splice(0, drop);
 }
 
-/** Budget logs are read as whole arrays (sums, release by id): pruned, then made compact. */
-function pruneBudget(log: Log<Reservation>, now: number, windowMs: number): void {
-  prune(log, now, windowMs);
-  if (log.head > 0) {
-    log.entries.splice(0, log.head);
-    log.head = 0;
-  }
-}
-
-/** Whether `holder` has an entry in the log's window. */
-function holds<E extends Hit>(log: Log<E>, holder: string): boolean {
-  if (log.ids.has(holder)) return true;
-  if (log.unindexed === 0) return false;
+function insertSorted(log: BudgetLog, entry: Reservation): void {
   const entries = log.entries;
-  for (let i = log.head; i < entries.length; i++) {
-    const entry = entries[i] as E;
-    if (!entry.indexed && entry.id === holder) return true;
-  }
-  return false;
-}
-
-function insertSorted<E extends Hit>(log: Log<E>, entry: E): void {
-  const entries = log.entries;
-  if (entry.indexed) log.ids.add(entry.id);
-  else log.unindexed += 1;
+  log.ids.add(entry.id);
   const last = entries[entries.length - 1];
-  if (entries.length === log.head || (last as E).t <= entry.t) {
+  if (last === undefined || last.t <= entry.t) {
     entries.push(entry);
     return;
   }
   let index = entries.length;
-  while (index > log.head && (entries[index - 1] as E).t > entry.t) index -= 1;
+  while (index > 0 && (entries[index - 1] as Reservation).t > entry.t) index -= 1;
   entries.splice(index, 0, entry);
 }
 
