@@ -50,27 +50,43 @@ const cases: Record<keyof typeof REFERENCE_NS, () => unknown> = {
   },
 };
 
-export default async function anchors(): Promise<BenchRow[]> {
-  if (JSON.stringify(record).length + 4 < 285) throw new Error('anchor record is not the reference size');
+/** Measures the anchors; `factor` is their sum against the reference sum (> 1: slower here). */
+export async function measureAnchors(quiet = false): Promise<{ rows: BenchRow[]; factor: number }> {
   const rows: BenchRow[] = [];
   let sum = 0;
   let reference = 0;
+  const show = (row: BenchRow) => (quiet ? row : report(row));
   for (const [name, fn] of Object.entries(cases) as [keyof typeof REFERENCE_NS, () => unknown][]) {
     // The reference numbers are mitata's batched means, so these are too.
     const stats = await measure(fn as () => void, { min_cpu_time: 300 * 1e6 } as never);
     const mean = Math.round(stats.avg * 10) / 10;
     sum += mean;
     reference += REFERENCE_NS[name];
-    rows.push(report({ name, mean_ns: mean, reference_ns: REFERENCE_NS[name] }));
+    rows.push(show({ name, mean_ns: mean, reference_ns: REFERENCE_NS[name] }));
   }
   void sink;
+  const factor = Math.round((sum / reference) * 100) / 100;
   rows.push(
-    report({
+    show({
       name: 'anchor.sum',
       mean_ns: Math.round(sum),
       reference_ns: Math.round(reference),
-      machine_factor: Math.round((sum / reference) * 100) / 100,
+      machine_factor: factor,
     }),
   );
-  return rows;
+  return { rows, factor };
+}
+
+/**
+ * Rows of other modules that are CPU-bound, and so are scaled by the machine factor: bench/run-one.ts
+ * measures the anchors just before and after such a module, in its process, and adds
+ * `ref_median_ns` / `ref_records_per_s` (the value scaled to the reference machine). I/O-bound rows
+ * (Redis, fsync, frameworks' own I/O) are left as measured.
+ */
+export const CPU_BOUND =
+  /^(call\.bare|guard\.allow\.|guard\.nolimits\.memory|guard\.ratelimit\.memory|store\.admit\.memory|audit\.jsonl\.write|audit\.verify)/;
+
+export default async function anchors(): Promise<BenchRow[]> {
+  if (JSON.stringify(record).length + 4 < 285) throw new Error('anchor record is not the reference size');
+  return (await measureAnchors()).rows;
 }

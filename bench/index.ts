@@ -33,20 +33,7 @@ for (const file of files) {
   const last = child.stdout.trim().split('\n').pop() ?? '';
   results.push(...(JSON.parse(last) as BenchRow[]));
 }
-// CPU-bound rows also get their value scaled to the reference machine of the issues' goals, by
-// the machine factor that bench/anchors.bench.ts measured in this run. I/O-bound rows (Redis,
-// fsync, child processes, frameworks' own I/O) are left as measured.
+// The machine factor of this run (bench/anchors.bench.ts); CPU-bound rows carry their own,
+// measured around their module, and their value scaled to the reference machine (ref_*).
 const factor = results.find((row) => row.name === 'anchor.sum')?.machine_factor;
-const CPU_BOUND =
-  /^(call\.bare|guard\.allow\.|guard\.nolimits\.memory|guard\.ratelimit\.memory|store\.admit\.memory|audit\.jsonl\.write|audit\.verify)/;
-if (typeof factor === 'number' && factor > 0) {
-  for (const row of results) {
-    if (!CPU_BOUND.test(row.name)) continue;
-    if (typeof row.median_ns === 'number') row.ref_median_ns = Math.round(row.median_ns / factor);
-    if (typeof row.records_per_s === 'number') row.ref_records_per_s = Math.round(row.records_per_s * factor);
-  }
-  console.error(
-    `\nmachine factor ${factor}: ref_* fields are CPU-bound rows scaled to the reference machine`,
-  );
-}
 console.log(JSON.stringify({ node: process.version, machine_factor: factor, results }));
