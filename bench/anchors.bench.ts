@@ -1,8 +1,8 @@
 // Machine anchors: the four steps whose cost the issues quote as "measured on this machine"
 // (../shared/research/performance-anchors.md, §4.1: mitata batched means on the project's standard
-// machine), measured again here in the same run as the other rows. Their sum against the reference
-// sum gives the machine factor that `bench/index.ts` uses to scale CPU-bound rows to the reference
-// machine, so a goal written in microseconds can be judged on a slower or faster host.
+// machine), measured again in the same run as the other rows. Their sum against the reference sum
+// is the machine factor: how much slower (> 1) or faster this host runs the same steps, so a row
+// measured on another host can be read against goals written for the reference machine.
 
 import { measure } from 'mitata';
 import { nanoid } from 'nanoid';
@@ -78,10 +78,11 @@ export async function measureAnchors(quiet = false): Promise<{ rows: BenchRow[];
 }
 
 /**
- * Rows of other modules that are CPU-bound, and so are scaled by the machine factor: bench/run-one.ts
- * measures the anchors just before and after such a module, in its process, and adds
- * `ref_median_ns` / `ref_records_per_s` (the value scaled to the reference machine). I/O-bound rows
- * (Redis, fsync, frameworks' own I/O) are left as measured.
+ * Rows of other modules that are CPU-bound: bench/run-one.ts measures the anchors just before and
+ * after such a module, in its process, and stamps these rows with that `machine_factor`. It is
+ * context for reading a row on another machine, not a conversion: steps slow down by different
+ * amounts from one machine to another (on one slower host: await 1.1-1.4×, JSON.stringify
+ * 2-2.8×, zod 2.6-3.8×), so no row is scaled by it.
  */
 export const CPU_BOUND =
   /^(call\.bare|guard\.allow\.|guard\.nolimits\.memory|guard\.ratelimit\.memory|store\.admit\.memory|audit\.jsonl\.write|audit\.verify)/;

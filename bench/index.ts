@@ -34,6 +34,6 @@ for (const file of files) {
   results.push(...(JSON.parse(last) as BenchRow[]));
 }
 // The machine factor of this run (bench/anchors.bench.ts); CPU-bound rows carry their own,
-// measured around their module, and their value scaled to the reference machine (ref_*).
+// measured around their module.
 const factor = results.find((row) => row.name === 'anchor.sum')?.machine_factor;
 console.log(JSON.stringify({ node: process.version, machine_factor: factor, results }));
