@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalQueue, queueApprover } from '../../src/approval/queue.ts';
 import { redisStore } from '../../src/backends/redis/index.ts';
 import { run } from '../../src/cli/approvals.ts';
 import { ConfigurationError, memoryStore, type StateStore } from '../../src/index.ts';
+import { newClient, REDIS_URL, redisSkipReason } from '../store/redis-env.ts';
 import { ask, engine, setup, spy } from './helpers.ts';
 
 const SECRET = 'queue-secret-that-is-at-least-32-bytes';
@@ -153,13 +154,15 @@ describe('toolgate approvals (CLI, in process)', () => {
   });
 });
 
-describe('two real processes over Redis', () => {
+const redisSkip = await redisSkipReason();
+
+describe.skipIf(redisSkip !== undefined)('two real processes over Redis', () => {
   const prefix = `tg-approvals-test:${process.pid}:${Date.now()}:`;
   let client: Redis;
   let store: StateStore;
 
   beforeAll(() => {
-    client = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    client = newClient();
     store = redisStore({ client, prefix });
   });
 
@@ -180,7 +183,7 @@ describe('two real processes over Redis', () => {
         'approvals',
         ...args,
         '--redis',
-        'redis://127.0.0.1:6379',
+        REDIS_URL,
         '--prefix',
         prefix,
       ],
