@@ -145,7 +145,9 @@ export function memoryStore(): StateStore {
       log.prune(now, check.windowMs);
       if (!fresh && log.holds(holder)) continue;
       if (log.size >= check.limit) {
-        const retryAfterMs = log.timeFromEnd(check.limit) + check.windowMs - now;
+        const oldest = log.timeFromEnd(check.limit);
+        // A limit that is not a whole number has no such hit: wait the whole window.
+        const retryAfterMs = Number.isFinite(oldest) ? oldest + check.windowMs - now : check.windowMs;
         return { ok: false, kind: 'rate', key: check.key, retryAfterMs: Math.max(1, retryAfterMs) };
       }
     }

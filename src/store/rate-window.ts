@@ -33,9 +33,9 @@ export class RateWindow {
     return this.times.length - this.head;
   }
 
-  /** Time of the hit `back` places from the newest (1 = the newest); it must be in the window. */
+  /** Time of the hit `back` places from the newest (1 = the newest); NaN when there is none. */
   timeFromEnd(back: number): number {
-    return this.times[this.times.length - back] as number;
+    return this.times[this.times.length - back] ?? Number.NaN;
   }
 
   /** Drops the hits that have left the window ending at `now`. */
