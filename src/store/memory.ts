@@ -1,4 +1,5 @@
 import type { JsonValue } from '../types.ts';
+import { BudgetWindow } from './budget-window.ts';
 import {
   checkAdmitRequest,
   checkSettleRequest,
@@ -23,20 +24,6 @@ import type {
   UseResult,
 } from './types.ts';
 
-/** A budget reservation: `amount` taken by `id` at `t`. */
-interface Reservation {
-  t: number;
-  id: string;
-  amount: number;
-}
-/** The reservations of one budget key, sorted by `t` (rate windows: src/store/rate-window.ts). */
-interface BudgetLog {
-  entries: Reservation[];
-  /** The ids of the entries. */
-  ids: Set<string>;
-  /** When the newest entry leaves the window; the log is garbage after that. */
-  until: number;
-}
 interface MemoryRecord {
   json: string;
   expiresAt: number | undefined;
@@ -80,7 +67,7 @@ export interface LocalStore {
 
 export function memoryStore(): StateStore {
   const rates = new Map<string, RateWindow>();
-  const budgets = new Map<string, BudgetLog>();
+  const budgets = new Map<string, BudgetWindow>();
   const semaphores = new Map<string, Map<string, number>>();
   const suspended = new Map<string, Suspension>();
   const collections = new Map<string, Map<string, MemoryRecord>>();
@@ -160,10 +147,14 @@ export function memoryStore(): StateStore {
     }
     for (const check of request.budgets ?? NONE) {
       const log = budgets.get(check.key);
-      if (log !== undefined) prune(log, now, check.windowMs);
-      const entries = log?.entries ?? NONE;
-      if (log?.ids.has(holder)) continue;
-      const retryAfterMs = budgetRetry(entries, check.amount, check.max, check.windowMs, now);
+      log?.prune(now, check.windowMs);
+      if (log?.holds(holder)) continue;
+      // No window yet: the amount fits unless it is over the maximum on its own.
+      const retryAfterMs = log
+        ? log.retryAfter(check.amount, check.max, check.windowMs, now)
+        : check.amount <= check.max
+          ? 0
+          : undefined;
       if (retryAfterMs !== 0) {
         return retryAfterMs === undefined
           ? { ok: false, kind: 'budget', key: check.key }
@@ -197,11 +188,11 @@ export function memoryStore(): StateStore {
     for (const check of request.budgets ?? NONE) {
       let log = budgets.get(check.key);
       if (log === undefined) {
-        log = { entries: [], ids: new Set(), until: 0 };
+        log = new BudgetWindow();
         budgets.set(check.key, log);
       }
-      if (log.ids.has(holder)) continue;
-      insertSorted(log, { t: now, id: holder, amount: check.amount });
+      if (log.holds(holder)) continue;
+      log.reserve(now, holder, check.amount);
       log.until = Math.max(log.until, now + check.windowMs);
     }
     written(now);
@@ -229,10 +220,8 @@ export function memoryStore(): StateStore {
       for (const key of request.budgets ?? []) {
         const log = budgets.get(key);
         if (log === undefined) continue;
-        if (!log.ids.delete(request.holder)) continue;
-        const index = log.entries.findIndex((entry) => entry.id === request.holder);
-        if (index >= 0) log.entries.splice(index, 1);
-        if (log.entries.length === 0) budgets.delete(key);
+        log.release(request.holder);
+        if (log.empty) budgets.delete(key);
       }
     },
 
@@ -396,52 +385,6 @@ export function memoryStore(): StateStore {
     value: (current: unknown) => (current === admit && !closed ? local : undefined),
   });
   return store;
-}
-
-/** Drops the reservations that have left the window ending at `now`. */
-function prune(log: BudgetLog, now: number, windowMs: number): void {
-  const entries = log.entries;
-  let drop = 0;
-  while (drop < entries.length && (entries[drop] as Reservation).t + windowMs <= now) {
-    log.ids.delete((entries[drop] as Reservation).id);
-    drop += 1;
-  }
-  if (drop > 0) entries.splice(0, drop);
-}
-
-function insertSorted(log: BudgetLog, entry: Reservation): void {
-  const entries = log.entries;
-  log.ids.add(entry.id);
-  const last = entries[entries.length - 1];
-  if (last === undefined || last.t <= entry.t) {
-    entries.push(entry);
-    return;
-  }
-  let index = entries.length;
-  while (index > 0 && (entries[index - 1] as Reservation).t > entry.t) index -= 1;
-  entries.splice(index, 0, entry);
-}
-
-/**
- * 0 if `amount` fits now; otherwise ms until enough reservations leave the window for it to fit,
- * or `undefined` when it never will (more than `max` on its own).
- */
-export function budgetRetry(
-  entries: readonly Reservation[],
-  amount: number,
-  max: number,
-  windowMs: number,
-  now: number,
-): number | undefined {
-  let total = 0;
-  for (const entry of entries) total += entry.amount;
-  if (total + amount <= max) return 0;
-  if (amount > max) return undefined;
-  for (const entry of entries) {
-    total -= entry.amount;
-    if (total + amount <= max) return Math.max(1, entry.t + windowMs - now);
-  }
-  return undefined;
 }
 
 function isExpired(record: MemoryRecord, now: number): boolean {

@@ -101,6 +101,20 @@ describe('memoryStore against an obvious model', () => {
     );
   });
 
+  it('budgets: a holder whose reservation left the window is counted again when it is re-admitted', () => {
+    const store = memoryStore();
+    const budget = (amount: number) => [{ key: 'b', amount, max: 100, windowMs: 1000 }];
+    expect(admitNow(store, { now: T0, holder: 'h', budgets: budget(60) })).toEqual({ ok: true });
+    expect(admitNow(store, { now: T0 + 1000, holder: 'g', budgets: budget(60) })).toEqual({ ok: true });
+    // h's first reservation is gone: re-admitting it is a new reservation, over the maximum.
+    expect(admitNow(store, { now: T0 + 1000, holder: 'h', budgets: budget(60) })).toMatchObject({
+      ok: false,
+      kind: 'budget',
+    });
+    // A holder still in the window is not counted twice.
+    expect(admitNow(store, { now: T0 + 1000, holder: 'g', budgets: budget(60) })).toEqual({ ok: true });
+  });
+
   it('budgets: admits iff the window sum plus the amount stays within max; releases give it back', () => {
     fc.assert(
       fc.property(
