@@ -50,39 +50,34 @@ describe.skipIf(skip !== undefined)('Redis round trips per guarded call', () => 
     await client.quit();
   });
 
-  const settled = async () => {
-    // A settle is sent after the call resolves, without the call waiting for it.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  /**
+   * Calls `guarded` once to warm up (the first call loads the scripts: EVALSHA, then EVAL when
+   * Redis does not know them yet), then once more: the commands sent before its tool ran, and all
+   * it sent until a settle (sent after the call resolves, not awaited) had time to go out.
+   */
+  const commandsOf = async (guarded: (args: object) => Promise<unknown>, name: string) => {
+    const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
+    await guarded({});
+    await settled();
+    sent.length = 0;
+    during.length = 0;
+    expect(await guarded({})).toBe(name);
+    await settled();
+    return { beforeRun: during[0], all: [...sent] };
   };
 
   it('a rate-limited call sends one command before it runs, and none after', async () => {
-    await search({}); // loads the scripts (EVALSHA, then EVAL once when Redis does not know them)
-    await settled();
-    sent.length = 0;
-    during.length = 0;
-    expect(await search({})).toBe('search');
-    await settled();
-    expect(during[0]).toEqual(['evalsha']);
-    expect(sent).toEqual(['evalsha']);
+    expect(await commandsOf(search, 'search')).toEqual({ beforeRun: ['evalsha'], all: ['evalsha'] });
   });
 
   it('a call with a concurrency limit: one command before it runs, one (not awaited) after', async () => {
-    await exportRows({});
-    await settled();
-    sent.length = 0;
-    during.length = 0;
-    expect(await exportRows({})).toBe('export');
-    expect(during[0]).toEqual(['evalsha']);
-    await settled();
-    expect(sent).toEqual(['evalsha', 'evalsha']);
+    expect(await commandsOf(exportRows, 'export')).toEqual({
+      beforeRun: ['evalsha'],
+      all: ['evalsha', 'evalsha'],
+    });
   });
 
   it('a call without limits still checks suspensions: one command', async () => {
-    sent.length = 0;
-    during.length = 0;
-    expect(await lookup({})).toBe('lookup');
-    await settled();
-    expect(during[0]).toEqual(['evalsha']);
-    expect(sent).toEqual(['evalsha']);
+    expect(await commandsOf(lookup, 'lookup')).toEqual({ beforeRun: ['evalsha'], all: ['evalsha'] });
   });
 });
