@@ -13,9 +13,10 @@ import { dirname } from 'node:path';
 import { parseDuration } from '../_internal/duration.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Awaitable, Duration } from '../types.ts';
-import { type AuditCheckpoint, GENESIS_PREV, LineBatch, loadPrivateKey, signCheckpoint } from './chain.ts';
+import { type AuditCheckpoint, GENESIS_PREV, loadPrivateKey, signCheckpoint } from './chain.ts';
 import { flushOnExit } from './exit.ts';
 import { rotatedFiles } from './files.ts';
+import { LineBatch } from './line-batch.ts';
 import { readFirstRecord, readTail, sha256, sizeOf, writeAll } from './resume.ts';
 import type { AuditEvent, AuditSink } from './types.ts';
 

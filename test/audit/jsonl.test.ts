@@ -2,7 +2,8 @@ import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFi
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildLine, LineBatch, parseLine, parseLineReference } from '../../src/audit/chain.ts';
+import { buildLine, parseLine, parseLineReference } from '../../src/audit/chain.ts';
+import { LineBatch } from '../../src/audit/line-batch.ts';
 import {
   type AuditCheckpoint,
   auditLogFiles,
