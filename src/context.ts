@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { snapshot } from './_internal/snapshot.ts';
 import type { DeepReadonly, ToolContext } from './types.ts';
 
 /** What flows through async work: the context, and the call we are inside of (if any). */
@@ -55,4 +56,27 @@ export function mergeContext(
     merged.attributes = Object.freeze(attributes) as DeepReadonly<ToolContext>['attributes'];
   }
   return Object.freeze(merged) as DeepReadonly<ToolContext>;
+}
+
+/** Validates and freezes host-supplied context; returns a problem string when it is not acceptable. */
+export function snapshotContext(context: unknown): DeepReadonly<ToolContext> | string {
+  if (context === undefined) return EMPTY_CONTEXT;
+  if (typeof context !== 'object' || context === null || Array.isArray(context))
+    return 'context must be an object';
+  const result = snapshot(context, { maxBytes: 65_536, maxDepth: 16 });
+  if (!result.ok) return `context: ${result.problem}`;
+  const value = result.value as Record<string, unknown>;
+  for (const key of Object.keys(value)) {
+    if (key === 'attributes') {
+      const attributes = value.attributes;
+      if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+        return 'context.attributes must be an object';
+      }
+    } else if ((IDENTITY_FIELDS as readonly string[]).includes(key)) {
+      if (typeof value[key] !== 'string') return `context.${key} must be a string`;
+    } else {
+      return `context.${key} is not a context field (use context.attributes for host facts)`;
+    }
+  }
+  return value as DeepReadonly<ToolContext>;
 }

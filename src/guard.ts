@@ -8,7 +8,7 @@ import type { ApprovalProvider } from './approval/types.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
 import type { AuditOption } from './audit/types.ts';
-import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage } from './context.ts';
+import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
 import { ConfigurationError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
 import {
@@ -298,7 +298,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     },
     withContext(context, fn) {
       const outer = scopeStorage.getStore();
-      const snap = snapshotContext(context);
+      const snap = contextForScope(context);
       const merged = mergeContext(outer?.context ?? EMPTY_CONTEXT, snap, outer?.callId !== undefined);
       if (typeof merged === 'string') throw new ConfigurationError(`withContext: ${merged}`);
       const scope: Scope =
@@ -407,8 +407,8 @@ function positiveInteger(value: number, what: string): number {
 }
 
 /** Snapshots host-supplied context for withContext; invalid context is a host bug, so it throws. */
-function snapshotContext(context: ToolContext): DeepReadonly<ToolContext> {
-  const result = Pipeline.snapshotContext(context);
+function contextForScope(context: ToolContext): DeepReadonly<ToolContext> {
+  const result = snapshotContext(context);
   if (typeof result === 'string') throw new ConfigurationError(`withContext: ${result}`);
   return result;
 }

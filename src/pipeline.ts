@@ -10,7 +10,7 @@ import { type AuditDispatcher, approverArgs } from './audit/dispatch.ts';
 import { redactPathsProblem } from './audit/redact.ts';
 import type { ApprovalRequestEvent, ApprovalResponseEvent, GrantUsedEvent } from './audit/types.ts';
 import { Call, CallRequest } from './call.ts';
-import { EMPTY_CONTEXT, IDENTITY_FIELDS, mergeContext, type Scope, scopeStorage } from './context.ts';
+import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
 import type { GuardEvents } from './events.ts';
 import { enterLimits, type LimitLease, type LimitsSettings, limitsCall } from './limits/step.ts';
 import { CallOutcomes } from './outcomes.ts';
@@ -381,36 +381,13 @@ export class Pipeline {
     return decision;
   }
 
-  /** Validates and freezes host-supplied context; returns a problem string when it is not acceptable. */
-  static snapshotContext(context: unknown): DeepReadonly<ToolContext> | string {
-    if (context === undefined) return EMPTY_CONTEXT;
-    if (typeof context !== 'object' || context === null || Array.isArray(context))
-      return 'context must be an object';
-    const result = snapshot(context, { maxBytes: 65_536, maxDepth: 16 });
-    if (!result.ok) return `context: ${result.problem}`;
-    const value = result.value as Record<string, unknown>;
-    for (const key of Object.keys(value)) {
-      if (key === 'attributes') {
-        const attributes = value.attributes;
-        if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
-          return 'context.attributes must be an object';
-        }
-      } else if ((IDENTITY_FIELDS as readonly string[]).includes(key)) {
-        if (typeof value[key] !== 'string') return `context.${key} must be a string`;
-      } else {
-        return `context.${key} is not a context field (use context.attributes for host facts)`;
-      }
-    }
-    return value as DeepReadonly<ToolContext>;
-  }
-
   private resolveContext(
     scope: Scope | undefined,
     perCall: ToolContext | undefined,
   ): DeepReadonly<ToolContext> | string {
     const outer = scope?.context ?? EMPTY_CONTEXT;
     if (perCall === undefined) return outer;
-    const inner = Pipeline.snapshotContext(perCall);
+    const inner = snapshotContext(perCall);
     if (typeof inner === 'string') return inner;
     return mergeContext(outer, inner, scope?.callId !== undefined);
   }
