@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { COMPLETE_EVENT, completeEvent } from './audit/event-fields.ts';
 import type { AuditEvent, DecisionEvent, ResultEvent } from './audit/types.ts';
 import type { Call } from './call.ts';
 import type { GuardEvents } from './events.ts';
@@ -92,6 +93,7 @@ export class CallRecords {
   ): void {
     const emitter = this.config.emitter;
     if (emitter.listenerCount(name) === 0) return;
+    completeEvent(event);
     try {
       (emitter.emit as (name: string, event: unknown) => boolean)(name, event);
     } catch (error) {
@@ -101,15 +103,16 @@ export class CallRecords {
 }
 
 /**
- * An audit event of a call. `argsHash` is an own, enumerable accessor that hashes the args
- * (canonical JSON, SHA-256) the first time anything reads it: JSON, spreads, `Object.keys` and
- * sinks see it as they see a data property, and a sink that never reads it (memory) never pays
- * for the hash. The args are the call's args when the event was built: an edit makes new events.
+ * An audit event of a call. `argsHash` hashes the args (canonical JSON, SHA-256) the first time
+ * anything reads it. It is read through the class until the event reaches a listener or a sink;
+ * then `[COMPLETE_EVENT]` makes it an own, enumerable accessor, so JSON, spreads, `Object.keys`
+ * and sinks see it as a data property (src/audit/event-fields.ts). Defining an own accessor costs
+ * more than the rest of the event, and a memory sink only needs it when its events are read.
+ * The args are the call's args when the event was built: an edit makes new events.
  */
 class CallEvent {
   readonly #call: Call;
   readonly #args: Call['args'];
-  declare readonly argsHash: string;
   readonly v = 1;
   readonly id: string;
   readonly ts: number;
@@ -125,7 +128,19 @@ class CallEvent {
     this.type = type;
     this.callId = call.callId;
     this.tool = call.tool.name;
-    Object.defineProperty(this, 'argsHash', ARGS_HASH);
+  }
+
+  get argsHash(): string {
+    return this.#call.argsHashOf(this.#args);
+  }
+
+  // A sink that assigns the field gets a data property, as with any other field of an event.
+  set argsHash(value: unknown) {
+    Object.defineProperty(this, 'argsHash', { value, enumerable: true, writable: true, configurable: true });
+  }
+
+  [COMPLETE_EVENT](): void {
+    if (!Object.hasOwn(this, 'argsHash')) Object.defineProperty(this, 'argsHash', ARGS_HASH);
   }
 
   static hashOf(event: CallEvent): string {
@@ -133,14 +148,13 @@ class CallEvent {
   }
 }
 
-/** One shared descriptor, so every event keeps the same hidden class. */
+/** One shared descriptor, so every completed event keeps the same hidden class. */
 const ARGS_HASH: PropertyDescriptor = {
   enumerable: true,
   configurable: true,
   get(this: CallEvent): string {
     return CallEvent.hashOf(this);
   },
-  // A sink that assigns the field gets a data property, as with any other field of an event.
   set(this: CallEvent, value: unknown): void {
     Object.defineProperty(this, 'argsHash', { value, enumerable: true, writable: true, configurable: true });
   },

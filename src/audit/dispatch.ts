@@ -2,6 +2,7 @@ import { parseDuration } from '../_internal/duration.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { DeepReadonly, JsonObject } from '../types.ts';
+import { completeEvent, completesEvents } from './event-fields.ts';
 import { describeOutput, normalizeCapture, type OutputCapture } from './output.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import type { AuditEvent, AuditMode, AuditOption, AuditSink } from './types.ts';
@@ -50,6 +51,9 @@ export function createAuditDispatcher(
   onError: (source: string, error: unknown, event?: AuditEvent) => void,
 ): AuditDispatcher {
   const { sinks, mode, timeoutMs, redactor, capture, retryBuffer } = normalizeAuditOption(option);
+  // Events get their computed fields as own properties before a sink sees them, unless every
+  // sink completes them itself when it hands them out (src/audit/event-fields.ts).
+  const complete = sinks.some((sink) => !completesEvents(sink));
   const pending = new Set<Promise<unknown>>();
   const retries = new Map<AuditSink, Retry>();
   const droppedBySink: Record<string, number> = {};
@@ -142,9 +146,11 @@ export function createAuditDispatcher(
     sinks,
     redactor,
     record(event) {
+      if (complete) completeEvent(event);
       for (const sink of sinks) writeOne(sink, event);
     },
     async recordDurable(event) {
+      if (complete) completeEvent(event);
       if (closed) {
         onError('audit', new Error('the audit trail is closed'), event);
         return false;

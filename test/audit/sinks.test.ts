@@ -72,6 +72,34 @@ function flaky(failures: number): AuditSink & { events: AuditEvent[] } {
   };
 }
 
+describe('memoryAudit', () => {
+  const event = (n: number) => ({ v: 1, id: `e${n}`, ts: n, type: 'decision' }) as unknown as AuditEvent;
+
+  it('holds at most `limit` events as read, the newest, and at most twice as many between reads', () => {
+    const sink = memoryAudit({ limit: 3 });
+    const held = sink.events;
+    for (let n = 1; n <= 10; n++) {
+      sink.write(event(n));
+      expect(held.length).toBeLessThanOrEqual(6);
+    }
+    expect(sink.events.map((e) => e.id)).toEqual(['e8', 'e9', 'e10']);
+    expect(held).toBe(sink.events);
+    sink.write(event(11));
+    expect(sink.events.map((e) => e.id)).toEqual(['e9', 'e10', 'e11']);
+    sink.clear();
+    expect(sink.events).toEqual([]);
+    const none = memoryAudit({ limit: 0 });
+    none.write(event(1));
+    expect(none.events).toEqual([]);
+  });
+
+  it('refuses a limit that is not a whole number of events', () => {
+    for (const limit of [-1, 1.5, Number.NaN, '10' as unknown as number])
+      expect(() => memoryAudit({ limit })).toThrow(/limit/);
+    expect(memoryAudit({ limit: Number.POSITIVE_INFINITY }).events).toEqual([]);
+  });
+});
+
 describe('multiSink', () => {
   it('isolates sinks: a throwing or hanging sink never stops the others; the write rejects', async () => {
     const good = memoryAudit();

@@ -56,6 +56,66 @@ describe('audit events: the lazy args hash', () => {
     expect(byType('result')[0]!.argsHash).toBe(hashJson({ n: 2 }));
   });
 
+  it('a memory-only guard makes it an own property when the events are read, not when they are written', async () => {
+    const audit = memoryAudit();
+    const held = audit.events; // read before the call: the same array, holding events not read since
+    const tg = createGuard({ policy: ALLOW_ALL, audit });
+    await tg.guard(() => 'ok', { name: 't' })({ n: 1 });
+    const expected = hashJson({ n: 1 });
+    expect(held).toHaveLength(2);
+    // Not read yet: no own property, but the field reads (through the event's class).
+    expect(Object.hasOwn(held[0]!, 'argsHash')).toBe(false);
+    expect(held[0]!.argsHash).toBe(expected);
+    // Reading `events` completes what was written since: an own, enumerable field, as any other.
+    expect(audit.events).toBe(held);
+    for (const event of held) {
+      expect(Object.getOwnPropertyDescriptor(event, 'argsHash')?.enumerable).toBe(true);
+      expect({ ...event }.argsHash).toBe(expected);
+    }
+    expect(audit.events[1]).toMatchObject({ type: 'result', argsHash: expected });
+    // Events written after a read are completed by the next read, also when the limit dropped some.
+    const limited = memoryAudit({ limit: 3 });
+    const tg2 = createGuard({ policy: ALLOW_ALL, audit: limited });
+    const tool = tg2.guard(() => 'ok', { name: 't' });
+    await tool({ n: 1 });
+    expect(limited.events).toHaveLength(2);
+    await tool({ n: 2 });
+    await tool({ n: 3 });
+    expect(limited.events.map((event) => Object.keys(event).includes('argsHash'))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(limited.events.map((event) => event.argsHash)).toEqual([
+      hashJson({ n: 2 }),
+      hashJson({ n: 3 }),
+      hashJson({ n: 3 }),
+    ]);
+  });
+
+  it('listeners and other sinks get it as an own property, also next to a memory sink', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const memory = memoryAudit();
+    const tg = createGuard({
+      policy: ALLOW_ALL,
+      audit: [memory, { name: 'spread', write: (event) => void seen.push({ ...event }) }],
+    });
+    const heard: Record<string, unknown>[] = [];
+    tg.on('decision', (event) => heard.push({ ...event }));
+    tg.on('result', (event) => heard.push({ ...event }));
+    await tg.guard(() => 'ok', { name: 't' })({ n: 1 });
+    const expected = hashJson({ n: 1 });
+    expect(seen.map((event) => event.argsHash)).toEqual([expected, expected]);
+    expect(heard.map((event) => event.argsHash)).toEqual([expected, expected]);
+
+    // A memory-only guard with a listener: the listener's event is completed before it is heard.
+    const alone = createGuard({ policy: ALLOW_ALL, audit: memoryAudit() });
+    const spread: Record<string, unknown>[] = [];
+    alone.on('decision', (event) => spread.push({ ...event }));
+    await alone.guard(() => 'ok', { name: 't' })({ n: 2 });
+    expect(spread[0]?.argsHash).toBe(hashJson({ n: 2 }));
+  });
+
   it('a sink may overwrite the field', async () => {
     const tg = createGuard({
       policy: ALLOW_ALL,
