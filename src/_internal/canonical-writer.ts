@@ -1,5 +1,27 @@
 import { definedEntries, planOf } from './canonical.ts';
 
+/** `buf.write(text, offset, length, encoding)` for one encoding: returns the bytes written. */
+type EncodedWrite = (this: Buffer, text: string, offset: number, length: number) => number;
+
+/**
+ * Node's per-encoding writers (`latin1Write`, `utf8Write` on `Buffer.prototype`, present in every
+ * supported version but not documented) skip `buf.write`'s argument parsing and encoding lookup,
+ * which cost about as much as a short copy itself. Anywhere they are missing, `buf.write` it is.
+ */
+export function encodedWrite(
+  proto: object,
+  name: 'latin1Write' | 'utf8Write',
+  encoding: BufferEncoding,
+): EncodedWrite {
+  const own = (proto as Record<string, unknown>)[name];
+  if (typeof own === 'function') return own as EncodedWrite;
+  return function (this: Buffer, text: string, offset: number, length: number): number {
+    return this.write(text, offset, length, encoding);
+  };
+}
+const latin1Write = encodedWrite(Buffer.prototype, 'latin1Write', 'latin1');
+const utf8Write = encodedWrite(Buffer.prototype, 'utf8Write', 'utf8');
+
 /**
  * Writes canonical JSON as UTF-8 straight into a byte buffer: the same bytes as
  * `Buffer.from(canonicalJson(value))`, without building the string first. For hot writers (the
@@ -43,7 +65,7 @@ export class CanonicalWriter {
     const out = this.bytes;
     if (n > LONG_ASCII) {
       // Longer text: one native copy beats a loop.
-      this.length += out.write(text, this.length, n, 'latin1');
+      this.length += latin1Write.call(out, text, this.length, n);
       return;
     }
     let at = this.length;
@@ -156,7 +178,7 @@ export class CanonicalWriter {
     if (n >= NATIVE_STRING) {
       // One native UTF-8 copy, then a look at the bytes: as many bytes as code units means all
       // ASCII (no surrogate either); it stands when no byte needs an escape.
-      if (out.write(text, at, 'utf8') === n) {
+      if (utf8Write.call(out, text, at, out.length - at) === n) {
         const end = at + n;
         while (at < end) {
           const byte = out[at]!;

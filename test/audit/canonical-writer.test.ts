@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalObjectOmittingUndefined } from '../../src/_internal/canonical.ts';
-import { CanonicalWriter } from '../../src/_internal/canonical-writer.ts';
+import { CanonicalWriter, encodedWrite } from '../../src/_internal/canonical-writer.ts';
 
 /** RFC 8785 the plain way: the reference the fast serializers are held to. */
 function reference(value: unknown): string {
@@ -138,6 +138,24 @@ describe('canonical JSON fast paths', () => {
     const empty = new CanonicalWriter();
     empty.objectOmittingUndefined({ gone: undefined });
     expect(empty.bytes.toString('utf8', 0, empty.length)).toBe('{}');
+  });
+
+  it("uses Buffer's per-encoding writers where they exist, and buf.write where they do not", () => {
+    for (const [name, encoding] of [
+      ['latin1Write', 'latin1'],
+      ['utf8Write', 'utf8'],
+    ] as const) {
+      expect(encodedWrite(Buffer.prototype, name, encoding)).toBe(Buffer.prototype[name as never]);
+      const fallback = encodedWrite({}, name, encoding);
+      const text = encoding === 'utf8' ? 'héllo, wörld €' : 'plain latin1 text';
+      const expected = Buffer.alloc(40);
+      const written = Buffer.alloc(40);
+      const n = expected.write(text, 3, 30, encoding);
+      expect(fallback.call(written, text, 3, 30)).toBe(n);
+      expect(written).toEqual(expected);
+      // A length that ends before the text does cuts it, as buf.write does.
+      expect(fallback.call(Buffer.alloc(8), text, 0, 4)).toBe(4);
+    }
   });
 
   it('refuses what JSON cannot represent, like canonicalJson', () => {
