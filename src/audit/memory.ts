@@ -17,8 +17,6 @@ export interface MemoryAuditSink extends AuditSink {
 /**
  * Keeps audit events in memory (`sink.events`), for tests and small tools.
  * @param options.limit keep at most this many events, dropping the oldest. Default: unlimited.
- *   `sink.events` never holds more; between reads the sink may hold up to twice as many, as it
- *   drops the oldest in batches (one `splice` per `limit` writes, not a `shift` per write).
  */
 export function memoryAudit(options: { limit?: number } = {}): MemoryAuditSink {
   const events: AuditEvent[] = [];
@@ -30,7 +28,6 @@ export function memoryAudit(options: { limit?: number } = {}): MemoryAuditSink {
   const sink: MemoryAuditSink = {
     name: 'memory',
     get events() {
-      if (events.length > limit) events.splice(0, events.length - limit);
       if (fresh > 0) {
         for (let i = Math.max(0, events.length - fresh); i < events.length; i++) completeEvent(events[i]);
         fresh = 0;
@@ -40,7 +37,7 @@ export function memoryAudit(options: { limit?: number } = {}): MemoryAuditSink {
     write(event) {
       events.push(event);
       fresh += 1;
-      if (events.length >= 2 * limit) events.splice(0, events.length - limit);
+      if (events.length > limit) events.shift();
     },
     clear() {
       events.length = 0;
