@@ -140,7 +140,9 @@ class CallEvent {
   }
 
   [COMPLETE_EVENT](): void {
-    if (!Object.hasOwn(this, 'argsHash')) Object.defineProperty(this, 'argsHash', ARGS_HASH);
+    // An event someone froze before it was completed keeps reading the field through its class.
+    if (!Object.hasOwn(this, 'argsHash') && Object.isExtensible(this))
+      Object.defineProperty(this, 'argsHash', ARGS_HASH);
   }
 
   static hashOf(event: CallEvent): string {

@@ -73,6 +73,11 @@ describe('audit events: the lazy args hash', () => {
       expect({ ...event }.argsHash).toBe(expected);
     }
     expect(audit.events[1]).toMatchObject({ type: 'result', argsHash: expected });
+    // An event frozen before it was read through `events` stays readable, and reading never throws.
+    await tg.guard(() => 'ok', { name: 't' })({ n: 1 });
+    Object.freeze(held[2]);
+    expect(() => audit.events).not.toThrow();
+    expect(held[2]!.argsHash).toBe(expected);
     // Events written after a read are completed by the next read, also when the limit dropped some.
     const limited = memoryAudit({ limit: 3 });
     const tg2 = createGuard({ policy: ALLOW_ALL, audit: limited });
