@@ -134,9 +134,8 @@ class CallEvent {
     return this.#call.argsHashOf(this.#args);
   }
 
-  // A sink that assigns the field gets a data property, as with any other field of an event.
   set argsHash(value: unknown) {
-    Object.defineProperty(this, 'argsHash', { value, enumerable: true, writable: true, configurable: true });
+    assignArgsHash(this, value);
   }
 
   [COMPLETE_EVENT](): void {
@@ -158,9 +157,14 @@ const ARGS_HASH: PropertyDescriptor = {
     return CallEvent.hashOf(this);
   },
   set(this: CallEvent, value: unknown): void {
-    Object.defineProperty(this, 'argsHash', { value, enumerable: true, writable: true, configurable: true });
+    assignArgsHash(this, value);
   },
 };
+
+/** A sink that assigns the field gets a data property, as with any other field of an event. */
+function assignArgsHash(event: CallEvent, value: unknown): void {
+  Object.defineProperty(event, 'argsHash', { value, enumerable: true, writable: true, configurable: true });
+}
 
 function errorSummary(error: unknown): { name: string; message: string } {
   try {

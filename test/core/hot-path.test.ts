@@ -78,6 +78,14 @@ describe('audit events: the lazy args hash', () => {
     Object.freeze(held[2]);
     expect(() => audit.events).not.toThrow();
     expect(held[2]!.argsHash).toBe(expected);
+    // Assigning the field before it was completed makes it a data property, as after.
+    await tg.guard(() => 'ok', { name: 't' })({ n: 1 });
+    (held[4] as { argsHash: string }).argsHash = 'assigned';
+    expect(Object.getOwnPropertyDescriptor(held[4], 'argsHash')).toMatchObject({
+      value: 'assigned',
+      writable: true,
+    });
+    expect(audit.events[4]!.argsHash).toBe('assigned');
     // Events written after a read are completed by the next read, also when the limit dropped some.
     const limited = memoryAudit({ limit: 3 });
     const tg2 = createGuard({ policy: ALLOW_ALL, audit: limited });
