@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors.ts';
 import type { JsonPrimitive, JsonValue, Obligations, ToolRequest } from '../types.ts';
 import { mergeObligations } from './merge.ts';
-import { compileSafeRegex, MAX_MATCH_INPUT } from './regex.ts';
+import { compileOperator, kindOf, MAX_NESTING, type OperandSite } from './operators.ts';
 import { pathScope } from './scopes/path.ts';
 import { isScope, type PolicyScope, type ScopeFactories } from './scopes/scope.ts';
 import { urlScope } from './scopes/url.ts';
@@ -101,12 +101,9 @@ const OPERATORS = new Set([
   'exists',
 ]);
 const DATA_SCOPES = new Set(['pathScope', 'urlScope', 'sqlScope']);
-const MAX_NESTING = 32;
-
 type Evaluate = (request: ToolRequest) => Tri;
 
-interface Compiler {
-  readonly label: string;
+interface Compiler extends OperandSite {
   readonly scopes: ScopeFactories;
   obligations: Obligations | undefined;
   readonly operators: Set<string>;
@@ -126,6 +123,8 @@ export function compileCondition(
     scopes: options.scopes ?? {},
     obligations: undefined,
     operators: new Set(),
+    fail: (where, message) => fail(compiler, where, message),
+    keys: (node, where) => ownKeys(node, where, compiler),
   };
   const { evaluate, spec } = compileNode(when, 'when', compiler, 0);
   return Object.freeze({ evaluate, spec, obligations: compiler.obligations, operators: compiler.operators });
@@ -416,150 +415,8 @@ function compileScope(
   };
 }
 
-type Kind = 'string' | 'number' | 'boolean' | 'array' | 'object';
-
-/** The JSON kind of a usable value; `undefined` for missing, `null`, `NaN`, and non-JSON values. */
-function kindOfValue(value: unknown): Kind | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return typeof value as Kind;
-    case 'number':
-      return Number.isFinite(value) ? 'number' : undefined;
-    case 'object':
-      if (value === null) return undefined;
-      return Array.isArray(value) ? 'array' : 'object';
-    default:
-      return undefined;
-  }
-}
-
-function compileOperator(
-  op: string,
-  operand: unknown,
-  where: string,
-  compiler: Compiler,
-): (actual: unknown) => Tri {
-  switch (op) {
-    case 'eq':
-    case 'ne': {
-      const kind = jsonKind(operand, where, compiler);
-      const negate = op === 'ne';
-      if (kind !== 'array' && kind !== 'object') {
-        return (actual) =>
-          typeof actual !== kind || Number.isNaN(actual) ? undefined : (actual === operand) !== negate;
-      }
-      return (actual) => (kindOfValue(actual) !== kind ? undefined : deepEqual(actual, operand) !== negate);
-    }
-    case 'in':
-    case 'notIn': {
-      if (!Array.isArray(operand)) fail(compiler, where, `${op} takes a list`);
-      const kinds = new Set(operand.map((item) => jsonKind(item, where, compiler)));
-      if (kinds.size > 1) fail(compiler, where, `${op} takes a list of values of one type`);
-      const kind = [...kinds][0];
-      if (kind === 'array' || kind === 'object')
-        fail(compiler, where, `${op} takes a list of strings, numbers or booleans`);
-      const set = new Set<unknown>(operand);
-      const negate = op === 'notIn';
-      return (actual) => {
-        const actualKind = kindOfValue(actual);
-        if (actualKind === undefined || actualKind === 'array' || actualKind === 'object') return undefined;
-        if (kind !== undefined && actualKind !== kind) return undefined;
-        return set.has(actual) !== negate;
-      };
-    }
-    case 'lt':
-    case 'lte':
-    case 'gt':
-    case 'gte': {
-      if (!(typeof operand === 'string' || (typeof operand === 'number' && Number.isFinite(operand))))
-        fail(compiler, where, `${op} takes a finite number or a string`);
-      const kind = typeof operand;
-      const bound = operand as number | string;
-      const compare =
-        op === 'lt'
-          ? (a: number | string) => a < bound
-          : op === 'lte'
-            ? (a: number | string) => a <= bound
-            : op === 'gt'
-              ? (a: number | string) => a > bound
-              : (a: number | string) => a >= bound;
-      return (actual) =>
-        typeof actual !== kind || Number.isNaN(actual) ? undefined : compare(actual as number | string);
-    }
-    case 'startsWith':
-    case 'endsWith': {
-      if (typeof operand !== 'string') fail(compiler, where, `${op} takes a string`);
-      return op === 'startsWith'
-        ? (actual) => (typeof actual === 'string' ? actual.startsWith(operand) : undefined)
-        : (actual) => (typeof actual === 'string' ? actual.endsWith(operand) : undefined);
-    }
-    case 'includes': {
-      const kind = jsonKind(operand, where, compiler);
-      if (kind === 'array' || kind === 'object')
-        fail(compiler, where, 'includes takes a string, number or boolean');
-      return (actual) => {
-        if (typeof actual === 'string')
-          return kind === 'string' ? actual.includes(operand as string) : undefined;
-        if (Array.isArray(actual)) return actual.includes(operand);
-        return undefined;
-      };
-    }
-    case 'matches': {
-      const regex = compileSafeRegex(operand, `${compiler.label}: ${where}`);
-      return (actual) =>
-        typeof actual !== 'string' || actual.length > MAX_MATCH_INPUT ? undefined : regex.test(actual);
-    }
-    case 'exists': {
-      if (typeof operand !== 'boolean') fail(compiler, where, 'exists takes true or false');
-      return (actual) => (actual !== undefined && actual !== null) === operand;
-    }
-    default:
-      fail(compiler, where, `unknown operator ${JSON.stringify(op)}`);
-  }
-}
-
-/** Validates an operand as JSON data and returns its kind. */
-function jsonKind(value: unknown, where: string, compiler: Compiler, depth = 0): Kind {
-  if (depth > MAX_NESTING) fail(compiler, where, 'the value is nested too deeply');
-  const kind = kindOfValue(value);
-  if (kind === undefined) fail(compiler, where, `expected JSON data other than null, got ${kindOf(value)}`);
-  if (kind === 'array') for (const item of value as unknown[]) jsonKind(item, where, compiler, depth + 1);
-  if (kind === 'object') {
-    for (const key of ownKeys(value as object, where, compiler))
-      jsonKind((value as Record<string, unknown>)[key], where, compiler, depth + 1);
-  }
-  return kind;
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const keysA = Object.keys(a);
-  if (keysA.length !== Object.keys(b).length) return false;
-  for (const key of keysA) {
-    if (!Object.hasOwn(b, key)) return false;
-    if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
-}
-
 function toSpec(value: unknown): JsonValue {
   return value as JsonValue;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function')
-    return 'a promise';
-  return `a ${typeof value}`;
 }
 
 function describe(error: unknown): string {
