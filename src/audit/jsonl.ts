@@ -1,74 +1,11 @@
-import { type KeyObject, randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fdatasync,
-  fdatasyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
-import { parseDuration } from '../_internal/duration.ts';
-import { ConfigurationError } from '../errors.ts';
-import type { Awaitable, Duration } from '../types.ts';
-import { type AuditCheckpoint, GENESIS_PREV, loadPrivateKey, signCheckpoint } from './chain.ts';
+import { closeSync, fdatasync, fdatasyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { type AuditCheckpoint, signCheckpoint } from './chain.ts';
+import { DurableWaiters } from './durable-waiters.ts';
 import { flushOnExit } from './exit.ts';
-import { rotatedFiles } from './files.ts';
+import { type CheckpointAnchor, type JsonlAuditOptions, jsonlSettings } from './jsonl-options.ts';
 import { LineBatch } from './line-batch.ts';
-import { readFirstRecord, readTail, sha256, sizeOf, writeAll } from './resume.ts';
+import { openChain } from './resume.ts';
 import type { AuditEvent, AuditSink } from './types.ts';
-
-/** Receives every signed checkpoint: store them where the log's writer cannot rewrite them. */
-export interface CheckpointAnchor {
-  readonly name?: string;
-  write(checkpoint: AuditCheckpoint): Awaitable<void>;
-}
-
-/** Signed checkpoints of a JSONL audit log. */
-export interface CheckpointOptions {
-  /** Ed25519 private key (KeyObject or PEM). */
-  readonly privateKey: KeyObject | string;
-  /** Id of the key, recorded in every checkpoint so verifiers pick the right public key. */
-  readonly keyId: string;
-  /** Sign after this many records. @default 1000 */
-  readonly every?: number;
-  /** And at least this often while records arrive. @default '1m' */
-  readonly interval?: Duration;
-  /**
-   * Also send each checkpoint here (an external anchor): a `CheckpointAnchor` such as
-   * `fileAnchor()`, or any audit sink (another `jsonlAudit` on another disk records them as events).
-   */
-  readonly anchor?: CheckpointAnchor | AuditSink;
-}
-
-/** Options of `jsonlAudit`. */
-export interface JsonlAuditOptions {
-  /** The active log file; rotated files are `<path>.<index>`. */
-  readonly path: string;
-  /** Sink name in `error` events. @default 'jsonl' */
-  readonly name?: string;
-  /**
-   * `'batch'`: every batch is `fdatasync`ed (one sync in flight, covering all records written
-   * before it started: group commit). `'never'`: leave it to the OS; durable writes then resolve
-   * once the OS has the bytes (safe against a process crash, not against power loss).
-   * @default 'batch'
-   */
-  readonly fsync?: 'batch' | 'never';
-  /** Write at once when this many bytes are buffered (otherwise at the end of the tick). @default 262_144 */
-  readonly batchBytes?: number;
-  /** Best-effort records are written at most this many milliseconds after they arrive. @default 10 */
-  readonly flushInterval?: number;
-  /** Records buffered at most; beyond it, best-effort writes are dropped and counted. @default 100_000 */
-  readonly maxQueue?: number;
-  /** Start a new file when the active one reaches this size. */
-  readonly rotate?: { readonly maxBytes: number };
-  /** Periodic Ed25519-signed checkpoints. */
-  readonly checkpoint?: CheckpointOptions;
-  /** Flush synchronously on exit and on SIGINT / SIGTERM / SIGHUP. @default true */
-  readonly flushOnExit?: boolean;
-}
 
 /** Counters of a JSONL sink. */
 export interface JsonlAuditStats {
@@ -100,12 +37,6 @@ export interface JsonlAuditSink extends AuditSink {
   stats(): JsonlAuditStats;
 }
 
-interface Waiter {
-  seq: number;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 const RETRY_FIRST_MS = 50;
 /** Initial buffer of a batch; it grows to hold a batch (`batchBytes` and the line crossing it). */
 const INITIAL_BATCH = 64 * 1024;
@@ -122,60 +53,37 @@ const RETRY_MAX_MS = 5_000;
  * const tg = createGuard({ policy, audit: { sinks: [sink], mode: 'fail-closed' } });
  */
 export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
-  if (
-    typeof options !== 'object' ||
-    options === null ||
-    typeof options.path !== 'string' ||
-    options.path === ''
-  )
-    throw new ConfigurationError('jsonlAudit() needs a path');
-  const path = options.path;
-  const name = options.name ?? 'jsonl';
-  const fsyncMode = options.fsync ?? 'batch';
-  if (fsyncMode !== 'batch' && fsyncMode !== 'never')
-    throw new ConfigurationError(`jsonlAudit fsync must be 'batch' or 'never'`);
-  const batchBytes = positive(options.batchBytes ?? 262_144, 'batchBytes');
-  const flushInterval = options.flushInterval ?? 10;
-  if (typeof flushInterval !== 'number' || !Number.isFinite(flushInterval) || flushInterval < 0)
-    throw new ConfigurationError('jsonlAudit flushInterval must be a number of milliseconds');
-  const maxQueue = positive(options.maxQueue ?? 100_000, 'maxQueue');
-  const rotateBytes =
-    options.rotate === undefined ? Infinity : positive(options.rotate.maxBytes, 'rotate.maxBytes');
-  const cp = options.checkpoint;
-  const signing =
-    cp === undefined
-      ? undefined
-      : {
-          key: loadPrivateKey(cp.privateKey, 'checkpoint.privateKey'),
-          keyId: nonEmpty(cp.keyId, 'checkpoint.keyId'),
-          every: positive(cp.every ?? 1000, 'checkpoint.every'),
-          intervalMs: parseDuration(cp.interval ?? '1m', 'checkpoint.interval'),
-          anchor: cp.anchor,
-        };
-  if (signing?.anchor !== undefined && typeof signing.anchor.write !== 'function')
-    throw new ConfigurationError('checkpoint.anchor must have a write() method');
+  const {
+    path,
+    name,
+    fsyncMode,
+    batchBytes,
+    flushInterval,
+    maxQueue,
+    rotateBytes,
+    signing,
+    flushOnExit: flushAtExit,
+  } = jsonlSettings(options);
 
-  // State of the chain and the file.
-  let fd: number;
-  let fileIndex: number;
-  let fileBytes: number;
-  let chain: string;
-  let seq: number;
-  let head: string;
+  // State of the chain and the file: an existing chain resumed (a torn last line repaired) or a
+  // new one (src/audit/resume.ts); its first record, if any, is appended below.
+  const opened = openChain(path);
+  const chain = opened.chain;
+  let { fd, fileIndex, fileBytes, seq, head } = opened;
   // Records are encoded straight into the pending batch; `out` is the batch being written, kept
   // with its position when a write fails, while new records go to a fresh batch.
   let queue = new LineBatch(INITIAL_BATCH);
   let spare: LineBatch | undefined;
-  let queuedSeq: number;
+  let queuedSeq = seq;
   let out: { batch: LineBatch; buffer: Buffer; offset: number; seq: number; records: number } | undefined;
-  let writtenSeq: number;
-  let syncedSeq: number;
+  let writtenSeq = seq;
+  let syncedSeq = seq;
   let written = 0;
   let dropped = 0;
   let droppedStreak = 0;
   let sinceCheckpoint = 0;
   let lastCheckpoint: AuditCheckpoint | undefined;
-  let waiters: Waiter[] = [];
+  const waiters = new DurableWaiters();
   let flushScheduled = false;
   let delayTimer: ReturnType<typeof setTimeout> | undefined;
   let syncing: Promise<void> | undefined;
@@ -212,76 +120,8 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     return next;
   };
 
-  // --- open: resume the chain, repair a torn tail, or start a new one ---
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    const rotated = rotatedFiles(path);
-    const activeSize = existsSync(path) ? sizeOf(path) : 0;
-    if (activeSize > 0) {
-      const first = readFirstRecord(path);
-      fileIndex = first.index;
-      chain = first.chain;
-      const tail = readTail(path, activeSize);
-      seq = tail.seq;
-      head = tail.hash;
-      queuedSeq = seq;
-      fd = openSync(path, 'a');
-      fileBytes = activeSize;
-      if (tail.torn !== undefined) {
-        // Close the torn line, then record what it was; verifiers accept it as a repaired gap.
-        writeAll(fd, Buffer.from('\n'));
-        fileBytes += 1;
-        append('gap', { reason: 'torn', bytes: tail.torn.length, sha256: sha256(tail.torn), ts: Date.now() });
-      }
-    } else if (rotated.length > 0) {
-      const last = rotated[rotated.length - 1]!;
-      const tail = readTail(last.path, sizeOf(last.path));
-      const first = readFirstRecord(last.path);
-      chain = first.chain;
-      seq = tail.seq;
-      head = tail.hash;
-      queuedSeq = seq;
-      fileIndex = last.index + 1;
-      fd = openSync(path, 'a');
-      fileBytes = 0;
-      append('file', { chain, index: fileIndex, ts: Date.now() });
-    } else {
-      chain = randomUUID();
-      seq = -1;
-      head = GENESIS_PREV;
-      queuedSeq = seq;
-      fileIndex = 0;
-      fd = openSync(path, 'a');
-      fileBytes = 0;
-      append('file', { chain, index: 0, ts: Date.now() });
-    }
-  } catch (error) {
-    if (error instanceof ConfigurationError) throw error;
-    throw new ConfigurationError(`jsonlAudit cannot open ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  writtenSeq = seq - queue.records;
-  syncedSeq = writtenSeq;
+  if (opened.first !== undefined) append(opened.first.kind, opened.first.payload);
   sinceCheckpoint = 0;
-
-  const settleWaiters = (upTo: number) => {
-    if (waiters.length === 0 || waiters[0]!.seq > upTo) return;
-    const keep: Waiter[] = [];
-    for (const waiter of waiters) {
-      if (waiter.seq <= upTo) waiter.resolve();
-      else keep.push(waiter);
-    }
-    waiters = keep;
-  };
-  const failWaiters = (upTo: number, error: unknown) => {
-    const keep: Waiter[] = [];
-    for (const waiter of waiters) {
-      if (waiter.seq <= upTo) waiter.reject(error);
-      else keep.push(waiter);
-    }
-    waiters = keep;
-  };
 
   const startSync = () => {
     if (fsyncMode === 'never' || broken !== undefined) return;
@@ -298,11 +138,11 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
         if (error) {
           // After a failed fsync the kernel may have dropped the pages: never claim durability again.
           broken = error;
-          failWaiters(Infinity, error);
+          waiters.fail(Infinity, error);
           report(error);
         } else {
           syncedSeq = Math.max(syncedSeq, target);
-          settleWaiters(syncedSeq);
+          waiters.settle(syncedSeq);
           if (syncAgain || writtenSeq > syncedSeq) {
             syncAgain = false;
             startSync();
@@ -334,7 +174,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       }
     } catch (error) {
       // Keep the rest of the batch (and its position) for a retry; calls waiting on it fail now.
-      failWaiters(out.seq, error);
+      waiters.fail(out.seq, error);
       report(error);
       scheduleRetry();
       return false;
@@ -349,11 +189,11 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     }
     out = undefined;
     retryDelay = RETRY_FIRST_MS;
-    if (fsyncMode === 'never') settleWaiters(writtenSeq);
+    if (fsyncMode === 'never') waiters.settle(writtenSeq);
     else startSync();
     if (signing !== undefined && sinceCheckpoint >= signing.every) writeCheckpoint();
     maybeRotate();
-    if (queue.records > 0) scheduleFlush(waiters.length > 0);
+    if (queue.records > 0) scheduleFlush(waiters.size > 0);
     return true;
   };
 
@@ -367,7 +207,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       setImmediate(flushNow);
     } else if (!flushScheduled && delayTimer === undefined) {
       delayTimer = setTimeout(flushNow, flushInterval);
-      if (options.flushOnExit !== false) delayTimer.unref?.();
+      if (flushAtExit) delayTimer.unref?.();
     }
   };
 
@@ -387,7 +227,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       if (fsyncMode === 'batch' && broken === undefined) {
         fdatasyncSync(fd);
         syncedSeq = writtenSeq;
-        settleWaiters(syncedSeq);
+        waiters.settle(syncedSeq);
       }
       // A sync still in flight holds the old descriptor: close it once that sync is done.
       const oldFd = fd;
@@ -445,10 +285,10 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     if (fsyncMode === 'batch' && broken === undefined && writtenSeq > syncedSeq) {
       fdatasyncSync(fd);
       syncedSeq = writtenSeq;
-      settleWaiters(syncedSeq);
+      waiters.settle(syncedSeq);
     }
   };
-  const unregister = options.flushOnExit === false ? () => {} : flushOnExit({ flushSync });
+  const unregister = flushAtExit ? flushOnExit({ flushSync }) : () => {};
 
   const enqueue = (event: AuditEvent): number => {
     if (closed) throw new Error(`audit sink ${name} is closed`);
@@ -498,7 +338,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       if (at < 0) return Promise.reject(new Error(`audit sink ${name}: queue full`));
       scheduleFlush(true);
       return new Promise<void>((resolve, reject) => {
-        waiters.push({ seq: at, resolve, reject });
+        waiters.add(at, resolve, reject);
       });
     },
     onError(handler) {
@@ -539,9 +379,9 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       } catch (error) {
         failure = error;
       }
-      settleWaiters(syncedSeq);
+      waiters.settle(syncedSeq);
       const lost = out === undefined ? 0 : out.records;
-      failWaiters(Infinity, new Error(`audit sink ${name} closed before the record was written`));
+      waiters.fail(Infinity, new Error(`audit sink ${name} closed before the record was written`));
       closeSync(fd);
       unregister();
       await Promise.allSettled([...anchorWrites]);
@@ -563,17 +403,5 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   };
 }
 
-/** Own enumerable properties (getters read once), without `undefined` values. */
-function positive(value: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
-    throw new ConfigurationError(`jsonlAudit ${what} must be a positive integer`);
-  return value;
-}
-
-function nonEmpty(value: string, what: string): string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw new ConfigurationError(`jsonlAudit ${what} must be a non-empty string`);
-  return value;
-}
-
 export type { AuditCheckpoint } from './chain.ts';
+export type { CheckpointAnchor, CheckpointOptions, JsonlAuditOptions } from './jsonl-options.ts';

@@ -1,9 +1,81 @@
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
-import { parseLine, recordBody } from './chain.ts';
+import { GENESIS_PREV, parseLine, recordBody } from './chain.ts';
+import { rotatedFiles } from './files.ts';
 
 // Reading the end of an existing log so a new writer can resume its chain.
+
+/** Where a writer of the log at `path` starts: its file, open for appending, and the chain's end. */
+export interface OpenedChain {
+  readonly fd: number;
+  readonly fileIndex: number;
+  readonly fileBytes: number;
+  readonly chain: string;
+  /** Sequence number and hash of the chain's last record (-1 and the genesis hash for a new chain). */
+  readonly seq: number;
+  readonly head: string;
+  /**
+   * The record the writer appends first: a `gap` for a torn last line (closed here with a
+   * newline), or the `file` header of a new file. None when the active file is resumed intact.
+   */
+  readonly first: { readonly kind: 'gap' | 'file'; readonly payload: Record<string, unknown> } | undefined;
+}
+
+/**
+ * Opens the log at `path` for appending: resumes the chain of the active file (repairing a torn
+ * last line) or of the last rotated file, or starts a new chain. Throws a ConfigurationError when
+ * the file cannot be opened or ends in a record whose hash does not verify.
+ */
+export function openChain(path: string): OpenedChain {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const rotated = rotatedFiles(path);
+    const activeSize = existsSync(path) ? sizeOf(path) : 0;
+    if (activeSize > 0) {
+      const first = readFirstRecord(path);
+      const tail = readTail(path, activeSize);
+      const fd = openSync(path, 'a');
+      const opened = { fd, fileIndex: first.index, chain: first.chain, seq: tail.seq, head: tail.hash };
+      if (tail.torn === undefined) return { ...opened, fileBytes: activeSize, first: undefined };
+      // Close the torn line, then record what it was; verifiers accept it as a repaired gap.
+      writeAll(fd, Buffer.from('\n'));
+      const payload = { reason: 'torn', bytes: tail.torn.length, sha256: sha256(tail.torn), ts: Date.now() };
+      return { ...opened, fileBytes: activeSize + 1, first: { kind: 'gap', payload } };
+    }
+    if (rotated.length > 0) {
+      const last = rotated[rotated.length - 1]!;
+      const tail = readTail(last.path, sizeOf(last.path));
+      const { chain } = readFirstRecord(last.path);
+      const fileIndex = last.index + 1;
+      return {
+        fd: openSync(path, 'a'),
+        fileIndex,
+        fileBytes: 0,
+        chain,
+        seq: tail.seq,
+        head: tail.hash,
+        first: { kind: 'file', payload: { chain, index: fileIndex, ts: Date.now() } },
+      };
+    }
+    const chain = randomUUID();
+    return {
+      fd: openSync(path, 'a'),
+      fileIndex: 0,
+      fileBytes: 0,
+      chain,
+      seq: -1,
+      head: GENESIS_PREV,
+      first: { kind: 'file', payload: { chain, index: 0, ts: Date.now() } },
+    };
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError(`jsonlAudit cannot open ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
 
 export function writeAll(fd: number, buffer: Buffer): void {
   let offset = 0;
