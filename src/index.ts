@@ -73,14 +73,14 @@ export type {
   ResultEvent,
 } from './audit/types.ts';
 export { AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './audit/types.ts';
+export { verifyAuditLog } from './audit/verify.ts';
 export {
   AUDIT_VERIFY_CODES,
   type AuditVerifyCode,
   type AuditVerifyNotice,
   type AuditVerifyResult,
   type VerifyAuditLogOptions,
-  verifyAuditLog,
-} from './audit/verify.ts';
+} from './audit/verify-types.ts';
 export {
   ConfigurationError,
   GuardError,

@@ -11,91 +11,13 @@ import {
   recordBody,
 } from './chain.ts';
 import { auditLogFiles } from './files.ts';
-
-/** Stable codes of `verifyAuditLog` problems. */
-export type AuditVerifyCode =
-  /** A record's content does not match its hash (edited, or a flipped byte). */
-  | 'hash_mismatch'
-  /** A record does not point at the hash of the record before it (a record was rewritten). */
-  | 'prev_mismatch'
-  /** Sequence numbers skip (a record was deleted, or records were reordered). */
-  | 'seq_gap'
-  /** A sequence number repeats (a record was duplicated or replayed). */
-  | 'seq_duplicate'
-  /** A checkpoint's (or the anchor's) signature is not valid. */
-  | 'bad_signature'
-  /** A checkpoint was signed with a key id that is not among `publicKeys`. */
-  | 'unknown_key'
-  /** The log ends before the externally anchored checkpoint. */
-  | 'truncated_after_anchor'
-  /** The last line is incomplete (a write was cut off and never repaired). */
-  | 'torn_write'
-  /** Two records continue the same record (two writers on one chain), or the log diverges from the anchor. */
-  | 'fork_detected'
-  /** A file of the log is missing (a path that does not exist, a gap in file indexes, no genesis). */
-  | 'missing_file';
-
-/** Every verification code. */
-export const AUDIT_VERIFY_CODES: readonly AuditVerifyCode[] = Object.freeze([
-  'hash_mismatch',
-  'prev_mismatch',
-  'seq_gap',
-  'seq_duplicate',
-  'bad_signature',
-  'unknown_key',
-  'truncated_after_anchor',
-  'torn_write',
-  'fork_detected',
-  'missing_file',
-] as const);
-
-/** Something verification noticed that is not a problem (a repaired torn write, dropped events). */
-export interface AuditVerifyNotice {
-  readonly kind: 'torn_repaired' | 'events_dropped';
-  readonly file: string;
-  readonly line: number;
-  readonly seq: number;
-  /** Events dropped, for `events_dropped`. */
-  readonly count?: number;
-}
-
-/** Options of `verifyAuditLog`. */
-export interface VerifyAuditLogOptions {
-  /** Public keys by key id (KeyObject or PEM). A checkpoint with another key id fails (`unknown_key`). */
-  readonly publicKeys?: Readonly<Record<string, KeyObject | string>>;
-  /** The latest checkpoint kept outside the log (or several; the highest `seq` is used). */
-  readonly anchor?: AuditCheckpoint | readonly AuditCheckpoint[];
-  /** Accept a log that does not start at its genesis (older files deleted by retention). @default false */
-  readonly allowPartial?: boolean;
-}
-
-/** The outcome of `verifyAuditLog`. */
-export type AuditVerifyResult =
-  | {
-      readonly ok: true;
-      readonly files: number;
-      readonly records: number;
-      readonly events: number;
-      readonly checkpoints: number;
-      readonly lastSeq: number;
-      readonly lastHash: string;
-      readonly chain?: string;
-      /** The last signed checkpoint in the log. */
-      readonly lastCheckpoint?: AuditCheckpoint;
-      /** The first 100 notices. */
-      readonly notices: readonly AuditVerifyNotice[];
-    }
-  | {
-      readonly ok: false;
-      readonly code: AuditVerifyCode;
-      readonly message: string;
-      readonly file: string;
-      /** 1-based line number in `file` (0 for problems with the file itself or the anchor). */
-      readonly line: number;
-      readonly seq?: number;
-      readonly records: number;
-      readonly notices: readonly AuditVerifyNotice[];
-    };
+import { forEachLine } from './lines.ts';
+import type {
+  AuditVerifyCode,
+  AuditVerifyNotice,
+  AuditVerifyResult,
+  VerifyAuditLogOptions,
+} from './verify-types.ts';
 
 class Problem {
   constructor(
@@ -402,35 +324,8 @@ async function verifyFile(
     }
   };
 
-  // Stream the file in chunks and split on newlines. The partial line at the end of a chunk moves
-  // to the front of the buffer and the next read fills in after it, so nothing but that partial
-  // line is ever copied; the buffer grows only for a line longer than itself.
-  let chunk = Buffer.allocUnsafe(1 << 20);
-  let held = 0;
-  for (;;) {
-    if (held === chunk.length) {
-      const bigger = Buffer.allocUnsafe(chunk.length * 2);
-      chunk.copy(bigger, 0, 0, held);
-      chunk = bigger;
-    }
-    const { bytesRead } = await handle.read(chunk, held, chunk.length - held, null);
-    if (bytesRead === 0) break;
-    const end = held + bytesRead;
-    let start = 0;
-    for (;;) {
-      const newline = chunk.indexOf(10, start);
-      if (newline < 0 || newline >= end) break;
-      const problem = check(chunk.subarray(start, newline), true);
-      if (problem !== undefined) return problem;
-      start = newline + 1;
-    }
-    held = end - start;
-    if (held > 0 && start > 0) chunk.copyWithin(0, start, end);
-  }
-  if (held > 0) {
-    const problem = check(chunk.subarray(0, held), false);
-    if (problem !== undefined) return problem;
-  }
+  const problem = await forEachLine(handle, check);
+  if (problem !== undefined) return problem;
   if (torn !== undefined) {
     return lastFile
       ? new Problem('torn_write', 'the last line is incomplete (a write was cut off)', torn.line)

@@ -6,7 +6,8 @@ import { parseDuration } from '../_internal/duration.ts';
 import { compileGlob } from '../_internal/glob.ts';
 import { readAnchorFile } from '../audit/anchor.ts';
 import { auditLogFiles } from '../audit/files.ts';
-import { type AuditVerifyResult, verifyAuditLog } from '../audit/verify.ts';
+import { verifyAuditLog } from '../audit/verify.ts';
+import type { AuditVerifyResult } from '../audit/verify-types.ts';
 
 const USAGE = `usage:
   toolgate audit verify <file…> [--key <id>=<public.pem>]… [--anchor <anchor.jsonl>] [--partial] [--json]
