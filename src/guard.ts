@@ -3,164 +3,25 @@ import { nanoid } from 'nanoid';
 import { parseDuration } from './_internal/duration.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
 import { toolNameProblem } from './_internal/names.ts';
-import type { GrantOptions, GrantsApi } from './approval/grants.ts';
-import type { ApprovalProvider } from './approval/types.ts';
+import type { GrantOptions } from './approval/grants.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
-import type { AuditOption } from './audit/types.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
 import { ConfigurationError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
-import {
-  type ActiveSuspension,
-  listSuspensions,
-  resume,
-  type SuspendOptions,
-  type SuspendTarget,
-  suspend,
-  suspendTarget,
-  suspensionEvent,
-} from './limits/suspend.ts';
+import type {
+  CallOptions,
+  Guard,
+  GuardedTool,
+  GuardOptions,
+  OnDeny,
+  ToolCallOptions,
+  ToolOptions,
+} from './guard-types.ts';
+import { listSuspensions, resume, suspend, suspendTarget, suspensionEvent } from './limits/suspend.ts';
 import { Pipeline, type ToolDefinition } from './pipeline.ts';
-import type { PolicyEngine } from './policy/types.ts';
-import type { StandardSchemaV1 } from './standard-schema.ts';
 import { memoryStore } from './store/memory.ts';
-import type { StateStore } from './store/types.ts';
-import type { Decision, DeepReadonly, Duration, Obligations, ToolContext, ToolDenial } from './types.ts';
-
-/** What to do with a denied call. */
-export type OnDeny = 'throw' | 'return';
-
-/** Defaults for every call of a guard. */
-export interface GuardDefaults {
-  /** Call timeout. @default '30s' */
-  timeout?: Duration;
-  /** How long the policy engine may take. @default '1s' */
-  policyTimeout?: Duration;
-  /** How long to wait for an approval. @default '5m' */
-  approvalTimeout?: Duration;
-  /** Maximum serialized size of arguments. @default 1_048_576 */
-  maxArgBytes?: number;
-  /** Maximum nesting depth of arguments. @default 64 */
-  maxArgDepth?: number;
-  /** Maximum depth of guarded calls made from inside guarded calls. @default 16 */
-  maxCallDepth?: number;
-  /** Flood control: approval requests one principal may have pending at once. @default 20 */
-  maxPendingApprovals?: number;
-  /** Flood control: approval requests one principal may make per minute. @default 60 */
-  approvalsPerMinute?: number;
-  /** How long one state-store operation may take; slower denies (`STORE_UNAVAILABLE`). @default '1s' */
-  storeTimeout?: Duration;
-  /**
-   * Loop protection: maximum guarded calls per session (`context.session`) in any 24 hours;
-   * more deny with `RATE_LIMITED`. @default unlimited
-   */
-  maxSessionCalls?: number;
-}
-
-/** Options of `createGuard`. */
-export interface GuardOptions<D extends OnDeny = 'throw'> {
-  /** The policy engine. Required: there is no implicit allow-all. */
-  policy: PolicyEngine;
-  /** Answers `ask` decisions. Without one, `ask` denies with `NO_APPROVER`. */
-  approver?: ApprovalProvider;
-  /** Audit sink(s), optionally with a mode. */
-  audit?: AuditOption;
-  /** `'throw'` a ToolDeniedError (default) or `'return'` a ToolDenial the model can read. @default 'throw' */
-  onDeny?: D;
-  /** Clock in epoch ms. @default Date.now */
-  now?: () => number;
-  /** Id generator for calls, approval requests and events. @default nanoid */
-  generateId?: () => string;
-  /**
-   * Shared state: rate limits, concurrency slots, budgets, suspensions, grants and pending
-   * approvals. Share one store (e.g. `redisStore()` from `toolgate/redis`) between processes to
-   * share limits. @default memoryStore()
-   */
-  store?: StateStore;
-  defaults?: GuardDefaults;
-}
-
-/** Options of one guarded tool. */
-export interface ToolOptions {
-  /** The name policies match on, e.g. `'payments.refund'`. */
-  name: string;
-  /** Standard Schema for the arguments (zod, valibot, arktype…); keys it drops are refused. */
-  input?: StandardSchemaV1;
-  description?: string;
-  risk?: string;
-  tags?: readonly string[];
-}
-
-/** Per-call options of a guarded tool. */
-export interface CallOptions {
-  /** Merged over the context from `withContext`. */
-  context?: ToolContext;
-  /** Cancels the call (before or during execution). */
-  signal?: AbortSignal;
-  /** The host framework's id for this call, recorded for correlation. */
-  toolCallId?: string;
-}
-
-/** What the wrapped function receives as its second argument. */
-export interface ToolCallOptions {
-  /** Aborted on timeout or when the caller cancels. */
-  readonly signal: AbortSignal;
-  readonly callId: string;
-  readonly parentCallId?: string;
-  readonly context: DeepReadonly<ToolContext>;
-  /**
-   * The decision's obligations, so the tool can push them down (e.g. a `LIMIT` for `maxRows`).
-   * The guard enforces them on the result either way.
-   */
-  readonly obligations?: Readonly<Obligations>;
-}
-
-/** A tool wrapped by the guard: same arguments and result, plus per-call options. */
-export type GuardedTool<A, R, D extends OnDeny = 'throw'> = ((
-  args: A,
-  options?: CallOptions,
-) => Promise<D extends 'return' ? R | ToolDenial : R>) & { readonly toolName: string };
-
-/** A guard: wraps tools and decides every call. */
-export interface Guard<D extends OnDeny = 'throw'> {
-  /** Wraps `fn` so every call goes through the pipeline. */
-  guard<A, R>(
-    fn: (args: A, options: ToolCallOptions) => R,
-    options: ToolOptions,
-  ): GuardedTool<A, Awaited<R>, D>;
-  /**
-   * Dry run: the decision a call would get now (snapshot, schema, policy), without asking an
-   * approver, executing or recording anything. An unregistered tool denies (`UNKNOWN_TOOL`).
-   */
-  check(tool: string, args: unknown, context?: ToolContext): Promise<Decision>;
-  /** Runs `fn` with `context` applied to every guarded call made inside it. */
-  withContext<T>(context: ToolContext, fn: () => T): T;
-  on<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
-  off<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
-  once<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
-  /**
-   * Use-case access issued up front (or by remembered approvals): `issue`, `list`, `revoke`. A
-   * live grant in scope turns a default deny or an `ask` into allow; it never overrides a deny rule.
-   */
-  readonly grants: GrantsApi;
-  /**
-   * Kill switch: denies every call of one tool, agent, principal or session (`SUSPENDED`) from the
-   * next call on, in every process sharing the store, until `resume()` or `for` elapses.
-   *
-   * @example
-   * await tg.suspend({ agent: 'support-bot', reason: 'incident 42', for: '1h' });
-   */
-  suspend(options: SuspendOptions): Promise<ActiveSuspension>;
-  /** Lifts a suspension; resolves `true` if one was in force. */
-  resume(target: SuspendTarget): Promise<boolean>;
-  /** Suspensions in force now. */
-  suspensions(): Promise<ActiveSuspension[]>;
-  /** Flushes audit sinks. */
-  flush(): Promise<void>;
-  /** Flushes and closes audit sinks, the approver and the policy engine. */
-  close(): Promise<void>;
-}
+import type { DeepReadonly, ToolContext } from './types.ts';
 
 const DEFAULTS = {
   timeout: '30s',

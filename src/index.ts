@@ -89,18 +89,17 @@ export {
   ToolInterruptedError,
 } from './errors.ts';
 export type { GuardErrorEvent, GuardEvents } from './events.ts';
-export {
-  type CallOptions,
-  createGuard,
-  type Guard,
-  type GuardDefaults,
-  type GuardedTool,
-  type GuardOptions,
-  guard,
-  type OnDeny,
-  type ToolCallOptions,
-  type ToolOptions,
-} from './guard.ts';
+export { createGuard, guard } from './guard.ts';
+export type {
+  CallOptions,
+  Guard,
+  GuardDefaults,
+  GuardedTool,
+  GuardOptions,
+  OnDeny,
+  ToolCallOptions,
+  ToolOptions,
+} from './guard-types.ts';
 export type { ActiveSuspension, SuspendOptions, SuspendTarget } from './limits/suspend.ts';
 export { denyOverrides, firstApplicable } from './policy/combine.ts';
 export type {

@@ -1,5 +1,6 @@
 import { memoryAudit } from '../../src/audit/memory.ts';
-import { createGuard, type GuardOptions } from '../../src/guard.ts';
+import { createGuard } from '../../src/guard.ts';
+import type { GuardOptions } from '../../src/guard-types.ts';
 import type { PolicyEngine } from '../../src/policy/types.ts';
 import { memoryStore } from '../../src/store/memory.ts';
 import type { StateStore } from '../../src/store/types.ts';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApprovalProvider, ApprovalRequest, ApprovalResponse } from '../../approval/types.ts';
 import { GuardError } from '../../errors.ts';
-import type { CallOptions, Guard, OnDeny, ToolCallOptions, ToolOptions } from '../../guard.ts';
+import type { CallOptions, Guard, OnDeny, ToolCallOptions, ToolOptions } from '../../guard-types.ts';
 import {
   DENY_CODES,
   type DenyCode,

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../errors.ts';
-import type { Guard, OnDeny } from '../../guard.ts';
+import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { JsonObject, ToolContext } from '../../types.ts';
 import { McpGate, type McpGateOptions } from './gate.ts';
 import type { McpCallToolResult, McpTool } from './types.ts';

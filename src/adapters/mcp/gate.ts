@@ -1,6 +1,6 @@
 import { toolNameProblem } from '../../_internal/names.ts';
 import { ConfigurationError, ToolDeniedError, ToolInterruptedError } from '../../errors.ts';
-import type { CallOptions, Guard, OnDeny } from '../../guard.ts';
+import type { CallOptions, Guard, OnDeny } from '../../guard-types.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
 import type { JsonObject, ToolContext } from '../../types.ts';
 import { mcpInputSchema } from './input-schema.ts';
