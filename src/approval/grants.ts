@@ -1,10 +1,20 @@
 import { parseDuration } from '../_internal/duration.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
-import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
 import { ConfigurationError } from '../errors.ts';
 import { describeError } from '../policy/evaluate.ts';
 import type { StateStore, StoredRecord } from '../store/types.ts';
 import type { Duration, JsonObject, JsonValue, ToolRequest } from '../types.ts';
+import {
+  collectionOf,
+  fieldMatches,
+  GLOB_COLLECTION,
+  IDS,
+  nameMatches,
+  parseStored,
+  type StoredGrant,
+  toGrant,
+  toolCollection,
+} from './grant-records.ts';
 
 /** A compiled grant condition: only `true` lets the grant apply. */
 export type GrantCondition = (request: ToolRequest) => boolean | undefined;
@@ -70,15 +80,6 @@ export interface GrantsApi {
 /** Outcome of looking for a grant for one call. */
 export type GrantLookup = { ok: true; grant: Grant | undefined } | { ok: false; problem: string };
 
-/** Grants for one exact tool name live together, so a lookup reads only those and the glob ones. */
-const toolCollection = (tool: string) => `grants:t:${tool}`;
-const GLOB_COLLECTION = 'grants:glob';
-/** Every grant id and the collection holding it, for list and revoke. */
-const IDS = 'grants:ids';
-
-function collectionOf(stored: StoredGrant): string {
-  return stored.exact || !stored.tool.includes('*') ? toolCollection(stored.tool) : GLOB_COLLECTION;
-}
 const GRANT_KEYS = new Set([
   'tool',
   'agent',
@@ -91,25 +92,6 @@ const GRANT_KEYS = new Set([
   'for',
   'until',
 ]);
-
-interface StoredGrant {
-  v: 1;
-  tool: string;
-  exact: boolean;
-  agent?: string | null;
-  principal?: string | null;
-  intent?: string | null;
-  argsHash?: string;
-  /** JSON conditions any process can compile. */
-  when?: JsonValue;
-  /** Conditions that are code (predicates, scopes) and live only in the issuing process. */
-  localWhen?: true;
-  maxUses?: number;
-  reason?: string;
-  issuedAt: number;
-  expiresAt: number;
-  issuedBy: string;
-}
 
 /** Settings of the grant manager. */
 export interface GrantManagerOptions {
@@ -330,66 +312,6 @@ function globOption(value: unknown, field: string, required: boolean): string | 
   if (typeof value !== 'string' || value.length === 0 || value.length > 256)
     throw new ConfigurationError(`grants.issue(): ${field} must be a non-empty glob`);
   return value.normalize('NFC');
-}
-
-const globCache = new Map<string, CompiledGlob>();
-
-function nameMatches(pattern: string, name: string, exact: boolean): boolean {
-  if (exact) return pattern === name;
-  let glob = globCache.get(pattern);
-  if (glob === undefined) {
-    glob = compileGlob(pattern);
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(pattern, glob);
-  }
-  return glob.test(name.normalize('NFC'));
-}
-
-function fieldMatches(
-  pattern: string | null | undefined,
-  value: string | undefined,
-  exact: boolean,
-): boolean {
-  if (pattern === undefined) return true;
-  if (pattern === null) return value === undefined;
-  return value !== undefined && nameMatches(pattern, value, exact);
-}
-
-function toGrant(id: string, stored: StoredGrant, uses: number): Grant {
-  const grant: { -readonly [K in keyof Grant]: Grant[K] } = {
-    id,
-    tool: stored.tool,
-    conditional: stored.when !== undefined || stored.localWhen === true,
-    issuedAt: stored.issuedAt,
-    expiresAt: stored.expiresAt,
-    issuedBy: stored.issuedBy,
-    uses,
-  };
-  if (stored.agent !== undefined) grant.agent = stored.agent;
-  if (stored.principal !== undefined) grant.principal = stored.principal;
-  if (stored.intent !== undefined) grant.intent = stored.intent;
-  if (stored.argsHash !== undefined) grant.argsHash = stored.argsHash;
-  if (stored.maxUses !== undefined) grant.maxUses = stored.maxUses;
-  if (stored.reason !== undefined) grant.reason = stored.reason;
-  return Object.freeze(grant);
-}
-
-/** Reads a stored grant defensively: anything malformed is not a grant (and so allows nothing). */
-function parseStored(value: unknown): StoredGrant | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const raw = value as Record<string, unknown>;
-  if (raw.v !== 1 || typeof raw.tool !== 'string' || typeof raw.exact !== 'boolean') return undefined;
-  if (typeof raw.expiresAt !== 'number' || typeof raw.issuedAt !== 'number') return undefined;
-  if (typeof raw.issuedBy !== 'string') return undefined;
-  for (const field of ['agent', 'principal', 'intent'] as const) {
-    const v = raw[field];
-    if (v !== undefined && v !== null && typeof v !== 'string') return undefined;
-  }
-  if (raw.argsHash !== undefined && typeof raw.argsHash !== 'string') return undefined;
-  if (raw.maxUses !== undefined && (!Number.isSafeInteger(raw.maxUses) || (raw.maxUses as number) < 1))
-    return undefined;
-  if (raw.localWhen !== undefined && raw.localWhen !== true) return undefined;
-  return raw as unknown as StoredGrant;
 }
 
 function jsonOrUndefined(value: unknown): JsonValue | undefined {
