@@ -1,13 +1,7 @@
 import type { JsonValue } from '../types.ts';
 import { BudgetWindow } from './budget-window.ts';
-import {
-  checkAdmitRequest,
-  checkSettleRequest,
-  requirePositive,
-  requirePositiveInteger,
-  requireString,
-  requireTime,
-} from './check.ts';
+import { checkAdmitRequest, checkSettleRequest, requireString, requireTime } from './check.ts';
+import { MemoryRecords } from './memory-records.ts';
 import { RateWindow } from './rate-window.ts';
 import type {
   AdmitRequest,
@@ -24,23 +18,9 @@ import type {
   UseResult,
 } from './types.ts';
 
-interface MemoryRecord {
-  json: string;
-  expiresAt: number | undefined;
-  uses: number;
-}
-
 /** Sweep expired state every this many writes, so idle keys never pile up. */
 const SWEEP_EVERY = 1024;
 
-/**
- * The default StateStore: state in this process's memory, so limits, grants and suspensions hold
- * for one process only (use `redisStore()` from `toolgate/redis` for many). Every operation is
- * synchronous and therefore atomic; expired state is swept as the store is used.
- *
- * @example
- * const tg = createGuard({ policy, store: memoryStore() });
- */
 /** Shared empty list for absent parts of a request (no allocation per admit). */
 const NONE: readonly never[] = Object.freeze([]);
 
@@ -65,14 +45,20 @@ export interface LocalStore {
   admit(request: AdmitRequest, fresh: boolean): AdmitResult;
 }
 
+/**
+ * The default StateStore: state in this process's memory, so limits, grants and suspensions hold
+ * for one process only (use `redisStore()` from `toolgate/redis` for many). Every operation is
+ * synchronous and therefore atomic; expired state is swept as the store is used.
+ *
+ * @example
+ * const tg = createGuard({ policy, store: memoryStore() });
+ */
 export function memoryStore(): StateStore {
   const rates = new Map<string, RateWindow>();
   const budgets = new Map<string, BudgetWindow>();
   const semaphores = new Map<string, Map<string, number>>();
   const suspended = new Map<string, Suspension>();
-  const collections = new Map<string, Map<string, MemoryRecord>>();
-  const claims = new Map<string, number>();
-  const channels = new Map<string, Set<(message: string) => void>>();
+  const records = new MemoryRecords();
   let writes = 0;
   let closed = false;
 
@@ -94,21 +80,7 @@ export function memoryStore(): StateStore {
     }
     for (const [key, entry] of suspended)
       if (entry.until !== undefined && entry.until <= now) suspended.delete(key);
-    for (const [key, expiresAt] of claims) if (expiresAt <= now) claims.delete(key);
-    for (const [name, records] of collections) {
-      for (const [id, record] of records) if (isExpired(record, now)) records.delete(id);
-      if (records.size === 0) collections.delete(name);
-    }
-  };
-
-  const liveRecord = (collection: string, id: string, now: number): MemoryRecord | undefined => {
-    const record = collections.get(collection)?.get(id);
-    if (record === undefined) return undefined;
-    if (isExpired(record, now)) {
-      collections.get(collection)?.delete(id);
-      return undefined;
-    }
-    return record;
+    records.sweep(now);
   };
 
   /**
@@ -255,110 +227,45 @@ export function memoryStore(): StateStore {
 
     put(collection: string, id: string, value: JsonValue, options: PutOptions): void {
       open();
-      requireString(collection, 'collection');
-      requireString(id, 'id');
-      requireTime(options.now, 'now');
-      const json = JSON.stringify(value);
-      if (typeof json !== 'string') throw new TypeError('toolgate: a stored record must be JSON data');
-      let expiresAt: number | undefined;
-      if (options.ttlMs !== undefined) {
-        requirePositive(options.ttlMs, 'ttlMs');
-        expiresAt = options.now + options.ttlMs;
-      }
-      let records = collections.get(collection);
-      if (records === undefined) {
-        records = new Map();
-        collections.set(collection, records);
-      }
-      records.set(id, { json, expiresAt, uses: 0 });
+      records.put(collection, id, value, options);
       written(options.now);
     },
 
     get(collection: string, id: string, now: number): StoredRecord | undefined {
       open();
-      const record = liveRecord(collection, id, now);
-      return record === undefined ? undefined : toStored(id, record);
+      return records.get(collection, id, now);
     },
 
     list(collection: string, now: number): readonly StoredRecord[] {
       open();
-      const records = collections.get(collection);
-      if (records === undefined) return [];
-      const result: StoredRecord[] = [];
-      for (const [id, record] of records) {
-        if (isExpired(record, now)) records.delete(id);
-        else result.push(toStored(id, record));
-      }
-      return result;
+      return records.list(collection, now);
     },
 
     delete(collection: string, id: string): boolean {
       open();
-      const records = collections.get(collection);
-      const existed = records?.delete(id) ?? false;
-      if (records?.size === 0) collections.delete(collection);
-      return existed;
+      return records.delete(collection, id);
     },
 
     use(collection: string, id: string, options: UseOptions): UseResult {
       open();
-      requirePositiveInteger(options.max, 'max');
-      requireTime(options.now, 'now');
-      const record = liveRecord(collection, id, options.now);
-      if (record === undefined) return { ok: false, found: false, uses: 0 };
-      if (record.uses >= options.max) return { ok: false, found: true, uses: record.uses };
-      if (options.peek === true) return { ok: true, found: true, uses: record.uses + 1 };
-      record.uses += 1;
-      return { ok: true, found: true, uses: record.uses };
+      return records.use(collection, id, options);
     },
 
     claim(key: string, options: ClaimOptions): boolean {
       open();
-      requireString(key, 'key');
-      requireTime(options.now, 'now');
-      requirePositive(options.ttlMs, 'ttlMs');
-      const expiresAt = claims.get(key);
-      if (expiresAt !== undefined && expiresAt > options.now) return false;
-      claims.set(key, options.now + options.ttlMs);
-      written(options.now);
-      return true;
+      const claimed = records.claim(key, options);
+      if (claimed) written(options.now);
+      return claimed;
     },
 
     subscribe(channel: string, listener: (message: string) => void): Unsubscribe {
       open();
-      requireString(channel, 'channel');
-      if (typeof listener !== 'function') throw new TypeError('toolgate: listener must be a function');
-      let listeners = channels.get(channel);
-      if (listeners === undefined) {
-        listeners = new Set();
-        channels.set(channel, listeners);
-      }
-      // A wrapper per subscription, so subscribing the same function twice gives two subscriptions.
-      const entry = (message: string) => listener(message);
-      listeners.add(entry);
-      return () => {
-        const current = channels.get(channel);
-        current?.delete(entry);
-        if (current?.size === 0) channels.delete(channel);
-      };
+      return records.subscribe(channel, listener);
     },
 
     notify(channel: string, message: string): void {
       open();
-      requireString(channel, 'channel');
-      const listeners = channels.get(channel);
-      if (listeners === undefined) return;
-      const text = String(message);
-      // Delivered on a microtask, like a message from another process: never inside the caller.
-      for (const listener of [...listeners]) {
-        queueMicrotask(() => {
-          try {
-            listener(text);
-          } catch {
-            // A listener's failure is its own; the notifier and other listeners carry on.
-          }
-        });
-      }
+      records.notify(channel, message);
     },
 
     close(): void {
@@ -367,9 +274,7 @@ export function memoryStore(): StateStore {
       budgets.clear();
       semaphores.clear();
       suspended.clear();
-      collections.clear();
-      claims.clear();
-      channels.clear();
+      records.clear();
     },
   };
   // For the limits step (see LOCAL_STORE). Not enumerable, so a spread copy does not inherit it.
@@ -385,18 +290,4 @@ export function memoryStore(): StateStore {
     value: (current: unknown) => (current === admit && !closed ? local : undefined),
   });
   return store;
-}
-
-function isExpired(record: MemoryRecord, now: number): boolean {
-  return record.expiresAt !== undefined && record.expiresAt <= now;
-}
-
-function toStored(id: string, record: MemoryRecord): StoredRecord {
-  const stored: { id: string; value: JsonValue; expiresAt?: number; uses: number } = {
-    id,
-    value: JSON.parse(record.json) as JsonValue,
-    uses: record.uses,
-  };
-  if (record.expiresAt !== undefined) stored.expiresAt = record.expiresAt;
-  return stored;
 }
