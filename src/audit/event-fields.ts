@@ -10,11 +10,19 @@ export const COMPLETE_EVENT: unique symbol = Symbol.for('toolgate.completeEvent'
 /** A sink marked with this (as `true`) completes the events it hands out itself. */
 export const COMPLETES_EVENTS: unique symbol = Symbol.for('toolgate.completesEvents') as never;
 
-/** Makes the computed fields of a call event own, enumerable properties; other values are left alone. */
+/**
+ * Makes the computed fields of a call event own, enumerable properties; other values are left
+ * alone. Never throws: an object a sink was handed by someone else (a Proxy, say) stays as it is,
+ * and a call event's fields still read through its class.
+ */
 export function completeEvent(event: unknown): void {
   if (typeof event !== 'object' || event === null) return;
-  const complete = (event as { [COMPLETE_EVENT]?: unknown })[COMPLETE_EVENT];
-  if (typeof complete === 'function') (complete as () => void).call(event);
+  try {
+    const complete = (event as { [COMPLETE_EVENT]?: unknown })[COMPLETE_EVENT];
+    if (typeof complete === 'function') (complete as () => void).call(event);
+  } catch {
+    // Left as it is.
+  }
 }
 
 /** Whether a sink completes the events it hands out (see `COMPLETES_EVENTS`). */

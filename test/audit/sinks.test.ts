@@ -93,6 +93,21 @@ describe('memoryAudit', () => {
     expect(none.events).toEqual([]);
   });
 
+  it('reading events never throws, whatever was written to it', () => {
+    const sink = memoryAudit();
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+      },
+    );
+    sink.write(hostile as unknown as AuditEvent);
+    expect(() => sink.events).not.toThrow();
+    expect(sink.events).toHaveLength(1);
+  });
+
   it('refuses a limit that is not a whole number of events', () => {
     for (const limit of [-1, 1.5, Number.NaN, '10' as unknown as number])
       expect(() => memoryAudit({ limit })).toThrow(/limit/);
