@@ -147,7 +147,8 @@ export function createAuditDispatcher(
     redactor,
     record(event) {
       if (complete) completeEvent(event);
-      for (const sink of sinks) writeOne(sink, event);
+      // Indexed: a for-of here allocated an iterator result per sink on every event.
+      for (let i = 0; i < sinks.length; i++) writeOne(sinks[i]!, event);
     },
     async recordDurable(event) {
       if (complete) completeEvent(event);

@@ -87,7 +87,9 @@ export function rules(list: readonly Rule[], options: RulesOptions = {}): RulesE
       let applicable: CompiledRule[] | undefined;
       let first: CompiledRule | undefined;
       let errors: { rule: CompiledRule; message: string }[] | undefined;
-      for (const rule of candidates) {
+      // Indexed: with the try below, a for-of allocated an iterator result per candidate.
+      for (let i = 0; i < candidates.length; i++) {
+        const rule = candidates[i]!;
         let applies: boolean;
         try {
           applies = ruleApplies(rule, request);
