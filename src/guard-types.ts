@@ -53,7 +53,7 @@ export interface GuardOptions<D extends OnDeny = 'throw'> {
   onDeny?: D;
   /** Clock in epoch ms. @default Date.now */
   now?: () => number;
-  /** Id generator for calls, approval requests and events. @default nanoid */
+  /** Id generator for calls, approval requests and events. @default nanoid's format: 21 URL-safe symbols, 126 random bits */
   generateId?: () => string;
   /**
    * Shared state: rate limits, concurrency slots, budgets, suspensions, grants and pending

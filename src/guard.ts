@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import { nanoid } from 'nanoid';
 import { parseDuration } from './_internal/duration.ts';
+import { newId } from './_internal/ids.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
 import { toolNameProblem } from './_internal/names.ts';
 import type { GrantOptions } from './approval/grants.ts';
@@ -89,7 +89,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
   if (onDeny !== 'throw' && onDeny !== 'return')
     throw new ConfigurationError(`onDeny must be 'throw' or 'return'`);
   const now = options.now ?? Date.now;
-  const generateId = options.generateId ?? nanoid;
+  const generateId = options.generateId ?? newId;
   if (typeof now !== 'function') throw new ConfigurationError('options.now must be a function');
   if (typeof generateId !== 'function') throw new ConfigurationError('options.generateId must be a function');
   const store = options.store ?? memoryStore();
