@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { deadline } from './_internal/deadlines.ts';
+import { type Deadline, deadline } from './_internal/deadlines.ts';
 import { isThenable } from './_internal/fail-closed.ts';
 import { LazyAbort } from './_internal/lazy-abort.ts';
 import type { AuditDispatcher } from './audit/dispatch.ts';
@@ -51,62 +51,13 @@ export class CallOutcomes {
       throw error;
     }
     if (!thenable) return this.finishOk(call, decision, execStarted, returned);
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const cleanup = () => {
-        settled = true;
-        timer.cancel();
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        if (settled) return;
-        cleanup();
-        controller.abort(signal?.reason);
-        this.recordResult(call, 'cancelled', execStarted);
-        settle(resolve, reject, () =>
-          this.interrupted(call, 'CANCELLED', 'the call was cancelled while it ran', decision, true),
-        );
-      };
-      const timer = deadline(
-        timeoutMs,
-        () => {
-          if (settled) return;
-          cleanup();
-          controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
-          this.recordResult(call, 'timeout', execStarted);
-          settle(resolve, reject, () =>
-            this.interrupted(
-              call,
-              'TIMEOUT',
-              `the tool ran past its timeout of ${timeoutMs} ms`,
-              decision,
-              true,
-            ),
-          );
-        },
-        execStarted,
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // The caller may have aborted while the tool's synchronous part ran; that event is gone.
-      if (signal?.aborted) onAbort();
-      Promise.resolve(returned).then(
-        (value) => {
-          if (settled) return;
-          cleanup();
-          settle(resolve, reject, () => this.finishOk(call, decision, execStarted, value));
-        },
-        (error: unknown) => {
-          if (settled) return;
-          cleanup();
-          this.recordResult(call, 'error', execStarted, undefined, error);
-          reject(error);
-        },
-      );
-    });
+    return new Running(this, call, decision, controller, signal, execStarted, timeoutMs).wait(
+      returned as PromiseLike<unknown>,
+    );
   }
 
   /** Step 8: output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. */
-  private finishOk(call: Call, decision: Decision, execStarted: number, value: unknown): unknown {
+  finishOk(call: Call, decision: Decision, execStarted: number, value: unknown): unknown {
     const obligations = decision.type === 'deny' ? undefined : decision.obligations;
     if (obligations === undefined || !hasOutputCaps(obligations)) {
       this.recordResult(call, 'ok', execStarted, value);
@@ -125,7 +76,7 @@ export class CallOutcomes {
   }
 
   /** Step 9: gives back what the limits step took, then records the result. */
-  private recordResult(
+  recordResult(
     call: Call,
     outcome: ResultEvent['outcome'],
     execStarted: number,
@@ -173,18 +124,6 @@ export class CallOutcomes {
   }
 }
 
-function settle(
-  resolve: (value: unknown) => void,
-  reject: (error: unknown) => void,
-  fn: () => unknown,
-): void {
-  try {
-    resolve(fn());
-  } catch (error) {
-    reject(error);
-  }
-}
-
 function denial(code: ToolDenial['code'], reason: string, call: Call, retryAfterMs?: number): ToolDenial {
   const result: { -readonly [K in keyof ToolDenial]: ToolDenial[K] } = {
     denied: true,
@@ -196,3 +135,107 @@ function denial(code: ToolDenial['code'], reason: string, call: Call, retryAfter
   if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
   return Object.freeze(result);
 }
+
+/**
+ * A tool's returned promise, raced against the call's timeout and the caller's signal: whichever
+ * comes first settles the call, once. One object per call rather than a closure per outcome.
+ */
+class Running {
+  private settled = false;
+  private resolve: (value: unknown) => void = noop;
+  private reject: (error: unknown) => void = noop;
+  private timer: Deadline | undefined;
+  private onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly outcomes: CallOutcomes,
+    private readonly call: Call,
+    private readonly decision: Decision,
+    private readonly controller: LazyAbort,
+    private readonly signal: AbortSignal | undefined,
+    private readonly execStarted: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  wait(returned: PromiseLike<unknown>): Promise<unknown> {
+    const promise = new Promise<unknown>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.timer = deadline(this.timeoutMs, () => this.timedOut(), this.execStarted);
+    const signal = this.signal;
+    if (signal !== undefined) {
+      this.onAbort = () => this.aborted();
+      signal.addEventListener('abort', this.onAbort, { once: true });
+      // The caller may have aborted while the tool's synchronous part ran; that event is gone.
+      if (signal.aborted) this.aborted();
+    }
+    Promise.resolve(returned).then(
+      (value) => this.returned(value),
+      (error: unknown) => this.failed(error),
+    );
+    return promise;
+  }
+
+  /** Marks the call settled and stops the other racers; false when it already was. */
+  private finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.timer?.cancel();
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    return true;
+  }
+
+  private returned(value: unknown): void {
+    if (!this.finish()) return;
+    this.settle(() => this.outcomes.finishOk(this.call, this.decision, this.execStarted, value));
+  }
+
+  private failed(error: unknown): void {
+    if (!this.finish()) return;
+    this.outcomes.recordResult(this.call, 'error', this.execStarted, undefined, error);
+    this.reject(error);
+  }
+
+  private aborted(): void {
+    if (!this.finish()) return;
+    this.controller.abort(this.signal?.reason);
+    this.outcomes.recordResult(this.call, 'cancelled', this.execStarted);
+    this.settle(() =>
+      this.outcomes.interrupted(
+        this.call,
+        'CANCELLED',
+        'the call was cancelled while it ran',
+        this.decision,
+        true,
+      ),
+    );
+  }
+
+  private timedOut(): void {
+    if (!this.finish()) return;
+    const { call, timeoutMs } = this;
+    this.controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
+    this.outcomes.recordResult(call, 'timeout', this.execStarted);
+    this.settle(() =>
+      this.outcomes.interrupted(
+        call,
+        'TIMEOUT',
+        `the tool ran past its timeout of ${timeoutMs} ms`,
+        this.decision,
+        true,
+      ),
+    );
+  }
+
+  /** Resolves with what `fn` returns (a result or a denial), or rejects with what it throws. */
+  private settle(fn: () => unknown): void {
+    try {
+      this.resolve(fn());
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+}
+
+function noop(): void {}
