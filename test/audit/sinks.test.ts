@@ -7,6 +7,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { otelAudit } from '../../src/backends/otel/index.ts';
 import {
@@ -91,6 +92,39 @@ describe('memoryAudit', () => {
     const none = memoryAudit({ limit: 0 });
     none.write(event(1));
     expect(none.events).toEqual([]);
+  });
+
+  it('with any limit, reading shows exactly the newest events, in order (model check)', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('write' as const), times: fc.integer({ min: 1, max: 12 }) }),
+      fc.record({ kind: fc.constant('read' as const) }),
+      fc.record({ kind: fc.constant('clear' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6 }), fc.array(op, { maxLength: 40 }), (limit, ops) => {
+        const sink = memoryAudit({ limit });
+        const held = sink.events;
+        let model: string[] = [];
+        let n = 0;
+        for (const step of ops) {
+          if (step.kind === 'write') {
+            for (let i = 0; i < step.times; i++) {
+              n += 1;
+              sink.write(event(n));
+              model.push(`e${n}`);
+              if (model.length > limit) model.shift();
+            }
+          } else if (step.kind === 'clear') {
+            sink.clear();
+            model = [];
+          } else {
+            expect(sink.events.map((e) => e.id)).toEqual(model);
+          }
+        }
+        expect(sink.events.map((e) => e.id)).toEqual(model);
+        expect(sink.events).toBe(held);
+      }),
+    );
   });
 
   it('reading events never throws, whatever was written to it', () => {
