@@ -20,7 +20,7 @@ export const REFERENCE_NS = {
 // The exact workloads of the reference script (bench-floor.mjs, described in §5 of that page).
 const args = transferArgs;
 const Args = TransferArgs;
-const record = {
+export const ANCHOR_RECORD = {
   id: 'V1StGXR8_Z5jdHi6B-myT',
   ts: 1_764_170_000_000,
   agent: 'billing-agent',
@@ -46,7 +46,7 @@ const cases: Record<keyof typeof REFERENCE_NS, () => unknown> = {
     sink = nanoid();
   },
   'anchor.json.stringify-289': () => {
-    sink = JSON.stringify(record);
+    sink = JSON.stringify(ANCHOR_RECORD);
   },
 };
 
@@ -88,6 +88,7 @@ export const CPU_BOUND =
   /^(call\.bare|guard\.allow\.|guard\.nolimits\.memory|guard\.ratelimit\.memory|store\.admit\.memory|audit\.jsonl\.write|audit\.verify)/;
 
 export default async function anchors(): Promise<BenchRow[]> {
-  if (JSON.stringify(record).length + 4 < 285) throw new Error('anchor record is not the reference size');
+  if (JSON.stringify(ANCHOR_RECORD).length + 4 < 285)
+    throw new Error('anchor record is not the reference size');
   return (await measureAnchors()).rows;
 }

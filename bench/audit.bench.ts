@@ -2,11 +2,36 @@
 // (best-effort), verification of a 1M-record log (throughput and peak memory, in a child
 // process), and fail-closed group commit with fsync under 64 concurrent calls.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuditEvent, createGuard, jsonlAudit, rules } from '../src/index.ts';
+import { ANCHOR_RECORD } from './anchors.bench.ts';
 import { type BenchRow, report, time } from './harness.ts';
+
+/**
+ * The file-writing anchor the audit issue quotes ("a buffered stream writes a line in ~2 µs
+ * here"): `fs.WriteStream.write` of the 289-byte reference record and a newline, waiting for
+ * `drain` when `write` says so, 100,000 lines, wall time up to `finish`
+ * (../shared/research/performance-anchors.md §4.2, `bench-fileio.mjs`). Reference: the mean of
+ * its two runs there, 2.12 and 2.29 µs per line.
+ */
+const STREAM_REFERENCE_NS = (2120 + 2290) / 2;
+const STREAM_LINES = 100_000;
+
+async function streamNsPerLine(path: string): Promise<number> {
+  const line = `${JSON.stringify(ANCHOR_RECORD)}\n`;
+  const started = performance.now();
+  const stream = createWriteStream(path);
+  for (let i = 0; i < STREAM_LINES; i++) {
+    if (!stream.write(line)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(resolve);
+  });
+  return ((performance.now() - started) * 1e6) / STREAM_LINES;
+}
 
 const ALLOW = rules([{ id: 'transfer', effect: 'allow', tool: 'payments.transfer' }]);
 const args = { to: 'acct-4711', amount: 250, currency: 'EUR', memo: 'invoice 2024-117', urgent: false };
@@ -47,8 +72,28 @@ export default async function audit(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-audit-'));
   try {
+    // The stream anchor just before and just after the writer, on the same disk: how this host's
+    // buffered file writes compare with the reference machine's (context, like machine_factor).
+    const before = await streamNsPerLine(join(dir, 'stream-before.jsonl'));
     const writeRate = await writeRecords(join(dir, 'write.jsonl'), 200_000);
-    rows.push(report({ name: 'audit.jsonl.write', records_per_s: Math.round(writeRate) }));
+    const after = await streamNsPerLine(join(dir, 'stream-after.jsonl'));
+    const streamNs = (before + after) / 2;
+    const streamFactor = Math.round((streamNs / STREAM_REFERENCE_NS) * 100) / 100;
+    rows.push(
+      report({
+        name: 'anchor.stream.write-289',
+        mean_ns: Math.round(streamNs),
+        reference_ns: STREAM_REFERENCE_NS,
+        stream_factor: streamFactor,
+      }),
+    );
+    rows.push(
+      report({
+        name: 'audit.jsonl.write',
+        records_per_s: Math.round(writeRate),
+        stream_factor: streamFactor,
+      }),
+    );
 
     const sink = jsonlAudit({ path: join(dir, 'guard.jsonl'), flushOnExit: false });
     const tg = createGuard({ policy: ALLOW, audit: sink });
