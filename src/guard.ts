@@ -7,6 +7,7 @@ import type { GrantOptions } from './approval/grants.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
+import { dryRun } from './dry-run.ts';
 import { ConfigurationError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
 import type {
@@ -155,7 +156,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       return guarded as unknown as GuardedTool<A, Awaited<R>, D>;
     },
     check(tool, args, context) {
-      return pipeline.check(tool, registry.get(tool), args, context);
+      return dryRun(pipeline, tool, registry.get(tool), args, context);
     },
     withContext(context, fn) {
       const outer = scopeStorage.getStore();

@@ -1,14 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'eventemitter3';
-import { toolNameProblem } from './_internal/names.ts';
 import { type SnapshotLimits, sameData, snapshot } from './_internal/snapshot.ts';
 import { validateArgs } from './_internal/validate.ts';
-import { applyGrants } from './approval/grant-step.ts';
 import { type ApprovalServices, createApprovalServices } from './approval/services.ts';
 import type { ApprovalProvider } from './approval/types.ts';
+import { askPath } from './ask-path.ts';
 import { type AuditDispatcher, approverArgs } from './audit/dispatch.ts';
 import { redactPathsProblem } from './audit/redact.ts';
-import type { ApprovalRequestEvent, ApprovalResponseEvent, GrantUsedEvent } from './audit/types.ts';
 import { Call, CallRequest } from './call.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
 import type { GuardEvents } from './events.ts';
@@ -67,22 +65,27 @@ type Prepared = { ok: true; args: DeepReadonly<JsonObject> } | { ok: false; prob
 /** Obligations the core enforces; an engine asking for anything else gets a deny, never a silent allow. */
 const SUPPORTED_OBLIGATIONS = new Set(['timeout', 'redact', 'maxRows', 'maxBytes']);
 
-/** The guard's pipeline: snapshot → validate → decide → approve → record → execute → record. */
+/**
+ * The guard's pipeline: snapshot → validate → decide → approve → record → execute → record. This
+ * class is the allow path; a deny or an ask continues in src/ask-path.ts, and `tg.check` is
+ * src/dry-run.ts. Members marked internal are the steps those modules share.
+ */
 export class Pipeline {
   private readonly snapshotLimits: SnapshotLimits;
 
   /** The approval step and the grants (src/approval/). */
   readonly approval: ApprovalServices;
 
-  private readonly limitSettings: LimitsSettings;
+  /** @internal Settings of the limits step (also used by the dry run). */
+  readonly limitSettings: LimitsSettings;
 
   /** Builds, records and emits the call's audit events (src/records.ts). */
-  private readonly records: CallRecords;
+  readonly records: CallRecords;
 
   /** Steps 7–9 and the call's exits: run the tool, record the result, deny or interrupt (src/outcomes.ts). */
-  private readonly outcomes: CallOutcomes;
+  readonly outcomes: CallOutcomes;
 
-  constructor(private readonly config: PipelineConfig) {
+  constructor(readonly config: PipelineConfig) {
     this.records = new CallRecords(config);
     this.outcomes = new CallOutcomes(this.records, config.audit, config.onDeny);
     this.limitSettings = {
@@ -197,7 +200,7 @@ export class Pipeline {
     signal: AbortSignal | undefined,
   ): unknown {
     call.policyVersion = decision.policyVersion ?? this.config.policy.version;
-    if (decision.type !== 'allow') return this.grantAndApprove(definition, call, decision, signal);
+    if (decision.type !== 'allow') return askPath(this, definition, call, decision, signal);
     // 4. Limits: suspensions, rate, concurrency and budget, taken atomically (src/limits/).
     const limited = this.enterLimits(call, decision, signal);
     return limited instanceof Promise
@@ -218,42 +221,8 @@ export class Pipeline {
     return this.commit(definition, call, decision, 'allow', signal);
   }
 
-  /** Steps 3b–5 for a deny or an ask: grants, limits, then the approval. */
-  private async grantAndApprove(
-    definition: ToolDefinition,
-    call: Call,
-    evaluated: Exclude<Decision, { type: 'allow' }>,
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> {
-    const policyDecision = evaluated.type;
-    // 3b. Grants: a live grant in scope turns a default deny or an ask into allow, never a deny rule.
-    let decision = await this.grant(call, evaluated, false);
-    if (decision.type === 'deny') return this.outcomes.denied(call, decision, policyDecision);
-
-    // 4. Limits.
-    const limited = await this.enterLimits(call, decision, signal);
-    if (limited !== undefined && 'type' in limited)
-      return this.outcomes.denied(call, limited, policyDecision);
-    call.lease = limited;
-
-    // 5. Approve (ask only).
-    if (decision.type === 'ask') {
-      const argsAsked = call.args;
-      const approved = await this.approve(call, decision, definition, signal);
-      if (approved.type === 'deny') return this.outcomes.denied(call, approved, policyDecision);
-      decision = approved;
-      // Edited arguments: limits are taken again for what will run (a budget counts the new amount).
-      if (call.args !== argsAsked) {
-        call.lease?.release(false);
-        const again = await this.enterLimits(call, decision, signal);
-        if (again !== undefined && 'type' in again) return this.outcomes.denied(call, again, policyDecision);
-        call.lease = again;
-      }
-    }
-    return this.commit(definition, call, decision, policyDecision, signal);
-  }
-
-  private enterLimits(
+  /** @internal Step 4 for the call's current args (the first admission, or again after an edit). */
+  enterLimits(
     call: Call,
     decision: Exclude<Decision, { type: 'deny' }>,
     signal: AbortSignal | undefined,
@@ -270,7 +239,7 @@ export class Pipeline {
   }
 
   /** Steps 6–7: the decision record (durably first in fail-closed mode), then the tool. */
-  private commit(
+  commit(
     definition: ToolDefinition,
     call: Call,
     decision: Exclude<Decision, { type: 'deny' }>,
@@ -329,59 +298,8 @@ export class Pipeline {
     return this.outcomes.execute(definition, call, decision, timeoutMs, signal);
   }
 
-  /** Dry run of steps 1–3. */
-  async check(
-    tool: string,
-    definition: ToolDefinition | undefined,
-    rawArgs: unknown,
-    context: ToolContext | undefined,
-  ): Promise<Decision> {
-    const nameProblem = toolNameProblem(tool);
-    if (nameProblem !== undefined) return deny('UNKNOWN_TOOL', nameProblem);
-    if (definition === undefined)
-      return deny('UNKNOWN_TOOL', `no tool named ${JSON.stringify(tool)} is guarded here`);
-    const scope = scopeStorage.getStore();
-    const resolved = this.resolveContext(scope, context);
-    if (typeof resolved === 'string') return deny('INVALID_CONTEXT', resolved);
-    const depth = scope?.callId === undefined ? 0 : scope.depth;
-    if (depth > this.config.limits.maxCallDepth) {
-      return deny(
-        'CALL_DEPTH_EXCEEDED',
-        `guarded calls are nested deeper than ${this.config.limits.maxCallDepth}`,
-      );
-    }
-    const prepared = await this.prepareArgs(definition, rawArgs);
-    if (!prepared.ok) return deny('INVALID_ARGS', prepared.problem);
-    const call = new Call(
-      this.config.generateId(),
-      scope?.callId,
-      depth,
-      definition.info,
-      undefined,
-      resolved,
-      performance.now(),
-    );
-    call.args = prepared.args;
-    let decision = await evaluatePolicy(this.config.policy, this.request(call), {
-      timeoutMs: this.config.limits.policyTimeoutMs,
-    });
-    decision = await this.grant(call, decision, true);
-    if (decision.type !== 'deny') {
-      const problem = unsupportedObligation(decision);
-      if (problem !== undefined) return deny('POLICY_ERROR', problem, decision.rules);
-      // Limits in peek mode: the same checks as a call, consuming nothing.
-      const limited = await enterLimits(
-        this.limitSettings,
-        this.request(call),
-        decision,
-        limitsCall(decision, this.config.limits, undefined, true, true),
-      );
-      if (limited !== undefined && 'type' in limited) return limited;
-    }
-    return decision;
-  }
-
-  private resolveContext(
+  /** @internal The call's context: the scope's, narrowed by the per-call context. */
+  resolveContext(
     scope: Scope | undefined,
     perCall: ToolContext | undefined,
   ): DeepReadonly<ToolContext> | string {
@@ -392,7 +310,8 @@ export class Pipeline {
     return mergeContext(outer, inner, scope?.callId !== undefined);
   }
 
-  private prepareArgs(definition: ToolDefinition, rawArgs: unknown): Prepared | Promise<Prepared> {
+  /** @internal Step 2: snapshot, validate, and snapshot the schema's output when it differs. */
+  prepareArgs(definition: ToolDefinition, rawArgs: unknown): Prepared | Promise<Prepared> {
     const first = snapshot(rawArgs, this.snapshotLimits);
     if (!first.ok) return first;
     const schema = definition.input;
@@ -410,66 +329,17 @@ export class Pipeline {
   }
 
   /** The frozen request for the call's current args; reused until the args change (edit then approve). */
-  private request(call: Call): ToolRequest {
+  request(call: Call): ToolRequest {
     const cached = call.request;
     if (cached !== undefined && cached.args === call.args) return cached;
     const request = new CallRequest(call, this.config.now());
     call.request = request;
     return request;
   }
-
-  /** Step 3b: the grant step (src/approval/grant-step.ts); records a `grant-used` event per use. */
-  private async grant(call: Call, decision: Decision, peek: boolean): Promise<Decision> {
-    const granted = await applyGrants(this.approval.grants, this.request(call), decision, peek);
-    if (granted.grant !== undefined && !peek) {
-      const event = this.records.event(call, 'grant-used', { grantId: granted.grant.id }) as GrantUsedEvent;
-      this.config.audit.record(event);
-      this.records.emit('grant-used', event);
-    }
-    return granted.decision;
-  }
-
-  /** Step 5: the approval step (src/approval/step.ts); returns the effective decision (allow, or a deny). */
-  private async approve(
-    call: Call,
-    decision: Extract<Decision, { type: 'ask' }>,
-    definition: ToolDefinition,
-    signal: AbortSignal | undefined,
-  ): Promise<Decision> {
-    const result = await this.approval.approvals.run(
-      {
-        request: () => this.request(call),
-        applyEdit: async (args) => {
-          const prepared = await this.prepareArgs(definition, args);
-          if (!prepared.ok) return prepared.problem;
-          call.args = prepared.args;
-          return undefined;
-        },
-        decide: async () =>
-          evaluatePolicy(this.config.policy, this.request(call), {
-            timeoutMs: this.config.limits.policyTimeoutMs,
-            signal,
-          }),
-        record: (type, fields) => {
-          // Approvers write free text: it is redacted like everything else that is recorded.
-          if (typeof fields.reason === 'string')
-            fields = { ...fields, reason: this.config.audit.recordedText(fields.reason) };
-          const event = this.records.event(call, type, fields) as
-            | ApprovalRequestEvent
-            | ApprovalResponseEvent;
-          this.config.audit.record(event);
-          this.records.emit(type, event);
-        },
-      },
-      decision,
-      signal,
-    );
-    if (result.ok) call.approvers = result.approvers;
-    return result.decision;
-  }
 }
 
-function unsupportedObligation(decision: Decision): string | undefined {
+/** Whether the guard enforces every obligation of `decision`; the problem when it does not. */
+export function unsupportedObligation(decision: Decision): string | undefined {
   if (decision.type === 'deny') return undefined;
   if (decision.obligations === undefined) return undefined;
   for (const key of Object.keys(decision.obligations)) {
