@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StateStore } from '../store/types.ts';
-import { waitFor } from '../store/wait.ts';
+import { MIN, T0, type WithStore } from './state-store-kit.ts';
+import { recordAndChannelCases } from './state-store-records.ts';
 
 /** Options of `testStateStore`. */
 export interface TestStateStoreOptions {
@@ -9,9 +10,6 @@ export interface TestStateStoreOptions {
   /** When set, the suite is skipped with this message (e.g. no Redis reachable). */
   skip?: string;
 }
-
-const T0 = Date.UTC(2026, 0, 1);
-const MIN = 60_000;
 
 /**
  * Conformance suite for a `StateStore`: exact sliding-window rates, semaphores with leases, budget
@@ -25,7 +23,7 @@ const MIN = 60_000;
 export function testStateStore(name: string, options: TestStateStoreOptions): void {
   const suite = options.skip === undefined ? describe : describe.skip;
   suite(`StateStore conformance: ${name}${options.skip === undefined ? '' : ` (skipped: ${options.skip})`}`, () => {
-    const withStore = (fn: (store: StateStore) => Promise<void>) => async () => {
+    const withStore: WithStore = (fn) => async () => {
       const { store, cleanup } = await options.create();
       try {
         await fn(store);
@@ -200,99 +198,6 @@ export function testStateStore(name: string, options: TestStateStoreOptions): vo
     );
 
     it(
-      'records: put, get, list, delete, TTL, JSON copies',
-      withStore(async (store) => {
-        const value = { tool: 'db.query', n: 1, nested: { list: [1, 'two', null] } };
-        await store.put('grants', 'g1', value, { now: T0, ttlMs: 1000 });
-        await store.put('grants', 'g2', { other: true }, { now: T0 });
-        await store.put('approvals', 'g1', 'elsewhere', { now: T0 });
-        value.n = 2;
-        expect(await store.get('grants', 'g1', T0)).toEqual({
-          id: 'g1',
-          value: { tool: 'db.query', n: 1, nested: { list: [1, 'two', null] } },
-          expiresAt: T0 + 1000,
-          uses: 0,
-        });
-        expect(await store.get('grants', 'missing', T0)).toBeUndefined();
-        const listed = await store.list('grants', T0);
-        expect(listed.map((r) => r.id).sort()).toEqual(['g1', 'g2']);
-        expect(await store.get('grants', 'g1', T0 + 1000)).toBeUndefined();
-        expect((await store.list('grants', T0 + 1000)).map((r) => r.id)).toEqual(['g2']);
-        expect(await store.delete('grants', 'g2')).toBe(true);
-        expect(await store.delete('grants', 'g2')).toBe(false);
-        expect(await store.list('grants', T0)).toEqual([]);
-        expect(await store.get('approvals', 'g1', T0)).toMatchObject({ value: 'elsewhere' });
-      }),
-    );
-
-    it(
-      'use: a bounded use count that stops at max, on missing, expired and deleted records',
-      withStore(async (store) => {
-        await store.put('grants', 'g', { x: 1 }, { now: T0, ttlMs: 10_000 });
-        expect(await store.use('grants', 'g', { now: T0, max: 2, peek: true })).toEqual({
-          ok: true,
-          found: true,
-          uses: 1,
-        });
-        expect(await store.use('grants', 'g', { now: T0, max: 2 })).toEqual({
-          ok: true,
-          found: true,
-          uses: 1,
-        });
-        expect(await store.use('grants', 'g', { now: T0, max: 2 })).toEqual({
-          ok: true,
-          found: true,
-          uses: 2,
-        });
-        expect(await store.use('grants', 'g', { now: T0, max: 2 })).toEqual({
-          ok: false,
-          found: true,
-          uses: 2,
-        });
-        expect((await store.get('grants', 'g', T0))?.uses).toBe(2);
-        expect(await store.use('grants', 'g', { now: T0 + 10_000, max: 5 })).toEqual({
-          ok: false,
-          found: false,
-          uses: 0,
-        });
-        expect(await store.use('grants', 'nope', { now: T0, max: 5 })).toEqual({
-          ok: false,
-          found: false,
-          uses: 0,
-        });
-        await store.put('grants', 'g', { x: 2 }, { now: T0 });
-        expect(await store.use('grants', 'g', { now: T0, max: 1 })).toEqual({
-          ok: true,
-          found: true,
-          uses: 1,
-        });
-        await store.delete('grants', 'g');
-        expect(await store.use('grants', 'g', { now: T0, max: 5 })).toMatchObject({
-          ok: false,
-          found: false,
-        });
-        await store.put('grants', 'many', {}, { now: T0 });
-        const uses = await Promise.all(
-          Array.from({ length: 40 }, () => store.use('grants', 'many', { now: T0, max: 7 })),
-        );
-        expect(uses.filter((u) => u.ok)).toHaveLength(7);
-      }),
-    );
-
-    it(
-      'claim: the first caller wins, exactly once under concurrency, until it expires',
-      withStore(async (store) => {
-        const claims = await Promise.all(
-          Array.from({ length: 30 }, () => store.claim('token-1', { now: T0, ttlMs: 1000 })),
-        );
-        expect(claims.filter(Boolean)).toHaveLength(1);
-        expect(await store.claim('token-1', { now: T0 + 999, ttlMs: 1000 })).toBe(false);
-        expect(await store.claim('token-2', { now: T0, ttlMs: 1000 })).toBe(true);
-        expect(await store.claim('token-1', { now: T0 + 1000, ttlMs: 1000 })).toBe(true);
-      }),
-    );
-
-    it(
       'exact under concurrency: 100 simultaneous admissions against limits of 10',
       withStore(async (store) => {
         const attempts = (extra: object) =>
@@ -305,36 +210,6 @@ export function testStateStore(name: string, options: TestStateStoreOptions): vo
         expect(sems.filter((r) => r.ok)).toHaveLength(10);
         const budgets = await attempts({ budgets: [{ key: 'b', amount: 7, max: 70, windowMs: MIN }] });
         expect(budgets.filter((r) => r.ok)).toHaveLength(10);
-      }),
-    );
-
-    it(
-      'subscribe/notify wakes subscribers; unsubscribe stops delivery; waitFor re-reads state',
-      withStore(async (store) => {
-        const got: string[] = [];
-        const unsubscribe = await store.subscribe('chan', (message) => got.push(message));
-        const other: string[] = [];
-        const unsubscribeOther = await store.subscribe('other', (message) => other.push(message));
-        await store.notify('chan', 'one');
-        await waitUntil(() => got.length === 1);
-        expect(got).toEqual(['one']);
-        await unsubscribe();
-        await store.notify('chan', 'two');
-        await store.notify('other', 'ping');
-        await waitUntil(() => other.length === 1);
-        expect(got).toEqual(['one']);
-        await unsubscribeOther();
-
-        const answer = waitFor(
-          store,
-          'approval:1',
-          async () => (await store.get('approvals', '1', T0))?.value,
-          { pollMs: 60_000 },
-        );
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        await store.put('approvals', '1', { approved: true }, { now: T0 });
-        await store.notify('approval:1', 'answered');
-        expect(await answer).toEqual({ approved: true });
       }),
     );
 
@@ -362,9 +237,8 @@ export function testStateStore(name: string, options: TestStateStoreOptions): vo
         ).rejects.toThrow();
       }),
     );
-  });
-}
 
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Records, use counts, claims and channels (src/testing/state-store-records.ts).
+    recordAndChannelCases(withStore);
+  });
 }

@@ -1,0 +1,15 @@
+import type { StateStore } from '../store/types.ts';
+
+// Shared by the StateStore conformance suite's files (state-store.ts, state-store-records.ts).
+
+/** The suites' epoch: every time is passed to the store explicitly, from here. */
+export const T0 = Date.UTC(2026, 0, 1);
+export const MIN = 60_000;
+
+/** Runs a case against a fresh store, then closes it and cleans up. */
+export type WithStore = (fn: (store: StateStore) => Promise<void>) => () => Promise<void>;
+
+/** Polls until `condition` holds (at most 5 s): for deliveries that arrive asynchronously. */
+export async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
