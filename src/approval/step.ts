@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { parseDuration } from '../_internal/duration.ts';
 import { deny, describeError } from '../policy/evaluate.ts';
 import type { Decision, DeepReadonly, DenyDecision, JsonObject, ToolRequest } from '../types.ts';
 import { askProvider } from './ask.ts';
 import { FloodControl, type FloodLimits } from './flood.ts';
 import type { Grant, GrantManager } from './grants.ts';
+import { rememberedGrant, rememberProblem } from './remember.ts';
 import { approverProblem, type NormalizedRequirements, normalizeRequirements } from './requirements.ts';
 import { buildApprovalRequest, responseProblem } from './run-approval.ts';
 import { argsForApprover, type ShowArgs } from './shown-args.ts';
-import type { ApprovalProvider, ApprovalRequest, ApprovalResponse, RememberOptions } from './types.ts';
+import type { ApprovalProvider, ApprovalRequest, ApprovalResponse } from './types.ts';
 
 type AskDecision = Extract<Decision, { type: 'ask' }>;
 type AllowDecision = Extract<Decision, { type: 'allow' }>;
@@ -44,9 +44,6 @@ export interface ApprovalStepOptions {
   readonly showArgs?: ShowArgs;
   readonly onError: (source: string, error: unknown, callId?: string) => void;
 }
-
-const REMEMBER_KEYS = new Set(['for', 'scope', 'maxUses']);
-const SCOPE_KEYS = new Set(['agent', 'principal', 'intent', 'args', 'when']);
 
 /**
  * Step 5 of the pipeline, for `ask` decisions: asks the approver (as many rounds as the quorum
@@ -282,34 +279,14 @@ export class ApprovalStep {
     return { ok: true, decision: allowFrom(again, again.reason ?? asked.reason) };
   }
 
+  /** A remembered approval becomes a grant (src/approval/remember.ts); losing it never widens access. */
   private async remember(call: ApprovalCall, response: Approved, decision: AskDecision): Promise<void> {
     const grants = this.options.grants;
-    const request = call.request();
     if (grants === undefined) return;
-    const remember = response.remember as RememberOptions;
-    const scope = (remember.scope ?? {}) as Record<string, unknown>;
-    const same = (field: 'agent' | 'principal' | 'intent', byDefault: 'same' | 'any') => {
-      const mode = (scope[field] as string | undefined) ?? byDefault;
-      return mode === 'same' ? (request.context[field] ?? null) : undefined;
-    };
-    const stored: Parameters<GrantManager['remember']>[0] = {
-      tool: request.tool.name,
-      expiresAt: request.now + parseDuration(remember.for, 'remember.for'),
-      issuedBy: response.approver,
-      reason: `remembered approval of ${response.approver} (${decision.reason})`,
-    };
-    for (const [field, byDefault] of [
-      ['agent', 'same'],
-      ['principal', 'same'],
-      ['intent', 'any'],
-    ] as const) {
-      const value = same(field, byDefault);
-      if (value !== undefined) stored[field] = value;
-    }
-    if ((scope.args ?? 'same') === 'same') stored.argsHash = request.argsHash;
-    if (remember.maxUses !== undefined) stored.maxUses = remember.maxUses;
+    const request = call.request();
+    const { grant, when } = rememberedGrant(request, response, decision.reason);
     try {
-      await grants.remember(stored, scope.when);
+      await grants.remember(grant, when);
     } catch (error) {
       // The call was approved; only the grant is lost, which never widens access.
       this.options.onError('grants', error, request.callId);
@@ -346,41 +323,6 @@ export function allowFrom(decision: Exclude<Decision, { type: 'deny' }>, reason:
   if (decision.limits !== undefined) allow.limits = decision.limits;
   if (decision.policyVersion !== undefined) allow.policyVersion = decision.policyVersion;
   return Object.freeze(allow);
-}
-
-/** Why `remember` in an approved response is malformed, or undefined. */
-function rememberProblem(value: unknown): string | undefined {
-  const remember = (value as { approved?: unknown; remember?: unknown }).remember;
-  if ((value as { approved?: unknown }).approved !== true || remember === undefined) return undefined;
-  const raw = remember as Record<string, unknown>;
-  for (const key of Reflect.ownKeys(raw)) {
-    if (typeof key !== 'string' || !REMEMBER_KEYS.has(key))
-      return `remember has an unexpected field ${String(key)}`;
-  }
-  try {
-    const ms = parseDuration(raw.for as number | string, 'remember.for');
-    if (ms <= 0) return 'remember.for must be positive';
-  } catch {
-    return 'remember.for must be a duration';
-  }
-  if (raw.maxUses !== undefined && (!Number.isSafeInteger(raw.maxUses) || (raw.maxUses as number) < 1))
-    return 'remember.maxUses must be a positive integer';
-  if (raw.scope !== undefined) {
-    if (typeof raw.scope !== 'object' || raw.scope === null || Array.isArray(raw.scope))
-      return 'remember.scope must be an object';
-    const scope = raw.scope as Record<string, unknown>;
-    for (const key of Reflect.ownKeys(scope)) {
-      if (typeof key !== 'string' || !SCOPE_KEYS.has(key))
-        return `remember.scope has an unexpected field ${String(key)}`;
-    }
-    for (const key of ['agent', 'principal', 'intent', 'args'] as const) {
-      if (scope[key] !== undefined && scope[key] !== 'same' && scope[key] !== 'any')
-        return `remember.scope.${key} must be 'same' or 'any'`;
-    }
-    if (scope.when !== undefined && (typeof scope.when !== 'object' || scope.when === null))
-      return 'remember.scope.when must be an object of conditions';
-  }
-  return undefined;
 }
 
 export type { Grant };
