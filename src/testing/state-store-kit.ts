@@ -3,8 +3,8 @@ import type { StateStore } from '../store/types.ts';
 // Shared by the StateStore conformance suite's files (state-store.ts, state-store-records.ts).
 
 /** The suites' epoch: every time is passed to the store explicitly, from here. */
-export const T0 = Date.UTC(2026, 0, 1);
-export const MIN = 60_000;
+export const T0: number = Date.UTC(2026, 0, 1);
+export const MIN: number = 60_000;
 
 /** Runs a case against a fresh store, then closes it and cleans up. */
 export type WithStore = (fn: (store: StateStore) => Promise<void>) => () => Promise<void>;
