@@ -60,7 +60,8 @@ function unbounded(): MemoryAuditSink {
  */
 function bounded(limit: number): MemoryAuditSink {
   const events: AuditEvent[] = [];
-  const ring: (AuditEvent | undefined)[] = new Array(limit).fill(undefined);
+  // Grown by writes up to `limit` slots (a large limit allocates nothing up front), then reused.
+  const ring: AuditEvent[] = [];
   let next = 0;
   // Events written since `events` was last read (completed on reading).
   let fresh = 0;
@@ -72,7 +73,8 @@ function bounded(limit: number): MemoryAuditSink {
         // what no longer fits from the front in one splice.
         const added = Math.min(fresh, limit);
         for (let i = added; i > 0; i--) {
-          const event = ring[(next - i + limit) % limit]!;
+          const at = next - i;
+          const event = ring[at < 0 ? at + limit : at]!;
           completeEvent(event);
           events.push(event);
         }
@@ -83,13 +85,14 @@ function bounded(limit: number): MemoryAuditSink {
     },
     write(event) {
       if (limit === 0) return;
-      ring[next] = event;
+      if (ring.length < limit) ring.push(event);
+      else ring[next] = event;
       next = next + 1 === limit ? 0 : next + 1;
       fresh += 1;
     },
     clear() {
       events.length = 0;
-      ring.fill(undefined);
+      ring.length = 0;
       next = 0;
       fresh = 0;
     },

@@ -127,6 +127,14 @@ describe('memoryAudit', () => {
     );
   });
 
+  it('a large limit allocates nothing up front', () => {
+    const sink = memoryAudit({ limit: Number.MAX_SAFE_INTEGER });
+    for (let n = 1; n <= 3; n++) sink.write(event(n));
+    expect(sink.events.map((e) => e.id)).toEqual(['e1', 'e2', 'e3']);
+    sink.write(event(4));
+    expect(sink.events.map((e) => e.id)).toEqual(['e1', 'e2', 'e3', 'e4']);
+  });
+
   it('reading events never throws, whatever was written to it', () => {
     const sink = memoryAudit();
     const hostile = new Proxy(
