@@ -162,13 +162,19 @@ class Running {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.timer = deadline(this.timeoutMs, () => this.timedOut(), this.execStarted);
-    const signal = this.signal;
-    if (signal !== undefined) {
-      this.onAbort = () => this.aborted();
-      signal.addEventListener('abort', this.onAbort, { once: true });
-      // The caller may have aborted while the tool's synchronous part ran; that event is gone.
-      if (signal.aborted) this.aborted();
+    try {
+      this.timer = deadline(this.timeoutMs, () => this.timedOut(), this.execStarted);
+      const signal = this.signal;
+      if (signal !== undefined) {
+        this.onAbort = () => this.aborted();
+        signal.addEventListener('abort', this.onAbort, { once: true });
+        // The caller may have aborted while the tool's synchronous part ran; that event is gone.
+        if (signal.aborted) this.aborted();
+      }
+    } catch (error) {
+      // A caller's signal that is not a working AbortSignal: the call fails, and says so once.
+      this.failed(error);
+      return promise;
     }
     Promise.resolve(returned).then(
       (value) => this.returned(value),
@@ -182,7 +188,13 @@ class Running {
     if (this.settled) return false;
     this.settled = true;
     this.timer?.cancel();
-    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.onAbort !== undefined) {
+      try {
+        this.signal?.removeEventListener('abort', this.onAbort);
+      } catch {
+        // The listener was added; a signal that cannot remove it only keeps a settled callback.
+      }
+    }
     return true;
   }
 

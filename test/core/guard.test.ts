@@ -296,6 +296,31 @@ describe('execution', () => {
     expect(result).not.toBe(input);
   });
 
+  it('a caller signal that cannot take listeners fails the call once, recorded', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit, defaults: { timeout: 20 } });
+    let finish: (value: number) => void = () => {};
+    const tool = tg.guard(() => new Promise<number>((resolve) => (finish = resolve)), { name: 't' });
+    const broken = new Error('no listeners here');
+    const signal = {
+      aborted: false,
+      addEventListener() {
+        throw broken;
+      },
+      removeEventListener() {
+        throw broken;
+      },
+    } as unknown as AbortSignal;
+    await expect(tool({}, { signal })).rejects.toBe(broken);
+    // Neither the deadline nor the tool finishing later adds a second result.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    finish(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const results = audit.events.filter((event) => event.type === 'result');
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ outcome: 'error', error: { message: 'no listeners here' } });
+  });
+
   it('times out a slow tool, aborts its signal and records the timeout', async () => {
     const audit = memoryAudit();
     const tg = createGuard({ policy: engine(ALLOW), audit, defaults: { timeout: 30 } });
