@@ -172,8 +172,10 @@ class Running {
         if (signal.aborted) this.aborted();
       }
     } catch (error) {
-      // A caller's signal that is not a working AbortSignal: the call fails, and says so once.
-      this.failed(error);
+      // A caller's signal that is not a working AbortSignal: the call fails, and says so once. If
+      // it failed while already settling (its abort path), the call still settles.
+      if (this.settled) this.reject(error);
+      else this.failed(error);
       return promise;
     }
     Promise.resolve(returned).then(
@@ -211,7 +213,13 @@ class Running {
 
   private aborted(): void {
     if (!this.finish()) return;
-    this.controller.abort(this.signal?.reason);
+    let reason: unknown;
+    try {
+      reason = this.signal?.reason;
+    } catch (error) {
+      reason = error;
+    }
+    this.controller.abort(reason);
     this.outcomes.recordResult(this.call, 'cancelled', this.execStarted);
     this.settle(() =>
       this.outcomes.interrupted(

@@ -321,6 +321,28 @@ describe('execution', () => {
     expect(results[0]).toMatchObject({ outcome: 'error', error: { message: 'no listeners here' } });
   });
 
+  it('an aborted caller signal whose reason cannot be read still cancels the call, recorded', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit, onDeny: 'return' });
+    const tool = tg.guard(() => new Promise<number>(() => {}), { name: 't' });
+    let aborted = false;
+    const signal = {
+      get aborted() {
+        return aborted;
+      },
+      get reason(): unknown {
+        throw new Error('no reason');
+      },
+      addEventListener() {
+        // Aborts while the tool's synchronous part runs: the event is gone, only `aborted` tells.
+        aborted = true;
+      },
+      removeEventListener() {},
+    } as unknown as AbortSignal;
+    await expect(tool({}, { signal })).resolves.toMatchObject({ denied: true, code: 'CANCELLED' });
+    expect(audit.events.filter((event) => event.type === 'result')).toMatchObject([{ outcome: 'cancelled' }]);
+  });
+
   it('times out a slow tool, aborts its signal and records the timeout', async () => {
     const audit = memoryAudit();
     const tg = createGuard({ policy: engine(ALLOW), audit, defaults: { timeout: 30 } });
