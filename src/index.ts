@@ -108,7 +108,7 @@ export type {
   ConditionMap,
   Operators,
   Predicate,
-} from './policy/conditions.ts';
+} from './policy/condition-types.ts';
 export {
   type LoadPolicyOptions,
   loadPolicy,

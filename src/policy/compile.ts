@@ -11,7 +11,8 @@ import type {
   RuleLimits,
   ToolRequest,
 } from '../types.ts';
-import { type CompileConditionOptions, compileCondition, type Tri } from './conditions.ts';
+import type { CompileConditionOptions, Tri } from './condition-types.ts';
+import { compileCondition } from './conditions.ts';
 import { mergeObligations } from './merge.ts';
 import { compileWindow, parseInstant } from './schedule.ts';
 import { type Rule, validateRule } from './schema.ts';

@@ -1,4 +1,4 @@
-import type { Tri } from './conditions.ts';
+import type { Tri } from './condition-types.ts';
 import { compileSafeRegex, MAX_MATCH_INPUT } from './regex.ts';
 
 // The operators of conditions (`eq`, `in`, `lt`, `startsWith`, `includes`, `matches`, `exists`…):

@@ -2,7 +2,7 @@ import { toolNameProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Decision, LimitRequirement, Obligations, ToolRequest } from '../types.ts';
 import { type CompiledRule, compareIds, compileRule, policyVersionOf } from './compile.ts';
-import type { CompileConditionOptions, Tri } from './conditions.ts';
+import type { CompileConditionOptions, Tri } from './condition-types.ts';
 import { deny } from './evaluate.ts';
 import { ToolIndex } from './index-by-tool.ts';
 import { mergeApproval, mergeObligations } from './merge.ts';

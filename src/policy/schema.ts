@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.ts';
 import type { Duration, LimitKeyField, ToolRequest } from '../types.ts';
-import type { Condition } from './conditions.ts';
+import type { Condition } from './condition-types.ts';
 import type { TimeWindow } from './schedule.ts';
 
 /** Limits a rule declares; enforced by the guard's limits step, before execution. */
