@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test, vi } from 'vitest';
-import { globCovers, run } from '../../src/cli/policy.ts';
+import { run } from '../../src/cli/policy.ts';
+import { globCovers } from '../../src/policy/lint.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolgate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
