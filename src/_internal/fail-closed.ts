@@ -23,7 +23,7 @@ export function callSafely<T>(
   fn: (control: { readonly signal: AbortSignal }) => T | PromiseLike<T>,
   options: CallSafelyOptions,
 ): SafeResult<T> | Promise<SafeResult<T>> {
-  const { signal } = options;
+  const { timeoutMs, signal } = options;
   if (signal?.aborted) return { ok: false, reason: 'aborted' };
   const controller = new LazyAbort();
   let result: T | PromiseLike<T>;
@@ -37,20 +37,6 @@ export function callSafely<T>(
     return { ok: false, reason: 'error', error };
   }
   if (!thenable) return { ok: true, value: result as T };
-  return waitSafely(result as PromiseLike<T>, controller, options);
-}
-
-/**
- * The asynchronous half of `callSafely`, for a thenable that pluggable code already returned
- * (called with `controller` as its control): settles with its outcome, a timeout or the caller's
- * abort, whichever comes first, and aborts `controller` unless the outcome was a value.
- */
-export function waitSafely<T>(
-  result: PromiseLike<T>,
-  controller: LazyAbort,
-  options: CallSafelyOptions,
-): Promise<SafeResult<T>> {
-  const { timeoutMs, signal } = options;
   return new Promise<SafeResult<T>>((resolve) => {
     let settled = false;
     const finish = (outcome: SafeResult<T>) => {
@@ -69,7 +55,7 @@ export function waitSafely<T>(
     );
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      result.then(
+      (result as PromiseLike<T>).then(
         (value) => finish({ ok: true, value }),
         (error: unknown) => finish({ ok: false, reason: 'error', error }),
       );

@@ -1,6 +1,5 @@
 import { types } from 'node:util';
-import { isThenable, type SafeResult, waitSafely } from '../_internal/fail-closed.ts';
-import { LazyAbort } from '../_internal/lazy-abort.ts';
+import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { DENY_CODES, type Decision, type DenyCode, type DenyDecision, type ToolRequest } from '../types.ts';
 import type { PolicyEngine } from './types.ts';
 
@@ -34,23 +33,12 @@ export function evaluatePolicy(
   request: ToolRequest,
   options: { timeoutMs: number; signal?: AbortSignal | undefined },
 ): Decision | Promise<Decision> {
-  // callSafely's steps, inline for the usual synchronous engine: no closure or result object.
-  if (options.signal?.aborted) return toDecision(ABORTED, engine);
-  // The signal is created only if the engine reads `control.signal` (see LazyAbort).
-  const control = new LazyAbort();
-  let result: unknown;
-  try {
-    result = engine.evaluate(request, control);
-    if (isThenable(result))
-      return waitSafely(result, control, options).then((outcome) => toDecision(outcome, engine));
-  } catch (error) {
-    // Includes a `then` getter that throws.
-    return toDecision({ ok: false, reason: 'error', error }, engine);
-  }
-  return decisionOf(result, engine);
+  // The options object is passed through as-is so its lazy `signal` is only created if read.
+  const outcome = callSafely((control) => engine.evaluate(request, control), options);
+  return outcome instanceof Promise
+    ? outcome.then((result) => toDecision(result, engine))
+    : toDecision(outcome, engine);
 }
-
-const ABORTED: SafeResult<never> = Object.freeze({ ok: false, reason: 'aborted' });
 
 function toDecision(result: SafeResult<unknown>, engine: PolicyEngine): Decision {
   if (!result.ok) {
@@ -60,13 +48,8 @@ function toDecision(result: SafeResult<unknown>, engine: PolicyEngine): Decision
       return deny('CANCELLED', 'the call was cancelled while the policy was deciding');
     return deny('POLICY_ERROR', `policy engine ${engine.name} failed: ${describeError(result.error)}`);
   }
-  return decisionOf(result.value, engine);
-}
-
-/** The engine's answer as a valid, frozen decision; anything else denies with `POLICY_ERROR`. */
-function decisionOf(value: unknown, engine: PolicyEngine): Decision {
   try {
-    return normalizeDecision(value);
+    return normalizeDecision(result.value);
   } catch (error) {
     return deny(
       'POLICY_ERROR',
