@@ -6,8 +6,11 @@ import { toolNameProblem } from './_internal/names.ts';
 import type { GrantOptions } from './approval/grants.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
+import { suspensionEvent } from './audit/suspension-event.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
-import { dryRun } from './dry-run.ts';
+import type { ToolDefinition } from './core/call.ts';
+import { createGuardCore } from './core/guard-core.ts';
+import { runCall, runCheck } from './core/pipeline.ts';
 import { ConfigurationError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
 import type {
@@ -19,10 +22,9 @@ import type {
   ToolCallOptions,
   ToolOptions,
 } from './guard-types.ts';
-import { listSuspensions, resume, suspend, suspendTarget, suspensionEvent } from './limits/suspend.ts';
-import { Pipeline, type ToolDefinition } from './pipeline.ts';
+import { listSuspensions, resume, suspend, suspendTarget } from './limits/suspend.ts';
 import { memoryStore } from './store/memory.ts';
-import type { DeepReadonly, ToolContext } from './types.ts';
+import type { DeepReadonly, ToolContext, ToolInfo } from './types.ts';
 
 const DEFAULTS = {
   timeout: '30s',
@@ -97,7 +99,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
   if (typeof store !== 'object' || store === null || typeof store.admit !== 'function')
     throw new ConfigurationError('options.store must be a StateStore');
   const defaults = { ...DEFAULTS, ...options.defaults };
-  const limits = {
+  const callDefaults = {
     timeoutMs: parseDuration(defaults.timeout, 'defaults.timeout'),
     policyTimeoutMs: parseDuration(defaults.policyTimeout, 'defaults.policyTimeout'),
     approvalTimeoutMs: parseDuration(defaults.approvalTimeout, 'defaults.approvalTimeout'),
@@ -124,7 +126,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
   );
   const stopPolicyReloads = recordPolicyReloads(policy, audit, now, generateId);
   const registry = new Map<string, ToolDefinition>();
-  const pipeline = new Pipeline({
+  const core = createGuardCore({
     policy,
     approver,
     audit,
@@ -133,7 +135,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     now,
     generateId,
     onDeny,
-    limits,
+    defaults: callDefaults,
     store,
     approvalFlood: {
       maxPending: positiveInteger(defaults.maxPendingApprovals ?? 20, 'defaults.maxPendingApprovals'),
@@ -150,13 +152,13 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       if (typeof fn !== 'function') throw new ConfigurationError('guard() takes the function to wrap');
       const definition = defineTool(fn as ToolDefinition['fn'], toolOptions);
       registry.set(definition.info.name, definition);
-      const guarded = (args: A, callOptions?: CallOptions) => pipeline.run(definition, args, callOptions);
+      const guarded = (args: A, callOptions?: CallOptions) => runCall(core, definition, args, callOptions);
       Object.defineProperty(guarded, 'toolName', { value: definition.info.name, enumerable: true });
       Object.defineProperty(guarded, 'name', { value: `guarded ${definition.info.name}` });
       return guarded as unknown as GuardedTool<A, Awaited<R>, D>;
     },
     check(tool, args, context) {
-      return dryRun(pipeline, tool, registry.get(tool), args, context);
+      return runCheck(core, tool, registry.get(tool), args, context);
     },
     withContext(context, fn) {
       const outer = scopeStorage.getStore();
@@ -182,9 +184,9 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       return tg;
     },
     grants: Object.freeze({
-      issue: (grant: GrantOptions) => pipeline.approval.grants.issue(grant),
-      list: () => pipeline.approval.grants.list(),
-      revoke: (id: string) => pipeline.approval.grants.revoke(id),
+      issue: (grant: GrantOptions) => core.grants.issue(grant),
+      list: () => core.grants.list(),
+      revoke: (id: string) => core.grants.revoke(id),
     }),
     async suspend(suspendOptions) {
       const active = await suspend(store, suspendOptions, now());
@@ -253,9 +255,7 @@ function defineTool(fn: ToolDefinition['fn'], options: ToolOptions): ToolDefinit
       `tool ${options.name}: input must be a Standard Schema (zod, valibot, arktype, …)`,
     );
   }
-  const info: { -readonly [K in keyof import('./types.ts').ToolInfo]: import('./types.ts').ToolInfo[K] } = {
-    name: options.name,
-  };
+  const info: { -readonly [K in keyof ToolInfo]: ToolInfo[K] } = { name: options.name };
   if (options.description !== undefined) info.description = String(options.description);
   if (options.risk !== undefined) info.risk = String(options.risk);
   if (options.tags !== undefined) info.tags = Object.freeze(options.tags.map(String));

@@ -5,8 +5,11 @@ export interface Deadline {
   cancel(): void;
 }
 
-/** Longest delay `setTimeout` takes (about 24.8 days); longer ones are capped to it. */
-const MAX_DELAY = 2_147_483_647;
+/**
+ * Longest delay `setTimeout` takes (2^31 - 1 ms, about 24.8 days): it fires at once for longer
+ * ones, so every timer in toolgate is capped to this instead.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Call timeouts without a timer per call. Deadlines of the same duration expire in the order they
@@ -65,7 +68,7 @@ class DeadlineList {
   /** Arms the timer for the deadline `at`, `delay` ms away. */
   private arm(at: number, delay: number): void {
     this.armedFor = at;
-    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.min(delay, MAX_DELAY)));
+    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.min(delay, MAX_TIMER_MS)));
     this.refed = true;
   }
 
@@ -109,7 +112,7 @@ const lists = new Map<number, DeadlineList>();
 
 /** Calls `fire` once, `ms` milliseconds from now (`now`: `performance.now()`), unless cancelled first. */
 export function deadline(ms: number, fire: () => void, now: number = performance.now()): Deadline {
-  const delay = Math.min(Math.max(0, ms), MAX_DELAY);
+  const delay = Math.min(Math.max(0, ms), MAX_TIMER_MS);
   let list = lists.get(delay);
   if (list === undefined) {
     list = new DeadlineList(delay);

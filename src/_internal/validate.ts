@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '../standard-schema.ts';
+import { errorParts } from './describe-error.ts';
 import { isThenable } from './fail-closed.ts';
 
 /** Result of validating arguments against a Standard Schema. */
@@ -18,11 +19,11 @@ export function validateArgs(
     if (isThenable(result)) {
       return Promise.resolve(result).then(interpret, (error: unknown) => ({
         ok: false as const,
-        problem: `the input schema threw: ${String((error as Error)?.message ?? error)}`,
+        problem: `the input schema threw: ${errorParts(error).message}`,
       }));
     }
   } catch (error) {
-    return { ok: false, problem: `the input schema threw: ${String((error as Error)?.message ?? error)}` };
+    return { ok: false, problem: `the input schema threw: ${errorParts(error).message}` };
   }
   return interpret(result);
 }

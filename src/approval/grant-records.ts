@@ -1,6 +1,6 @@
 import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
 import type { JsonValue } from '../types.ts';
-import type { Grant } from './grants.ts';
+import type { Grant } from './grant-types.ts';
 
 // How grants are kept in the StateStore (src/approval/grants.ts manages them): the stored form,
 // the collections that hold it, reading it back defensively, and matching a call's names.

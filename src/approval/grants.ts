@@ -1,7 +1,7 @@
+import { describeError } from '../_internal/describe-error.ts';
 import { parseDuration } from '../_internal/duration.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
 import { ConfigurationError } from '../errors.ts';
-import { describeError } from '../policy/evaluate.ts';
 import type { StateStore, StoredRecord } from '../store/types.ts';
 import type { Duration, JsonObject, JsonValue, ToolRequest } from '../types.ts';
 import {
@@ -15,6 +15,9 @@ import {
   toGrant,
   toolCollection,
 } from './grant-records.ts';
+import type { Grant } from './grant-types.ts';
+
+export type { Grant };
 
 /** A compiled grant condition: only `true` lets the grant apply. */
 export type GrantCondition = (request: ToolRequest) => boolean | undefined;
@@ -44,27 +47,6 @@ export interface GrantOptions {
   for?: Duration;
   /** Or an absolute expiry (epoch ms or Date). */
   until?: number | Date;
-}
-
-/** A grant as stored and listed. */
-export interface Grant {
-  readonly id: string;
-  readonly tool: string;
-  /** A string is a glob (exact name for remembered approvals); `null` means "the call has none". */
-  readonly agent?: string | null;
-  readonly principal?: string | null;
-  readonly intent?: string | null;
-  readonly argsHash?: string;
-  /** True when the grant has conditions (`when`). */
-  readonly conditional: boolean;
-  readonly maxUses?: number;
-  readonly reason?: string;
-  readonly issuedAt: number;
-  readonly expiresAt: number;
-  /** `'host'`, or the approver whose remembered approval created it. */
-  readonly issuedBy: string;
-  /** Uses counted so far. */
-  readonly uses: number;
 }
 
 /** `tg.grants`: issue, list and revoke grants. */

@@ -1,9 +1,10 @@
 import { ConfigurationError } from '../errors.ts';
+import { requireCapabilities, type StoreCapability, type StoreWith } from '../store/capabilities.ts';
 import type { StateStore, StoredRecord } from '../store/types.ts';
 import { waitFor } from '../store/wait.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
+import { responseProblem } from './messages.ts';
 import { approverProblem, normalizeRequirements } from './requirements.ts';
-import { responseProblem } from './run-approval.ts';
 import {
   type ApprovalBinding,
   type ApprovalSecret,
@@ -65,24 +66,21 @@ export interface ApprovalQueue {
   resolve(id: string, answer: ApprovalAnswer): Promise<void>;
 }
 
-interface Parts {
-  store: StateStore;
+interface Parts<K extends StoreCapability> {
+  store: StoreWith<K>;
   key: Buffer;
   now: () => number;
 }
 
-function parts(options: ApprovalQueueOptions, what: string): Parts {
+function parts<K extends StoreCapability>(
+  options: ApprovalQueueOptions,
+  what: string,
+  capabilities: readonly K[],
+): Parts<K> {
   if (typeof options !== 'object' || options === null)
     throw new ConfigurationError(`${what}() takes options`);
   const key = approvalSecret(options.secret, what);
-  const store = options.store;
-  if (
-    typeof store !== 'object' ||
-    store === null ||
-    typeof store.put !== 'function' ||
-    typeof store.subscribe !== 'function'
-  )
-    throw new ConfigurationError(`${what}: store must be a StateStore`);
+  const store = requireCapabilities(options.store, capabilities, what);
   const now = options.now ?? Date.now;
   return { store, key, now };
 }
@@ -104,7 +102,8 @@ const roundOf = (request: ApprovalRequest) => request.approvedBy?.length ?? 0;
  * // elsewhere: const approvals = approvalQueue({ store, secret }); await approvals.resolve(id, { approved: true, approver: 'user:7' });
  */
 export function queueApprover(options: QueueApproverOptions): ApprovalProvider {
-  const { store, key, now } = parts(options, 'queueApprover');
+  // Waiting needs the store's channels; an answer is consumed once through a claim.
+  const { store, key, now } = parts(options, 'queueApprover', ['claim', 'subscribe', 'notify']);
   const pollMs = options.pollMs ?? 1000;
   if (!(typeof pollMs === 'number' && pollMs > 0))
     throw new ConfigurationError('queueApprover: pollMs must be positive');
@@ -163,7 +162,8 @@ export function queueApprover(options: QueueApproverOptions): ApprovalProvider {
  * await approvals.resolve(id, { approved: false, approver: 'user:7', reason: 'not today' });
  */
 export function approvalQueue(options: ApprovalQueueOptions): ApprovalQueue {
-  const { store, key, now } = parts(options, 'approvalQueue');
+  // An answer is given once (a claim) and wakes the waiting call (notify).
+  const { store, key, now } = parts(options, 'approvalQueue', ['claim', 'notify']);
 
   const read = (record: StoredRecord | undefined): PendingApproval | undefined => {
     if (record === undefined) return undefined;

@@ -4,7 +4,7 @@ import type { GrantManager } from './grants.ts';
 import type { ApprovalResponse, RememberOptions } from './types.ts';
 
 // An approver's `remember`: checked with the rest of the answer, and turned into a grant once the
-// call is approved (src/approval/step.ts).
+// call is approved (src/approval/approval-flow.ts).
 
 const REMEMBER_KEYS = new Set(['for', 'scope', 'maxUses']);
 const SCOPE_KEYS = new Set(['agent', 'principal', 'intent', 'args', 'when']);

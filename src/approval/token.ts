@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../_internal/canonical.ts';
 import { ConfigurationError } from '../errors.ts';
-import { responseProblem } from './run-approval.ts';
+import { responseProblem } from './messages.ts';
 import type { ApprovalRequest, ApprovalResponse } from './types.ts';
 
 /**

@@ -3,7 +3,7 @@ import { callSafely } from '../_internal/fail-closed.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { DeepReadonly, JsonObject } from '../types.ts';
 import { completeEvent, completesEvents } from './event-fields.ts';
-import { describeOutput, normalizeCapture, type OutputCapture } from './output.ts';
+import { describeOutput, normalizeCapture, type OutputCapture, type ResultOutputFields } from './output.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import type { AuditEvent, AuditMode, AuditOption, AuditSink } from './types.ts';
 
@@ -33,7 +33,7 @@ export interface AuditDispatcher {
   /** Free text (error messages, reasons) as recorded. */
   recordedText(text: string): string;
   /** Adds the output's size and shape (and, when capture is on, its redacted content) to a result event. */
-  describeResult(event: Record<string, unknown>, output: unknown, redactPaths?: readonly string[]): void;
+  describeResult(event: ResultOutputFields, output: unknown, redactPaths?: readonly string[]): void;
   /** Events dropped per sink after its retry buffer filled up. */
   dropped(): Readonly<Record<string, number>>;
   flush(): Promise<void>;

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.ts';
+import type { JsonValue } from '../types.ts';
 import type { Redactor } from './redact.ts';
 
 /** Output capture in result records: off by default (size and shape only). */
@@ -59,13 +60,22 @@ export function outputShape(output: unknown): OutputShape {
   }
 }
 
+/** The fields of a `result` record that describe the tool's output (see `ResultEvent`). */
+export interface ResultOutputFields {
+  outputShape?: OutputShape;
+  outputBytes?: number;
+  output?: JsonValue;
+  outputTruncated?: boolean;
+  outputRedaction?: 'failed';
+}
+
 /**
  * Adds `outputShape`, a lazy `outputBytes` (measured only if a sink reads it) and, with capture on,
  * the redacted `output` (cut to `maxBytes`) to a result event. When redaction of the output fails
  * nothing of it is recorded: `outputRedaction: 'failed'`.
  */
 export function describeOutput(
-  event: Record<string, unknown>,
+  event: ResultOutputFields,
   output: unknown,
   redactor: Redactor,
   capture: OutputCapture,
@@ -82,7 +92,8 @@ export function describeOutput(
     kind === 'boolean' ||
     (kind === 'string' && (output as string).length <= 256)
   ) {
-    event.outputBytes = measureBytes(output);
+    const bytes = measureBytes(output);
+    if (bytes !== undefined) event.outputBytes = bytes;
   } else {
     defineLazyBytes(event, output);
   }
@@ -90,7 +101,7 @@ export function describeOutput(
   captureOutput(event, output, redactor, capture, redactPaths);
 }
 
-function defineLazyBytes(event: Record<string, unknown>, output: unknown): void {
+function defineLazyBytes(event: ResultOutputFields, output: unknown): void {
   let bytes: number | undefined | null = null;
   Object.defineProperty(event, 'outputBytes', {
     enumerable: true,
@@ -103,7 +114,7 @@ function defineLazyBytes(event: Record<string, unknown>, output: unknown): void 
 }
 
 function captureOutput(
-  event: Record<string, unknown>,
+  event: ResultOutputFields,
   output: unknown,
   redactor: Redactor,
   capture: OutputCapture,
@@ -127,7 +138,7 @@ function captureOutput(
   const text = JSON.stringify(redacted);
   const size = Buffer.byteLength(text, 'utf8');
   if (size <= capture.maxBytes) {
-    event.output = redacted;
+    event.output = redacted as JsonValue;
   } else {
     // Cut on a character boundary; the text was redacted before it was cut.
     event.output = Buffer.from(text, 'utf8')

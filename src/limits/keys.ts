@@ -2,7 +2,7 @@ import type { RateCheck } from '../store/types.ts';
 import type { LimitKeyField, RuleLimits, ToolRequest } from '../types.ts';
 import { type ParsedLimits, parseLimits } from './parse.ts';
 
-// Keys of the limits step (src/limits/step.ts): suspension keys, and the counter keys of a
+// Keys of the limits step (src/limits/admission.ts): suspension keys, and the counter keys of a
 // rule's limits, with the parsing behind them cached for frozen declarations. The cached strings
 // are the same objects on every call, so the store's map lookups never hash a new key.
 

@@ -1,8 +1,9 @@
 import { sha256Hex } from '../_internal/canonical.ts';
+import { describeError } from '../_internal/describe-error.ts';
 import { isThenable } from '../_internal/fail-closed.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Decision, LimitRequirement, ToolRequest } from '../types.ts';
-import { deny, describeError, normalizeDecision } from './evaluate.ts';
+import { deny, normalizeDecision } from './evaluate.ts';
 import { mergeApproval, mergeObligations } from './merge.ts';
 import type { PolicyEngine } from './types.ts';
 

@@ -1,3 +1,4 @@
+import { describeError } from '../_internal/describe-error.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { JsonValue, Obligations, ToolRequest } from '../types.ts';
 import {
@@ -160,7 +161,7 @@ function predicateEvaluator(fn: Predicate, where: string): Evaluate {
     try {
       result = fn(request);
     } catch (error) {
-      throw new ConditionError(`${where}: the predicate threw: ${describe(error)}`, { cause: error });
+      throw new ConditionError(`${where}: the predicate threw: ${describeError(error)}`, { cause: error });
     }
     if (typeof result !== 'boolean')
       throw new ConditionError(`${where}: the predicate returned ${kindOf(result)}, not a boolean`);
@@ -280,7 +281,7 @@ function compileTest(
       try {
         scope = (factory as (options: unknown) => PolicyScope)(operand);
       } catch (error) {
-        fail(compiler, at, describe(error).replace(/^ConfigurationError: (toolgate: )?/, ''));
+        fail(compiler, at, describeError(error).replace(/^ConfigurationError: (toolgate: )?/, ''));
       }
       const compiled = compileScope(scope, at, compiler, get);
       scopeParts.push(compiled.evaluate);
@@ -334,7 +335,7 @@ function compileScope(
       try {
         result = scope.test(actual, request);
       } catch (error) {
-        throw new ConditionError(`${where}: the ${scope.kind} scope failed: ${describe(error)}`, {
+        throw new ConditionError(`${where}: the ${scope.kind} scope failed: ${describeError(error)}`, {
           cause: error,
         });
       }
@@ -348,14 +349,4 @@ function compileScope(
 
 function toSpec(value: unknown): JsonValue {
   return value as JsonValue;
-}
-
-function describe(error: unknown): string {
-  try {
-    return error instanceof Error
-      ? `${error.name}: ${error.message}`.slice(0, 300)
-      : String(error).slice(0, 300);
-  } catch {
-    return 'unprintable error';
-  }
 }

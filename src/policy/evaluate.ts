@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { describeError } from '../_internal/describe-error.ts';
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { DENY_CODES, type Decision, type DenyCode, type DenyDecision, type ToolRequest } from '../types.ts';
 import type { PolicyEngine } from './types.ts';
@@ -201,14 +202,4 @@ function normalizeLimits(value: unknown): readonly Readonly<Record<string, unkno
       });
     }),
   );
-}
-
-/** A short, safe description of a thrown value. */
-export function describeError(error: unknown): string {
-  try {
-    if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
-    return String(error).slice(0, 500);
-  } catch {
-    return 'unprintable error';
-  }
 }

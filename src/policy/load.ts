@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
+import { errorParts } from '../_internal/describe-error.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Decision, ToolRequest } from '../types.ts';
 import { type RulesEngine, type RulesOptions, rules } from './rules.ts';
@@ -112,7 +113,7 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
         policyVersion: previous.version,
         previousVersion: previous.version,
         rules: previous.ruleIds.length,
-        reason: error instanceof Error ? error.message : String(error),
+        reason: errorParts(error).message,
       });
       return false;
     }

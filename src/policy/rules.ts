@@ -1,3 +1,4 @@
+import { errorParts } from '../_internal/describe-error.ts';
 import { toolNameProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Decision, LimitRequirement, Obligations, ToolRequest } from '../types.ts';
@@ -95,7 +96,7 @@ export function rules(list: readonly Rule[], options: RulesOptions = {}): RulesE
           applies = ruleApplies(rule, request);
         } catch (error) {
           if (errors === undefined) errors = [];
-          errors.push({ rule, message: errorMessage(error) });
+          errors.push({ rule, message: errorParts(error).message });
           continue;
         }
         if (!applies) continue;
@@ -250,12 +251,4 @@ function attachEffects(
   }
   if (obligations !== undefined) decision.obligations = obligations;
   if (limits.length > 0) decision.limits = Object.freeze(limits);
-}
-
-function errorMessage(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500);
-  } catch {
-    return 'unprintable error';
-  }
 }

@@ -13,6 +13,7 @@ import type {
   StoredRecord,
   Suspension,
   SuspensionRecord,
+  SyncAdmission,
   Unsubscribe,
   UseOptions,
   UseResult,
@@ -27,23 +28,8 @@ const NONE: readonly never[] = Object.freeze([]);
 /** The answer to every admitted request (frozen, so one object serves them all). */
 const ADMITTED: AdmitResult = Object.freeze({ ok: true });
 
-/**
- * Internal access to the built-in memory store for the limits step (not part of the StateStore
- * contract; other stores do not have it and are always asked through `admit`). Given the store's
- * current `admit`, it answers only while that is still the store's own and the store is open.
- */
-export const LOCAL_STORE: unique symbol = Symbol('toolgate.localStore');
-
-/** What `LOCAL_STORE` gives: synchronous, in this process. */
-export interface LocalStore {
-  /** True when no suspension is stored at all, so a suspension check cannot deny. */
-  nothingSuspended(): boolean;
-  /**
-   * `admit` for requests the limits step built itself (well-formed by construction: not
-   * re-checked). `fresh`: the holder's first admission (see `admitChecked`).
-   */
-  admit(request: AdmitRequest, fresh: boolean): AdmitResult;
-}
+/** The memory store: a StateStore with every optional capability. */
+export type MemoryStore = Required<StateStore>;
 
 /**
  * The default StateStore: state in this process's memory, so limits, grants and suspensions hold
@@ -53,7 +39,7 @@ export interface LocalStore {
  * @example
  * const tg = createGuard({ policy, store: memoryStore() });
  */
-export function memoryStore(): StateStore {
+export function memoryStore(): MemoryStore {
   const rates = new Map<string, RateWindow>();
   const budgets = new Map<string, BudgetWindow>();
   const semaphores = new Map<string, Map<string, number>>();
@@ -84,10 +70,10 @@ export function memoryStore(): StateStore {
   };
 
   /**
-   * `fresh`: the caller (the limits step, for a call's first admission) knows `holder` was never
-   * admitted, so its rate hits need no lookup and are not indexed.
+   * `fresh`: the caller (the guard, for a call's first admission: `SyncAdmission.admitNew`) knows
+   * `holder` was never admitted, so its rate hits need no lookup and are not indexed.
    */
-  const admitChecked = (request: AdmitRequest, fresh = false): AdmitResult => {
+  const admitChecked = (request: AdmitRequest, fresh: boolean): AdmitResult => {
     const { now, holder } = request;
     for (const key of request.suspensions ?? NONE) {
       const entry = suspended.get(key);
@@ -171,14 +157,29 @@ export function memoryStore(): StateStore {
     return ADMITTED;
   };
 
-  const store: StateStore = {
+  const admit = (request: AdmitRequest): AdmitResult => {
+    open();
+    checkAdmitRequest(request);
+    return admitChecked(request, false);
+  };
+
+  // The synchronous admission of a store in this process (StateStore.syncAdmission). It answers
+  // only for this object with its own `admit`: a copy with another `admit` (a wrapper) has none.
+  const sync: SyncAdmission = {
+    nothingSuspended: () => {
+      open();
+      return suspended.size === 0;
+    },
+    admitNew: (request) => {
+      open();
+      return admitChecked(request, true);
+    },
+  };
+
+  return {
     name: 'memory',
 
-    admit(request: AdmitRequest): AdmitResult {
-      open();
-      checkAdmitRequest(request);
-      return admitChecked(request);
-    },
+    admit,
 
     settle(request: SettleRequest): void {
       open();
@@ -276,18 +277,9 @@ export function memoryStore(): StateStore {
       suspended.clear();
       records.clear();
     },
-  };
-  // For the limits step (see LOCAL_STORE). Not enumerable, so a spread copy does not inherit it.
-  const admit = store.admit;
-  const local: LocalStore = {
-    nothingSuspended: () => suspended.size === 0,
-    admit: (request, fresh) => {
-      open();
-      return admitChecked(request, fresh);
+
+    syncAdmission(this: StateStore | undefined): SyncAdmission | undefined {
+      return this?.admit === admit && !closed ? sync : undefined;
     },
   };
-  Object.defineProperty(store, LOCAL_STORE, {
-    value: (current: unknown) => (current === admit && !closed ? local : undefined),
-  });
-  return store;
 }

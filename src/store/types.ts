@@ -10,8 +10,10 @@ import type { Awaitable, JsonValue } from '../types.ts';
  *
  * Implementations are plain objects made by factories (`memoryStore()`, `redisStore()`); the guard
  * calls them only through its fail-closed helper, so a throw, a rejection or a slow answer denies
- * the call (`STORE_UNAVAILABLE`). Check an implementation with `testStateStore` from
- * `toolgate/testing`.
+ * the call (`STORE_UNAVAILABLE`). Limits, suspensions and grants need only the required members;
+ * `claim`, `subscribe` / `notify` and `syncAdmission` are optional capabilities, checked by the
+ * feature that needs them when it is created. Check an implementation with `testStateStore` from
+ * `toolgate/testing`: it tests each capability the store has.
  */
 export interface StateStore {
   /** A label for errors and docs, e.g. `'memory'` or `'redis'`. */
@@ -53,20 +55,31 @@ export interface StateStore {
   use(collection: string, id: string, options: UseOptions): Awaitable<UseResult>;
 
   /**
-   * Single-use claim: the first caller for `key` gets `true`, every later caller `false` until the
-   * claim expires (approval-token consumption, replay protection).
+   * Optional capability (approval queues): a single-use claim. The first caller for `key` gets
+   * `true`, every later caller `false` until the claim expires (approval-token consumption, replay
+   * protection). A feature that needs it checks for it when it is created.
    */
-  claim(key: string, options: ClaimOptions): Awaitable<boolean>;
+  claim?(key: string, options: ClaimOptions): Awaitable<boolean>;
 
   /**
-   * Listens on `channel` for `notify` from this or any process sharing the store. Resolves once the
-   * subscription is live, so a notification sent after it resolves is never missed; resolves with
-   * the function that unsubscribes. Delivery is at most once and may be lost on a connection
-   * failure, so waiters should re-read state on wake-up and on a timer (see `waitFor`).
+   * Optional capability (approval queues, `waitFor`): listens on `channel` for `notify` from this
+   * or any process sharing the store. Resolves once the subscription is live, so a notification
+   * sent after it resolves is never missed; resolves with the function that unsubscribes. Delivery
+   * is at most once and may be lost on a connection failure, so waiters should re-read state on
+   * wake-up and on a timer (see `waitFor`). A store has both `subscribe` and `notify`, or neither.
    */
-  subscribe(channel: string, listener: (message: string) => void): Awaitable<Unsubscribe>;
-  /** Wakes every subscriber of `channel`, in every process sharing the store. */
-  notify(channel: string, message: string): Awaitable<void>;
+  subscribe?(channel: string, listener: (message: string) => void): Awaitable<Unsubscribe>;
+  /** Optional capability, with `subscribe`: wakes every subscriber of `channel`, in every process sharing the store. */
+  notify?(channel: string, message: string): Awaitable<void>;
+
+  /**
+   * Optional capability of a store whose state lives in this process (the memory store): the
+   * guard asks for it once, when it is created, and then admits a call's first admission through
+   * it and skips the store entirely for a call without limits while nothing is suspended
+   * (docs/performance.md). Return `undefined` when this object cannot answer for itself, for
+   * example because a wrapper replaced its `admit` (compare `this.admit` with your own).
+   */
+  syncAdmission?(): SyncAdmission | undefined;
 
   /** Releases connections and timers. The store may not be used afterwards. */
   close?(): Awaitable<void>;
@@ -74,6 +87,25 @@ export interface StateStore {
 
 /** Ends a subscription. */
 export type Unsubscribe = () => Awaitable<void>;
+
+/**
+ * Synchronous admission in this process (`StateStore.syncAdmission`). The guard calls both through
+ * its fail-closed helper: a throw from `admitNew` denies like a failing `admit`, and a throw or any
+ * answer but `true` from `nothingSuspended` makes the guard ask the store.
+ */
+export interface SyncAdmission {
+  /**
+   * `true` only when no suspension is stored at all, so the suspension check cannot deny; throws
+   * once the store is closed.
+   */
+  nothingSuspended(): boolean;
+  /**
+   * `admit`, answered synchronously, for a request the guard built itself (well-formed, so not
+   * checked again) for a holder it never admitted before (a call's first admission): its rate hits
+   * need no lookup by holder. Throws once the store is closed.
+   */
+  admitNew(request: AdmitRequest): AdmitResult;
+}
 
 /** One call's checks, for `StateStore.admit`. */
 export interface AdmitRequest {

@@ -14,7 +14,8 @@ export interface WaitForOptions {
 /**
  * Waits until `read()` returns something other than `undefined`, re-reading whenever `channel` is
  * notified (from any process sharing the store) and every `pollMs`. Subscribes before the first
- * read, so an answer written and notified in between is never missed.
+ * read, so an answer written and notified in between is never missed. The store needs the
+ * `subscribe` capability; without it this rejects with a TypeError.
  *
  * @example
  * const answer = await waitFor(store, `approval:${id}`, () => store.get('approvals', id, Date.now()), { signal });
@@ -28,10 +29,13 @@ export async function waitFor<T>(
   const { signal } = options;
   const pollMs = options.pollMs ?? 1000;
   if (!(pollMs > 0)) throw new TypeError('toolgate: waitFor pollMs must be a positive number');
+  const subscribe = store?.subscribe;
+  if (typeof subscribe !== 'function')
+    throw new TypeError('toolgate: waitFor needs a store with the subscribe capability');
   signal?.throwIfAborted();
   let wake: (() => void) | undefined;
   let pending = false;
-  const unsubscribe = await store.subscribe(channel, () => {
+  const unsubscribe = await subscribe.call(store, channel, () => {
     pending = true;
     wake?.();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { responseProblem } from '../approval/run-approval.ts';
+import { responseProblem } from '../approval/messages.ts';
 import type { ApprovalProvider, ApprovalRequest } from '../approval/types.ts';
 
 export interface TestApprovalProviderOptions {

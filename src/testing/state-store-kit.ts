@@ -1,13 +1,21 @@
+import type { TestContext } from 'vitest';
+import type { StoreCapability } from '../store/capabilities.ts';
 import type { StateStore } from '../store/types.ts';
 
-// Shared by the StateStore conformance suite's files (state-store.ts, state-store-records.ts).
+// Shared by the StateStore conformance suite's files (state-store.ts and its case files).
 
 /** The suites' epoch: every time is passed to the store explicitly, from here. */
 export const T0: number = Date.UTC(2026, 0, 1);
 export const MIN: number = 60_000;
 
-/** Runs a case against a fresh store, then closes it and cleans up. */
-export type WithStore = (fn: (store: StateStore) => Promise<void>) => () => Promise<void>;
+/**
+ * Runs a case against a fresh store, then closes it and cleans up. A case that `needs` optional
+ * capabilities is skipped for a store without them.
+ */
+export type WithStore = (
+  fn: (store: StateStore) => Promise<void>,
+  needs?: readonly (StoreCapability | 'syncAdmission')[],
+) => (context: TestContext) => Promise<void>;
 
 /** Polls until `condition` holds (at most 5 s): for deliveries that arrive asynchronously. */
 export async function waitUntil(condition: () => boolean): Promise<void> {

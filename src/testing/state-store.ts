@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StateStore } from '../store/types.ts';
+import { capabilityCases } from './state-store-capability-cases.ts';
 import { MIN, T0, type WithStore } from './state-store-kit.ts';
-import { recordAndChannelCases } from './state-store-records.ts';
+import { recordCases } from './state-store-record-cases.ts';
 
 /** Options of `testStateStore`. */
 export interface TestStateStoreOptions {
@@ -14,8 +15,9 @@ export interface TestStateStoreOptions {
 /**
  * Conformance suite for a `StateStore`: exact sliding-window rates, semaphores with leases, budget
  * reservations, all-or-nothing admission, peek, suspensions, records with TTL and bounded use
- * counts, single-use claims, cross-subscriber notification, and exact answers under concurrency.
- * Every time comes from the test (`now`), so any two conforming stores give the same answers.
+ * counts, and exact answers under concurrency; then each optional capability the store has
+ * (single-use claims, cross-subscriber notification, synchronous admission), skipped when it has
+ * not. Every time comes from the test (`now`), so any two conforming stores give the same answers.
  *
  * @example
  * testStateStore('memory', { create: async () => ({ store: memoryStore() }) });
@@ -23,15 +25,19 @@ export interface TestStateStoreOptions {
 export function testStateStore(name: string, options: TestStateStoreOptions): void {
   const suite = options.skip === undefined ? describe : describe.skip;
   suite(`StateStore conformance: ${name}${options.skip === undefined ? '' : ` (skipped: ${options.skip})`}`, () => {
-    const withStore: WithStore = (fn) => async () => {
-      const { store, cleanup } = await options.create();
-      try {
-        await fn(store);
-      } finally {
-        await store.close?.();
-        await cleanup?.();
-      }
-    };
+    const withStore: WithStore =
+      (fn, needs = []) =>
+      async (context) => {
+        const { store, cleanup } = await options.create();
+        try {
+          const missing = needs.filter((name) => typeof store[name] !== 'function');
+          if (missing.length > 0) context.skip(`the store has no ${missing.join(', ')}`);
+          else await fn(store);
+        } finally {
+          await store.close?.();
+          await cleanup?.();
+        }
+      };
 
     it(
       'rates: exactly the limit in a sliding window, retryAfterMs, peek consumes nothing',
@@ -238,7 +244,9 @@ export function testStateStore(name: string, options: TestStateStoreOptions): vo
       }),
     );
 
-    // Records, use counts, claims and channels (src/testing/state-store-records.ts).
-    recordAndChannelCases(withStore);
+    // Records and use counts (state-store-record-cases.ts); the optional capabilities, each tested
+    // when the store has it (state-store-capability-cases.ts).
+    recordCases(withStore);
+    capabilityCases(withStore);
   });
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_STORE, type LocalStore, memoryStore } from '../../src/store/memory.ts';
+import { memoryStore } from '../../src/store/memory.ts';
 import type { AdmitRequest, AdmitResult, StateStore } from '../../src/store/types.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -66,9 +66,7 @@ describe('memoryStore against an obvious model', () => {
         fc.integer({ min: 50, max: 3000 }),
         (steps, limit, windowMs) => {
           const store = memoryStore();
-          const local = (store as unknown as { [LOCAL_STORE]: (admit: unknown) => LocalStore })[LOCAL_STORE](
-            store.admit,
-          );
+          const sync = store.syncAdmission!()!;
           const admitted: { t: number; holder: string }[] = [];
           let t = T0;
           steps.forEach((step, i) => {
@@ -78,7 +76,7 @@ describe('memoryStore against an obvious model', () => {
             const holder = step.again === null || i === 0 ? `h${i}` : `h${step.again % i}`;
             const isNew = holder === `h${i}`;
             const request = { now: t, holder, rates: [{ key: 'k', limit, windowMs }] };
-            const result = isNew && step.fresh ? local.admit(request, true) : admitNow(store, request);
+            const result = isNew && step.fresh ? sync.admitNew(request) : admitNow(store, request);
             if (live.some((hit) => hit.holder === holder)) {
               expect(result).toEqual({ ok: true });
             } else if (live.length < limit) {

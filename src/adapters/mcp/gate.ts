@@ -1,3 +1,4 @@
+import { errorParts } from '../../_internal/describe-error.ts';
 import { toolNameProblem } from '../../_internal/names.ts';
 import { ConfigurationError, ToolDeniedError, ToolInterruptedError } from '../../errors.ts';
 import type { CallOptions, Guard, OnDeny } from '../../guard-types.ts';
@@ -197,7 +198,7 @@ export class McpGate {
         return {
           ok: false,
           result: errorResult(
-            `toolgate denied ${qualified}: the tool list could not be read (${String((error as Error)?.message ?? error)})`,
+            `toolgate denied ${qualified}: the tool list could not be read (${errorParts(error).message})`,
           ),
         };
       }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { errorParts } from '../../_internal/describe-error.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { JsonObject, JsonValue, ToolContext } from '../../types.ts';
@@ -178,7 +179,7 @@ export function guardTransport(
       await transport.send({
         jsonrpc: '2.0',
         id: message.id,
-        error: { code: -32603, message: `toolgate: ${String((error as Error)?.message ?? error)}` },
+        error: { code: -32603, message: `toolgate: ${errorParts(error).message}` },
       });
     } finally {
       inflight.delete(key);

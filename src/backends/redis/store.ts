@@ -74,7 +74,9 @@ const SCRIPTS = {
  * import { redisStore } from 'toolgate/redis';
  * const tg = createGuard({ policy, store: redisStore({ client: new Redis(process.env.REDIS_URL) }) });
  */
-export function redisStore(options: RedisStoreOptions): StateStore {
+export function redisStore(
+  options: RedisStoreOptions,
+): StateStore & Required<Pick<StateStore, 'claim' | 'subscribe' | 'notify' | 'close'>> {
   if (typeof options !== 'object' || options === null || typeof options.client?.evalsha !== 'function')
     throw new TypeError('toolgate: redisStore() needs { client } with an ioredis client');
   const client = options.client;

@@ -1,6 +1,6 @@
-import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
+import { describeError } from '../_internal/describe-error.ts';
+import { CallFailure, callSafely, callSync, type SafeResult } from '../_internal/fail-closed.ts';
 import { deny } from '../policy/evaluate.ts';
-import { LOCAL_STORE, type LocalStore } from '../store/memory.ts';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -8,10 +8,10 @@ import type {
   RateCheck,
   SemaphoreCheck,
   StateStore,
+  SyncAdmission,
 } from '../store/types.ts';
 import type { Decision, DenyCode, DenyDecision, ToolRequest } from '../types.ts';
 import { cachedSuspensionKey, keysOf, parsedLimits, SUSPENSION_FIELDS } from './keys.ts';
-import { outputCapsProblem } from './output.ts';
 import type { ParsedLimits } from './parse.ts';
 
 /** How long past its call timeout (and approval wait) a slot is held if its process dies. */
@@ -23,34 +23,35 @@ export const SESSION_WINDOW_MS: number = 24 * 60 * 60 * 1000;
 /** Settings of the limits step, fixed at `createGuard`. */
 export interface LimitsSettings {
   readonly store: StateStore;
+  /** The store's synchronous admission, if it has one (asked for once, at `createGuard`). */
+  readonly syncAdmission: SyncAdmission | undefined;
   /** How long one store operation may take before the call is denied. */
   readonly storeTimeoutMs: number;
   /** Maximum guarded calls per session in 24 hours (loop protection); absent: unlimited. */
   readonly maxSessionCalls: number | undefined;
   /** Reports a failure that cannot deny anything any more (a settle after the call). */
   readonly onError: (source: string, error: unknown, callId?: string) => void;
+  /** The guard's call timeout and approval timeout, ms: how long a slot may be held. */
+  readonly timeoutMs: number;
+  readonly approvalTimeoutMs: number;
 }
 
 /** What a call holds after the limits step: give it back exactly once, when the call settles. */
 export interface LimitLease {
-  /** `ran`: the tool was invoked, so budget reservations become spending. */
-  release(ran: boolean): void;
+  /** `'ran'`: the tool was invoked, so budget reservations become spending; `'not-run'`: they are released. */
+  release(how: 'ran' | 'not-run'): void;
 }
 
-/** Per-call inputs that are not on the request. */
-export interface LimitsCall {
-  /** The call's timeout, ms. */
-  readonly timeoutMs: number;
-  /** How long the call may wait for an approval before it runs, ms (0 for allow). */
-  readonly approvalMs: number;
+/** The call being admitted, beyond its request (the pipeline's `Call` is one). */
+export interface AdmittedCall {
   /** Consume nothing (`tg.check()`). */
   readonly peek: boolean;
   /**
-   * The call's first admission, or a dry run of one (not the re-admission after an approver
-   * edited the args): the store has never seen this holder.
+   * How many times the call was admitted before: 0 for its first admission (the store has never
+   * seen this holder); an approver's edit admits it again.
    */
-  readonly first?: boolean;
-  readonly signal?: AbortSignal | undefined;
+  readonly admissions: number;
+  readonly signal: AbortSignal | undefined;
 }
 
 type Admitted = DenyDecision | LimitLease | undefined;
@@ -58,26 +59,25 @@ type Admitted = DenyDecision | LimitLease | undefined;
 const NO_SUSPENSIONS: readonly string[] = Object.freeze([]);
 
 /**
- * Step 4 of the pipeline: suspensions, rate, concurrency and budget for an allow or ask decision,
+ * The limits of one call: suspensions, rate, concurrency and budget for an allow or ask decision,
  * checked and taken atomically in one store operation. Returns a deny, a lease to release when
  * the call settles, or `undefined` when nothing is held. Synchronous when the store is.
  */
-export function enterLimits(
+export function admitCall(
   settings: LimitsSettings,
   request: ToolRequest,
   decision: Exclude<Decision, { type: 'deny' }>,
-  call: LimitsCall,
+  call: AdmittedCall,
 ): Admitted | Promise<Admitted> {
-  const capsProblem = outputCapsProblem(decision.obligations);
-  if (capsProblem !== undefined) return limitDeny('POLICY_ERROR', capsProblem, decision.rules);
-  // The built-in memory store knows, synchronously and in this process, whether anything is
-  // suspended at all. When nothing is, the suspension check cannot deny and is left out, and a
-  // call without limits needs no store operation at all.
-  const store = settings.store;
-  const local = (store as { [LOCAL_STORE]?: (admit: unknown) => LocalStore | undefined })[LOCAL_STORE]?.(
-    store.admit,
-  );
-  const nothingSuspended = local?.nothingSuspended() === true && Number.isFinite(request.now);
+  // A store with a synchronous admission (the memory store) knows, at once and in this process,
+  // whether anything is suspended at all. When nothing is, the suspension check cannot deny and is
+  // left out, and a call without limits needs no store operation at all (docs/performance.md,
+  // "The guarded call"). Anything but a plain `true` means: ask the store.
+  const sync = Number.isFinite(request.now) ? settings.syncAdmission : undefined;
+  let nothingSuspended = false;
+  // Through the fail-closed helper's synchronous half: a call without limits pays for no result
+  // object, controller or closure here (docs/performance.md, "The pipeline as a list of steps").
+  if (sync !== undefined) nothingSuspended = callSync(sync.nothingSuspended, undefined) === true;
   if (nothingSuspended && decision.limits === undefined && settings.maxSessionCalls === undefined)
     return undefined;
   let admit: AdmitRequest;
@@ -85,47 +85,58 @@ export function enterLimits(
     admit = buildAdmit(settings, request, decision, call, nothingSuspended);
   } catch (error) {
     if (error instanceof BudgetAmountError) return limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]);
-    return limitDeny('POLICY_ERROR', `malformed limits: ${describe(error)}`, decision.rules);
+    return limitDeny('POLICY_ERROR', `malformed limits: ${describeError(error)}`, decision.rules);
   }
-  let result: SafeResult<AdmitResult> | Promise<SafeResult<AdmitResult>>;
-  if (local !== undefined && Number.isFinite(request.now)) {
-    // Synchronous and built in: no timer or abort to race; a throw (a closed store) still denies.
-    try {
-      result = call.signal?.aborted
-        ? { ok: false, reason: 'aborted' }
-        : { ok: true, value: local.admit(admit, call.first === true) };
-    } catch (error) {
-      result = { ok: false, reason: 'error', error };
-    }
-  } else {
-    result = callSafely(() => store.admit(admit), {
-      timeoutMs: settings.storeTimeoutMs,
-      signal: call.signal,
-    });
+  if (sync !== undefined && call.admissions === 0 && !call.peek) {
+    // A call's first admission on a synchronous store: at once, and without the holder lookups
+    // (see SyncAdmission). A caller who already cancelled is not admitted.
+    if (call.signal?.aborted) return CANCELLED;
+    const answer = callSync(sync.admitNew, admit);
+    if (answer instanceof CallFailure) return storeFailed(answer.error);
+    return admitted(settings, request, call, admit, answer);
   }
+  const store = settings.store;
+  const result = callSafely(() => store.admit(admit), {
+    timeoutMs: settings.storeTimeoutMs,
+    signal: call.signal,
+  });
   return result instanceof Promise
-    ? result.then((outcome) => admitted(settings, request, call, admit, outcome))
-    : admitted(settings, request, call, admit, result);
+    ? result.then((outcome) => answered(settings, request, call, admit, outcome))
+    : answered(settings, request, call, admit, result);
+}
+
+const CANCELLED: DenyDecision = deny('CANCELLED', 'the call was cancelled during the limit check');
+
+function storeFailed(error: unknown): DenyDecision {
+  return limitDeny('STORE_UNAVAILABLE', `the state store failed: ${describeError(error)}`, []);
+}
+
+/** The store's answer through the fail-closed helper: a failure denies, an answer is read. */
+function answered(
+  settings: LimitsSettings,
+  request: ToolRequest,
+  call: AdmittedCall,
+  admit: AdmitRequest,
+  outcome: SafeResult<AdmitResult>,
+): Admitted {
+  if (outcome.ok) return admitted(settings, request, call, admit, outcome.value);
+  if (outcome.reason === 'aborted') return CANCELLED;
+  if (outcome.reason === 'error') return storeFailed(outcome.error);
+  return limitDeny(
+    'STORE_UNAVAILABLE',
+    `the state store did not answer within ${settings.storeTimeoutMs} ms`,
+    [],
+  );
 }
 
 /** Maps the store's answer to a deny, a lease, or nothing held. */
 function admitted(
   settings: LimitsSettings,
   request: ToolRequest,
-  call: LimitsCall,
+  call: AdmittedCall,
   admit: AdmitRequest,
-  outcome: SafeResult<AdmitResult>,
+  answer: unknown,
 ): Admitted {
-  if (!outcome.ok) {
-    if (outcome.reason === 'aborted')
-      return limitDeny('CANCELLED', 'the call was cancelled during the limit check', []);
-    const why =
-      outcome.reason === 'timeout'
-        ? `did not answer within ${settings.storeTimeoutMs} ms`
-        : `failed: ${describe(outcome.error)}`;
-    return limitDeny('STORE_UNAVAILABLE', `the state store ${why}`, []);
-  }
-  const answer = outcome.value as unknown;
   if (typeof answer !== 'object' || answer === null || typeof (answer as AdmitResult).ok !== 'boolean')
     return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
   const result = answer as AdmitResult;
@@ -157,7 +168,7 @@ function buildAdmit(
   settings: LimitsSettings,
   request: ToolRequest,
   decision: Exclude<Decision, { type: 'deny' }>,
-  call: LimitsCall,
+  call: AdmittedCall,
   nothingSuspended: boolean,
 ): AdmitRequest {
   const context = request.context;
@@ -179,7 +190,7 @@ function buildAdmit(
   const requirements = decision.limits;
   if (requirements !== undefined) {
     if (!Array.isArray(requirements)) throw new TypeError('decision.limits must be an array');
-    const leaseMs = call.timeoutMs + call.approvalMs + LEASE_GRACE_MS;
+    const leaseMs = leaseOf(settings, decision);
     for (const requirement of requirements) {
       const parsed = parsedLimits(requirement.rule, requirement.limits);
       const keys = keysOf(parsed, request);
@@ -270,14 +281,14 @@ function lease(
 ): LimitLease {
   let released = false;
   return {
-    release(ran) {
+    release(how) {
       if (released) return;
       released = true;
       const settle: { now: number; holder: string; ran: boolean; semaphores?: string[]; budgets?: string[] } =
         {
           now: request.now,
           holder: request.callId,
-          ran,
+          ran: how === 'ran',
         };
       if (semaphores !== undefined) settle.semaphores = semaphores;
       if (budgets !== undefined) settle.budgets = budgets;
@@ -300,28 +311,17 @@ function lease(
   };
 }
 
-function describe(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message : String(error);
-  } catch {
-    return 'unprintable error';
-  }
-}
-
-/** The per-call inputs of the limits step for a decision, from the guard's defaults. */
-export function limitsCall(
-  decision: Exclude<Decision, { type: 'deny' }>,
-  defaults: { readonly timeoutMs: number; readonly approvalTimeoutMs: number },
-  signal: AbortSignal | undefined,
-  peek: boolean,
-  first = false,
-): LimitsCall {
+/**
+ * How long a slot is held if nobody settles it: the call's timeout (the default or a tighter
+ * `timeout` obligation), its wait for an approval (for an ask), and a grace period.
+ */
+function leaseOf(settings: LimitsSettings, decision: Exclude<Decision, { type: 'deny' }>): number {
   const timeout = decision.obligations?.timeout;
-  const timeoutMs = typeof timeout === 'number' && timeout >= 0 ? timeout : defaults.timeoutMs;
+  const timeoutMs = typeof timeout === 'number' && timeout >= 0 ? timeout : settings.timeoutMs;
   let approvalMs = 0;
   if (decision.type === 'ask') {
     const wait = decision.approval?.timeout;
-    approvalMs = typeof wait === 'number' && wait >= 0 ? wait : defaults.approvalTimeoutMs;
+    approvalMs = typeof wait === 'number' && wait >= 0 ? wait : settings.approvalTimeoutMs;
   }
-  return { timeoutMs, approvalMs, peek, signal, first };
+  return timeoutMs + approvalMs + LEASE_GRACE_MS;
 }

@@ -1,13 +1,11 @@
 import { expect, it } from 'vitest';
-import { waitFor } from '../store/wait.ts';
-import { T0, type WithStore, waitUntil } from './state-store-kit.ts';
+import { T0, type WithStore } from './state-store-kit.ts';
 
 /**
- * The StateStore conformance cases for records (TTL, JSON copies, bounded use counts), single-use
- * claims and cross-subscriber channels; `testStateStore` (state-store.ts) runs them with the
- * admission cases.
+ * The StateStore conformance cases for records (TTL, JSON copies, bounded use counts);
+ * `testStateStore` (state-store.ts) runs them with the admission cases.
  */
-export function recordAndChannelCases(withStore: WithStore): void {
+export function recordCases(withStore: WithStore): void {
   it(
     'records: put, get, list, delete, TTL, JSON copies',
     withStore(async (store) => {
@@ -85,49 +83,6 @@ export function recordAndChannelCases(withStore: WithStore): void {
         Array.from({ length: 40 }, () => store.use('grants', 'many', { now: T0, max: 7 })),
       );
       expect(uses.filter((u) => u.ok)).toHaveLength(7);
-    }),
-  );
-
-  it(
-    'claim: the first caller wins, exactly once under concurrency, until it expires',
-    withStore(async (store) => {
-      const claims = await Promise.all(
-        Array.from({ length: 30 }, () => store.claim('token-1', { now: T0, ttlMs: 1000 })),
-      );
-      expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await store.claim('token-1', { now: T0 + 999, ttlMs: 1000 })).toBe(false);
-      expect(await store.claim('token-2', { now: T0, ttlMs: 1000 })).toBe(true);
-      expect(await store.claim('token-1', { now: T0 + 1000, ttlMs: 1000 })).toBe(true);
-    }),
-  );
-
-  it(
-    'subscribe/notify wakes subscribers; unsubscribe stops delivery; waitFor re-reads state',
-    withStore(async (store) => {
-      const got: string[] = [];
-      const unsubscribe = await store.subscribe('chan', (message) => got.push(message));
-      const other: string[] = [];
-      const unsubscribeOther = await store.subscribe('other', (message) => other.push(message));
-      await store.notify('chan', 'one');
-      await waitUntil(() => got.length === 1);
-      expect(got).toEqual(['one']);
-      await unsubscribe();
-      await store.notify('chan', 'two');
-      await store.notify('other', 'ping');
-      await waitUntil(() => other.length === 1);
-      expect(got).toEqual(['one']);
-      await unsubscribeOther();
-
-      const answer = waitFor(
-        store,
-        'approval:1',
-        async () => (await store.get('approvals', '1', T0))?.value,
-        { pollMs: 60_000 },
-      );
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await store.put('approvals', '1', { approved: true }, { now: T0 });
-      await store.notify('approval:1', 'answered');
-      expect(await answer).toEqual({ approved: true });
     }),
   );
 }

@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { deny, describeError } from '../policy/evaluate.ts';
+import { describeError } from '../_internal/describe-error.ts';
+import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
+import type { ApprovalRequestEvent, ApprovalResponseEvent } from '../audit/types.ts';
+import { deny } from '../policy/evaluate.ts';
 import type { Decision, DeepReadonly, DenyDecision, JsonObject, ToolRequest } from '../types.ts';
-import { askProvider } from './ask.ts';
 import { FloodControl, type FloodLimits } from './flood.ts';
-import type { Grant, GrantManager } from './grants.ts';
+import type { GrantManager } from './grants.ts';
+import { buildApprovalRequest, responseProblem } from './messages.ts';
 import { rememberedGrant, rememberProblem } from './remember.ts';
 import { approverProblem, type NormalizedRequirements, normalizeRequirements } from './requirements.ts';
-import { buildApprovalRequest, responseProblem } from './run-approval.ts';
 import { argsForApprover, type ShowArgs } from './shown-args.ts';
 import type { ApprovalProvider, ApprovalRequest, ApprovalResponse } from './types.ts';
 
@@ -14,26 +16,40 @@ type AskDecision = Extract<Decision, { type: 'ask' }>;
 type AllowDecision = Extract<Decision, { type: 'allow' }>;
 type Approved = Extract<ApprovalResponse, { approved: true }>;
 
-/** What the pipeline lends the approval step for one call. */
+/** The fields of an `approval-request` record that the approval flow supplies. */
+export type ApprovalRequestFields = Pick<
+  ApprovalRequestEvent,
+  'requestId' | 'provider' | 'reason' | 'rules' | 'expiresAt'
+>;
+
+/** The fields of an `approval-response` record that the approval flow supplies. */
+export type ApprovalResponseFields = Pick<ApprovalResponseEvent, 'requestId'> &
+  Partial<Pick<ApprovalResponseEvent, 'approved' | 'approver' | 'code' | 'reason' | 'edited' | 'late'>>;
+
+/** What the approve step (src/core/steps/approve.ts) lends the approval flow for one call. */
 export interface ApprovalCall {
   /** The call as it stands (its args change after an accepted edit). */
   request(): ToolRequest;
   /** Snapshots and validates edited args; on success they become the call's args. Returns a problem. */
   applyEdit(args: unknown): Promise<string | undefined>;
-  /** Asks the policy engine again, for the call's current args. */
+  /** Decides again (the decide step's own check), for the call's current args. */
   decide(): Promise<Decision>;
-  /** Records (and emits) an audit event of this call. */
-  record(type: 'approval-request' | 'approval-response', fields: Record<string, unknown>): void;
+  /** Records (and emits) the call's `approval-request` event. */
+  recordRequest(fields: ApprovalRequestFields): void;
+  /** Records (and emits) an `approval-response` event of the call. */
+  recordResponse(fields: ApprovalResponseFields): void;
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The result of the approval step. */
 export type ApprovalResult =
   | { readonly ok: true; readonly decision: AllowDecision; readonly approvers: readonly string[] }
   | { readonly ok: false; readonly decision: DenyDecision };
 
-/** Settings of the approval step (one per guard). */
-export interface ApprovalStepOptions {
-  readonly approver: ApprovalProvider | undefined;
+/** Settings of the approval flow (one per guard with an approver). */
+export interface ApprovalFlowOptions {
+  readonly approver: ApprovalProvider;
   readonly now: () => number;
   readonly generateId: () => string;
   readonly defaultTimeoutMs: number;
@@ -46,15 +62,16 @@ export interface ApprovalStepOptions {
 }
 
 /**
- * Step 5 of the pipeline, for `ask` decisions: asks the approver (as many rounds as the quorum
- * needs), validates every answer, applies edits (re-validated and re-decided; deny still wins),
- * turns remembered approvals into grants, and records each request and answer. Every failure is a
- * deny with a stable code; nothing here can allow a call the human did not approve.
+ * The approval of an `ask` (the approve step of the pipeline, src/core/steps/approve.ts): asks the
+ * approver (as many rounds as the quorum needs), validates every answer, applies edits
+ * (re-validated and re-decided; deny still wins), turns remembered approvals into grants, and
+ * records each request and answer. Every failure is a deny with a stable code; nothing here can
+ * allow a call the human did not approve.
  */
-export class ApprovalStep {
+export class ApprovalFlow {
   private readonly flood: FloodControl;
 
-  constructor(private readonly options: ApprovalStepOptions) {
+  constructor(private readonly options: ApprovalFlowOptions) {
     this.flood = new FloodControl(options.flood, options.now);
   }
 
@@ -64,15 +81,6 @@ export class ApprovalStep {
     signal: AbortSignal | undefined,
   ): Promise<ApprovalResult> {
     const { approver } = this.options;
-    if (approver === undefined) {
-      return denied(
-        deny(
-          'NO_APPROVER',
-          `approval required (${decision.reason}) but no approver is configured`,
-          decision.rules,
-        ),
-      );
-    }
     const requirements = normalizeRequirements(decision.approval, this.options.defaultTimeoutMs);
     if (typeof requirements === 'string') return denied(deny('POLICY_ERROR', requirements, decision.rules));
     const request = call.request();
@@ -113,7 +121,7 @@ export class ApprovalStep {
     const expiresAt = request.now + requirements.timeoutMs;
     const deadline = performance.now() + requirements.timeoutMs;
     const base = buildApprovalRequest(this.options.generateId(), request, decision, expiresAt, shown);
-    call.record('approval-request', {
+    call.recordRequest({
       requestId: base.id,
       provider: approver.name,
       reason: decision.reason,
@@ -126,14 +134,21 @@ export class ApprovalStep {
     while (approvals.length < requirements.quorum) {
       const asked: ApprovalRequest =
         names.length === 0 ? base : Object.freeze({ ...base, approvedBy: Object.freeze([...names]) });
-      const outcome = await askProvider(approver, asked, {
-        timeoutMs: Math.max(0, deadline - performance.now()),
-        signal,
-        onLate: (value) => this.recordLate(call, base.id, value),
-      });
+      // A late or second answer is recorded and otherwise ignored; recording it never fails the provider.
+      const onLate = (value: unknown) => {
+        try {
+          this.recordLate(call, base.id, value);
+        } catch {
+          // Nothing to tell the provider: the answer is ignored either way.
+        }
+      };
+      const outcome = await callSafely(
+        (control) => approver.request(asked, { signal: control.signal, onLateResponse: onLate }),
+        { timeoutMs: Math.max(0, deadline - performance.now()), signal, onLate },
+      );
       const verdict = this.judge(outcome, approver, base, requirements, request, names);
       if (!verdict.ok) {
-        const fields: Record<string, unknown> = {
+        const fields: Writable<ApprovalResponseFields> = {
           requestId: base.id,
           code: verdict.decision.code,
           reason: verdict.decision.reason,
@@ -142,12 +157,12 @@ export class ApprovalStep {
           fields.approved = verdict.response.approved;
           fields.approver = verdict.response.approver;
         }
-        call.record('approval-response', fields);
+        call.recordResponse(fields);
         return denied(verdict.decision);
       }
       approvals.push(verdict.response);
       names.push(verdict.response.approver.normalize('NFC'));
-      const fields: Record<string, unknown> = {
+      const fields: Writable<ApprovalResponseFields> = {
         requestId: base.id,
         approved: true,
         approver: verdict.response.approver,
@@ -157,12 +172,12 @@ export class ApprovalStep {
         const problem = await call.applyEdit(verdict.response.args);
         if (problem !== undefined) {
           const refused = deny('APPROVAL_INVALID', `edited arguments are invalid: ${problem}`, rules);
-          call.record('approval-response', { ...fields, code: refused.code, reason: refused.reason });
+          call.recordResponse({ ...fields, code: refused.code, reason: refused.reason });
           return denied(refused);
         }
         fields.edited = true;
       }
-      call.record('approval-response', fields);
+      call.recordResponse(fields);
     }
 
     const last = approvals[approvals.length - 1]!;
@@ -182,7 +197,7 @@ export class ApprovalStep {
 
   /** Validates one round's outcome. */
   private judge(
-    outcome: Awaited<ReturnType<typeof askProvider>>,
+    outcome: SafeResult<ApprovalResponse>,
     approver: ApprovalProvider,
     request: ApprovalRequest,
     requirements: NormalizedRequirements,
@@ -190,28 +205,30 @@ export class ApprovalStep {
     already: readonly string[],
   ): { ok: true; response: Approved } | { ok: false; decision: DenyDecision; response?: ApprovalResponse } {
     const rules = request.rules;
-    switch (outcome.kind) {
-      case 'timeout':
-        return {
-          ok: false,
-          decision: deny('APPROVAL_TIMEOUT', `no answer from ${approver.name} in time`, rules),
-        };
-      case 'aborted':
-        return {
-          ok: false,
-          decision: deny('CANCELLED', 'the call was cancelled while waiting for approval', rules),
-        };
-      case 'error':
-        return {
-          ok: false,
-          decision: deny(
-            'APPROVAL_ERROR',
-            `approver ${approver.name} failed: ${describeError(outcome.error)}`,
-            rules,
-          ),
-        };
+    if (!outcome.ok) {
+      switch (outcome.reason) {
+        case 'timeout':
+          return {
+            ok: false,
+            decision: deny('APPROVAL_TIMEOUT', `no answer from ${approver.name} in time`, rules),
+          };
+        case 'aborted':
+          return {
+            ok: false,
+            decision: deny('CANCELLED', 'the call was cancelled while waiting for approval', rules),
+          };
+        default:
+          return {
+            ok: false,
+            decision: deny(
+              'APPROVAL_ERROR',
+              `approver ${approver.name} failed: ${describeError(outcome.error)}`,
+              rules,
+            ),
+          };
+      }
     }
-    const value = outcome.value;
+    const value: unknown = outcome.value;
     const problem = responseProblem(value) ?? rememberProblem(value);
     if (problem !== undefined) {
       return {
@@ -294,7 +311,7 @@ export class ApprovalStep {
   }
 
   private recordLate(call: ApprovalCall, requestId: string, value: unknown): void {
-    const fields: Record<string, unknown> = {
+    const fields: Writable<ApprovalResponseFields> = {
       requestId,
       late: true,
       reason: 'the answer arrived after the request was settled and was ignored',
@@ -304,7 +321,7 @@ export class ApprovalStep {
       fields.approved = response.approved;
       fields.approver = response.approver;
     }
-    call.record('approval-response', fields);
+    call.recordResponse(fields);
   }
 }
 
@@ -324,5 +341,3 @@ export function allowFrom(decision: Exclude<Decision, { type: 'deny' }>, reason:
   if (decision.policyVersion !== undefined) allow.policyVersion = decision.policyVersion;
   return Object.freeze(allow);
 }
-
-export type { Grant };

@@ -1,0 +1,66 @@
+import type { JsonObject, ToolRequest } from '../types.ts';
+import type { ApprovalRequest } from './types.ts';
+
+// The messages of an approval: the request an approver receives, and the check of its answer.
+
+const APPROVED_KEYS = new Set(['requestId', 'approved', 'approver', 'args', 'remember']);
+const DENIED_KEYS = new Set(['requestId', 'approved', 'approver', 'reason']);
+
+/** Why a value is not a well-formed ApprovalResponse, or undefined. Exact shape: `true` only. */
+export function responseProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
+  const raw = value as Record<string, unknown>;
+  if (typeof raw.requestId !== 'string') return 'requestId must be a string';
+  if (raw.approved !== true && raw.approved !== false) return 'approved must be true or false';
+  if (typeof raw.approver !== 'string' || raw.approver.length === 0)
+    return 'approver must be a non-empty string';
+  const allowed = raw.approved ? APPROVED_KEYS : DENIED_KEYS;
+  for (const key of Reflect.ownKeys(raw)) {
+    if (typeof key !== 'string' || !allowed.has(key)) return `unexpected field ${String(key)}`;
+  }
+  if (raw.approved === false && typeof raw.reason !== 'string') return 'reason must be a string';
+  if (
+    raw.approved === true &&
+    raw.args !== undefined &&
+    (typeof raw.args !== 'object' || raw.args === null)
+  ) {
+    return 'args must be an object';
+  }
+  if (
+    raw.approved === true &&
+    raw.remember !== undefined &&
+    (typeof raw.remember !== 'object' || raw.remember === null)
+  ) {
+    return 'remember must be an object';
+  }
+  return undefined;
+}
+
+/** Builds the request an approver sees. */
+export function buildApprovalRequest(
+  id: string,
+  request: ToolRequest,
+  decision: {
+    reason: string;
+    rules: readonly string[];
+    policyVersion?: string;
+    approval?: ApprovalRequest['requirements'];
+  },
+  expiresAt: number,
+  shownArgs: JsonObject | ToolRequest['args'],
+): ApprovalRequest {
+  const approval: { -readonly [K in keyof ApprovalRequest]: ApprovalRequest[K] } = {
+    id,
+    callId: request.callId,
+    tool: request.tool.name,
+    args: shownArgs as ApprovalRequest['args'],
+    argsHash: request.argsHash,
+    context: request.context,
+    reason: decision.reason,
+    rules: decision.rules,
+    expiresAt,
+  };
+  if (decision.policyVersion !== undefined) approval.policyVersion = decision.policyVersion;
+  if (decision.approval !== undefined) approval.requirements = decision.approval;
+  return Object.freeze(approval);
+}

@@ -1,0 +1,50 @@
+import { ToolDeniedError, ToolInterruptedError } from '../errors.ts';
+import type { DenyDecision, ToolDenial } from '../types.ts';
+import type { Call, Interruption } from './call.ts';
+import type { GuardCore } from './guard-core.ts';
+
+// How a call ends when it does not give back the tool's value: denied (its one decision record),
+// or interrupted after it was allowed. Both give back what the limits step took, then throw or,
+// with `onDeny: 'return'`, resolve with a denial the model can read.
+
+/** Records the single decision record of a denied call, then throws or returns the denial. */
+export function denied(call: Call, core: GuardCore, decision: DenyDecision): never | ToolDenial {
+  call.lease?.release('not-run');
+  const event = core.events.decision(call, decision);
+  core.audit.record(event);
+  core.events.emit('decision', event);
+  if (core.onDeny === 'return') return denial(decision.code, decision.reason, call, decision.retryAfterMs);
+  throw new ToolDeniedError({
+    code: decision.code,
+    tool: call.tool.name,
+    callId: call.callId,
+    reason: decision.reason,
+    decision,
+  });
+}
+
+/** A call stopped after it was allowed: audit failure, cancellation, timeout, or a withheld result. */
+export function interrupted(call: Call, core: GuardCore, stop: Interruption): never | ToolDenial {
+  call.lease?.release(stop.ran ? 'ran' : 'not-run');
+  if (core.onDeny === 'return') return denial(stop.code, stop.reason, call);
+  throw new ToolInterruptedError({
+    code: stop.code,
+    tool: call.tool.name,
+    callId: call.callId,
+    reason: stop.reason,
+    decision: call.decision!,
+    ran: stop.ran,
+  });
+}
+
+function denial(code: ToolDenial['code'], reason: string, call: Call, retryAfterMs?: number): ToolDenial {
+  const result: { -readonly [K in keyof ToolDenial]: ToolDenial[K] } = {
+    denied: true,
+    code,
+    reason,
+    tool: call.tool.name,
+    callId: call.callId,
+  };
+  if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+  return Object.freeze(result);
+}

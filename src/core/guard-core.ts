@@ -1,0 +1,127 @@
+import type { EventEmitter } from 'eventemitter3';
+import { CallFailure, callSync } from '../_internal/fail-closed.ts';
+import type { SnapshotLimits } from '../_internal/snapshot.ts';
+import { ApprovalFlow } from '../approval/approval-flow.ts';
+import type { FloodLimits } from '../approval/flood.ts';
+import { GrantManager } from '../approval/grants.ts';
+import type { ApprovalProvider } from '../approval/types.ts';
+import { type AuditDispatcher, approverArgs } from '../audit/dispatch.ts';
+import type { GuardEvents } from '../events.ts';
+import type { LimitsSettings } from '../limits/admission.ts';
+import { compileWhen } from '../policy/conditions.ts';
+import type { PolicyEngine } from '../policy/types.ts';
+import type { StateStore, SyncAdmission } from '../store/types.ts';
+import { CallEvents } from './call-events.ts';
+
+/** Timeouts and caps of every call of a guard, parsed once by `createGuard`. */
+export interface CallDefaults {
+  readonly timeoutMs: number;
+  readonly policyTimeoutMs: number;
+  readonly approvalTimeoutMs: number;
+  readonly maxArgBytes: number;
+  readonly maxArgDepth: number;
+  readonly maxCallDepth: number;
+  /** How long one state-store operation may take before the call is denied. */
+  readonly storeTimeoutMs: number;
+  /** Maximum calls per session in 24 hours (loop protection). */
+  readonly maxSessionCalls: number | undefined;
+}
+
+/** What `createGuard` hands the core, validated. */
+export interface GuardCoreOptions {
+  readonly policy: PolicyEngine;
+  readonly approver: ApprovalProvider | undefined;
+  readonly audit: AuditDispatcher;
+  readonly emitter: EventEmitter<GuardEvents>;
+  readonly emitError: (source: string, error: unknown, callId?: string) => void;
+  readonly now: () => number;
+  readonly generateId: () => string;
+  readonly onDeny: 'throw' | 'return';
+  readonly store: StateStore;
+  /** Flood control for approval requests, per principal. */
+  readonly approvalFlood: FloodLimits;
+  readonly defaults: CallDefaults;
+}
+
+/**
+ * What the steps of every call of one guard share: its configuration and the services built from
+ * it. One plain object per guard; the steps read it and never change it.
+ */
+export interface GuardCore
+  extends Pick<
+    GuardCoreOptions,
+    'policy' | 'audit' | 'emitError' | 'now' | 'generateId' | 'onDeny' | 'defaults'
+  > {
+  /** Builds, records and emits the calls' audit events (the recording side). */
+  readonly events: CallEvents;
+  readonly snapshotLimits: SnapshotLimits;
+  /** How long the engine may take, for calls without a caller's signal (src/core/steps/decide.ts). */
+  readonly policyOptions: { readonly timeoutMs: number };
+  /** Settings of the limits step. */
+  readonly limits: LimitsSettings;
+  /** The approval of `ask` decisions; absent without an approver (an ask then denies `NO_APPROVER`). */
+  readonly approvals: ApprovalFlow | undefined;
+  /** Grants in the state store. */
+  readonly grants: GrantManager;
+}
+
+/** Builds the core of a guard. */
+export function createGuardCore(options: GuardCoreOptions): GuardCore {
+  const { store, now, generateId, emitError, defaults } = options;
+  const grants = new GrantManager({
+    store,
+    now,
+    generateId,
+    storeTimeoutMs: defaults.storeTimeoutMs,
+    compileWhen,
+  });
+  const approvals =
+    options.approver === undefined
+      ? undefined
+      : new ApprovalFlow({
+          approver: options.approver,
+          now,
+          generateId,
+          defaultTimeoutMs: defaults.approvalTimeoutMs,
+          flood: options.approvalFlood,
+          grants,
+          showArgs: approverArgs(options.audit),
+          onError: emitError,
+        });
+  return {
+    policy: options.policy,
+    audit: options.audit,
+    events: new CallEvents(options.audit, options.emitter, emitError, now),
+    emitError,
+    now,
+    generateId,
+    onDeny: options.onDeny,
+    defaults,
+    snapshotLimits: { maxBytes: defaults.maxArgBytes, maxDepth: defaults.maxArgDepth },
+    policyOptions: Object.freeze({ timeoutMs: defaults.policyTimeoutMs }),
+    limits: {
+      store,
+      syncAdmission: syncAdmissionOf(store),
+      storeTimeoutMs: defaults.storeTimeoutMs,
+      maxSessionCalls: defaults.maxSessionCalls,
+      onError: emitError,
+      timeoutMs: defaults.timeoutMs,
+      approvalTimeoutMs: defaults.approvalTimeoutMs,
+    },
+    approvals,
+    grants,
+  };
+}
+
+/**
+ * The store's synchronous admission (`StateStore.syncAdmission`), asked for once, here: the
+ * capability is checked when the guard that uses it is created. A store that throws or answers
+ * anything else has none, and every call goes through `admit`. Its methods are wrapped once, here,
+ * so a call hands them to the fail-closed helper without making a closure.
+ */
+function syncAdmissionOf(store: StateStore): SyncAdmission | undefined {
+  const sync = callSync(() => store.syncAdmission?.(), undefined);
+  if (sync instanceof CallFailure) return undefined;
+  if (typeof sync?.admitNew !== 'function' || typeof sync.nothingSuspended !== 'function') return undefined;
+  return { nothingSuspended: () => sync.nothingSuspended(), admitNew: (request) => sync.admitNew(request) };
+}

@@ -1,0 +1,105 @@
+import { toolNameProblem } from '../_internal/names.ts';
+import type { CallOptions } from '../guard-types.ts';
+import { deny } from '../policy/evaluate.ts';
+import type { Decision, DenyDecision, ToolContext } from '../types.ts';
+import { type Call, Interruption, type StepResult, type ToolDefinition } from './call.ts';
+import { run, stopped } from './driver.ts';
+import { denied, interrupted } from './exits.ts';
+import type { GuardCore } from './guard-core.ts';
+import { approve } from './steps/approve.ts';
+import { approver } from './steps/approver.ts';
+import { context } from './steps/context.ts';
+import { decide } from './steps/decide.ts';
+import { execute } from './steps/execute.ts';
+import { grant } from './steps/grant.ts';
+import { limits } from './steps/limits.ts';
+import { record } from './steps/record.ts';
+import { redact } from './steps/redact.ts';
+import { snapshot } from './steps/snapshot.ts';
+import { validate } from './steps/validate.ts';
+
+/**
+ * The steps of a guarded call, in order, and of a dry run (`tg.check()`), which stops before the
+ * approval: one file each in src/core/steps/, named as here (docs/architecture.md). A step gives
+ * back `undefined` to go on, a deny that stops the call there (its one decision record), or a
+ * promise of either when it had to wait; the driver then resumes the list at the next step.
+ * Adding a step is its file and one line here (and the numbers of the lines after it).
+ *
+ * Each step is called directly on a line of its own, numbered in order (`next <= n` skips those
+ * done before a wait): V8 inlines direct calls, not calls through a list of functions, and the
+ * difference is 2% of an allowed call (docs/performance.md, "The pipeline as a list of steps").
+ * test/core/pipeline.test.ts holds the numbers and the names in order.
+ */
+function steps(call: Call, core: GuardCore, next: number): StepResult | Promise<StepResult> {
+  let step: StepResult | Promise<StepResult>;
+  // biome-ignore-start lint/suspicious/noAssignInExpressions: one line per step keeps the list readable
+  // host context merged and frozen, call depth, not already cancelled
+  if (next <= 0 && (step = context(call, core)) !== undefined) return stopped(call, 0, step);
+  // deep clone + freeze of the args: the only args anyone sees from here on
+  if (next <= 1 && (step = snapshot(call, core)) !== undefined) return stopped(call, 1, step);
+  // the tool's input schema
+  if (next <= 2 && (step = validate(call, core)) !== undefined) return stopped(call, 2, step);
+  // the args as records and approvers show them
+  if (next <= 3 && (step = redact(call, core)) !== undefined) return stopped(call, 3, step);
+  // the policy engine, and whether the guard can enforce its decision
+  if (next <= 4 && (step = decide(call, core)) !== undefined) return stopped(call, 4, step);
+  // a live grant turns a default deny or an ask into allow; any other deny stops here
+  if (next <= 5 && (step = grant(call, core)) !== undefined) return stopped(call, 5, step);
+  // an ask needs an approver
+  if (next <= 6 && (step = approver(call, core)) !== undefined) return stopped(call, 6, step);
+  // suspensions, rate, concurrency and budget, via the state store
+  if (next <= 7 && (step = limits(call, core)) !== undefined) return stopped(call, 7, step);
+  // A dry run ends here: nobody is asked, nothing is recorded, an ask comes back as it is.
+  if (call.peek) return undefined;
+  // only for an ask: a human, bound to the args hash
+  if (next <= 8 && (step = approve(call, core)) !== undefined) return stopped(call, 8, step);
+  // the decision record (durably first in fail-closed mode)
+  if (next <= 9 && (step = record(call, core)) !== undefined) return stopped(call, 9, step);
+  // biome-ignore-end lint/suspicious/noAssignInExpressions: one line per step keeps the list readable
+  return undefined;
+  // …then `execute` (src/core/steps/execute.ts): the tool, the output obligations, the result record.
+}
+
+/** Runs one guarded call. Resolves with the tool's result or a denial; rejects with ToolDeniedError. */
+export function runCall(
+  core: GuardCore,
+  definition: ToolDefinition,
+  rawArgs: unknown,
+  options: CallOptions | undefined,
+): Promise<unknown> {
+  return run(steps, endCall, core, definition, rawArgs, options, 'call');
+}
+
+/** After the steps: the tool runs, or the call ends where a step stopped it. */
+function endCall(call: Call, core: GuardCore, stop: StepResult): unknown {
+  if (stop === undefined) return execute(call, core);
+  return stop instanceof Interruption ? interrupted(call, core, stop) : denied(call, core, stop);
+}
+
+/** Runs `tg.check()` for a tool by name: the decision a call would get now. */
+export function runCheck(
+  core: GuardCore,
+  tool: string,
+  definition: ToolDefinition | undefined,
+  rawArgs: unknown,
+  context: ToolContext | undefined,
+): Promise<Decision> {
+  const nameProblem = toolNameProblem(tool);
+  if (nameProblem !== undefined) return Promise.resolve(deny('UNKNOWN_TOOL', nameProblem));
+  if (definition === undefined)
+    return Promise.resolve(deny('UNKNOWN_TOOL', `no tool named ${JSON.stringify(tool)} is guarded here`));
+  return run(
+    steps,
+    endCheck,
+    core,
+    definition,
+    rawArgs,
+    context === undefined ? undefined : { context },
+    'dry-run',
+  );
+}
+
+/** A dry run ends with the decision as it stands, or the deny that stopped it. */
+function endCheck(call: Call, _core: GuardCore, stop: StepResult): Decision {
+  return stop === undefined ? call.decision! : (stop as DenyDecision);
+}

@@ -1,0 +1,31 @@
+import { EMPTY_CONTEXT, mergeContext, scopeStorage, snapshotContext } from '../../context.ts';
+import { deny } from '../../policy/evaluate.ts';
+import type { Call, StepResult } from '../call.ts';
+import type { GuardCore } from '../guard-core.ts';
+
+/**
+ * Who is calling, from where: the context of `withContext` narrowed by the per-call context
+ * (host-supplied, snapshotted, never widened inside a parent call), the nesting depth, and a
+ * caller who already cancelled. `INVALID_CONTEXT`, `CALL_DEPTH_EXCEEDED`, `CANCELLED`.
+ */
+export function context(call: Call, core: GuardCore): StepResult {
+  const scope = scopeStorage.getStore();
+  if (scope?.callId !== undefined) {
+    call.parentCallId = scope.callId;
+    call.depth = scope.depth;
+  }
+  const outer = scope?.context ?? EMPTY_CONTEXT;
+  call.context = outer;
+  if (call.perCallContext !== undefined) {
+    const inner = snapshotContext(call.perCallContext);
+    const merged =
+      typeof inner === 'string' ? inner : mergeContext(outer, inner, scope?.callId !== undefined);
+    if (typeof merged === 'string') return deny('INVALID_CONTEXT', merged);
+    call.context = merged;
+  }
+  const maxCallDepth = core.defaults.maxCallDepth;
+  if (call.depth > maxCallDepth)
+    return deny('CALL_DEPTH_EXCEEDED', `guarded calls are nested deeper than ${maxCallDepth}`);
+  if (call.signal?.aborted) return deny('CANCELLED', 'the call was cancelled before it started');
+  return undefined;
+}

@@ -1,0 +1,34 @@
+import { sameData, snapshot } from '../../_internal/snapshot.ts';
+import { type ValidationResult, validateArgs } from '../../_internal/validate.ts';
+import { deny } from '../../policy/evaluate.ts';
+import type { Call, StepResult } from '../call.ts';
+import { after } from '../driver.ts';
+import type { GuardCore } from '../guard-core.ts';
+
+/**
+ * The tool's input schema (any Standard Schema) on the frozen args; unknown keys are refused. When
+ * the schema's output differs from its input, that output is what runs, frozen in turn.
+ * `INVALID_ARGS`.
+ */
+export function validate(call: Call, core: GuardCore): StepResult | Promise<StepResult> {
+  const schema = call.definition.input;
+  if (schema === undefined) return undefined;
+  return after(validateArgs(schema, call.args), call, core, validated);
+}
+
+function validated(call: Call, core: GuardCore, result: ValidationResult): StepResult {
+  const given = call.args!;
+  // Refused args are not the call's: its record carries none, as for a failed snapshot.
+  call.args = undefined;
+  if (!result.ok) return deny('INVALID_ARGS', result.problem);
+  // Usually the schema returns the same data in a new object: keep the frozen snapshot then.
+  if (sameData(result.value, given)) {
+    call.args = given;
+    return undefined;
+  }
+  // The schema's output is what runs; it must be JSON data and keep every key it was given.
+  const copy = snapshot(result.value, core.snapshotLimits, given);
+  if (!copy.ok) return deny('INVALID_ARGS', copy.problem);
+  call.args = copy.value;
+  return undefined;
+}
