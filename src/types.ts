@@ -45,34 +45,8 @@ export interface ToolInfo {
   readonly tags?: readonly string[];
 }
 
-/** Stable deny codes. A denial always carries exactly one of these. */
-export type DenyCode =
-  | 'NO_MATCHING_RULE'
-  | 'DENIED_BY_RULE'
-  | 'UNKNOWN_TOOL'
-  | 'INVALID_ARGS'
-  | 'INVALID_CONTEXT'
-  | 'POLICY_ERROR'
-  | 'POLICY_TIMEOUT'
-  | 'NO_APPROVER'
-  | 'APPROVAL_DENIED'
-  | 'APPROVAL_TIMEOUT'
-  | 'APPROVAL_INVALID'
-  | 'APPROVAL_MISMATCH'
-  | 'APPROVAL_ERROR'
-  | 'APPROVAL_RATE_LIMITED'
-  | 'CANCELLED'
-  | 'RATE_LIMITED'
-  | 'CONCURRENCY_LIMITED'
-  | 'BUDGET_EXCEEDED'
-  | 'CALL_DEPTH_EXCEEDED'
-  | 'SUSPENDED'
-  | 'STORE_UNAVAILABLE'
-  | 'AUDIT_UNAVAILABLE'
-  | 'TIMEOUT';
-
-/** Every deny code, for validation and documentation. */
-export const DENY_CODES: readonly DenyCode[] = Object.freeze([
+/** Every deny code, for validation and documentation. A denial always carries exactly one of these. */
+export const DENY_CODES = [
   'NO_MATCHING_RULE',
   'DENIED_BY_RULE',
   'UNKNOWN_TOOL',
@@ -96,7 +70,11 @@ export const DENY_CODES: readonly DenyCode[] = Object.freeze([
   'STORE_UNAVAILABLE',
   'AUDIT_UNAVAILABLE',
   'TIMEOUT',
-] as const);
+] as const;
+Object.freeze(DENY_CODES);
+
+/** Stable deny codes (the strings of `DENY_CODES`). */
+export type DenyCode = (typeof DENY_CODES)[number];
 
 /** What the policy engine, limits and approval steps see of one call. Everything in it is frozen. */
 export interface ToolRequest {

@@ -1,3 +1,11 @@
+/**
+ * toolgate for MCP: `guardMcpServer` (or `guardTransport`) guards the tools an MCP server serves,
+ * `guardMcpClient` the tools an MCP client calls, `runMcpProxy` guards a server over stdio (the
+ * `toolgate mcp-proxy` command). Tool definitions are pinned (`filePins`, `memoryPins`, `toolPin`)
+ * so a definition that changes is denied until re-approved; `elicitationApprover` asks the human
+ * through the client's elicitation.
+ */
+
 export {
   type GuardedMcpClient,
   type GuardMcpClientOptions,
@@ -7,14 +15,7 @@ export {
   type McpClientLike,
 } from './client.ts';
 export { elicitationApprover } from './elicitation.ts';
-export {
-  type GateOutcome,
-  McpGate,
-  type McpGateOptions,
-  type PinMismatch,
-  type PinningOptions,
-} from './gate.ts';
-export { mcpInputSchema } from './input-schema.ts';
+export type { PinMismatch, PinningOptions } from './gate.ts';
 export { filePins, memoryPins, type PinFile, type PinStore, toolPin } from './pins.ts';
 export { type McpProxyHandle, type McpProxyOptions, runMcpProxy } from './proxy.ts';
 export {
@@ -24,11 +25,4 @@ export {
   type McpCallInfo,
   type McpServerLike,
 } from './server.ts';
-export type {
-  JsonRpcId,
-  JsonRpcMessage,
-  McpCallToolResult,
-  McpMessageExtra,
-  McpTool,
-  McpTransport,
-} from './types.ts';
+export type { McpCallToolResult, McpTool, McpTransport } from './types.ts';
