@@ -259,8 +259,9 @@ describe('toolgateMiddleware', () => {
       });
     });
 
-    it('without a checkpointer the call is denied, not run', async () => {
-      const tg = createGuard({ policy, approver: langchainApprover() });
+    it('without a checkpointer the run fails before the tool could run', async () => {
+      const audit = memoryAudit();
+      const tg = createGuard({ policy, approver: langchainApprover(), audit });
       let ran = 0;
       const refund = tool(
         async () => {
@@ -280,8 +281,11 @@ describe('toolgateMiddleware', () => {
       const result = await agent
         .invoke({ messages: [{ role: 'user', content: 'go' }] })
         .catch((error: unknown) => ({ error }));
+      // LangGraph refuses to interrupt without a checkpointer: the run fails, loudly, before the
+      // tool could run, and the guard was never asked to run it.
       expect(ran).toBe(0);
-      if ('messages' in result) expect(lastToolMessage(result.messages)).toMatchObject({ status: 'error' });
+      expect(result).toMatchObject({ error: { message: expect.stringMatching(/No checkpointer set/) } });
+      expect(audit.events.filter((event) => event.type === 'decision')).toEqual([]);
     });
   });
 });

@@ -1,8 +1,9 @@
 import type { ApprovalResponse, AuditEvent } from '../../src/index.ts';
-import { callbackApprover, consoleAudit, memoryAudit, rules } from '../../src/index.ts';
-import { testApprovalProvider, testAuditSink, testPolicyEngine } from '../../src/testing/index.ts';
+import { callbackApprover, consoleAudit, memoryAudit } from '../../src/index.ts';
+import { testApprovalProvider, testAuditSink } from '../../src/testing/index.ts';
 
-testPolicyEngine('rules()', { create: (list) => rules(list) });
+// The rules engine runs testPolicyEngine in test/policy/cases.test.ts, cedarEngine in
+// test/backends/cedar.test.ts.
 
 testAuditSink('memoryAudit', {
   async create() {

@@ -104,6 +104,18 @@ describe('fuzz: policy documents and names', () => {
   test('random tool names: only exact, NFC, clean names match', async () => {
     const engine = rules([{ id: 'exact', effect: 'allow', tool: 'payments.refund' }]);
     const tg = createGuard({ policy: engine });
+    // Every name the guard accepts is registered, so the policy (not the registry) decides it.
+    const register = (name: string) => {
+      try {
+        tg.guard(() => 'ran', { name });
+        return true;
+      } catch (error) {
+        expect((error as Error).name).toBe('ConfigurationError');
+        return false;
+      }
+    };
+    expect(register('payments.refund')).toBe(true);
+    expect(await tg.check('payments.refund', {})).toMatchObject({ type: 'allow', rules: ['exact'] });
     const variants = fc.constantFrom(
       'payments.refund',
       'Payments.refund',
@@ -115,14 +127,25 @@ describe('fuzz: policy documents and names', () => {
       'payments.refund\u0000',
       'payments..refund',
       'payments.refund\n',
+      'payments.refunds',
+      'payments.*',
     );
+    let decidedByPolicy = 0;
     await fc.assert(
       fc.asyncProperty(fc.oneof(variants, fc.string()), async (name) => {
+        const registered = register(name);
         const checked = await tg.check(name, {});
-        if (checked.type === 'allow') expect(name).toBe('payments.refund');
+        expect(checked.type === 'allow').toBe(name === 'payments.refund');
+        if (registered && name !== 'payments.refund') {
+          decidedByPolicy += 1;
+          expect(checked).toMatchObject({ type: 'deny', code: 'NO_MATCHING_RULE' });
+        }
+        if (!registered) expect(checked).toMatchObject({ type: 'deny', code: 'UNKNOWN_TOOL' });
       }),
       { numRuns: 300 },
     );
+    // The confusable names reached the policy, not just the registry.
+    expect(decidedByPolicy).toBeGreaterThan(0);
     await tg.close();
   });
 });

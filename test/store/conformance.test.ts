@@ -1,22 +1,4 @@
-import { redisStore } from '../../src/backends/redis/index.ts';
 import { memoryStore } from '../../src/store/memory.ts';
 import { testStateStore } from '../../src/testing/state-store.ts';
-import { deleteKeys, newClient, redisSkipReason, uniquePrefix } from './redis-env.ts';
 
 testStateStore('memory', { create: async () => ({ store: memoryStore() }) });
-
-const skip = await redisSkipReason();
-testStateStore('redis', {
-  ...(skip === undefined ? {} : { skip }),
-  create: async () => {
-    const client = newClient();
-    const prefix = uniquePrefix('conformance');
-    return {
-      store: redisStore({ client, prefix }),
-      cleanup: async () => {
-        await deleteKeys(client, prefix);
-        await client.quit();
-      },
-    };
-  },
-});

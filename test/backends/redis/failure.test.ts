@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { redisStore } from '../../src/backends/redis/index.ts';
-import { createGuard } from '../../src/guard.ts';
+import { redisStore } from '../../../src/backends/redis/index.ts';
+import { createGuard } from '../../../src/guard.ts';
 
 describe('redisStore when Redis is unreachable', () => {
   it('denies with STORE_UNAVAILABLE and never runs the tool', async () => {

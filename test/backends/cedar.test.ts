@@ -2,7 +2,23 @@ import { describe, expect, test } from 'vitest';
 import { cedarEngine } from '../../src/backends/cedar/index.ts';
 import { ConfigurationError } from '../../src/errors.ts';
 import { createGuard } from '../../src/guard.ts';
-import { request } from './helpers.ts';
+import { type NeutralRule, testPolicyEngine } from '../../src/testing/index.ts';
+import { request } from '../policy/helpers.ts';
+
+/** A neutral rule as a Cedar policy: its tool glob matched with `like` on the tool's name. */
+function toCedar(list: NeutralRule[]) {
+  const policies: Record<string, string> = {};
+  for (const rule of list) {
+    if (rule.effect === 'ask') throw new Error('Cedar has no ask effect');
+    const effect = rule.effect === 'allow' ? 'permit' : 'forbid';
+    policies[rule.id] =
+      `${effect}(principal, action, resource) when { context.tool.name like ${JSON.stringify(rule.tool)} };`;
+  }
+  return cedarEngine({ policies });
+}
+
+// Cedar has permit and forbid only: the cases that need an ask are skipped.
+testPolicyEngine('cedarEngine', { create: toCedar, capabilities: { ask: false } });
 
 const signal = new AbortController().signal;
 const engine = cedarEngine({

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redisStore } from '../../src/backends/redis/index.ts';
-import { createGuard, memoryAudit, rules } from '../../src/index.ts';
-import { deleteKeys, newClient, redisSkipReason, uniquePrefix } from './redis-env.ts';
+import { redisStore } from '../../../src/backends/redis/index.ts';
+import { createGuard, memoryAudit, rules } from '../../../src/index.ts';
+import { deleteKeys, newClient, redisSkipReason, uniquePrefix } from '../../store/redis-env.ts';
 
 const skip = await redisSkipReason();
 
