@@ -33,12 +33,16 @@ export interface ToolDefinition {
  * audit could not record the decision, the caller cancelled, or the tool ran past its timeout.
  */
 export class Interruption {
+  /** Whether the tool had started. */
+  readonly ran: boolean;
+
   constructor(
     readonly code: 'AUDIT_UNAVAILABLE' | 'CANCELLED' | 'TIMEOUT' | 'DENIED_BY_RULE',
     readonly reason: string,
-    /** Whether the tool had started. */
-    readonly ran: boolean,
-  ) {}
+    tool: 'ran' | 'not-run',
+  ) {
+    this.ran = tool === 'ran';
+  }
 }
 
 /** What a step gives back: `undefined` to go on, a deny to stop the call there, or an interruption. */

@@ -44,15 +44,15 @@ export interface CompiledRule {
 export function compileRule(rule: unknown, index: number, options: CompileConditionOptions): CompiledRule {
   const valid = validateRule(rule, index);
   const label = `rule ${JSON.stringify(valid.id)}`;
-  const tools = compilePatterns(valid.tool ?? '*', `${label}: tool`, true);
+  const tools = compilePatterns(valid.tool ?? '*', `${label}: tool`, 'tool pattern');
   const agent =
-    valid.agent === undefined ? undefined : compilePatterns(valid.agent, `${label}: agent`, false);
+    valid.agent === undefined ? undefined : compilePatterns(valid.agent, `${label}: agent`, 'pattern');
   const principal =
     valid.principal === undefined
       ? undefined
-      : compilePatterns(valid.principal, `${label}: principal`, false);
+      : compilePatterns(valid.principal, `${label}: principal`, 'pattern');
   const intent =
-    valid.intent === undefined ? undefined : compilePatterns(valid.intent, `${label}: intent`, false);
+    valid.intent === undefined ? undefined : compilePatterns(valid.intent, `${label}: intent`, 'pattern');
   const schedule =
     valid.schedule === undefined ? undefined : compileWindow(valid.schedule, `${label}: schedule`);
   const outside = valid.outside === undefined ? undefined : compileWindow(valid.outside, `${label}: outside`);
@@ -137,7 +137,11 @@ export function compileRule(rule: unknown, index: number, options: CompileCondit
   });
 }
 
-function compilePatterns(value: string | readonly string[], where: string, isTool: boolean): CompiledGlob[] {
+function compilePatterns(
+  value: string | readonly string[],
+  where: string,
+  kind: 'tool pattern' | 'pattern',
+): CompiledGlob[] {
   const list = typeof value === 'string' ? [value] : value;
   return list.map((pattern) => {
     // `*` is the only wildcard; checked as a name with the wildcards taken out.
@@ -146,7 +150,7 @@ function compilePatterns(value: string | readonly string[], where: string, isToo
       const problem = toolNameProblem(literal.normalize('NFC'));
       if (problem !== undefined)
         throw new ConfigurationError(
-          `${where}: ${JSON.stringify(pattern)}: ${problem.replace('a tool name', isTool ? 'a tool pattern' : 'a pattern')}`,
+          `${where}: ${JSON.stringify(pattern)}: ${problem.replace('a tool name', `a ${kind}`)}`,
         );
     }
     return compileGlob(pattern);

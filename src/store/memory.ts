@@ -70,10 +70,12 @@ export function memoryStore(): MemoryStore {
   };
 
   /**
-   * `fresh`: the caller (the guard, for a call's first admission: `SyncAdmission.admitNew`) knows
-   * `holder` was never admitted, so its rate hits need no lookup and are not indexed.
+   * `'new-holder'`: the caller (the guard, for a call's first admission:
+   * `SyncAdmission.admitNew`) knows the holder was never admitted, so its rate hits need no
+   * lookup and are not indexed.
    */
-  const admitChecked = (request: AdmitRequest, fresh: boolean): AdmitResult => {
+  const admitChecked = (request: AdmitRequest, holders: 'new-holder' | 'any-holder'): AdmitResult => {
+    const fresh = holders === 'new-holder';
     const { now, holder } = request;
     for (const key of request.suspensions ?? NONE) {
       const entry = suspended.get(key);
@@ -160,7 +162,7 @@ export function memoryStore(): MemoryStore {
   const admit = (request: AdmitRequest): AdmitResult => {
     open();
     checkAdmitRequest(request);
-    return admitChecked(request, false);
+    return admitChecked(request, 'any-holder');
   };
 
   // The synchronous admission of a store in this process (StateStore.syncAdmission). It answers
@@ -172,7 +174,7 @@ export function memoryStore(): MemoryStore {
     },
     admitNew: (request) => {
       open();
-      return admitChecked(request, true);
+      return admitChecked(request, 'new-holder');
     },
   };
 

@@ -21,7 +21,7 @@ export function execute(call: Call, core: GuardCore): unknown {
     return interrupted(
       call,
       core,
-      new Interruption('CANCELLED', 'the call was cancelled before it ran', false),
+      new Interruption('CANCELLED', 'the call was cancelled before it ran', 'not-run'),
     );
   const obligations = obligationsOf(call);
   const controller = new LazyAbort();
@@ -64,7 +64,7 @@ function finishOk(call: Call, core: GuardCore, execStarted: number, value: unkno
   const withheld = new Error(capped.reason);
   withheld.name = 'OutputWithheld';
   recordResult(call, core, 'error', execStarted, undefined, withheld);
-  return interrupted(call, core, new Interruption('DENIED_BY_RULE', capped.reason, true));
+  return interrupted(call, core, new Interruption('DENIED_BY_RULE', capped.reason, 'ran'));
 }
 
 /** Gives back what the limits step took (the tool ran), then records the result. */
@@ -168,7 +168,7 @@ class Running {
       interrupted(
         this.call,
         this.core,
-        new Interruption('CANCELLED', 'the call was cancelled while it ran', true),
+        new Interruption('CANCELLED', 'the call was cancelled while it ran', 'ran'),
       ),
     );
   }
@@ -179,7 +179,7 @@ class Running {
     this.controller.abort(new Error(`toolgate: ${call.tool.name} timed out after ${timeoutMs} ms`));
     recordResult(call, this.core, 'timeout', this.execStarted);
     const reason = `the tool ran past its timeout of ${timeoutMs} ms`;
-    this.settle(() => interrupted(call, this.core, new Interruption('TIMEOUT', reason, true)));
+    this.settle(() => interrupted(call, this.core, new Interruption('TIMEOUT', reason, 'ran')));
   }
 
   /** Resolves with what `fn` returns (a result or a denial), or rejects with what it throws. */

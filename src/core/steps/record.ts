@@ -18,7 +18,7 @@ export function record(call: Call, core: GuardCore): StepResult | Promise<StepRe
 
 async function recordDurably(core: GuardCore, event: DecisionEvent): Promise<StepResult> {
   if (!(await core.audit.recordDurable(event)))
-    return new Interruption('AUDIT_UNAVAILABLE', 'the audit trail could not record the decision', false);
+    return new Interruption('AUDIT_UNAVAILABLE', 'the audit trail could not record the decision', 'not-run');
   core.events.emit('decision', event);
   return undefined;
 }
