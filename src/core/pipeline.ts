@@ -27,7 +27,7 @@ import { validate } from './steps/validate.ts';
  *
  * Each step is called directly on a line of its own, numbered in order (`next <= n` skips those
  * done before a wait): V8 inlines direct calls, not calls through a list of functions, and the
- * difference is 2% of an allowed call (docs/performance.md, "The pipeline as a list of steps").
+ * difference is 2–3% of an allowed call (docs/performance.md, "The pipeline as a list of steps").
  * test/core/pipeline.test.ts holds the numbers and the names in order.
  */
 function steps(call: Call, core: GuardCore, next: number): StepResult | Promise<StepResult> {

@@ -32,7 +32,8 @@ function decided(call: Call, core: GuardCore, decision: Decision): StepResult {
 /** Asks the engine, failing closed (src/policy/evaluate.ts), for the call's current args. */
 export function evaluate(call: Call, core: GuardCore): Decision | Promise<Decision> {
   const signal = call.signal;
-  // Without a caller's signal every call shares one options object (one allocation less).
+  // Without a caller's signal every call shares one options object: one allocation less per call
+  // (docs/performance.md, "The pipeline as a list of steps").
   const options =
     signal === undefined ? core.policyOptions : { timeoutMs: core.defaults.policyTimeoutMs, signal };
   return evaluatePolicy(core.policy, requestOf(call, core.now), options);
