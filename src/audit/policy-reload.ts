@@ -28,7 +28,7 @@ export function recordPolicyReloads(
   const engine = policy as Partial<Reloadable> | null;
   if (typeof engine !== 'object' || engine === null || typeof engine.on !== 'function') return () => {};
   const listener = (info: ReloadInfo) => {
-    const event: Record<string, unknown> = {
+    const event: { -readonly [K in keyof PolicyReloadEvent]: PolicyReloadEvent[K] } = {
       v: 1,
       id: generateId(),
       ts: now(),
@@ -40,7 +40,7 @@ export function recordPolicyReloads(
     if (typeof info?.source === 'string') event.source = info.source;
     if (typeof info?.rules === 'number') event.rules = info.rules;
     if (typeof info?.reason === 'string') event.reason = audit.recordedText(info.reason);
-    audit.record(event as unknown as PolicyReloadEvent);
+    audit.record(event);
   };
   try {
     engine.on('policy-reload', listener);
