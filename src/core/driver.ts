@@ -10,15 +10,11 @@ import type { GuardCore } from './guard-core.ts';
 // the driver goes on with the next step when it settles.
 
 /**
- * One step of a call: reads and updates the call; gives back `undefined` to go on, or the deny (or
- * interruption) that stops the call there. A promise of that when it has to wait.
- */
-export type Step = (call: Call, core: GuardCore) => StepResult | Promise<StepResult>;
-
-/**
  * Runs the steps of a list in order from step `next` on (numbered from 0), until one stops the
  * call or has to wait (then `call.resumeAt` is the step after it). `undefined` when every step
- * went on.
+ * went on. A step is a function `(call, core)` that reads and updates the call and gives back
+ * `undefined` to go on, or the deny (or interruption) that stops the call there; a promise of
+ * that when it has to wait.
  */
 export type Steps = (call: Call, core: GuardCore, next: number) => StepResult | Promise<StepResult>;
 
