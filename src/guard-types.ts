@@ -113,8 +113,10 @@ export interface Guard<D extends OnDeny = 'throw'> {
     options: ToolOptions,
   ): GuardedTool<A, Awaited<R>, D>;
   /**
-   * Dry run: the decision a call would get now (snapshot, schema, policy), without asking an
-   * approver, executing or recording anything. An unregistered tool denies (`UNKNOWN_TOOL`).
+   * Dry run: the decision a call would get now. It runs the steps of a call up to the approval
+   * (context, snapshot, schema, redaction, policy, grants, approver, limits) in peek mode: grants
+   * and limits are looked at and never used, nobody is asked, nothing runs or is recorded. An
+   * `ask` comes back as it is; an unregistered tool denies (`UNKNOWN_TOOL`).
    */
   check(tool: string, args: unknown, context?: ToolContext): Promise<Decision>;
   /** Runs `fn` with `context` applied to every guarded call made inside it. */
