@@ -17,15 +17,15 @@ import { fakeClock, scriptedApprover } from '../../src/testing/index.ts';
 
 const LIMIT = [{ rule: 'limited', limits: { rate: '1/1m' } }] as const;
 
+/** An engine whose decision is `decide(args.kind)`. */
+function byKind(decide: (kind: unknown) => object): PolicyEngine {
+  return { name: 'by-kind', evaluate: (request: ToolRequest) => decide(request.args.kind) as Decision };
+}
+
 /** An engine whose decision depends on `args.kind`: `'bad'` carries `broken`, anything else is clean. */
 function engine(type: 'allow' | 'ask', broken: Record<string, unknown>): PolicyEngine {
-  return {
-    name: 'shaped',
-    evaluate(request: ToolRequest): Decision {
-      const base = { type, rules: ['limited'], limits: LIMIT, reason: 'checked' };
-      return (request.args.kind === 'bad' ? { ...base, ...broken } : base) as Decision;
-    },
-  };
+  const base = { type, rules: ['limited'], limits: LIMIT, reason: 'checked' };
+  return byKind((kind) => (kind === 'bad' ? { ...base, ...broken } : base));
 }
 
 function setup(policy: PolicyEngine, options: Partial<GuardOptions<'return'>> = {}) {
@@ -80,16 +80,12 @@ describe('decide: a decision the guard cannot enforce denies before limits or ap
   });
 
   it('an ask with no approver configured denies NO_APPROVER before the limits, and check() says so', async () => {
-    const policy: PolicyEngine = {
-      name: 'ask-then-allow',
-      evaluate: (request) =>
-        ({
-          type: request.args.kind === 'ask' ? 'ask' : 'allow',
-          rules: ['limited'],
-          limits: LIMIT,
-          reason: 'checked',
-        }) as Decision,
-    };
+    const policy = byKind((kind) => ({
+      type: kind === 'ask' ? 'ask' : 'allow',
+      rules: ['limited'],
+      limits: LIMIT,
+      reason: 'checked',
+    }));
     const { tg, tool, ran } = setup(policy);
     expect(await tg.check('search', { kind: 'ask' })).toMatchObject({ type: 'deny', code: 'NO_APPROVER' });
     expect(await tool({ kind: 'ask' })).toMatchObject({ denied: true, code: 'NO_APPROVER' });
@@ -99,13 +95,11 @@ describe('decide: a decision the guard cannot enforce denies before limits or ap
   });
 
   it('edited arguments that the engine re-decides into an unenforceable allow deny (POLICY_ERROR)', async () => {
-    const policy: PolicyEngine = {
-      name: 'edit',
-      evaluate: (request) =>
-        (request.args.kind === 'edited'
-          ? { type: 'allow', rules: ['edited'], obligations: { watermark: true } }
-          : { type: 'ask', rules: ['k'], reason: 'check' }) as Decision,
-    };
+    const policy = byKind((kind) =>
+      kind === 'edited'
+        ? { type: 'allow', rules: ['edited'], obligations: { watermark: true } }
+        : { type: 'ask', rules: ['k'], reason: 'check' },
+    );
     const approver = autoApprove({ approver: 'alice' });
     const edit: typeof approver = {
       name: 'editor',
