@@ -28,7 +28,7 @@ export default async function adapters(): Promise<BenchRow[]> {
   const aiBare = aiTool({ inputSchema: schema, execute: lookup });
   const aiGuarded = guardTools({ refund: aiBare }, guard()).refund;
   const options = { toolCallId: 'c1', messages: [], context: undefined } as ToolExecutionOptions<unknown>;
-  const aiRun = (t: typeof aiBare) =>
+  const aiRun = (t: { execute?: unknown }) =>
     (t.execute as (a: unknown, o: unknown) => Promise<unknown>)(args, options);
   if ((await aiRun(aiGuarded)) !== 25) throw new Error('ai-sdk guarded call did not allow');
   rows.push(await time('adapter.ai-sdk.execute.bare', () => aiRun(aiBare)));

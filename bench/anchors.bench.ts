@@ -85,7 +85,7 @@ export async function measureAnchors(quiet = false): Promise<{ rows: BenchRow[];
  * 2-2.8×, zod 2.6-3.8×), so no row is scaled by it.
  */
 export const CPU_BOUND =
-  /^(call\.bare|guard\.allow\.|guard\.nolimits\.memory|guard\.ratelimit\.memory|store\.admit\.memory|audit\.jsonl\.write|audit\.verify)/;
+  /^(call\.bare|floor\.|guard\.allow\.|guard\.nolimits\.memory|guard\.ratelimit\.memory|store\.admit\.memory|audit\.jsonl\.write|audit\.verify)/;
 
 export default async function anchors(): Promise<BenchRow[]> {
   if (JSON.stringify(ANCHOR_RECORD).length + 4 < 285)

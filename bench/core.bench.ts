@@ -1,8 +1,10 @@
 // Core pipeline overhead: a bare async call vs. the same call guarded on the allow path
-// (snapshot, zod schema, rules() policy with 10 / 1,000 rules for other tools, memory audit).
+// (snapshot, zod schema, rules() policy with 10 / 1,000 rules for other tools, memory audit), and
+// the in-memory allow path against the hand-written floor (`floor.memory`, `ratio.allow.memory`).
 import { createGuard, memoryAudit, type Rule, rules } from '../src/index.ts';
+import { memoryFloor } from './fixtures/floor.ts';
 import { TransferArgs, transferArgs } from './fixtures/transfer.ts';
-import { type BenchRow, time } from './harness.ts';
+import { type BenchRow, paired, ratioRow, sampleRow, time } from './harness.ts';
 
 const args = transferArgs;
 const Args = TransferArgs;
@@ -41,5 +43,15 @@ export default async function core(): Promise<BenchRow[]> {
   }
   rows.push(await time('guard.allow.rules-10', () => ten(args), { perCall: true }));
   rows.push(await time('guard.allow.rules-1000', () => thousand(args), { perCall: true }));
+  // The hand-written floor (bench/fixtures/floor.ts) against the same guarded call, in alternating
+  // batches of per-call samples: the ratio holds on any machine, the absolute numbers do not.
+  const floor = memoryFloor();
+  if ((await floor(args)) !== 250) throw new Error('floor call did not allow');
+  const measured = await paired([
+    { name: 'guard', call: () => ten(args) },
+    { name: 'floor', call: () => floor(args) },
+  ]);
+  rows.push(sampleRow('floor.memory', measured.get('floor')!));
+  rows.push(ratioRow('ratio.allow.memory', measured.get('guard')!, measured.get('floor')!));
   return rows;
 }

@@ -113,7 +113,7 @@ export default async function policy(): Promise<BenchRow[]> {
     if (!decide(40) || decide(400)) throw new Error('casbin: unexpected decision');
     rows.push(await time(`policy.casbin.rules-${n}`, () => decide(40)));
   }
-  const scope = sqlScope({ tables: ['orders', 'customers'], maxRows: 500 });
+  const scope = sqlScope({ dialect: 'postgresql', tables: ['orders', 'customers'], maxRows: 500 });
   const sqlRequest = request('db.query', {});
   const join = (i: number) =>
     `SELECT o.id, o.total, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id IN (SELECT id FROM orders WHERE total > ${i}) ORDER BY o.id LIMIT 10`;

@@ -6,21 +6,25 @@
 //
 //   npm run demo              interactive when run in a terminal (you answer the approval)
 //   npm run demo -- --yes     a scripted supervisor answers instead (also when not a TTY)
+//   npm run demo -- --console the refund approval waits in the web console (URL and sign-in printed)
 import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { consoleApprover } from '../src/console/index.ts';
 import {
   type ApprovalProvider,
   callbackApprover,
   createGuard,
   jsonlAudit,
+  memoryStore,
   rules,
   type ToolDenial,
   terminalApprover,
   verifyAuditLog,
 } from '../src/index.ts';
 import { sqlScope } from '../src/sql/index.ts';
+import { startConsole } from './console.ts';
 import { openDemoDatabase } from './database.ts';
 import { bold, cyan, dim, green, red, yellow } from './style.ts';
 
@@ -31,6 +35,7 @@ const option = (name: string, fallback: number) => {
   return index === -1 ? fallback : Number(argv[index + 1]);
 };
 const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !flag('--yes') && !process.env.CI;
+const withConsole = flag('--console');
 const customers = option('--customers', 1_000_000);
 const started = performance.now();
 
@@ -115,8 +120,14 @@ const scriptedSupervisor: ApprovalProvider = callbackApprover(
   },
   { name: 'scripted-supervisor' },
 );
-const approver = interactive ? terminalApprover({ approver: 'supervisor:you' }) : scriptedSupervisor;
-const tg = createGuard({ policy, approver, audit, onDeny: 'return' });
+const store = memoryStore();
+const web = withConsole ? await startConsole({ store, auditPath, publicKey }) : undefined;
+const approver = web
+  ? consoleApprover({ store })
+  : interactive
+    ? terminalApprover({ approver: 'supervisor:you' })
+    : scriptedSupervisor;
+const tg = createGuard({ policy, approver, audit, store, onDeny: 'return' });
 
 tg.on('error', (event) =>
   console.error(dim(`  (toolgate reported an error from ${event.source}: ${String(event.error)})`)),
@@ -271,6 +282,13 @@ console.log(
   `\n${bold('Summary')}: ${tally.allowed} calls allowed, ${tally.denied} denied, in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
 );
 db.close();
+if (web !== undefined) {
+  console.log(
+    `\nThe console stays open at ${bold(web.url)} to explore the audit trail; press Ctrl+C to quit.`,
+  );
+  await new Promise((resolve) => process.once('SIGINT', resolve));
+  await web.close();
+}
 rmSync(dir, { recursive: true, force: true });
 if (!verified.ok || caught.ok) process.exitCode = 1;
 

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { identityKey, identityProblem } from './_internal/names.ts';
 import { snapshot } from './_internal/snapshot.ts';
 import type { DeepReadonly, ToolContext } from './types.ts';
 
@@ -58,7 +59,11 @@ export function mergeContext(
   return Object.freeze(merged) as DeepReadonly<ToolContext>;
 }
 
-/** Validates and freezes host-supplied context; returns a problem string when it is not acceptable. */
+/**
+ * Validates and freezes host-supplied context; returns a problem string when it is not acceptable.
+ * Identity fields must be acceptable identities (no invisible or format characters, no outer
+ * whitespace: src/_internal/names.ts) and come back in NFC.
+ */
 export function snapshotContext(context: unknown): DeepReadonly<ToolContext> | string {
   if (context === undefined) return EMPTY_CONTEXT;
   if (typeof context !== 'object' || context === null || Array.isArray(context))
@@ -66,6 +71,8 @@ export function snapshotContext(context: unknown): DeepReadonly<ToolContext> | s
   const result = snapshot(context, { maxBytes: 65_536, maxDepth: 16 });
   if (!result.ok) return `context: ${result.problem}`;
   const value = result.value as Record<string, unknown>;
+  // Identities are kept in NFC, the form every comparison uses (policy, quorum, grants, limits).
+  let normalized: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     if (key === 'attributes') {
       const attributes = value.attributes;
@@ -73,10 +80,16 @@ export function snapshotContext(context: unknown): DeepReadonly<ToolContext> | s
         return 'context.attributes must be an object';
       }
     } else if ((IDENTITY_FIELDS as readonly string[]).includes(key)) {
-      if (typeof value[key] !== 'string') return `context.${key} must be a string`;
+      const problem = identityProblem(value[key], `context.${key}`);
+      if (problem !== undefined) return problem;
+      const nfc = identityKey(value[key] as string);
+      if (nfc !== value[key]) {
+        normalized ??= { ...value };
+        normalized[key] = nfc;
+      }
     } else {
       return `context.${key} is not a context field (use context.attributes for host facts)`;
     }
   }
-  return value as DeepReadonly<ToolContext>;
+  return (normalized === undefined ? value : Object.freeze(normalized)) as DeepReadonly<ToolContext>;
 }

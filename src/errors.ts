@@ -134,3 +134,58 @@ export class ToolInterruptedError extends GuardError {
     );
   }
 }
+
+/** Codes of `CredentialError`: why an agent credential was refused, at verification or at issue. */
+export type CredentialErrorCode =
+  /** No credential where one is required (the guard's code; never thrown by `verifyCredential`). */
+  | 'UNAUTHENTICATED'
+  /** Malformed, badly signed, wrong algorithm, unknown key, wrong issuer or audience. */
+  | 'CREDENTIAL_INVALID'
+  /** Past its `exp`, or before its `nbf`, beyond the allowed clock skew. */
+  | 'CREDENTIAL_EXPIRED'
+  /** The credential, one of its ancestors, or its agent's registration was revoked. */
+  | 'CREDENTIAL_REVOKED'
+  /** Its agent (or an agent it was delegated from) is suspended or revoked in the registry. */
+  | 'AGENT_SUSPENDED'
+  /** Issue or delegation asked for more than the agent's ceiling or the parent credential allows. */
+  | 'OUT_OF_SCOPE'
+  /** Issue or delegation named an agent the registry does not know. */
+  | 'UNKNOWN_AGENT';
+
+const CREDENTIAL_BRAND: symbol = Symbol.for(`${MARKER}.CredentialError`);
+
+/**
+ * Thrown by `verifyCredential`, `issueCredential`, `delegateCredential` and the agent registry
+ * (`toolgate/identity`) when a credential is refused. `reason` says why in words that never
+ * contain the token itself.
+ */
+export class CredentialError extends GuardError {
+  declare readonly code: CredentialErrorCode;
+  /** Why, for logs and for a 401 body. */
+  readonly reason: string;
+  /** The credential's `jti`, when it was readable and signed. */
+  readonly credentialId?: string;
+
+  constructor(options: {
+    code: CredentialErrorCode;
+    reason: string;
+    credentialId?: string;
+    cause?: unknown;
+  }) {
+    super({
+      code: options.code,
+      message: `toolgate: credential refused (${options.code}): ${options.reason}`,
+      cause: options.cause,
+    });
+    brand(this, CREDENTIAL_BRAND);
+    this.name = 'CredentialError';
+    this.reason = options.reason;
+    if (options.credentialId !== undefined) this.credentialId = options.credentialId;
+  }
+
+  static override isInstance(error: unknown): error is CredentialError {
+    return (
+      GuardError.isInstance(error) && (error as unknown as Record<symbol, unknown>)[CREDENTIAL_BRAND] === true
+    );
+  }
+}

@@ -15,6 +15,24 @@ export interface GuardErrorEvent {
 }
 
 /**
+ * Details of a `warning` event: a wiring mistake in the host app that toolgate noticed at run time
+ * (a framework adapter used without its approval helper, a person's answer that bypassed toolgate,
+ * a deprecated option). Each kind is reported once per guard; calls are still decided fail-closed.
+ */
+export interface GuardWarningEvent {
+  /** Stable UPPER_SNAKE code, e.g. `'NO_TOOL_APPROVAL'`. */
+  readonly code: string;
+  /** What is wrong and how to fix it, for the developer. */
+  readonly message: string;
+  /** Who noticed it, e.g. `'ai-sdk'`. */
+  readonly source: string;
+  /** The tool concerned, when there is one. */
+  readonly tool?: string;
+  /** The host framework's call id, when there is one. */
+  readonly toolCallId?: string;
+}
+
+/**
  * Typed events of a guard (`tg.on(name, listener)`). Listeners run synchronously; a listener that
  * throws raises an `error` event and never affects the call.
  */
@@ -26,4 +44,6 @@ export interface GuardEvents {
   'grant-used': [event: GrantUsedEvent];
   result: [event: ResultEvent];
   error: [event: GuardErrorEvent];
+  /** A wiring mistake noticed at run time (once per kind and guard); see `GuardWarningEvent`. */
+  warning: [event: GuardWarningEvent];
 }

@@ -1,4 +1,4 @@
-import type { GrantsApi } from './approval/grants.ts';
+import type { GrantsApi } from './approval/grant-types.ts';
 import type { ApprovalProvider } from './approval/types.ts';
 import type { AuditOption } from './audit/types.ts';
 import type { GuardEvents } from './events.ts';
@@ -22,7 +22,7 @@ export interface GuardDefaults {
   policyTimeout?: Duration;
   /** How long to wait for an approval. @default '5m' */
   approvalTimeout?: Duration;
-  /** Maximum serialized size of arguments. @default 1_048_576 */
+  /** Maximum size of arguments: UTF-8 bytes of their JSON text (checked as they are copied). @default 1_048_576 */
   maxArgBytes?: number;
   /** Maximum nesting depth of arguments. @default 64 */
   maxArgDepth?: number;
@@ -126,7 +126,10 @@ export interface Guard<D extends OnDeny = 'throw'> {
   once<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
   /**
    * Use-case access issued up front (or by remembered approvals): `issue`, `list`, `revoke`. A
-   * live grant in scope turns a default deny or an `ask` into allow; it never overrides a deny rule.
+   * live grant in scope turns a default deny or an `ask` into allow if it meets what the call needs,
+   * and never overrides a deny rule. It never lowers the bar (G15): a remembered approval answers
+   * only asks its approvers would meet afresh (quorum, approver globs, separation of duties against
+   * the call's principal) and no default deny; a host grant answers only asks any one approval meets.
    */
   readonly grants: GrantsApi;
   /**
@@ -141,6 +144,8 @@ export interface Guard<D extends OnDeny = 'throw'> {
   resume(target: SuspendTarget): Promise<boolean>;
   /** Suspensions in force now. */
   suspensions(): Promise<ActiveSuspension[]>;
+  /** The policy engine this guard decides with (for tooling such as the console). */
+  readonly policy: PolicyEngine;
   /** Flushes audit sinks. */
   flush(): Promise<void>;
   /** Flushes and closes audit sinks, the approver and the policy engine. */

@@ -1,11 +1,14 @@
 import { EventEmitter } from 'eventemitter3';
 import { parseDuration } from './_internal/duration.ts';
+import { registerWarnings } from './_internal/guard-warnings.ts';
 import { newId } from './_internal/ids.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
 import { toolNameProblem } from './_internal/names.ts';
-import type { GrantOptions } from './approval/grants.ts';
+import type { GrantOptions } from './approval/grant-types.ts';
+import { registerInputSchema } from './approval/input-schema.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
+import { shownDecision } from './audit/shown.ts';
 import { suspensionEvent } from './audit/suspension-event.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
 import type { ToolDefinition } from './core/call.ts';
@@ -158,7 +161,10 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       return guarded as unknown as GuardedTool<A, Awaited<R>, D>;
     },
     check(tool, args, context) {
-      return runCheck(core, tool, registry.get(tool), args, context);
+      // A dry run's reason may reach the model (the AI SDK's toolApproval shows it): redacted.
+      return runCheck(core, tool, registry.get(tool), args, context).then((decision) =>
+        shownDecision(decision, core.audit.redactor),
+      );
     },
     withContext(context, fn) {
       const outer = scopeStorage.getStore();
@@ -190,7 +196,9 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     }),
     async suspend(suspendOptions) {
       const active = await suspend(store, suspendOptions, now());
-      audit.record(suspensionEvent(generateId(), now(), 'suspend', active));
+      const recorded =
+        active.reason === undefined ? active : { ...active, reason: audit.recordedText(active.reason) };
+      audit.record(suspensionEvent(generateId(), now(), 'suspend', recorded));
       return active;
     },
     async resume(target) {
@@ -201,6 +209,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     suspensions() {
       return listSuspensions(store, now());
     },
+    policy,
     flush() {
       return audit.flush();
     },
@@ -221,6 +230,14 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       }
     },
   };
+  // Adapters report wiring mistakes as `warning` events (src/_internal/guard-warnings.ts).
+  registerWarnings(tg, (event) => {
+    try {
+      emitter.emit('warning', event);
+    } catch (error) {
+      emitError('listener:warning', error);
+    }
+  });
   return tg;
 }
 
@@ -259,7 +276,9 @@ function defineTool(fn: ToolDefinition['fn'], options: ToolOptions): ToolDefinit
   if (options.description !== undefined) info.description = String(options.description);
   if (options.risk !== undefined) info.risk = String(options.risk);
   if (options.tags !== undefined) info.tags = Object.freeze(options.tags.map(String));
-  return { fn, info: Object.freeze(info), input };
+  const frozen = Object.freeze(info);
+  registerInputSchema(frozen, input);
+  return { fn, info: frozen, input };
 }
 
 function positiveInteger(value: number, what: string): number {

@@ -12,11 +12,13 @@ export type {
   ToolCallOptions,
   ToolOptions,
 } from './guard-types.ts';
-export type { GuardErrorEvent, GuardEvents } from './events.ts';
+export type { GuardErrorEvent, GuardEvents, GuardWarningEvent } from './events.ts';
 
 // Errors: every error toolgate throws is a GuardError with a stable UPPER_SNAKE code.
 export {
   ConfigurationError,
+  CredentialError,
+  type CredentialErrorCode,
   GuardError,
   type GuardErrorOptions,
   ToolDeniedError,
@@ -67,6 +69,7 @@ export type {
 } from './policy/condition-types.ts';
 export type { TimeWindow } from './policy/schedule.ts';
 export { type PathScopeOptions, pathScope } from './policy/scopes/path.ts';
+export { type OpenInScopeOptions, openInScope } from './policy/scopes/open-in-scope.ts';
 export { type UrlScopeOptions, urlScope } from './policy/scopes/url.ts';
 export type { PolicyScope, ScopeFactories } from './policy/scopes/scope.ts';
 export {
@@ -94,11 +97,17 @@ export {
   type ApprovalAnswer,
   type ApprovalQueue,
   type ApprovalQueueOptions,
+  type ApprovalStore,
   approvalQueue,
   type PendingApproval,
   type QueueApproverOptions,
   queueApprover,
 } from './approval/queue.ts';
+export {
+  type ApprovalDirectory,
+  type ApprovalDirectoryOptions,
+  approvalDirectory,
+} from './approval/directory.ts';
 export {
   type ApprovalCallbackRequest,
   type ApprovalCallbackResponse,
@@ -116,7 +125,7 @@ export {
   verifyApprovalResponse,
   verifyWebhookSignature,
 } from './approval/token.ts';
-export type { Grant, GrantOptions, GrantsApi } from './approval/grants.ts';
+export type { Grant, GrantApproval, GrantOptions, GrantsApi } from './approval/grant-types.ts';
 
 // Audit: the sink contract and events, built-in sinks, redaction, checking a JSONL trail.
 export type {
@@ -127,8 +136,11 @@ export type {
   AuditMode,
   AuditOption,
   AuditSink,
+  ConsoleAction,
+  ConsoleEvent,
   DecisionEvent,
   GrantUsedEvent,
+  IdentityEvent,
   PolicyReloadEvent,
   ResultEvent,
 } from './audit/types.ts';
@@ -166,6 +178,18 @@ export {
   type VerifyAuditLogOptions,
 } from './audit/verify-types.ts';
 export { canonicalJson, hashJson } from './audit/canonical-json.ts';
+
+// Secrets: providers the host keeps keys in, and the scrubber that keeps them out of every output.
+export type { SecretProvider, SecretRequest, SecretValue } from './secrets/types.ts';
+export { type EnvSecretsOptions, envSecrets } from './secrets/env.ts';
+export { type FileSecretsOptions, fileSecrets } from './secrets/file.ts';
+export { type CallbackSecretsOptions, callbackSecrets } from './secrets/callback.ts';
+export {
+  MIN_SECRET_LENGTH,
+  type SecretScrubber,
+  type SecretScrubberOptions,
+  secretScrubber,
+} from './secrets/scrubber.ts';
 
 // Limits: the kill switch (`tg.suspend()`); rates, concurrency and budgets are declared on rules.
 export type { ActiveSuspension, SuspendOptions, SuspendTarget } from './limits/suspend.ts';

@@ -41,7 +41,12 @@ const script: ((request: ApprovalRequest) => ApprovalResponse)[] = [
   (r) => ({ requestId: r.id, approved: true, approver: 'support:ann', args: { orderId: 'o-2', amount: 20 } }),
   (r) => ({ requestId: r.id, approved: true, approver: 'finance:bob' }),
   (r) => ({ requestId: r.id, approved: true, approver: 'finance:cid' }),
-  (r) => ({ requestId: r.id, approved: true, approver: 'support:ann', remember: { for: '1h' } }),
+  (r) => ({
+    requestId: r.id,
+    approved: true,
+    approver: 'support:ann',
+    remember: { for: '1h', scope: { args: 'any' } },
+  }),
 ];
 const approver = callbackApprover((request) => {
   const who = request.approvedBy?.length ? ` (already approved by ${request.approvedBy.join(', ')})` : '';
@@ -74,13 +79,15 @@ console.log('2. edit then approve (the edited args are validated and decided aga
 console.log('  →', await refund({ orderId: 'o-2', amount: 90 }, as));
 console.log('3. quorum: two distinct approvers from finance');
 console.log('  →', await refund({ orderId: 'o-3', amount: 500 }, as));
-console.log('4. remember for 1h: the approval becomes a grant');
+console.log('4. remember for 1h, any args: the approval becomes a grant');
 console.log('  →', await refund({ orderId: 'o-4', amount: 10 }, as));
-console.log('  → same call again, no one asked:', await refund({ orderId: 'o-4', amount: 10 }, as));
+console.log('  → another small refund, no one asked:', await refund({ orderId: 'o-5', amount: 15 }, as));
+console.log("  → a grant never lowers the bar: ann's grant cannot stand in for two people from finance");
+console.log('   ', show(await refund({ orderId: 'o-6', amount: 600 }, as)));
 
 console.log('5. grants issued up front turn a default deny into allow');
 console.log('  → before:', show(await readOrders({ orderId: 'o-9' }, as)));
-const grant = await tg.grants.issue({
+await tg.grants.issue({
   tool: 'db.orders.read',
   principal: 'user:42',
   intent: 'ticket-123',
@@ -94,7 +101,8 @@ console.log('  → other intent:', show(await readOrders({ orderId: 'o-9' }, as)
 console.log(
   `  grants: ${(await tg.grants.list()).map((g) => `${g.id} ${g.tool} uses ${g.uses}/${g.maxUses ?? '∞'}`).join('; ')}`,
 );
-await tg.grants.revoke(grant.id);
+// Revoke both, so the queue below is asked (ann's grant would answer its small refund).
+for (const live of await tg.grants.list()) await tg.grants.revoke(live.id);
 
 // 6. A queue: pending approvals live in the store; a web app, chat bot or `toolgate approvals`
 // (another process, with a shared store such as Redis) lists and answers them.
@@ -130,7 +138,7 @@ for (const event of audit.events) {
       : event.type === 'approval-response'
         ? `${event.approved ? 'approved' : 'refused'} by ${event.approver}${event.edited ? ' (edited)' : ''}`
         : event.type === 'grant-used'
-          ? event.grantId
+          ? `${event.grantId} from ${event.issuedBy}${event.approval ? ` (approved by ${event.approval.approvedBy.join('+')})` : ''}`
           : '';
   console.log(`  ${event.type.padEnd(17)} ${(event.tool ?? '').padEnd(16)} ${detail}`);
 }

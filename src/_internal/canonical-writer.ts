@@ -1,4 +1,5 @@
 import { definedEntries, planOf } from './canonical.ts';
+import { CapturedArray, CapturedObject } from './canonical-capture.ts';
 
 /** `buf.write(text, offset, length, encoding)` for one encoding: returns the bytes written. */
 type EncodedWrite = (this: Buffer, text: string, offset: number, length: number) => number;
@@ -73,7 +74,10 @@ export class CanonicalWriter {
     this.length = at;
   }
 
-  /** Appends the canonical JSON of `value`. Throws like `canonicalJson`. */
+  /**
+   * Appends the canonical JSON of `value` (captures, src/_internal/canonical-capture.ts, as the
+   * data they hold). Throws like `canonicalJson`.
+   */
   value(value: unknown): void {
     switch (typeof value) {
       case 'string':
@@ -90,18 +94,16 @@ export class CanonicalWriter {
           this.ascii('null');
           return;
         }
+        if (value instanceof CapturedObject) {
+          this.object(value.keys, value.values);
+          return;
+        }
+        if (value instanceof CapturedArray) {
+          this.array(value.items);
+          return;
+        }
         if (Array.isArray(value)) {
-          this.reserve(1);
-          this.bytes[this.length++] = 0x5b; // [
-          for (let i = 0; i < value.length; i++) {
-            if (i > 0) {
-              this.reserve(1);
-              this.bytes[this.length++] = 0x2c; // ,
-            }
-            this.value(value[i]);
-          }
-          this.reserve(1);
-          this.bytes[this.length++] = 0x5d; // ]
+          this.array(value);
           return;
         }
         const record = value as Record<string, unknown>;
@@ -127,18 +129,76 @@ export class CanonicalWriter {
    */
   objectOmittingUndefined(record: Readonly<Record<string, unknown>>): void {
     const { keys, values } = definedEntries(record);
-    if (keys.length === 0) this.ascii('{}');
+    this.object(keys, values);
+  }
+
+  /**
+   * Appends an object given as its keys and their values (in the same order), and
+   * `extraKey`/`extraValue` as one more member when both are given.
+   */
+  object(keys: readonly string[], values: readonly unknown[], extraKey?: string, extraValue?: unknown): void {
+    if (extraKey !== undefined && extraValue !== undefined) this.members(keys, values, extraKey, extraValue);
+    else if (keys.length === 0) this.ascii('{}');
     else this.members(keys, values);
   }
 
-  /** An object's members in sorted key order, and its closing brace (the plan writes the opening one). */
-  private members(keys: readonly string[], values: readonly unknown[]): void {
-    const plan = planOf(keys);
+  private array(items: readonly unknown[]): void {
+    this.reserve(1);
+    this.bytes[this.length++] = 0x5b; // [
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) {
+        this.reserve(1);
+        this.bytes[this.length++] = 0x2c; // ,
+      }
+      this.value(items[i]);
+    }
+    this.reserve(1);
+    this.bytes[this.length++] = 0x5d; // ]
+  }
+
+  /**
+   * An object's members in sorted key order, and its closing brace (the plan writes the opening
+   * one); `extraKey` and `extraValue` are one more member after `keys` and `values`.
+   */
+  private members(
+    keys: readonly string[],
+    values: readonly unknown[],
+    extraKey?: string,
+    extraValue?: unknown,
+  ): void {
+    const plan = planOf(keys, extraKey);
     const order = plan.order;
     const prefixes = plan.prefixBytes;
+    const lastValues = plan.lastValues;
+    const lastBytes = plan.lastBytes;
+    const count = values.length;
     for (let i = 0; i < order.length; i++) {
+      const index = order[i]!;
+      const value = index < count ? values[index] : extraValue;
+      // A scalar is its own content (compared by value, never by identity): the same one as last
+      // time in this member has the same bytes.
+      if (value === lastValues[i] && value !== undefined) {
+        const known = lastBytes[i];
+        if (known !== undefined) {
+          this.raw(known);
+          continue;
+        }
+        const from = this.length;
+        this.raw(prefixes[i]!);
+        this.value(value);
+        lastBytes[i] = Buffer.from(this.bytes.subarray(from, this.length));
+        continue;
+      }
+      const kind = typeof value;
+      lastValues[i] =
+        kind === 'number' ||
+        kind === 'boolean' ||
+        (kind === 'string' && (value as string).length <= MEMO_CHARS)
+          ? value
+          : undefined;
+      lastBytes[i] = undefined;
       this.raw(prefixes[i]!);
-      this.value(values[order[i]!]);
+      this.value(value);
     }
     this.reserve(1);
     this.bytes[this.length++] = 0x7d; // }
@@ -151,19 +211,30 @@ export class CanonicalWriter {
       this.ascii(String(value));
       return;
     }
-    // Counts and timestamps: the decimal digits, without a string (-0 is written `0`, as String does).
-    let digits = 1;
-    for (let power = 10; power <= value; power *= 10) digits += 1;
-    this.reserve(digits);
+    // Counts and timestamps: the decimal digits, without a string (-0 is written `0`, as String
+    // does). Past 10^8 (timestamps) the value is split into parts below it, so every step of the
+    // digit loops is small-integer arithmetic rather than floating-point division.
+    if (value < 1e8) {
+      this.digits(value, digitCount(value));
+      return;
+    }
+    const high = Math.floor(value / 1e8);
+    this.digits(high, digitCount(high));
+    this.digits(value - high * 1e8, 8);
+  }
+
+  /** Appends `value` (an integer below 10^8) as exactly `count` digits, with leading zeros. */
+  private digits(value: number, count: number): void {
+    this.reserve(count);
     const out = this.bytes;
-    let at = this.length + digits;
+    let at = this.length + count;
     this.length = at;
-    let rest = value;
-    do {
-      const tens = Math.floor(rest / 10);
-      out[--at] = 0x30 + (rest - tens * 10);
+    let rest = value | 0;
+    for (let i = 0; i < count; i++) {
+      const tens = (rest / 10) | 0;
+      out[--at] = 0x30 + rest - tens * 10;
       rest = tens;
-    } while (rest > 0);
+    }
   }
 
   /** Appends a JSON string literal: JSON.stringify's escapes, UTF-8, lone surrogates as `\udxxx`. */
@@ -266,6 +337,14 @@ function escapeInto(out: Buffer, start: number, text: string): number {
     }
   }
   return at;
+}
+
+/** Longest string a plan remembers as the last value of a member (see `Plan.lastValues`). */
+const MEMO_CHARS = 256;
+/** Decimal digits of a non-negative integer below 10^8. */
+function digitCount(value: number): number {
+  if (value < 1e4) return value < 10 ? 1 : value < 100 ? 2 : value < 1e3 ? 3 : 4;
+  return value < 1e5 ? 5 : value < 1e6 ? 6 : value < 1e7 ? 7 : 8;
 }
 
 /** From this length on, ASCII text the caller built is copied natively rather than in a loop. */

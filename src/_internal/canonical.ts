@@ -115,38 +115,50 @@ export interface Plan {
   readonly prefixes: readonly string[];
   /** `prefixes` as UTF-8. */
   readonly prefixBytes: readonly Buffer[];
+  /**
+   * For the byte writer (src/_internal/canonical-writer.ts), per member in sorted order: the last
+   * scalar written there, and once the same value came twice in a row, the bytes of its prefix and
+   * value. Fields that repeat from record to record (a tool name, a policy version) are then copied
+   * as they are.
+   */
+  readonly lastValues: unknown[];
+  readonly lastBytes: (Buffer | undefined)[];
 }
 const plans = new Map<string, Plan[]>();
 let planCount = 0;
-export function planOf(keys: readonly string[]): Plan {
-  const first = keys[0]!;
+export function planOf(keys: readonly string[], extra?: string): Plan {
+  // `extra`: one more key after `keys` (a field the object's class computes), without a copy.
+  const count = extra === undefined ? keys.length : keys.length + 1;
+  const first = keys.length > 0 ? keys[0]! : extra!;
   const known = plans.get(first);
   if (known !== undefined) {
     for (let p = 0; p < known.length; p++) {
       const plan = known[p]!;
       const planKeys = plan.keys;
-      if (planKeys.length !== keys.length) continue;
-      let same = true;
-      for (let i = 1; i < keys.length; i++) {
-        if (planKeys[i] !== keys[i]) {
-          same = false;
-          break;
-        }
-      }
+      if (planKeys.length !== count) continue;
+      let same = extra === undefined || planKeys[keys.length] === extra;
+      for (let i = 1; same && i < keys.length; i++) if (planKeys[i] !== keys[i]) same = false;
       if (same) return plan;
     }
   }
-  const order = keys
-    .map((_, i) => i)
-    .sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
-  const sorted = order.map((i) => keys[i]!);
+  const all = extra === undefined ? [...keys] : [...keys, extra];
+  const order = all.map((_, i) => i).sort((a, b) => (all[a]! < all[b]! ? -1 : all[a]! > all[b]! ? 1 : 0));
+  const sorted = order.map((i) => all[i]!);
   const prefixes = sorted.map((key, i) => `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`);
   const prefixBytes = prefixes.map((prefix) => Buffer.from(prefix, 'utf8'));
-  const plan: Plan = { keys: [...keys], sorted, order, prefixes, prefixBytes };
+  const plan: Plan = {
+    keys: all,
+    sorted,
+    order,
+    prefixes,
+    prefixBytes,
+    lastValues: new Array(all.length).fill(undefined),
+    lastBytes: new Array(all.length).fill(undefined),
+  };
   // Bounded: shapes are few in practice; a stream of one-off shapes just is not remembered.
   let chars = 0;
-  for (const key of keys) chars += key.length;
-  if (keys.length <= 64 && chars <= 4_096 && planCount < 2_000 && (known?.length ?? 0) < 16) {
+  for (const key of all) chars += key.length;
+  if (all.length <= 64 && chars <= 4_096 && planCount < 2_000 && (known?.length ?? 0) < 16) {
     planCount += 1;
     if (known === undefined) plans.set(first, [plan]);
     else known.push(plan);

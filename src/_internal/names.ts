@@ -1,16 +1,58 @@
 /**
- * Characters refused in tool names: controls (Cc), format characters (Cf: zero-width, bidi
- * overrides, BOM), separators and whitespace (Z*, including NBSP), unassigned and surrogates.
+ * Characters refused in names: controls (Cc), format characters (Cf: zero-width, soft hyphen,
+ * bidi overrides, BOM), separators and whitespace (Z*, including NBSP), unassigned and surrogates.
+ * Identities may hold single inner U+0020 spaces (`'Jane Doe'`), checked apart.
  */
 const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Z}\p{Cn}\p{Cs}\s]/u;
 
+/** The kinds of names the guard checks at its boundaries. */
+export type NameKind = 'tool' | 'identity';
+
+const KINDS: Record<NameKind, { label: string; maxLength: number; spaces: boolean; nfc: boolean }> = {
+  // Tool names must already be NFC: the registry and the policy index look them up as given.
+  tool: { label: 'a tool name', maxLength: 256, spaces: false, nfc: true },
+  // Identities are compared after NFC (as the policy compares names), so other forms are accepted.
+  identity: { label: 'an identity', maxLength: 1024, spaces: true, nfc: false },
+};
+
+/**
+ * Why `value` is not an acceptable name of `kind`, or undefined when it is. One check for every
+ * boundary: names that differ only by invisible or format characters, or by whitespace around them,
+ * would otherwise look like one name to a person and count as two to the guard (or the reverse).
+ * `label` names the value in the message (default: `a tool name`, `an identity`).
+ */
+export function nameProblem(value: unknown, kind: NameKind, label?: string): string | undefined {
+  const rules = KINDS[kind];
+  const what = label ?? rules.label;
+  if (typeof value !== 'string') return `${what} must be a string`;
+  if (value.length === 0) return `${what} must not be empty`;
+  if (value.length > rules.maxLength) return `${what} must be at most ${rules.maxLength} characters`;
+  const visible = rules.spaces ? value.replaceAll(' ', '') : value;
+  if (FORBIDDEN.test(visible))
+    return `${what} must not contain control, format (zero-width, bidi) or whitespace characters`;
+  if (rules.spaces && (value.startsWith(' ') || value.endsWith(' ') || value.includes('  ')))
+    return `${what} must not start or end with a space or hold two in a row`;
+  if (rules.nfc && value.normalize('NFC') !== value) return `${what} must be in Unicode NFC`;
+  return undefined;
+}
+
 /** Returns why `name` is not an acceptable tool name, or undefined when it is. */
 export function toolNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string') return 'a tool name must be a string';
-  if (name.length === 0) return 'a tool name must not be empty';
-  if (name.length > 256) return 'a tool name must be at most 256 characters';
-  if (FORBIDDEN.test(name))
-    return 'a tool name must not contain control, format (zero-width, bidi) or whitespace characters';
-  if (name.normalize('NFC') !== name) return 'a tool name must be in Unicode NFC';
-  return undefined;
+  return nameProblem(name, 'tool');
+}
+
+/**
+ * Returns why `value` is not an acceptable identity (agent, principal, intent, session, approver,
+ * or a glob naming them), or undefined when it is. `label` names it in the message.
+ */
+export function identityProblem(value: unknown, label?: string): string | undefined {
+  return nameProblem(value, 'identity', label);
+}
+
+/**
+ * The form identities are compared in, everywhere (policy, quorum, separation of duties, grants):
+ * Unicode NFC, exact case.
+ */
+export function identityKey(value: string): string {
+  return value.normalize('NFC');
 }

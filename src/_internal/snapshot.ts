@@ -1,9 +1,16 @@
 import { types } from 'node:util';
 import type { JsonObject } from '../types.ts';
+import { jsonNumberBytes, jsonStringBytes } from './json-bytes.ts';
+
+export { sameData } from './same-data.ts';
 
 /** Limits applied while taking a snapshot. */
 export interface SnapshotLimits {
-  /** Maximum serialized size (UTF-16 code units of the JSON text, a close bound on bytes for ASCII). */
+  /**
+   * Maximum size: the UTF-8 bytes of the value's JSON text as the canonical writer writes it
+   * (src/_internal/json-bytes.ts). Properties set to `undefined` are left out of the copy but
+   * still count (their key), since skipping them is work too.
+   */
   maxBytes: number;
   /** Maximum nesting depth of objects and arrays. */
   maxDepth: number;
@@ -34,14 +41,21 @@ const problem = (describe: (path: string) => string) => new SnapshotProblem(desc
 
 const objectProto = Object.prototype;
 const arrayProto = Array.prototype;
-const { getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, getPrototypeOf, freeze } =
-  Object;
+const { keys: objectKeys, getOwnPropertySymbols, getOwnPropertyDescriptor, getPrototypeOf, freeze } = Object;
 
 /**
  * Deep-clones and freezes plain JSON data without running any code the value carries: no getter,
  * Proxy trap or `toJSON` is ever invoked (descriptors are read, accessors are refused). Functions,
  * symbols, class instances, BigInt, non-finite numbers, sparse arrays, cycles and values over the
- * size or depth caps are refused. `-0` becomes `0`; properties set to `undefined` are dropped, as JSON does. A `__proto__` key stays an own data property.
+ * size or depth caps are refused. `-0` becomes `0`. As in JSON, properties set to `undefined` and
+ * non-enumerable properties are left out, and an array is its elements (other properties of an
+ * array are not copied). A `__proto__` key stays an own data property.
+ *
+ * The size cap bounds the time spent, not only the copy: the walk charges every value, key and
+ * separator as it goes and stops as soon as the budget is spent, and checks an array's length, a
+ * string's length and an object's number of keys against what is left before it reads any of
+ * them. The one step whose cost follows the input rather than the cap is listing an object's own
+ * keys (one native call per object; V8 cannot list them lazily).
  *
  * When `reference` is given (the pre-validation snapshot), any object key present there but missing
  * from `value` is refused: a schema that silently strips unknown keys must not make them vanish.
@@ -55,10 +69,32 @@ export function snapshot(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, problem: 'arguments must be a JSON object' };
   }
-  const state: State = { budget: limits.maxBytes, maxDepth: limits.maxDepth, ancestors: [] };
+  // First with cheap upper bounds on the size of strings and fractions; only a value whose
+  // estimate passes the cap is walked again, counting exactly.
+  return (
+    walk(value, limits, reference, false) ??
+    (walk(value, limits, reference, true) as SnapshotResult<JsonObject>)
+  );
+}
+
+/** One walk over the value; `undefined` when the estimate (`exact: false`) spent the budget. */
+function walk(
+  value: object,
+  limits: SnapshotLimits,
+  reference: unknown,
+  exact: boolean,
+): SnapshotResult<JsonObject> | undefined {
+  const state: State = {
+    budget: limits.maxBytes,
+    maxDepth: limits.maxDepth,
+    ancestors: [],
+    exact,
+    refundable: 0,
+  };
   try {
     return { ok: true, value: cloneObject(value, 0, state, reference) as JsonObject };
   } catch (error) {
+    if (error === ESTIMATE_SPENT) return undefined;
     if (error instanceof SnapshotProblem) return { ok: false, problem: error.text() };
     // A RangeError (stack) or anything unexpected is still a refusal, never a crash.
     return {
@@ -69,32 +105,73 @@ export function snapshot(
 }
 
 interface State {
+  /** Bytes left; the walk stops as soon as it goes below zero. */
   budget: number;
   maxDepth: number;
   ancestors: object[];
+  /**
+   * Whether sizes are exact. The first walk charges strings six bytes a code unit (the most JSON
+   * takes) and fractions 25 bytes (the longest number), which costs nothing to compute; a value
+   * that passes the cap on those bounds passes it on its exact size.
+   */
+  exact: boolean;
+  /** How much of what was charged so far may be estimate (what exact sizes could give back). */
+  refundable: number;
 }
 
+/** Thrown when the estimate spent the budget: the walk is done again, exactly. */
+const ESTIMATE_SPENT: Error = new Error('estimate spent');
+/** The longest JSON form of a finite number (`-0.0000012345678901234567`); the shortest fraction is 3 (`0.5`). */
+const MAX_NUMBER_BYTES = 25;
+const MIN_FRACTION_BYTES = 3;
+
 const overSize = () => problem(() => 'arguments exceed the size limit');
+
+/** Charges `bytes` to the budget; throws as soon as it is spent. */
+function charge(state: State, bytes: number): void {
+  state.budget -= bytes;
+  if (state.budget < 0) spent(state, -state.budget);
+}
+
+/**
+ * The budget is `excess` bytes short. Over the cap for sure when counting exactly, or when even
+ * the exact sizes of everything estimated so far could not give back that much; else the walk is
+ * done again, exactly.
+ */
+function spent(state: State, excess: number): never {
+  throw state.exact || excess > state.refundable ? overSize() : ESTIMATE_SPENT;
+}
+
+/** The size of a string literal: its bound (six bytes a code unit) while estimating, else exact. */
+function stringBytes(state: State, text: string): number {
+  if (state.exact) return jsonStringBytes(text, state.budget);
+  // At least one byte a code unit, so at most five of the six charged may come back.
+  state.refundable += text.length * 5;
+  return text.length * 6 + 2;
+}
+
+/** The size of a number: exact for integers (a few comparisons), bounded for fractions while estimating. */
+function numberBytes(state: State, value: number): number {
+  if (state.exact || Number.isInteger(value)) return jsonNumberBytes(value);
+  state.refundable += MAX_NUMBER_BYTES - MIN_FRACTION_BYTES;
+  return MAX_NUMBER_BYTES;
+}
 
 function cloneValue(value: unknown, depth: number, state: State, reference: unknown): unknown {
   switch (typeof value) {
     case 'string':
-      state.budget -= value.length + 2;
-      if (state.budget < 0) throw overSize();
+      charge(state, stringBytes(state, value));
       return value;
     case 'number':
       if (!Number.isFinite(value)) throw problem((path) => `${path} is not a finite number`);
-      state.budget -= 8;
-      if (state.budget < 0) throw overSize();
+      charge(state, numberBytes(state, value));
       return value === 0 ? 0 : value;
     case 'boolean':
-      state.budget -= 5;
-      if (state.budget < 0) throw overSize();
+      charge(state, value ? 4 : 5);
       return value;
     case 'object':
       if (value === null) {
-        state.budget -= 4;
-        if (state.budget < 0) throw overSize();
+        charge(state, 4);
         return null;
       }
       return cloneObject(value, depth, state, reference);
@@ -114,6 +191,8 @@ function cloneObject(value: object, depth: number, state: State, reference: unkn
   }
   const ancestors = state.ancestors;
   if (ancestors.includes(value)) throw problem((path) => `${path} is a cycle`);
+  // The prototype is checked before any key is listed: a typed array, a Map or a class instance
+  // is refused without enumerating what it holds.
   const proto = getPrototypeOf(value);
   ancestors.push(value);
   let out: object;
@@ -131,11 +210,13 @@ function cloneObject(value: object, depth: number, state: State, reference: unkn
 
 function cloneArray(value: unknown[], depth: number, state: State, reference: unknown): unknown[] {
   const length = value.length;
-  // Own string keys of a dense plain array are exactly its indices plus 'length'; no symbols.
-  if (getOwnPropertyNames(value).length !== length + 1 || getOwnPropertySymbols(value).length !== 0)
-    throw problem((path) => `${path} is a sparse array or has extra properties`);
-  state.budget -= 2 + length;
-  if (state.budget < 0) throw overSize();
+  // Brackets, commas and at least one byte per element, checked on the length alone: an array
+  // too long for what is left (`new Array(1e9)`, three million numbers) is refused before any
+  // element is read. Its keys are never listed (that would make a string of every index), so
+  // other properties of an array are not seen, as in JSON; symbol keys are (a cheap look).
+  if (getOwnPropertySymbols(value).length !== 0) throw problem((path) => `${path} has a symbol key`);
+  charge(state, length === 0 ? 2 : length + 1);
+  if (length > state.budget) spent(state, length - state.budget);
   const ref = Array.isArray(reference) ? reference : undefined;
   const out = new Array<unknown>(length);
   for (let i = 0; i < length; i++) {
@@ -159,38 +240,45 @@ function clonePlainObject(
   reference: unknown,
 ): Record<string, unknown> {
   if (getOwnPropertySymbols(value).length !== 0) throw problem((path) => `${path} has a symbol key`);
-  const keys = getOwnPropertyNames(value);
-  state.budget -= 2;
-  if (state.budget < 0) throw overSize();
+  // Enumerable own string keys, as JSON.stringify takes them (non-enumerable ones are not data).
+  // The one listing whose cost follows the input; `Object.keys` is the cheapest V8 has (half of
+  // `getOwnPropertyNames` on a large object).
+  const keys = objectKeys(value);
+  const count = keys.length;
+  // Braces, and at least three bytes per property (a key's quotes and its colon), checked
+  // before any property is read.
+  charge(state, 2);
+  if (count * 3 > state.budget) spent(state, count * 3 - state.budget);
   const ref = isRecord(reference) ? reference : undefined;
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < keys.length; i++) {
+  let kept = 0;
+  for (let i = 0; i < count; i++) {
     const key = keys[i]!;
+    // The key, its colon, and the comma before it (all but the first kept property).
+    charge(state, stringBytes(state, key) + (kept === 0 ? 1 : 2));
     const descriptor = getOwnPropertyDescriptor(value, key)!;
     if (!('value' in descriptor)) throw problem((path) => `${path}.${key} is an accessor`);
-    if (!descriptor.enumerable) throw problem((path) => `${path}.${key} is not enumerable`);
     const data: unknown = descriptor.value;
-    // As in JSON, a property whose value is undefined is absent.
+    // As in JSON, a property whose value is undefined is absent (its key was still charged).
     if (data === undefined) continue;
+    kept += 1;
     let child: unknown;
     // Strings, numbers and booleans inline (most arguments are flat); anything else recurses.
     switch (typeof data) {
       case 'string':
-        state.budget -= key.length + data.length + 6;
+        charge(state, stringBytes(state, data));
         child = data;
         break;
       case 'number':
         if (!Number.isFinite(data)) throw problem((path) => `${path}.${key} is not a finite number`);
-        state.budget -= key.length + 12;
+        charge(state, numberBytes(state, data));
         child = data === 0 ? 0 : data;
         break;
       case 'boolean':
-        state.budget -= key.length + 9;
+        charge(state, data ? 4 : 5);
         child = data;
         break;
       default:
-        state.budget -= key.length + 4;
-        if (state.budget < 0) throw overSize();
         try {
           child = cloneValue(
             data,
@@ -203,7 +291,6 @@ function clonePlainObject(
           throw error;
         }
     }
-    if (state.budget < 0) throw overSize();
     if (key === '__proto__') {
       Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
     } else {
@@ -220,40 +307,4 @@ function clonePlainObject(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * True when `value` (a schema's output) holds exactly the same plain data as `frozen` (our
- * snapshot): same keys, same primitives, plain objects and arrays only. Then the snapshot itself
- * can be used and no second copy is needed. Anything unusual returns false, and the caller takes a
- * full snapshot instead.
- */
-export function sameData(value: unknown, frozen: unknown, depth = 0): boolean {
-  if (value === frozen) return true;
-  if (typeof value !== 'object' || typeof frozen !== 'object' || value === null || frozen === null)
-    return false;
-  if (depth > 64 || types.isProxy(value)) return false;
-  if (Array.isArray(frozen)) {
-    if (!Array.isArray(value) || getPrototypeOf(value) !== arrayProto || value.length !== frozen.length)
-      return false;
-    for (let i = 0; i < frozen.length; i++) {
-      const a: unknown = value[i];
-      const b: unknown = frozen[i];
-      if (a !== b && (typeof b !== 'object' || !sameData(a, b, depth + 1))) return false;
-    }
-    return true;
-  }
-  if (Array.isArray(value) || getPrototypeOf(value) !== objectProto) return false;
-  const keys = Object.keys(frozen);
-  // Same number of own string keys (of any kind) and every key of the snapshot present: the same
-  // keys. Symbol keys are not data: the snapshot (which has none) is what runs either way.
-  if (getOwnPropertyNames(value).length !== keys.length) return false;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (!Object.hasOwn(value, key)) return false;
-    const a: unknown = (value as Record<string, unknown>)[key];
-    const b: unknown = (frozen as Record<string, unknown>)[key];
-    if (a !== b && (typeof b !== 'object' || !sameData(a, b, depth + 1))) return false;
-  }
-  return true;
 }

@@ -1,9 +1,28 @@
 import type { StandardSchemaV1 } from '../standard-schema.ts';
+import type { DenyCode } from '../types.ts';
 import { errorParts } from './describe-error.ts';
 import { isThenable } from './fail-closed.ts';
 
-/** Result of validating arguments against a Standard Schema. */
-export type ValidationResult = { ok: true; value: unknown } | { ok: false; problem: string };
+/**
+ * Result of validating arguments against a Standard Schema. `code`: the deny code of a refusal
+ * (see `refusingSchema`); without it a failure denies `INVALID_ARGS`.
+ */
+export type ValidationResult = { ok: true; value: unknown } | { ok: false; problem: string; code?: DenyCode };
+
+/** Brands the issues of `refusingSchema`; module-local, so no schema from outside can carry it. */
+const REFUSAL: unique symbol = Symbol('toolgate.refusal');
+
+/**
+ * A schema that refuses every call with `code` instead of `INVALID_ARGS`: the call is denied and
+ * recorded like any other, before the policy sees it (the MCP gate's tools that the server does
+ * not list deny `UNKNOWN_TOOL`).
+ */
+export function refusingSchema(code: DenyCode, message: string): StandardSchemaV1 {
+  const issue = Object.freeze({ message, [REFUSAL]: code });
+  return {
+    '~standard': { version: 1, vendor: 'toolgate', validate: () => ({ issues: [issue] }) },
+  };
+}
 
 /**
  * Validates through any Standard Schema. A schema that throws, or returns something that is
@@ -35,7 +54,9 @@ function interpret(result: unknown): ValidationResult {
   if (issues !== undefined) {
     if (!Array.isArray(issues) || issues.length === 0)
       return { ok: false, problem: 'the input schema failed' };
-    return { ok: false, problem: issues.slice(0, 5).map(formatIssue).join('; ') };
+    const problem = issues.slice(0, 5).map(formatIssue).join('; ');
+    const code = (issues[0] as { [REFUSAL]?: DenyCode })[REFUSAL];
+    return code === undefined ? { ok: false, problem } : { ok: false, problem, code };
   }
   if (!('value' in result)) return { ok: false, problem: 'the input schema returned no value' };
   return { ok: true, value };

@@ -1,15 +1,18 @@
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../_internal/describe-error.ts';
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
+import { identityKey } from '../_internal/names.ts';
 import type { ApprovalRequestEvent, ApprovalResponseEvent } from '../audit/types.ts';
 import { deny } from '../policy/evaluate.ts';
-import type { Decision, DeepReadonly, DenyDecision, JsonObject, ToolRequest } from '../types.ts';
+import type { Decision, DenyDecision, ToolRequest } from '../types.ts';
+import { type ApproverView, type ShownCall, shownToApprover } from './approver-view.ts';
 import { FloodControl, type FloodLimits } from './flood.ts';
+import { grantApprovalOf } from './grant-approval.ts';
+import type { GrantApproval } from './grant-types.ts';
 import type { GrantManager } from './grants.ts';
 import { buildApprovalRequest, responseProblem } from './messages.ts';
 import { rememberedGrant, rememberProblem } from './remember.ts';
 import { approverProblem, type NormalizedRequirements, normalizeRequirements } from './requirements.ts';
-import { argsForApprover, type ShowArgs } from './shown-args.ts';
 import type { ApprovalProvider, ApprovalRequest, ApprovalResponse } from './types.ts';
 
 type AskDecision = Extract<Decision, { type: 'ask' }>;
@@ -56,8 +59,8 @@ export interface ApprovalFlowOptions {
   readonly flood: FloodLimits;
   /** Where remembered approvals become grants. */
   readonly grants?: GrantManager;
-  /** The guard's redactor for the args an approver sees. */
-  readonly showArgs?: ShowArgs;
+  /** The guard's redaction of what an approver sees (args, attributes, reasons). */
+  readonly show?: ApproverView;
   readonly onError: (source: string, error: unknown, callId?: string) => void;
 }
 
@@ -106,14 +109,14 @@ export class ApprovalFlow {
     signal: AbortSignal | undefined,
   ): Promise<ApprovalResult> {
     const rules = decision.rules;
-    let shown: DeepReadonly<JsonObject>;
+    let shown: ShownCall;
     try {
-      shown = argsForApprover(request, this.options.showArgs);
+      shown = shownToApprover(request, decision.reason, this.options.show);
     } catch (error) {
       return denied(
         deny(
           'APPROVAL_ERROR',
-          `the arguments could not be prepared for the approver: ${describeError(error)}`,
+          `the call could not be prepared for the approver: ${describeError(error)}`,
           rules,
         ),
       );
@@ -161,7 +164,7 @@ export class ApprovalFlow {
         return denied(verdict.decision);
       }
       approvals.push(verdict.response);
-      names.push(verdict.response.approver.normalize('NFC'));
+      names.push(identityKey(verdict.response.approver));
       const fields: Writable<ApprovalResponseFields> = {
         requestId: base.id,
         approved: true,
@@ -190,7 +193,7 @@ export class ApprovalFlow {
       result = allowFrom(decision, decision.reason);
     }
     if (last.remember !== undefined && approvals.length === 1) {
-      await this.remember(call, last, decision);
+      await this.remember(call, last, decision, grantApprovalOf(names, requirements));
     }
     return { ok: true, decision: result, approvers: Object.freeze([...names]) };
   }
@@ -264,7 +267,7 @@ export class ApprovalFlow {
       };
     const who = approverProblem(requirements, response.approver, call.context.principal);
     if (who !== undefined) return invalid(who);
-    if (already.includes(response.approver.normalize('NFC')))
+    if (already.includes(identityKey(response.approver)))
       return invalid(`${response.approver} has already approved; the quorum needs distinct approvers`);
     if (requirements.quorum > 1 && response.args !== undefined)
       return invalid('arguments cannot be edited when approval needs a quorum');
@@ -297,11 +300,16 @@ export class ApprovalFlow {
   }
 
   /** A remembered approval becomes a grant (src/approval/remember.ts); losing it never widens access. */
-  private async remember(call: ApprovalCall, response: Approved, decision: AskDecision): Promise<void> {
+  private async remember(
+    call: ApprovalCall,
+    response: Approved,
+    decision: AskDecision,
+    approval: GrantApproval,
+  ): Promise<void> {
     const grants = this.options.grants;
     if (grants === undefined) return;
     const request = call.request();
-    const { grant, when } = rememberedGrant(request, response, decision.reason);
+    const { grant, when } = rememberedGrant(request, response, decision.reason, approval);
     try {
       await grants.remember(grant, when);
     } catch (error) {

@@ -1,13 +1,21 @@
 import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
 import type { JsonValue } from '../types.ts';
-import type { Grant } from './grant-types.ts';
+import { type GrantSource, parseGrantApproval } from './grant-approval.ts';
+import type { Grant, GrantApproval } from './grant-types.ts';
 
 // How grants are kept in the StateStore (src/approval/grants.ts manages them): the stored form,
 // the collections that hold it, reading it back defensively, and matching a call's names.
 
-/** A grant as the store keeps it (JSON only); its id and use count are kept beside it. */
+/**
+ * A grant as the store keeps it (JSON only); its id and use count are kept beside it. Version 2
+ * carries where the grant comes from and, for a remembered approval, who approved it under which
+ * requirement (G15). Version 1 records (written before) are read as grants that name no approvers.
+ */
 export interface StoredGrant {
-  v: 1;
+  v: 2;
+  source: GrantSource;
+  /** Set exactly when `source` is `'approval'`. */
+  approval?: GrantApproval;
   tool: string;
   exact: boolean;
   agent?: string | null;
@@ -73,14 +81,20 @@ export function toGrant(id: string, stored: StoredGrant, uses: number): Grant {
   if (stored.argsHash !== undefined) grant.argsHash = stored.argsHash;
   if (stored.maxUses !== undefined) grant.maxUses = stored.maxUses;
   if (stored.reason !== undefined) grant.reason = stored.reason;
+  if (stored.approval !== undefined) grant.approval = stored.approval;
   return Object.freeze(grant);
 }
 
-/** Reads a stored grant defensively: anything malformed is not a grant (and so allows nothing). */
+/**
+ * Reads a stored grant defensively: anything malformed is not a grant (and so allows nothing). A
+ * version 1 record has no provenance: `exact` marked a remembered approval, which then names no
+ * approvers (so it answers only asks any one approval meets, src/approval/grant-approval.ts).
+ */
 export function parseStored(value: unknown): StoredGrant | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const raw = value as Record<string, unknown>;
-  if (raw.v !== 1 || typeof raw.tool !== 'string' || typeof raw.exact !== 'boolean') return undefined;
+  if ((raw.v !== 1 && raw.v !== 2) || typeof raw.tool !== 'string' || typeof raw.exact !== 'boolean')
+    return undefined;
   if (typeof raw.expiresAt !== 'number' || typeof raw.issuedAt !== 'number') return undefined;
   if (typeof raw.issuedBy !== 'string') return undefined;
   for (const field of ['agent', 'principal', 'intent'] as const) {
@@ -91,5 +105,21 @@ export function parseStored(value: unknown): StoredGrant | undefined {
   if (raw.maxUses !== undefined && (!Number.isSafeInteger(raw.maxUses) || (raw.maxUses as number) < 1))
     return undefined;
   if (raw.localWhen !== undefined && raw.localWhen !== true) return undefined;
-  return raw as unknown as StoredGrant;
+  let source: GrantSource;
+  let approval: GrantApproval | undefined;
+  if (raw.v === 1) {
+    source = raw.exact ? 'approval' : 'host';
+  } else if (raw.source === 'host' && raw.approval === undefined) {
+    source = 'host';
+  } else if (raw.source === 'approval') {
+    source = 'approval';
+    approval = parseGrantApproval(raw.approval);
+    if (approval === undefined) return undefined;
+  } else {
+    return undefined;
+  }
+  const stored = { ...raw, v: 2, source } as unknown as StoredGrant;
+  if (approval === undefined) delete stored.approval;
+  else stored.approval = approval;
+  return stored;
 }

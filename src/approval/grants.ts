@@ -1,9 +1,10 @@
 import { describeError } from '../_internal/describe-error.ts';
-import { parseDuration } from '../_internal/duration.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { StateStore, StoredRecord } from '../store/types.ts';
-import type { Duration, JsonObject, JsonValue, ToolRequest } from '../types.ts';
+import type { JsonObject, JsonValue, ToolRequest } from '../types.ts';
+import { type GrantNeed, grantMeets } from './grant-approval.ts';
+import { grantFromOptions, jsonOrUndefined } from './grant-options.ts';
 import {
   collectionOf,
   fieldMatches,
@@ -15,65 +16,17 @@ import {
   toGrant,
   toolCollection,
 } from './grant-records.ts';
-import type { Grant } from './grant-types.ts';
-
-export type { Grant };
-
-/** A compiled grant condition: only `true` lets the grant apply. */
-export type GrantCondition = (request: ToolRequest) => boolean | undefined;
-
-/** Compiles a grant's `when` (the rule language's conditions). */
-export type CompileWhen = (when: unknown, label: string) => GrantCondition;
-
-/**
- * What `tg.grants.issue()` takes: use-case access decided up front by host code. Name fields are
- * anchored globs; an omitted field means "any". A grant must expire (`for` or `until`).
- */
-export interface GrantOptions {
-  /** Tool name glob, e.g. `'db.query'`. */
-  tool: string;
-  agent?: string;
-  principal?: string;
-  intent?: string;
-  /** Only calls with exactly these arguments (their `argsHash`). */
-  argsHash?: string;
-  /** Conditions on the call, as in a rule's `when` (e.g. `{ 'args.sql': sqlScope({ tables: ['orders'] }) }`). */
-  when?: Record<string, unknown>;
-  /** How many calls the grant may allow in total. */
-  maxUses?: number;
-  /** Shown in the audit trail. */
-  reason?: string;
-  /** Lifetime from now, e.g. `'2h'`. */
-  for?: Duration;
-  /** Or an absolute expiry (epoch ms or Date). */
-  until?: number | Date;
-}
-
-/** `tg.grants`: issue, list and revoke grants. */
-export interface GrantsApi {
-  /** Issues a grant. Unknown keys and invalid values throw a ConfigurationError. */
-  issue(options: GrantOptions): Promise<Grant>;
-  /** The live grants. */
-  list(): Promise<Grant[]>;
-  /** Revokes a grant; `true` if it existed. */
-  revoke(id: string): Promise<boolean>;
-}
+import type {
+  CompileWhen,
+  Grant,
+  GrantApproval,
+  GrantCondition,
+  GrantOptions,
+  GrantsApi,
+} from './grant-types.ts';
 
 /** Outcome of looking for a grant for one call. */
 export type GrantLookup = { ok: true; grant: Grant | undefined } | { ok: false; problem: string };
-
-const GRANT_KEYS = new Set([
-  'tool',
-  'agent',
-  'principal',
-  'intent',
-  'argsHash',
-  'when',
-  'maxUses',
-  'reason',
-  'for',
-  'until',
-]);
 
 /** Settings of the grant manager. */
 export interface GrantManagerOptions {
@@ -101,7 +54,7 @@ export class GrantManager implements GrantsApi {
 
   async issue(input: GrantOptions): Promise<Grant> {
     const now = this.options.now();
-    const stored = this.validate(input, now);
+    const stored = grantFromOptions(input, now);
     const id = `g_${this.options.generateId()}`;
     if (input.when !== undefined) {
       const compile = this.options.compileWhen;
@@ -116,11 +69,17 @@ export class GrantManager implements GrantsApi {
     return toGrant(id, stored, 0);
   }
 
-  /** Issues a grant from a remembered approval: exact names, scoped as the approver chose. */
-  async remember(stored: Omit<StoredGrant, 'v' | 'issuedAt' | 'exact'>, when?: unknown): Promise<Grant> {
+  /**
+   * Issues a grant from a remembered approval: exact names, scoped as the approver chose, carrying
+   * who approved under which requirement (so it never answers an ask they could not have approved).
+   */
+  async remember(
+    stored: Omit<StoredGrant, 'v' | 'source' | 'issuedAt' | 'exact'> & { approval: GrantApproval },
+    when?: unknown,
+  ): Promise<Grant> {
     const now = this.options.now();
     const id = `g_${this.options.generateId()}`;
-    const full: StoredGrant = { v: 1, exact: true, issuedAt: now, ...stored };
+    const full: StoredGrant = { v: 2, source: 'approval', exact: true, issuedAt: now, ...stored };
     if (when !== undefined) {
       const compile = this.options.compileWhen;
       if (compile === undefined) throw new Error('remember: scope.when is not available in this build');
@@ -162,10 +121,11 @@ export class GrantManager implements GrantsApi {
   }
 
   /**
-   * Finds a live grant covering `request` and counts one use of it (unless `peek`). Store failures
-   * come back as `ok: false`; the caller denies (`STORE_UNAVAILABLE`).
+   * Finds a live grant covering `request` that meets `need` (src/approval/grant-approval.ts) and
+   * counts one use of it (unless `peek`). Store failures come back as `ok: false`; the caller
+   * denies (`STORE_UNAVAILABLE`).
    */
-  async find(request: ToolRequest, peek: boolean): Promise<GrantLookup> {
+  async find(request: ToolRequest, peek: boolean, need: GrantNeed): Promise<GrantLookup> {
     const { store, storeTimeoutMs } = this.options;
     const candidates: { record: StoredRecord; stored: StoredGrant; collection: string }[] = [];
     for (const collection of [toolCollection(request.tool.name), GLOB_COLLECTION]) {
@@ -177,7 +137,8 @@ export class GrantManager implements GrantsApi {
       for (const record of listed.value as readonly StoredRecord[]) {
         const stored = parseStored(record?.value);
         if (stored === undefined || !(stored.expiresAt > request.now)) continue;
-        if (this.covers(record.id, stored, request)) candidates.push({ record, stored, collection });
+        if (grantMeets(stored.source, stored.approval, need) && this.covers(record.id, stored, request))
+          candidates.push({ record, stored, collection });
       }
     }
     // The grant expiring first is used first; ties by id, so the choice never depends on store order.
@@ -230,85 +191,11 @@ export class GrantManager implements GrantsApi {
     return true;
   }
 
-  private validate(input: GrantOptions, now: number): StoredGrant {
-    if (typeof input !== 'object' || input === null)
-      throw new ConfigurationError('grants.issue() takes an options object');
-    for (const key of Reflect.ownKeys(input)) {
-      if (typeof key !== 'string' || !GRANT_KEYS.has(key))
-        throw new ConfigurationError(`grants.issue(): unknown option ${String(key)}`);
-    }
-    const stored: StoredGrant = {
-      v: 1,
-      tool: globOption(input.tool, 'tool', true)!,
-      exact: false,
-      issuedAt: now,
-      expiresAt: 0,
-      issuedBy: 'host',
-    };
-    for (const field of ['agent', 'principal', 'intent'] as const) {
-      const value = globOption(input[field], field, false);
-      if (value !== undefined) stored[field] = value;
-    }
-    if (input.argsHash !== undefined) {
-      if (typeof input.argsHash !== 'string' || !/^[0-9a-f]{64}$/.test(input.argsHash))
-        throw new ConfigurationError('grants.issue(): argsHash must be a lowercase hex SHA-256');
-      stored.argsHash = input.argsHash;
-    }
-    if (input.maxUses !== undefined) {
-      if (!Number.isSafeInteger(input.maxUses) || input.maxUses < 1)
-        throw new ConfigurationError('grants.issue(): maxUses must be a positive integer');
-      stored.maxUses = input.maxUses;
-    }
-    if (input.reason !== undefined) {
-      if (typeof input.reason !== 'string')
-        throw new ConfigurationError('grants.issue(): reason must be a string');
-      stored.reason = input.reason;
-    }
-    if ((input.for === undefined) === (input.until === undefined))
-      throw new ConfigurationError('grants.issue(): give exactly one of for or until (a grant must expire)');
-    if (input.for !== undefined) {
-      stored.expiresAt = now + parseDuration(input.for, 'grants.issue(): for');
-    } else {
-      const until = input.until instanceof Date ? input.until.getTime() : input.until;
-      if (typeof until !== 'number' || !Number.isFinite(until))
-        throw new ConfigurationError('grants.issue(): until must be epoch ms or a Date');
-      stored.expiresAt = until;
-    }
-    if (!(stored.expiresAt > now))
-      throw new ConfigurationError('grants.issue(): the grant would already be expired');
-    if (input.when !== undefined && (typeof input.when !== 'object' || input.when === null))
-      throw new ConfigurationError('grants.issue(): when must be an object of conditions');
-    return stored;
-  }
-
   private async put(id: string, stored: StoredGrant, now: number): Promise<void> {
     const collection = collectionOf(stored);
     const options = { now, ttlMs: stored.expiresAt - now };
     await this.options.store.put(IDS, id, { c: collection }, options);
     await this.options.store.put(collection, id, stored as unknown as JsonObject, options);
-  }
-}
-
-function globOption(value: unknown, field: string, required: boolean): string | undefined {
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 256)
-    throw new ConfigurationError(`grants.issue(): ${field} must be a non-empty glob`);
-  return value.normalize('NFC');
-}
-
-function jsonOrUndefined(value: unknown): JsonValue | undefined {
-  try {
-    const text = JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') throw new Error('code');
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        const proto = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) throw new Error('not plain');
-      }
-      return v;
-    });
-    return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
-  } catch {
-    return undefined;
   }
 }
 

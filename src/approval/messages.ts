@@ -1,4 +1,7 @@
-import type { JsonObject, ToolRequest } from '../types.ts';
+import { identityProblem } from '../_internal/names.ts';
+import type { ToolRequest } from '../types.ts';
+import type { ShownCall } from './approver-view.ts';
+import { inputSchemaOf } from './input-schema.ts';
 import type { ApprovalRequest } from './types.ts';
 
 // The messages of an approval: the request an approver receives, and the check of its answer.
@@ -14,6 +17,9 @@ export function responseProblem(value: unknown): string | undefined {
   if (raw.approved !== true && raw.approved !== false) return 'approved must be true or false';
   if (typeof raw.approver !== 'string' || raw.approver.length === 0)
     return 'approver must be a non-empty string';
+  // One person, one name: invisible characters or outer spaces would count them twice in a quorum.
+  const approver = identityProblem(raw.approver, 'approver');
+  if (approver !== undefined) return approver;
   const allowed = raw.approved ? APPROVED_KEYS : DENIED_KEYS;
   for (const key of Reflect.ownKeys(raw)) {
     if (typeof key !== 'string' || !allowed.has(key)) return `unexpected field ${String(key)}`;
@@ -36,7 +42,7 @@ export function responseProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Builds the request an approver sees. */
+/** Builds the request an approver sees: the call's data as `shown` (src/approval/approver-view.ts). */
 export function buildApprovalRequest(
   id: string,
   request: ToolRequest,
@@ -47,20 +53,23 @@ export function buildApprovalRequest(
     approval?: ApprovalRequest['requirements'];
   },
   expiresAt: number,
-  shownArgs: JsonObject | ToolRequest['args'],
+  shown: ShownCall,
 ): ApprovalRequest {
   const approval: { -readonly [K in keyof ApprovalRequest]: ApprovalRequest[K] } = {
     id,
     callId: request.callId,
     tool: request.tool.name,
-    args: shownArgs as ApprovalRequest['args'],
+    args: shown.args,
     argsHash: request.argsHash,
-    context: request.context,
-    reason: decision.reason,
+    context: shown.context,
+    reason: shown.reason,
     rules: decision.rules,
     expiresAt,
   };
   if (decision.policyVersion !== undefined) approval.policyVersion = decision.policyVersion;
   if (decision.approval !== undefined) approval.requirements = decision.approval;
+  const inputSchema = inputSchemaOf(request.tool);
+  if (inputSchema !== undefined) approval.inputSchema = inputSchema;
+  if (request.tool.risk !== undefined) approval.risk = request.tool.risk;
   return Object.freeze(approval);
 }

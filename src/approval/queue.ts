@@ -1,5 +1,6 @@
+import { identityKey } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
-import { requireCapabilities, type StoreCapability, type StoreWith } from '../store/capabilities.ts';
+import type { StoreCapability } from '../store/capabilities.ts';
 import type { StateStore, StoredRecord } from '../store/types.ts';
 import { waitFor } from '../store/wait.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
@@ -19,14 +20,29 @@ import {
 import type { ApprovalProvider, ApprovalRequest, ApprovalResponse, RememberOptions } from './types.ts';
 
 const PENDING = 'approvals';
+/** Notified (where the store can notify) whenever a request joins or leaves the queue. */
+export const QUEUE_CHANNEL = 'approvals';
 const ANSWERS = 'approval-answers';
 /** Answers signed a little before a request was listed still verify (clock skew between processes). */
 const SKEW_MS = 60_000;
 
+/**
+ * What the approval queue needs of a store: records, single-use claims and notifications. Every
+ * `StateStore` is one (`redisStore()`, `memoryStore()`); `approvalDirectory()` is one for a single
+ * machine without a server.
+ */
+export type ApprovalStore = Pick<
+  StateStore,
+  'name' | 'put' | 'get' | 'list' | 'delete' | 'claim' | 'subscribe' | 'notify' | 'close'
+>;
+
 /** Options shared by `queueApprover` and `approvalQueue`. */
 export interface ApprovalQueueOptions {
-  /** The StateStore shared by the waiting guard and the answering process (e.g. `redisStore()`). */
-  store: StateStore;
+  /**
+   * The store shared by the waiting guard and the answering process: a StateStore such as
+   * `redisStore()`, or `approvalDirectory({ dir })` on one machine.
+   */
+  store: ApprovalStore;
   /** HMAC-SHA256 key (at least 32 bytes); pending requests and answers are signed with it. */
   secret: ApprovalSecret;
   /** Clock. @default Date.now */
@@ -39,6 +55,11 @@ export interface QueueApproverOptions extends ApprovalQueueOptions {
   name?: string;
   /** Re-read interval in case a store notification is lost, in ms. @default 1000 */
   pollMs?: number;
+  /**
+   * Called once a request is in the queue, where `approvalQueue().list()` and `toolgate approvals
+   * list` see it: tell a person it waits (a chat message, a line on stderr). Its errors are ignored.
+   */
+  onPending?: (request: ApprovalRequest) => void;
 }
 
 /** A pending approval as listed. */
@@ -58,6 +79,8 @@ export type ApprovalAnswer =
 export interface ApprovalQueue {
   /** Pending approvals whose signature verifies, soonest expiry first. */
   list(): Promise<PendingApproval[]>;
+  /** One pending approval whose signature verifies, or `undefined`. */
+  get(id: string): Promise<PendingApproval | undefined>;
   /**
    * Answers a pending approval; the waiting call wakes. Throws when the request is unknown,
    * already answered, or the approver may not answer it (not among `approvers`, the call's own
@@ -67,7 +90,7 @@ export interface ApprovalQueue {
 }
 
 interface Parts<K extends StoreCapability> {
-  store: StoreWith<K>;
+  store: ApprovalStore & Required<Pick<ApprovalStore, K>>;
   key: Buffer;
   now: () => number;
 }
@@ -80,10 +103,26 @@ function parts<K extends StoreCapability>(
   if (typeof options !== 'object' || options === null)
     throw new ConfigurationError(`${what}() takes options`);
   const key = approvalSecret(options.secret, what);
-  const store = requireCapabilities(options.store, capabilities, what);
+  const store = options.store;
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    RECORD_METHODS.some((method) => typeof store[method] !== 'function')
+  )
+    throw new ConfigurationError(
+      `${what}: store must be a StateStore or an approval store (${RECORD_METHODS.join(', ')})`,
+    );
+  // The optional capabilities of a StateStore this feature needs (src/store/capabilities.ts).
+  const missing = capabilities.filter((name) => typeof store[name] !== 'function');
+  if (missing.length > 0)
+    throw new ConfigurationError(
+      `${what}: the store ${JSON.stringify(store.name)} has no ${missing.join(', ')}, which it needs`,
+    );
   const now = options.now ?? Date.now;
-  return { store, key, now };
+  return { store: store as Parts<K>['store'], key, now };
 }
+
+const RECORD_METHODS = ['put', 'get', 'list', 'delete'] as const;
 
 const channelOf = (id: string) => `approval:${id}`;
 /** Each quorum round is answered once: the claim key names the round. */
@@ -117,6 +156,12 @@ export function queueApprover(options: QueueApproverOptions): ApprovalProvider {
       const round = roundOf(request);
       await store.delete(ANSWERS, request.id);
       await store.put(PENDING, request.id, { token, round }, { now: created, ttlMs });
+      await announce(store, `pending:${request.id}`);
+      try {
+        options.onPending?.(request);
+      } catch {
+        // Telling someone is a courtesy; the request waits in the queue either way.
+      }
       try {
         return await waitFor(
           store,
@@ -148,9 +193,19 @@ export function queueApprover(options: QueueApproverOptions): ApprovalProvider {
         );
       } finally {
         await Promise.allSettled([store.delete(PENDING, request.id), store.delete(ANSWERS, request.id)]);
+        await announce(store, `settled:${request.id}`);
       }
     },
   };
+}
+
+/** Tells queue watchers (a console's inbox) that the queue changed; a lost notice only delays them. */
+async function announce(store: ApprovalStore, message: string): Promise<void> {
+  try {
+    await store.notify?.(QUEUE_CHANNEL, message);
+  } catch {
+    // Watchers also poll; the call itself must not fail for this.
+  }
 }
 
 /**
@@ -192,6 +247,9 @@ export function approvalQueue(options: ApprovalQueueOptions): ApprovalQueue {
       }
       return pending.sort((a, b) => a.request.expiresAt - b.request.expiresAt || (a.id < b.id ? -1 : 1));
     },
+    async get(id) {
+      return typeof id === 'string' ? read(await store.get(PENDING, id, now())) : undefined;
+    },
     async resolve(id, answer) {
       if (typeof id !== 'string' || id.length === 0)
         throw new TypeError('toolgate: resolve() takes a request id');
@@ -208,7 +266,7 @@ export function approvalQueue(options: ApprovalQueueOptions): ApprovalQueue {
           const who = approverProblem(requirements, response.approver, entry.request.context.principal);
           if (who !== undefined) throw new Error(`toolgate: ${who}`);
         }
-        if (entry.request.approvedBy?.includes(response.approver.normalize('NFC')))
+        if (entry.request.approvedBy?.includes(identityKey(response.approver)))
           throw new Error(`toolgate: ${response.approver} has already approved this request`);
       }
       const round = roundOf(entry.request);

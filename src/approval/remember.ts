@@ -1,5 +1,7 @@
 import { parseDuration } from '../_internal/duration.ts';
+import { identityKey } from '../_internal/names.ts';
 import type { ToolRequest } from '../types.ts';
+import type { GrantApproval } from './grant-types.ts';
 import type { GrantManager } from './grants.ts';
 import type { ApprovalResponse, RememberOptions } from './types.ts';
 
@@ -47,12 +49,15 @@ export function rememberProblem(value: unknown): string | undefined {
 /**
  * The grant an approved answer with `remember` becomes: the same tool, for `remember.for` from the
  * request's time; the same agent and principal and the same args unless the scope says `any`, any
- * intent unless it says `same`; at most `maxUses` uses; and the scope's `when` conditions.
+ * intent unless it says `same`; at most `maxUses` uses; and the scope's `when` conditions. It
+ * carries `approval` (who approved, under which requirement): however wide the scope, the grant
+ * answers only asks those approvers could approve afresh, and never a call no rule asks about.
  */
 export function rememberedGrant(
   request: ToolRequest,
   response: Extract<ApprovalResponse, { approved: true }>,
   reason: string,
+  approval: GrantApproval,
 ): { grant: Parameters<GrantManager['remember']>[0]; when: unknown } {
   const remember = response.remember as RememberOptions;
   const scope = (remember.scope ?? {}) as Record<string, unknown>;
@@ -63,8 +68,9 @@ export function rememberedGrant(
   const grant: Parameters<GrantManager['remember']>[0] = {
     tool: request.tool.name,
     expiresAt: request.now + parseDuration(remember.for, 'remember.for'),
-    issuedBy: response.approver,
+    issuedBy: identityKey(response.approver),
     reason: `remembered approval of ${response.approver} (${reason})`,
+    approval,
   };
   for (const [field, byDefault] of [
     ['agent', 'same'],

@@ -1,5 +1,6 @@
 import { parseDuration } from '../_internal/duration.ts';
 import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
+import { identityKey, identityProblem } from '../_internal/names.ts';
 import type { ApprovalRequirements } from '../types.ts';
 
 /** Approval requirements after validation. */
@@ -51,6 +52,10 @@ export function normalizeRequirements(
       !list.every((item) => typeof item === 'string' && item.length > 0)
     )
       return 'approval.approvers must be a non-empty list of globs';
+    for (const pattern of list as string[]) {
+      const problem = identityProblem(pattern, `approval.approvers ${JSON.stringify(pattern)}`);
+      if (problem !== undefined) return problem;
+    }
     globs = (list as string[]).map((pattern) => compileGlob(pattern));
   }
   if (separationOfDuties !== undefined && typeof separationOfDuties !== 'boolean')
@@ -69,10 +74,12 @@ export function approverProblem(
   approver: string,
   principal: string | undefined,
 ): string | undefined {
-  const name = approver.normalize('NFC');
+  const invalid = identityProblem(approver, 'approver');
+  if (invalid !== undefined) return invalid;
+  const name = identityKey(approver);
   if (requirements.approvers !== undefined && !requirements.approvers.some((glob) => glob.test(name)))
     return `${approver} is not among the approvers of this call`;
-  if (requirements.separationOfDuties && principal !== undefined && name === principal.normalize('NFC'))
+  if (requirements.separationOfDuties && principal !== undefined && name === identityKey(principal))
     return 'the principal may not approve their own call';
   return undefined;
 }

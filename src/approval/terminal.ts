@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { parseDuration } from '../_internal/duration.ts';
+import { identityProblem } from '../_internal/names.ts';
+import { ConfigurationError } from '../errors.ts';
 import type { JsonObject } from '../types.ts';
 import type { ApprovalProvider, ApprovalRequest, ApprovalResponse } from './types.ts';
 
@@ -10,7 +12,7 @@ export interface TerminalApproverOptions {
   input?: NodeJS.ReadableStream;
   /** Where prompts are written. @default process.stdout */
   output?: NodeJS.WritableStream;
-  /** Who answers, recorded as the approver. @default `terminal:<os user>` */
+  /** Who answers, recorded as the approver (an identity: no invisible characters or outer spaces). @default `terminal:<os user>` */
   approver?: string;
   /** @default 'terminal' */
   name?: string;
@@ -32,6 +34,8 @@ export function terminalApprover(options: TerminalApproverOptions = {}): Approva
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const approver = options.approver ?? `terminal:${safeUser()}`;
+  const invalid = identityProblem(approver, 'terminalApprover(): approver');
+  if (invalid !== undefined) throw new ConfigurationError(invalid);
   const maxArgsChars = options.maxArgsChars ?? 4000;
   let rl: Interface | undefined;
   let closed = false;

@@ -32,6 +32,14 @@ export interface ApprovalRequest {
    * provider asked again must bring an answer from someone else.
    */
   readonly approvedBy?: readonly string[];
+  /**
+   * The JSON Schema (draft 2020-12) of the tool's input, when its Standard Schema can produce one
+   * (zod 4, arktype): an approver can check edited arguments before answering. The guard validates
+   * edits against the tool's own schema either way.
+   */
+  readonly inputSchema?: DeepReadonly<JsonObject>;
+  /** The tool's risk label (`guard(fn, { risk })`), if it has one. */
+  readonly risk?: string;
 }
 
 /** Scope of a grant created by a remembered approval (see the approvals docs). */

@@ -1,10 +1,12 @@
 import { parseDuration } from '../_internal/duration.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
+import type { ApproverView } from '../approval/approver-view.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { DeepReadonly, JsonObject } from '../types.ts';
 import { completeEvent, completesEvents } from './event-fields.ts';
 import { describeOutput, normalizeCapture, type OutputCapture, type ResultOutputFields } from './output.ts';
 import { createRedactor, type Redactor } from './redact.ts';
+import { REDACTION_FAILED } from './shown.ts';
 import type { AuditEvent, AuditMode, AuditOption, AuditSink } from './types.ts';
 
 /** Fans events out to the configured sinks, isolating each one. */
@@ -185,7 +187,7 @@ export function createAuditDispatcher(
       return memo(attributes, 'attributes');
     },
     recordedText(text) {
-      return redactor.redactText(text) ?? '[REDACTION FAILED]';
+      return redactor.redactText(text) ?? REDACTION_FAILED;
     },
     describeResult(event, output, redactPaths) {
       describeOutput(event, output, redactor, capture, redactPaths);
@@ -299,15 +301,26 @@ function isSink(value: unknown): value is AuditSink {
 }
 
 /**
- * What an approver is shown: the arguments redacted exactly as the audit trail records them.
- * Throws when redaction failed, which the approval step turns into a deny.
+ * What an approver is shown: the arguments and attributes redacted exactly as the audit trail
+ * records them, and free text (reasons) through the same detectors. Throws when redaction failed,
+ * which the approval step turns into a deny.
  */
-export function approverArgs(
-  audit: AuditDispatcher,
-): (args: DeepReadonly<JsonObject>) => DeepReadonly<JsonObject> {
-  return (args) => {
-    const shown = audit.recordedArgs(args);
-    if (shown === undefined) throw new Error('the arguments could not be redacted');
-    return shown;
+export function approverView(audit: AuditDispatcher): ApproverView {
+  return {
+    args(args) {
+      const shown = audit.recordedArgs(args);
+      if (shown === undefined) throw new Error('the arguments could not be redacted');
+      return shown;
+    },
+    attributes(attributes) {
+      const shown = audit.recordedAttributes(attributes);
+      if (shown === undefined) throw new Error('the context attributes could not be redacted');
+      return shown;
+    },
+    text(text) {
+      const shown = audit.redactor.redactText(text);
+      if (shown === undefined) throw new Error('the reason could not be redacted');
+      return shown;
+    },
   };
 }

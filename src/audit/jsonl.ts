@@ -1,6 +1,7 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { type AuditCheckpoint, signCheckpoint } from './chain.ts';
 import { DurableWaiters } from './durable-waiters.ts';
+import { COMPLETES_EVENTS } from './event-fields.ts';
 import { flushOnExit } from './exit.ts';
 import { type CheckpointAnchor, type JsonlAuditOptions, jsonlSettings } from './jsonl-options.ts';
 import { LineBatch } from './line-batch.ts';
@@ -17,6 +18,13 @@ export interface JsonlAuditStats {
   readonly head: string;
   /** Records written to the OS. */
   readonly written: number;
+  /**
+   * Sequence number of the last record known to be on stable storage (an `fdatasync` that started
+   * after it was written completed); with `fsync: 'never'`, of the last record written to the OS.
+   */
+  readonly synced: number;
+  /** `fdatasync` calls completed (each one covers every record written before it started). */
+  readonly syncs: number;
   /** Events dropped (queue full or unserializable); each streak leaves a `gap` record. */
   readonly dropped: number;
   /** Records waiting to be written. */
@@ -72,13 +80,19 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   let { fd, fileIndex, fileBytes, seq, head } = opened;
   // Records are encoded straight into the pending batch; `out` is the batch being written, kept
   // with its position when a write fails, while new records go to a fresh batch.
-  let queue = new LineBatch(INITIAL_BATCH);
+  // A captured event that cannot be serialized after all (it cannot happen) leaves a gap record.
+  const unserializable = (error: unknown) => {
+    dropped += 1;
+    report(error);
+  };
+  let queue = new LineBatch(INITIAL_BATCH, unserializable);
   let spare: LineBatch | undefined;
   let queuedSeq = seq;
   let out: { batch: LineBatch; buffer: Buffer; offset: number; seq: number; records: number } | undefined;
   let writtenSeq = seq;
   let syncedSeq = seq;
   let written = 0;
+  let syncs = 0;
   let dropped = 0;
   let droppedStreak = 0;
   let sinceCheckpoint = 0;
@@ -106,18 +120,26 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     }
   };
 
-  const append = (kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown): number =>
-    push(queue.record(kind, payload, seq + 1, head));
+  // Records are serialized on the caller's path; the chain (`prev`, the hash, `head`) is filled in
+  // for a whole batch at once by `seal`, before the batch is written or its head is needed.
+  const append = (kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown): number => {
+    queue.record(kind, payload, seq + 1);
+    return appended();
+  };
   // An event goes in as it is: fields set to undefined are left out, as JSON leaves them out.
-  const appendEvent = (event: AuditEvent): number =>
-    push(queue.event(event as unknown as Record<string, unknown>, seq + 1, head));
-  const push = (hash: string): number => {
-    const next = seq + 1;
-    seq = next;
-    head = hash;
-    queuedSeq = next;
+  const appendEvent = (event: AuditEvent): number => {
+    queue.event(event as unknown as Record<string, unknown>, seq + 1);
+    return appended();
+  };
+  const appended = (): number => {
+    seq += 1;
+    queuedSeq = seq;
     sinceCheckpoint += 1;
-    return next;
+    return seq;
+  };
+  /** Completes the chain of the records appended so far: `head` is then the last record's hash. */
+  const seal = () => {
+    head = queue.seal(head);
   };
 
   if (opened.first !== undefined) append(opened.first.kind, opened.first.payload);
@@ -141,6 +163,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
           waiters.fail(Infinity, error);
           report(error);
         } else {
+          syncs += 1;
           syncedSeq = Math.max(syncedSeq, target);
           waiters.settle(syncedSeq);
           if (syncAgain || writtenSeq > syncedSeq) {
@@ -164,8 +187,9 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     }
     if (out === undefined) {
       if (queue.records === 0) return true;
+      seal();
       out = { batch: queue, buffer: queue.bytes(), offset: 0, seq: queuedSeq, records: queue.records };
-      queue = spare ?? new LineBatch(INITIAL_BATCH);
+      queue = spare ?? new LineBatch(INITIAL_BATCH, unserializable);
       spare = undefined;
     }
     try {
@@ -222,10 +246,12 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   };
 
   const maybeRotate = () => {
-    if (fileBytes < rotateBytes || out !== undefined || closed) return;
+    // Records still queued belong before the new file's first record: the next flush rotates.
+    if (fileBytes < rotateBytes || out !== undefined || closed || queue.records > 0) return;
     try {
       if (fsyncMode === 'batch' && broken === undefined) {
         fdatasyncSync(fd);
+        syncs += 1;
         syncedSeq = writtenSeq;
         waiters.settle(syncedSeq);
       }
@@ -246,12 +272,15 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
 
   const writeCheckpoint = (): AuditCheckpoint | undefined => {
     if (signing === undefined) return undefined;
+    // The signature covers the head of the chain: complete it first.
+    seal();
     const ts = Date.now();
     const next = seq + 1;
     const fields = { chain, keyId: signing.keyId, prev: head, seq: next, ts };
     const sig = signCheckpoint(fields, signing.key);
     const prev = head;
     append('checkpoint', { chain, keyId: signing.keyId, sig, ts });
+    seal();
     sinceCheckpoint = 0;
     const checkpoint: AuditCheckpoint = Object.freeze({ ...fields, prev, hash: head, sig });
     lastCheckpoint = checkpoint;
@@ -284,6 +313,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     flushNow();
     if (fsyncMode === 'batch' && broken === undefined && writtenSeq > syncedSeq) {
       fdatasyncSync(fd);
+      syncs += 1;
       syncedSeq = writtenSeq;
       waiters.settle(syncedSeq);
     }
@@ -316,7 +346,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     }
   };
 
-  return {
+  const sink: JsonlAuditSink = {
     name,
     path,
     write(event) {
@@ -374,6 +404,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       try {
         if (fsyncMode === 'batch' && broken === undefined && writtenSeq > syncedSeq) {
           fdatasyncSync(fd);
+          syncs += 1;
           syncedSeq = writtenSeq;
         }
       } catch (error) {
@@ -390,17 +421,24 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
         throw new Error(`audit sink ${name}: ${lost} record(s) could not be written before close`);
     },
     stats() {
+      seal();
       const stats: JsonlAuditStats = {
         chain,
         seq,
         head,
         written,
+        synced: fsyncMode === 'never' ? writtenSeq : syncedSeq,
+        syncs,
         dropped,
         queued: queue.records + (out?.records ?? 0),
       };
       return lastCheckpoint === undefined ? stats : { ...stats, lastCheckpoint };
     },
   };
+  // Events are serialized here and never handed out: their computed fields are read through their
+  // class, so the guard need not make them own properties first (src/audit/event-fields.ts).
+  Object.defineProperty(sink, COMPLETES_EVENTS, { value: true });
+  return sink;
 }
 
 export type { AuditCheckpoint } from './chain.ts';

@@ -1,19 +1,9 @@
 import { ConfigurationError } from '../errors.ts';
+import { type CustomDetector, compileDetectors, type SecretDetectorName } from './detectors.ts';
+import { secretName } from './sensitive-names.ts';
 
-/** Names of the built-in secret detectors. */
-export type SecretDetectorName =
-  | 'secret-keys'
-  | 'bearer'
-  | 'aws'
-  | 'private-key'
-  | 'jwt'
-  | 'api-key'
-  | 'card-number';
-
-/** A custom detector: a pattern whose matches are replaced, or a function that rewrites a string. */
-export type CustomDetector =
-  | { readonly name: string; readonly pattern: RegExp }
-  | { readonly name: string; readonly replace: (text: string) => string };
+export { luhnValid } from './detectors.ts';
+export type { CustomDetector, SecretDetectorName };
 
 /** How audit records and approval prompts are redacted. */
 export interface RedactOptions {
@@ -43,61 +33,11 @@ export interface Redactor {
   redact(value: unknown, root: RedactRoot, extraPaths?: readonly string[]): unknown;
   /** Redacts secrets inside free text (error messages, reasons); `undefined` on failure. */
   redactText(text: string): string | undefined;
-}
-
-const SENSITIVE_KEY =
-  /^(?:password|passwd|pwd|passphrase|secret|client_?secret|token|access_?token|refresh_?token|id_?token|api_?key|apikey|x-api-key|auth|authorization|cookie|set-cookie|private_?key|session_?token|credentials?)$/i;
-
-const BUILT_IN: Record<Exclude<SecretDetectorName, 'secret-keys' | 'card-number'>, RegExp> = {
-  bearer: /\b(?:bearer|basic|token)\s+[A-Za-z0-9._~+/-]{8,}=*/gi,
-  aws: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b|\baws_?secret_?access_?key\b["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}/gi,
-  'private-key':
-    /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g,
-  jwt: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
-  'api-key':
-    /\b(?:sk|rk|pk)[-_](?:live|test|proj|ant(?:-api\d+)?)?[-_]?[A-Za-z0-9_-]{16,}|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{30,}|\bxox[abposr]-[A-Za-z0-9-]{10,}|\bAIza[0-9A-Za-z_-]{35}|\bglpat-[A-Za-z0-9_-]{20,}|\bnpm_[A-Za-z0-9]{36}/g,
-};
-const CARD_CANDIDATE = /\b\d(?:[ -]?\d){12,18}\b/g;
-/** A cheap pre-check: strings without any of these shapes skip the detectors entirely. */
-const QUICK =
-  /bearer|basic|token|AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|aws_?secret|PRIVATE KEY|eyJ|sk[-_]|rk[-_]|pk[-_]|gh[pousr]_|github_pat_|xox|AIza|glpat-|npm_|\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d/i;
-
-const ALL_DETECTORS: readonly SecretDetectorName[] = [
-  'secret-keys',
-  'bearer',
-  'aws',
-  'private-key',
-  'jwt',
-  'api-key',
-  'card-number',
-];
-
-// Keys repeat across calls, so the verdict per key name is cached (bounded).
-const keyVerdicts = new Map<string, boolean>();
-function sensitiveKey(key: string): boolean {
-  let verdict = keyVerdicts.get(key);
-  if (verdict === undefined) {
-    verdict = key.length <= 64 && SENSITIVE_KEY.test(key);
-    if (keyVerdicts.size >= 10_000) keyVerdicts.clear();
-    keyVerdicts.set(key, verdict);
-  }
-  return verdict;
-}
-
-/** Luhn checksum over the digits of a candidate card number. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return digits.length >= 13 && sum % 10 === 0;
+  /**
+   * Redacts any JSON-like value by key names and detectors, without `paths` (which are rooted at
+   * args, output and attributes): decisions, denials. `undefined` on failure.
+   */
+  redactValue(value: unknown): unknown;
 }
 
 type Matcher = (segments: readonly string[]) => boolean;
@@ -129,85 +69,55 @@ function compilePath(path: string): Matcher {
  * redactor.redact({ password: 'hunter2', q: 'x' }, 'args'); // { password: '[REDACTED]', q: 'x' }
  */
 export function createRedactor(options: RedactOptions | false | undefined): Redactor {
-  if (options === false) return { active: false, redact: (value) => value, redactText: (text) => text };
+  if (options === false)
+    return {
+      active: false,
+      redact: (value) => value,
+      redactText: (text) => text,
+      redactValue: (value) => value,
+    };
   const config = options ?? {};
   if (typeof config !== 'object' || config === null)
     throw new ConfigurationError('audit.redact must be an object or false');
   const replacement = config.replacement ?? '[REDACTED]';
   if (typeof replacement !== 'string') throw new ConfigurationError('redact.replacement must be a string');
   const pathMatchers = (config.paths ?? []).map(compilePath);
-  const chosen =
-    config.detectors === undefined || config.detectors === true ? ALL_DETECTORS : config.detectors;
-  const names = new Set<SecretDetectorName>();
-  const patterns: RegExp[] = [];
-  const custom: ((text: string) => string)[] = [];
-  if (chosen !== false) {
-    if (!Array.isArray(chosen)) throw new ConfigurationError('redact.detectors must be a boolean or a list');
-    for (const entry of chosen as readonly (SecretDetectorName | CustomDetector)[]) {
-      if (typeof entry === 'string') {
-        if (!(ALL_DETECTORS as readonly string[]).includes(entry))
-          throw new ConfigurationError(`unknown redact detector ${JSON.stringify(entry)}`);
-        names.add(entry);
-        if (entry !== 'secret-keys' && entry !== 'card-number') patterns.push(BUILT_IN[entry]);
-      } else if (typeof entry === 'object' && entry !== null && typeof entry.name === 'string') {
-        if ('pattern' in entry && entry.pattern instanceof RegExp) {
-          const flags = entry.pattern.flags.includes('g') ? entry.pattern.flags : `${entry.pattern.flags}g`;
-          const pattern = new RegExp(entry.pattern.source, flags);
-          custom.push((text) => text.replace(pattern, replacement));
-        } else if ('replace' in entry && typeof entry.replace === 'function') {
-          const replace = entry.replace;
-          custom.push((text) => {
-            const out = replace(text);
-            if (typeof out !== 'string')
-              throw new TypeError(`detector ${entry.name} did not return a string`);
-            return out;
-          });
-        } else {
-          throw new ConfigurationError(`redact detector ${entry.name} needs a pattern or a replace function`);
-        }
-      } else {
-        throw new ConfigurationError('redact.detectors entries must be names or { name, pattern | replace }');
-      }
-    }
-  }
-  const keys = names.has('secret-keys');
-  const cards = names.has('card-number');
-  const scanText = patterns.length > 0 || cards || custom.length > 0;
+  const detectors = compileDetectors(config.detectors, replacement);
+  const keys = detectors.keys;
+  const scanText = detectors.scansText;
+  const redactText = detectors.text;
   const active = pathMatchers.length > 0 || keys || scanText;
 
-  const redactText = (text: string): string => {
-    let out = text;
-    // Every built-in secret shape is at least 13 characters long.
-    if ((patterns.length > 0 || cards) && out.length >= 13) {
-      if (QUICK.test(out)) {
-        for (const pattern of patterns) {
-          pattern.lastIndex = 0;
-          out = out.replace(pattern, replacement);
-        }
-        if (cards) {
-          CARD_CANDIDATE.lastIndex = 0;
-          out = out.replace(CARD_CANDIDATE, (candidate) =>
-            luhnValid(candidate.replace(/[ -]/g, '')) ? replacement : candidate,
-          );
-        }
-      }
+  // Key names repeat across calls: whether each one is secret, and how it is shown (a key can
+  // itself hold a secret), is worked out once per redactor (bounded).
+  const keyCache = new Map<string, KeyView>();
+  const viewOf = (key: string): KeyView => {
+    let view = keyCache.get(key);
+    if (view === undefined) {
+      view = { secret: keys && secretName(key), shown: scanText ? redactText(key) : key };
+      if (keyCache.size >= 10_000) keyCache.clear();
+      keyCache.set(key, view);
     }
-    for (const fn of custom) out = fn(out);
-    return out;
+    return view;
   };
 
-  // Walks the value; returns the same reference when nothing changed, so the common case allocates nothing.
-  const walk = (value: unknown, path: string[], extra: readonly Matcher[], depth: number): unknown => {
+  // Walks the value; returns the same reference when nothing changed, so the common case
+  // allocates nothing. The path is kept only when there are path matchers to test it.
+  const walk = (value: unknown, path: string[], matchers: readonly Matcher[], depth: number): unknown => {
     if (depth > 200) throw new RangeError('value nested too deeply to redact');
     if (typeof value === 'string') return scanText ? redactText(value) : value;
     if (typeof value !== 'object' || value === null) return value;
+    const tracked = matchers.length > 0;
     if (Array.isArray(value)) {
       let copy: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
-        path.push(String(i));
         const item = value[i] as unknown;
-        const next = matchesPath(path, extra) ? replacement : walk(item, path, extra, depth + 1);
-        path.pop();
+        let next: unknown;
+        if (tracked) {
+          path.push(String(i));
+          next = matchesPath(path, matchers) ? replacement : walk(item, path, matchers, depth + 1);
+          path.pop();
+        } else next = walk(item, path, matchers, depth + 1);
         if (next !== item) {
           copy ??= value.slice();
           copy[i] = next;
@@ -217,27 +127,30 @@ export function createRedactor(options: RedactOptions | false | undefined): Reda
     }
     let copy: Record<string, unknown> | undefined;
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
+    const recordKeys = Object.keys(record);
+    for (let i = 0; i < recordKeys.length; i++) {
+      const key = recordKeys[i]!;
       const item = record[key];
-      path.push(key);
+      const view = viewOf(key);
+      if (tracked) path.push(key);
+      // A secret name hides its whole value, whatever it is (`credentials: { … }` too).
       const next =
-        (keys && sensitiveKey(key) && item !== null && typeof item !== 'object') || matchesPath(path, extra)
+        (view.secret && item !== null && item !== undefined) || (tracked && matchesPath(path, matchers))
           ? replacement
-          : walk(item, path, extra, depth + 1);
-      path.pop();
-      if (next !== item) {
-        if (copy === undefined) {
-          copy = {};
-          for (const k of Object.keys(record)) Object.defineProperty(copy, k, describe(record[k]));
-        }
-        Object.defineProperty(copy, key, describe(next));
+          : walk(item, path, matchers, depth + 1);
+      if (tracked) path.pop();
+      if (copy === undefined && next === item && view.shown === key) continue;
+      if (copy === undefined) {
+        copy = {};
+        for (let j = 0; j < i; j++)
+          Object.defineProperty(copy, recordKeys[j]!, describe(record[recordKeys[j]!]));
       }
+      Object.defineProperty(copy, freeKey(copy, view.shown), describe(next));
     }
     return copy === undefined ? value : Object.freeze(copy);
   };
-  const matchesPath = (path: readonly string[], extra: readonly Matcher[]): boolean => {
-    for (const matcher of pathMatchers) if (matcher(path)) return true;
-    for (const matcher of extra) if (matcher(path)) return true;
+  const matchesPath = (path: readonly string[], matchers: readonly Matcher[]): boolean => {
+    for (const matcher of matchers) if (matcher(path)) return true;
     return false;
   };
 
@@ -247,7 +160,7 @@ export function createRedactor(options: RedactOptions | false | undefined): Reda
       const extra = extraPaths === undefined || extraPaths.length === 0 ? [] : extraPaths.map(compilePath);
       if (!active && extra.length === 0) return value;
       try {
-        return walk(value, [root], extra, 0);
+        return walk(value, [root], extra.length === 0 ? pathMatchers : [...pathMatchers, ...extra], 0);
       } catch {
         return undefined;
       }
@@ -260,7 +173,29 @@ export function createRedactor(options: RedactOptions | false | undefined): Reda
         return undefined;
       }
     },
+    redactValue(value) {
+      if (!keys && !scanText) return value;
+      try {
+        return walk(value, [], [], 0);
+      } catch {
+        return undefined;
+      }
+    },
   };
+}
+
+/** What a key means to redaction: whether its value is secret, and the key as shown. */
+interface KeyView {
+  readonly secret: boolean;
+  readonly shown: string;
+}
+
+/** `key`, or `key~1`, `key~2`… when a redacted key already took that name in `record`. */
+function freeKey(record: object, key: string): string {
+  if (!Object.hasOwn(record, key)) return key;
+  let n = 1;
+  while (Object.hasOwn(record, `${key}~${n}`)) n += 1;
+  return `${key}~${n}`;
 }
 
 // Own data properties only, so a `__proto__` key stays data.

@@ -1,3 +1,4 @@
+import type { GrantApproval } from '../approval/grant-types.ts';
 import type { OutputCut } from '../limits/output.ts';
 import type { Awaitable, DeepReadonly, DenyCode, JsonObject, JsonValue } from '../types.ts';
 import type { OutputCaptureOptions, OutputShape } from './output.ts';
@@ -76,6 +77,10 @@ export interface ApprovalResponseEvent extends AuditEventBase {
 export interface GrantUsedEvent extends AuditEventBase {
   readonly type: 'grant-used';
   readonly grantId: string;
+  /** `'host'`, or the approver whose remembered approval issued the grant. */
+  readonly issuedBy?: string;
+  /** For a remembered approval: who approved it, and under which requirement. */
+  readonly approval?: GrantApproval;
 }
 
 export interface ResultEvent extends AuditEventBase {
@@ -146,6 +151,88 @@ export interface SuspensionEvent extends AbsentCallFields {
   readonly lifted?: boolean;
 }
 
+/**
+ * A change to agent identity (`toolgate/identity`): an agent registered, suspended, resumed or
+ * revoked, a credential issued, delegated or revoked. Not tied to a call: `callId`, `tool` and
+ * `argsHash` are absent; `agent` (and for credentials `principal`, `intent`, `session`) name who.
+ * Never carries a token, only its id.
+ */
+export interface IdentityEvent extends Omit<AbsentCallFields, 'agent' | 'principal' | 'intent' | 'session'> {
+  readonly v: 1;
+  readonly id: string;
+  readonly ts: number;
+  readonly type: 'identity';
+  readonly action: 'register' | 'suspend' | 'resume' | 'revoke' | 'revoke-credential' | 'issue' | 'delegate';
+  /** The agent concerned (for a credential: its `sub`). */
+  readonly agent?: string;
+  readonly principal?: string;
+  readonly intent?: string;
+  readonly session?: string;
+  /** The credential's `jti` (issue, delegate, revoke-credential). */
+  readonly credentialId?: string;
+  /** The parent credential's `jti` (delegate). */
+  readonly parent?: string;
+  /** The signing key's id (issue, delegate). */
+  readonly keyId?: string;
+  /** Tool globs: of the credential, or of the agent's ceiling (register). */
+  readonly tools?: readonly string[];
+  /** Principal globs of the ceiling (register). */
+  readonly principals?: readonly string[];
+  /** Longest credential life of the ceiling, ms (register). */
+  readonly maxTtlMs?: number;
+  readonly owner?: string;
+  /** The registration revision (register); bumped when a ceiling narrows. */
+  readonly revision?: number;
+  /** The registration narrowed an existing ceiling, ending the credentials issued under it. */
+  readonly narrowed?: boolean;
+  readonly audience?: readonly string[];
+  /** When the credential expires, or the suspension lapses, epoch ms. */
+  readonly expiresAt?: number;
+  readonly until?: number;
+  readonly reason?: string;
+  /** On resume: whether a suspension was in force. On revoke-credential: whether the id was known. */
+  readonly lifted?: boolean;
+  readonly known?: boolean;
+}
+
+/** What a person did in the console (`toolgate/console`). */
+export type ConsoleAction =
+  | 'sign-in'
+  | 'sign-out'
+  | 'approve'
+  | 'deny'
+  | 'revoke-grant'
+  | 'suspend'
+  | 'resume'
+  | 'export';
+
+/**
+ * An action taken in the console, by a signed-in account (or, for `sign-in`, a name tried).
+ * State changes are recorded twice: `requested` before anything happens (a failed write stops the
+ * action), then `ok`, `refused` or `failed`. Not a call's own record (`callId` is absent, so
+ * sinks never take it for one); `forCallId` and `forTool` name the call an answer was for.
+ */
+export interface ConsoleEvent extends AbsentCallFields {
+  readonly v: 1;
+  readonly id: string;
+  readonly ts: number;
+  readonly type: 'console';
+  readonly action: ConsoleAction;
+  /** The account name (for a failed sign-in: the name that was tried). */
+  readonly account: string;
+  readonly role?: 'viewer' | 'approver' | 'admin';
+  readonly outcome: 'requested' | 'ok' | 'refused' | 'failed';
+  /** What the action was on: an approval request id, a grant id, `agent=support-bot`, … */
+  readonly target?: string;
+  readonly forCallId?: string;
+  readonly forTool?: string;
+  /** Why it was refused or failed, or the reason given (a denial's reason, a suspension's). */
+  readonly reason?: string;
+  /** Extra facts: an approval's edited-args hash, a remember scope, an export's filter. */
+  readonly details?: DeepReadonly<JsonObject>;
+  readonly policyVersion?: undefined;
+}
+
 /** Every audit event, discriminated on `type`. */
 export type AuditEvent =
   | DecisionEvent
@@ -154,7 +241,9 @@ export type AuditEvent =
   | GrantUsedEvent
   | ResultEvent
   | PolicyReloadEvent
-  | SuspensionEvent;
+  | SuspensionEvent
+  | IdentityEvent
+  | ConsoleEvent;
 
 /** Every event `type`, in schema order. */
 export const AUDIT_EVENT_TYPES: readonly AuditEvent['type'][] = Object.freeze([
@@ -165,6 +254,8 @@ export const AUDIT_EVENT_TYPES: readonly AuditEvent['type'][] = Object.freeze([
   'result',
   'policy-reload',
   'suspension',
+  'identity',
+  'console',
 ] as const);
 
 /**

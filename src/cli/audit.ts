@@ -1,13 +1,15 @@
 /**
  * `toolgate audit verify | tail | query`: checks and reads hash-chained JSONL audit logs.
  */
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseDuration } from '../_internal/duration.ts';
 import { compileGlob } from '../_internal/glob.ts';
 import { readAnchorFile } from '../audit/anchor.ts';
 import { auditLogFiles } from '../audit/files.ts';
 import { verifyAuditLog } from '../audit/verify.ts';
 import type { AuditVerifyResult } from '../audit/verify-types.ts';
+import { notAnAuditLog, scanLog } from './audit-log.ts';
+import { CliError, EXIT, inputError, reportFailure, UsageError } from './failures.ts';
 
 const USAGE = `usage:
   toolgate audit verify <file…> [--key <id>=<public.pem>]… [--anchor <anchor.jsonl>] [--partial] [--json]
@@ -17,13 +19,14 @@ const USAGE = `usage:
 
 verify  checks the hash chain, signed checkpoints and the anchor; exits 0 when intact, 1 on the first
         problem (hash_mismatch, prev_mismatch, seq_gap, seq_duplicate, bad_signature, unknown_key,
-        truncated_after_anchor, torn_write, fork_detected, missing_file)
+        truncated_after_anchor, torn_write, fork_detected, missing_file), 3 when a file is not a
+        toolgate audit log
 tail    prints the last events, one line each
 query   prints the events that match every filter
+tail and query exit 3 when the file is missing, is not a toolgate audit log, or has a damaged or
+torn line (after printing the events they could read).
 
 A single <file> includes its rotated files (<file>.0, <file>.1, …).`;
-
-class UsageError extends Error {}
 
 /** Runs the `audit` sub-command; resolves with the exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -38,6 +41,11 @@ export async function run(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
+    const known = FLAGS[command];
+    // A misspelt filter must not widen a query to every event.
+    for (const name of flags.keys())
+      if (known !== undefined && !known.has(name))
+        throw new UsageError(`${command} has no option ${name === 'n' ? '-n' : `--${name}`}`);
     switch (command) {
       case 'verify':
         return await verify(positional, flags);
@@ -51,14 +59,19 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`toolgate audit: ${error.message}\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
     }
-    console.error(`toolgate audit ${command}: ${(error as Error)?.message ?? String(error)}`);
-    return 1;
+    return reportFailure(`toolgate audit ${command}`, error);
   }
 }
 
 type Flags = Map<string, string[]>;
+
+const FLAGS: Readonly<Record<string, ReadonlySet<string>>> = {
+  verify: new Set(['key', 'anchor', 'partial', 'json', 'help']),
+  tail: new Set(['n', 'json', 'help']),
+  query: new Set(['tool', 'agent', 'principal', 'decision', 'type', 'since', 'limit', 'json', 'help']),
+};
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
   const positional: string[] = [];
@@ -66,7 +79,8 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
   const BOOLEAN = new Set(['json', 'partial', 'help']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '-n') {
+    if (arg === '-h') flags.set('help', ['true']);
+    else if (arg === '-n') {
       const value = argv[++i];
       if (value === undefined) throw new UsageError('-n needs a value');
       flags.set('n', [value]);
@@ -95,10 +109,29 @@ async function verify(files: string[], flags: Flags): Promise<number> {
   for (const spec of flags.get('key') ?? []) {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw new UsageError(`--key takes <id>=<public key file>, got ${JSON.stringify(spec)}`);
-    publicKeys[spec.slice(0, eq)] = await readFile(spec.slice(eq + 1), 'utf8');
+    const keyFile = spec.slice(eq + 1);
+    publicKeys[spec.slice(0, eq)] = await readFile(keyFile, 'utf8').catch((error: unknown) => {
+      throw inputError(error, keyFile);
+    });
   }
   const anchorFile = one(flags, 'anchor');
-  const anchor = anchorFile === undefined ? undefined : await readAnchorFile(anchorFile);
+  const anchor =
+    anchorFile === undefined
+      ? undefined
+      : await readAnchorFile(anchorFile).catch((error: unknown) => {
+          throw inputError(error, anchorFile);
+        });
+  // A file that is not a toolgate log at all is said so, not reported as tampering on line 1.
+  const first = files.length === 1 ? auditLogFiles(files[0]!)[0]! : files[0]!;
+  const foreign = await notAnAuditLog(first);
+  if (foreign !== undefined) {
+    if (flags.has('json'))
+      console.log(
+        JSON.stringify({ ok: false, code: 'not_an_audit_log', message: foreign, file: first, line: 1 }),
+      );
+    else console.log(`✗ not_an_audit_log: ${foreign}`);
+    return EXIT.input;
+  }
   const result = await verifyAuditLog(files.length === 1 ? files[0]! : files, {
     publicKeys,
     ...(anchor === undefined ? {} : { anchor }),
@@ -127,41 +160,28 @@ function describe(result: AuditVerifyResult): string {
   ].join('\n');
 }
 
-/** Event records of a log, in order, streamed. */
-async function* events(path: string): AsyncGenerator<Record<string, unknown>> {
-  for (const file of auditLogFiles(path)) {
-    let handle: Awaited<ReturnType<typeof open>>;
-    try {
-      handle = await open(file, 'r');
-    } catch {
-      continue;
-    }
-    try {
-      for await (const line of handle.readLines()) {
-        if (!line.startsWith('{"event":')) continue;
-        try {
-          yield (JSON.parse(line) as { event: Record<string, unknown> }).event;
-        } catch {
-          // A torn or damaged line: `verify` reports it.
-        }
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-}
-
 async function tail(files: string[], flags: Flags): Promise<number> {
   if (files.length !== 1) throw new UsageError('tail takes one file');
   const count = Number(one(flags, 'n') ?? '20');
   if (!Number.isSafeInteger(count) || count <= 0) throw new UsageError('-n must be a positive integer');
   const ring: Record<string, unknown>[] = [];
-  for await (const event of events(files[0]!)) {
-    ring.push(event);
-    if (ring.length > count) ring.shift();
+  const print = () => {
+    for (const event of ring) console.log(flags.has('json') ? JSON.stringify(event) : formatEvent(event));
+  };
+  try {
+    await scanLog(files[0]!, (event) => {
+      ring.push(event);
+      if (ring.length > count) ring.shift();
+      return undefined;
+    });
+  } catch (error) {
+    // What could be read is shown before the line that says what could not.
+    if (error instanceof CliError) print();
+    throw error;
   }
-  for (const event of ring) console.log(flags.has('json') ? JSON.stringify(event) : formatEvent(event));
-  return 0;
+  print();
+  if (ring.length === 0) console.error(`toolgate audit tail: ${files[0]} holds no events yet`);
+  return EXIT.ok;
 }
 
 async function query(files: string[], flags: Flags): Promise<number> {
@@ -192,19 +212,31 @@ async function query(files: string[], flags: Flags): Promise<number> {
   }
   const limitText = one(flags, 'limit');
   const limit = limitText === undefined ? Infinity : Number(limitText);
+  if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit > 0)))
+    throw new UsageError('--limit must be a positive integer');
   let shown = 0;
-  for await (const event of events(files[0]!)) {
-    if (shown >= limit) break;
-    if (tool !== undefined && !tool.test(String(event.tool ?? ''))) continue;
-    if (agent !== undefined && !agent.test(String(event.agent ?? ''))) continue;
-    if (principal !== undefined && !principal.test(String(event.principal ?? ''))) continue;
-    if (decision !== undefined && !(event.type === 'decision' && event.decision === decision)) continue;
-    if (type !== undefined && event.type !== type) continue;
-    if (since !== undefined && !(typeof event.ts === 'number' && event.ts >= since)) continue;
+  const scan = await scanLog(files[0]!, (event) => {
+    if (shown >= limit) return true;
+    if (!matches(event)) return undefined;
     console.log(flags.has('json') ? JSON.stringify(event) : formatEvent(event));
     shown += 1;
+    return undefined;
+  });
+  if (shown === 0)
+    console.error(
+      `toolgate audit query: no event matches (${scan.events} event${scan.events === 1 ? '' : 's'} read)`,
+    );
+  return EXIT.ok;
+
+  function matches(event: Record<string, unknown>): boolean {
+    if (tool !== undefined && !tool.test(String(event.tool ?? ''))) return false;
+    if (agent !== undefined && !agent.test(String(event.agent ?? ''))) return false;
+    if (principal !== undefined && !principal.test(String(event.principal ?? ''))) return false;
+    if (decision !== undefined && !(event.type === 'decision' && event.decision === decision)) return false;
+    if (type !== undefined && event.type !== type) return false;
+    if (since !== undefined && !(typeof event.ts === 'number' && event.ts >= since)) return false;
+    return true;
   }
-  return 0;
 }
 
 /** One human-readable line per event. */

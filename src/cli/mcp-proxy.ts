@@ -1,16 +1,20 @@
-import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { elicitationApprover } from '../adapters/mcp/elicitation.ts';
 import { checkServerName } from '../adapters/mcp/gate.ts';
 import { filePins, memoryPins, type PinStore } from '../adapters/mcp/pins.ts';
 import { type McpProxyHandle, runMcpProxy } from '../adapters/mcp/proxy.ts';
-import type { ApprovalProvider } from '../approval/types.ts';
-import { consoleAudit } from '../audit/console.ts';
-import type { AuditSink } from '../audit/types.ts';
+import { approvalDirectory } from '../approval/directory.ts';
+import { type ApprovalStore, queueApprover } from '../approval/queue.ts';
+import { approvalSecret } from '../approval/token.ts';
+import type { ApprovalProvider, ApprovalRequest } from '../approval/types.ts';
+import type { AuditOption } from '../audit/types.ts';
 import { createGuard } from '../guard.ts';
 import { loadPolicy } from '../policy/load.ts';
 import type { PolicyEngine } from '../policy/types.ts';
 import type { ToolContext } from '../types.ts';
+import { EXIT, importOptional, reportFailure, UsageError } from './failures.ts';
+import { PROXY_AUDIT_USAGE, proxyAudit } from './proxy-audit.ts';
+import { openRedisStore, redactUrl } from './redis.ts';
 
 const USAGE = `usage: toolgate mcp-proxy --policy <policy.json|yaml> [options] -- <server command> [args…]
 
@@ -18,76 +22,114 @@ Guards a stdio MCP server: every tools/call is decided by the policy before the 
 Tools are named <server>.<tool> for policies (e.g. "files.delete_file").
 
 options:
-  --policy <file>       policy file: { "rules": [ … ] } (JSON, or YAML with the yaml package)
-  --watch               reload the policy file when it changes (an invalid edit keeps the last valid one)
-  --name <server>       server name used in tool names and pins (default: mcp)
-  --pins <file>         pin file for tool definitions (default: pins kept in memory for this run)
-  --strict-pins         hide and deny tools without an approved pin (default: pin on first use)
-  --update-pins         re-approve: pin the definitions the server lists now (after you reviewed them)
-  --agent <id>          context.agent of every call
-  --principal <id>      context.principal of every call
-  --intent <id>         context.intent of every call
-  --approve <mode>      how 'ask' rules are answered: 'elicit' (ask the user through the MCP
-                        client's elicitation) or 'deny' (default)
-  --audit <file|->      append audit events as JSON lines to a file, or to stderr with '-'
-  -h, --help            this help`;
+  --policy <file>        policy file: { "rules": [ … ] } (JSON, or YAML with the yaml package)
+  --watch                reload the policy file when it changes (an invalid edit keeps the last valid one)
+  --name <server>        server name used in tool names and pins (default: mcp)
+  --pins <file>          pin file for tool definitions (default: pins kept in memory for this run)
+  --strict-pins          hide and deny tools without an approved pin (default: pin on first use)
+  --update-pins          re-approve: pin the definitions the server lists now (after you reviewed them)
+  --agent <id>           context.agent of every call
+  --principal <id>       context.principal of every call
+  --intent <id>          context.intent of every call
+  --approve <mode>       how 'ask' rules are answered: 'elicit' (the MCP client's elicitation form),
+                         'queue' (a person answers with \`toolgate approvals\`) or 'deny' (default)
+  --approvals-dir <dir>  with --approve queue: the approval directory on this machine
+                         (default: $TOOLGATE_APPROVALS_DIR)
+  --redis <url>          with --approve queue: the queue lives in Redis instead
+  --secret-env <name>    with --approve queue: the variable holding the approval secret
+                         (default: TOOLGATE_APPROVAL_SECRET)
+${PROXY_AUDIT_USAGE}
+  -h, --help             this help
+
+exit codes: the server's own once it runs (128 + n when killed by signal n, 127 when it cannot be
+started); before that 2 usage, 3 unreadable input, 4 Redis unreachable, 5 optional package missing.`;
+
+type Values = ReturnType<typeof parse>['values'];
+
+// The return type is inferred from the option table; spelling it out would only repeat it.
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      policy: { type: 'string' },
+      watch: { type: 'boolean' },
+      name: { type: 'string' },
+      pins: { type: 'string' },
+      'strict-pins': { type: 'boolean' },
+      'update-pins': { type: 'boolean' },
+      agent: { type: 'string' },
+      principal: { type: 'string' },
+      intent: { type: 'string' },
+      approve: { type: 'string' },
+      'approvals-dir': { type: 'string' },
+      redis: { type: 'string' },
+      'secret-env': { type: 'string' },
+      audit: { type: 'string' },
+      'audit-key': { type: 'string' },
+      'audit-anchor': { type: 'string' },
+      'audit-rotate': { type: 'string' },
+      'audit-mode': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+}
 
 /** `toolgate mcp-proxy`: runs the guarded proxy; resolves with the server's exit code. */
 export async function run(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const own = split === -1 ? argv : argv.slice(0, split);
   const command = split === -1 ? [] : argv.slice(split + 1);
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: own,
-      options: {
-        policy: { type: 'string' },
-        watch: { type: 'boolean' },
-        name: { type: 'string' },
-        pins: { type: 'string' },
-        'strict-pins': { type: 'boolean' },
-        'update-pins': { type: 'boolean' },
-        agent: { type: 'string' },
-        principal: { type: 'string' },
-        intent: { type: 'string' },
-        approve: { type: 'string' },
-        audit: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    console.error(`toolgate mcp-proxy: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help === true) {
-    console.error(USAGE);
-    return 0;
-  }
-  const [executable, ...args] = command;
-  if (typeof values.policy !== 'string' || executable === undefined) {
-    console.error(`toolgate mcp-proxy: --policy and a server command after -- are required\n\n${USAGE}`);
-    return 2;
-  }
-  const approve = values.approve ?? 'deny';
-  if (approve !== 'elicit' && approve !== 'deny') {
-    console.error(`toolgate mcp-proxy: --approve must be 'elicit' or 'deny'`);
-    return 2;
-  }
-  const server = typeof values.name === 'string' ? values.name : 'mcp';
-
+  const closers: (() => Promise<void>)[] = [];
+  let values: Values;
   let policy: PolicyEngine;
   let pins: PinStore;
+  let audit: AuditOption;
+  let queue: OpenedQueue | undefined;
   try {
-    checkServerName(server);
+    try {
+      values = parse(own).values;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    if (values.help === true) {
+      console.error(USAGE);
+      return EXIT.ok;
+    }
+    if (typeof values.policy !== 'string' || command[0] === undefined)
+      throw new UsageError('--policy and a server command after -- are required');
+    const approve = values.approve ?? 'deny';
+    if (approve !== 'elicit' && approve !== 'deny' && approve !== 'queue')
+      throw new UsageError(`--approve must be 'elicit', 'queue' or 'deny'`);
+    if (approve !== 'queue' && (values['approvals-dir'] ?? values.redis) !== undefined)
+      throw new UsageError('--approvals-dir and --redis need --approve queue');
+    try {
+      checkServerName(values.name);
+    } catch (error) {
+      throw new UsageError(`--name: ${String((error as Error).message).replace(/^toolgate: /, '')}`);
+    }
+    if (/\.ya?ml$/i.test(values.policy)) await importOptional('yaml');
     policy = await loadPolicy(values.policy, { watch: values.watch === true });
+    const loaded = policy;
+    closers.push(async () => loaded.close?.());
     pins = typeof values.pins === 'string' ? filePins(values.pins) : memoryPins();
+    if (approve === 'queue') {
+      queue = await openQueue(values);
+      closers.push(queue.close);
+    }
+    // Last: it opens the log file, which nothing after it could leave open.
+    audit = await proxyAudit(values);
   } catch (error) {
-    console.error(`toolgate mcp-proxy: ${(error as Error).message}`);
-    return 2;
+    for (const close of closers) await close().catch(() => undefined);
+    if (error instanceof UsageError) {
+      console.error(`toolgate mcp-proxy: ${error.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    return reportFailure('toolgate mcp-proxy', error);
   }
+  const [executable, ...args] = command as [string, ...string[]];
+  const server = values.name ?? 'mcp';
 
   const context: ToolContext = {};
   if (typeof values.agent === 'string') context.agent = values.agent;
@@ -96,16 +138,11 @@ export async function run(argv: string[]): Promise<number> {
 
   let handle: McpProxyHandle | undefined;
   const approver: ApprovalProvider | undefined =
-    approve === 'elicit' ? elicitationApprover(() => handle) : undefined;
-  const audit: AuditSink[] = [];
-  if (values.audit === '-') audit.push(consoleAudit({ log: (line) => process.stderr.write(`${line}\n`) }));
-  else if (typeof values.audit === 'string') {
-    const file = values.audit;
-    audit.push({
-      ...consoleAudit({ log: (line) => appendFileSync(file, `${line}\n`) }),
-      name: 'jsonl-append',
-    });
-  }
+    queue !== undefined
+      ? queueApprover({ store: queue.store, secret: queue.secret, onPending: announce(queue.answer) })
+      : values.approve === 'elicit'
+        ? elicitationApprover(() => handle)
+        : undefined;
   const tg = createGuard({ policy, audit, ...(approver === undefined ? {} : { approver }) });
 
   const onSignal = (signal: NodeJS.Signals) => handle?.child.kill(signal);
@@ -132,6 +169,64 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // tg.close() closes the policy and the approver; the queue's store is the proxy's own.
     await tg.close();
+    await queue?.close().catch(() => undefined);
   }
+}
+
+interface OpenedQueue {
+  readonly store: ApprovalStore;
+  readonly secret: string;
+  /** How a person answers, with `<id>` for the request id. */
+  readonly answer: string;
+  close(): Promise<void>;
+}
+
+/** The approval queue the flags name: a directory on this machine, or Redis. */
+async function openQueue(values: Values): Promise<OpenedQueue> {
+  const secretEnv = values['secret-env'] ?? 'TOOLGATE_APPROVAL_SECRET';
+  const secret = process.env[secretEnv];
+  if (secret === undefined || secret === '')
+    throw new UsageError(
+      `--approve queue: set ${secretEnv} to the approval secret (the same for \`toolgate approvals\`)`,
+    );
+  try {
+    approvalSecret(secret, secretEnv);
+  } catch (error) {
+    throw new UsageError(String((error as Error).message).replace(/^toolgate: /, ''));
+  }
+  const dirFromEnv = process.env.TOOLGATE_APPROVALS_DIR;
+  const dir =
+    values['approvals-dir'] ?? (values.redis === undefined && dirFromEnv !== '' ? dirFromEnv : undefined);
+  if (dir !== undefined && values.redis !== undefined)
+    throw new UsageError('give --approvals-dir or --redis, not both');
+  if (dir !== undefined) {
+    const store = approvalDirectory({ dir });
+    return {
+      store,
+      secret,
+      answer: `toolgate approvals approve <id> --dir ${store.dir}`,
+      close: () => store.close(),
+    };
+  }
+  if (values.redis === undefined)
+    throw new UsageError(
+      '--approve queue needs --approvals-dir <dir> (or TOOLGATE_APPROVALS_DIR) or --redis <url>',
+    );
+  const { store, close } = await openRedisStore(values.redis, { reconnect: true });
+  return {
+    store,
+    close,
+    secret,
+    answer: `toolgate approvals approve <id> --redis ${redactUrl(values.redis)}`,
+  };
+}
+
+/** Tells the person running the proxy (on stderr) that a call waits, and how to answer it. */
+function announce(answer: string): (request: ApprovalRequest) => void {
+  return (request) =>
+    process.stderr.write(
+      `toolgate mcp-proxy: ${request.tool} waits for approval ${request.id} (${request.reason}); answer with: ${answer.replace('<id>', request.id)} (or deny <id> --reason …)\n`,
+    );
 }

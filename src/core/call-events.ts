@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'eventemitter3';
 import { errorParts } from '../_internal/describe-error.ts';
 import type { ApprovalRequestFields, ApprovalResponseFields } from '../approval/approval-flow.ts';
+import type { Grant } from '../approval/grant-types.ts';
 import type { AuditDispatcher } from '../audit/dispatch.ts';
 import { COMPLETE_EVENT, completeEvent } from '../audit/event-fields.ts';
 import type {
@@ -35,10 +36,8 @@ export class CallEvents {
   /** Builds the call's one decision event (recording it is the record step's choice: durable or not). */
   decision(call: Call, decision: Decision): DecisionEvent {
     call.eventSeq += 1;
-    const reason =
-      decision.reason === undefined || decision.type !== 'deny'
-        ? decision.reason
-        : this.audit.recordedText(decision.reason);
+    // Every reason is free text (a rule's, an engine's, an error's): recorded redacted.
+    const reason = decision.reason === undefined ? undefined : this.audit.recordedText(decision.reason);
     const event = CallRecord.of<DecisionEvent>(call, this.now(), 'decision');
     callFields(event, call, this);
     event.decision = decision.type === 'deny' ? 'deny' : 'allow';
@@ -76,9 +75,14 @@ export class CallEvents {
   }
 
   /** Records and emits a `grant-used` event: a grant allowed the call. */
-  grantUsed(call: Call, grantId: string): void {
+  grantUsed(call: Call, grant: Grant): void {
     call.eventSeq += 1;
-    const event: GrantUsedEvent = { ...this.rareRecord(call, 'grant-used'), grantId };
+    const event: Writable<GrantUsedEvent> = {
+      ...this.rareRecord(call, 'grant-used'),
+      grantId: grant.id,
+      issuedBy: grant.issuedBy,
+    };
+    if (grant.approval !== undefined) event.approval = grant.approval;
     this.audit.record(event);
     this.emit('grant-used', event);
   }

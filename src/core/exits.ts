@@ -1,3 +1,4 @@
+import { shownDecision } from '../audit/shown.ts';
 import { ToolDeniedError, ToolInterruptedError } from '../errors.ts';
 import type { DenyDecision, ToolDenial } from '../types.ts';
 import type { Call, Interruption } from './call.ts';
@@ -13,13 +14,15 @@ export function denied(call: Call, core: GuardCore, decision: DenyDecision): nev
   const event = core.events.decision(call, decision);
   core.audit.record(event);
   core.events.emit('decision', event);
-  if (core.onDeny === 'return') return denial(decision.code, decision.reason, call, decision.retryAfterMs);
+  // The denial the caller (and the model) gets is redacted like the record.
+  const shown = shownDecision(decision, core.audit.redactor);
+  if (core.onDeny === 'return') return denial(shown.code, shown.reason, call, shown.retryAfterMs);
   throw new ToolDeniedError({
-    code: decision.code,
+    code: shown.code,
     tool: call.tool.name,
     callId: call.callId,
-    reason: decision.reason,
-    decision,
+    reason: shown.reason,
+    decision: shown,
   });
 }
 
@@ -32,7 +35,7 @@ export function interrupted(call: Call, core: GuardCore, stop: Interruption): ne
     tool: call.tool.name,
     callId: call.callId,
     reason: stop.reason,
-    decision: call.decision!,
+    decision: shownDecision(call.decision!, core.audit.redactor),
     ran: stop.ran,
   });
 }

@@ -5,7 +5,7 @@ import { ApprovalFlow } from '../approval/approval-flow.ts';
 import type { FloodLimits } from '../approval/flood.ts';
 import { GrantManager } from '../approval/grants.ts';
 import type { ApprovalProvider } from '../approval/types.ts';
-import { type AuditDispatcher, approverArgs } from '../audit/dispatch.ts';
+import { type AuditDispatcher, approverView } from '../audit/dispatch.ts';
 import type { GuardEvents } from '../events.ts';
 import type { LimitsSettings } from '../limits/admission.ts';
 import { compileWhen } from '../policy/conditions.ts';
@@ -85,7 +85,7 @@ export function createGuardCore(options: GuardCoreOptions): GuardCore {
           defaultTimeoutMs: defaults.approvalTimeoutMs,
           flood: options.approvalFlood,
           grants,
-          showArgs: approverArgs(options.audit),
+          show: approverView(options.audit),
           onError: emitError,
         });
   return {

@@ -1,4 +1,5 @@
 import { parseDuration } from '../_internal/duration.ts';
+import { identityKey, identityProblem } from '../_internal/names.ts';
 import type { StateStore, SuspensionRecord } from '../store/types.ts';
 import type { Duration } from '../types.ts';
 import { suspensionKey } from './keys.ts';
@@ -40,7 +41,10 @@ export function suspendTarget(target: unknown): { field: (typeof FIELDS)[number]
   const value = (target as Record<string, unknown>)[field];
   if (typeof value !== 'string' || value === '')
     throw new TypeError(`toolgate: ${field} must be a non-empty string`);
-  return { field, value: value.normalize('NFC') };
+  // A name no call can carry would suspend nobody while looking as if it did.
+  const problem = field === 'tool' ? undefined : identityProblem(value, field);
+  if (problem !== undefined) throw new TypeError(`toolgate: ${problem}`);
+  return { field, value: identityKey(value) };
 }
 
 /** Writes a suspension to the store. */

@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from '../_internal/canonical.ts';
 import { parseDuration } from '../_internal/duration.ts';
 import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
-import { toolNameProblem } from '../_internal/names.ts';
+import { type NameKind, nameProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
 import type {
   ApprovalRequirements,
@@ -79,6 +79,8 @@ export function compileRule(rule: unknown, index: number, options: CompileCondit
     if (quorum !== undefined) declared.quorum = quorum;
     if (approvers !== undefined) {
       const list = typeof approvers === 'string' ? [approvers] : approvers;
+      // Checked like the names they match, so an approver glob can never name an invisible variant.
+      for (const pattern of list) namePatternProblem(pattern, `${label}: approval.approvers`, 'identity');
       declared.approvers = Object.freeze(list.map((pattern) => pattern.normalize('NFC')));
     }
     if (separationOfDuties !== undefined) declared.separationOfDuties = separationOfDuties;
@@ -144,17 +146,19 @@ function compilePatterns(
 ): CompiledGlob[] {
   const list = typeof value === 'string' ? [value] : value;
   return list.map((pattern) => {
-    // `*` is the only wildcard; checked as a name with the wildcards taken out.
-    const literal = pattern.replaceAll('*', '');
-    if (literal.length > 0) {
-      const problem = toolNameProblem(literal.normalize('NFC'));
-      if (problem !== undefined)
-        throw new ConfigurationError(
-          `${where}: ${JSON.stringify(pattern)}: ${problem.replace('a tool name', `a ${kind}`)}`,
-        );
-    }
+    namePatternProblem(pattern, where, kind === 'tool pattern' ? 'tool' : 'identity');
     return compileGlob(pattern);
   });
+}
+
+/** Throws when a name glob holds what the names it matches may not (`*`, the wildcard, is allowed). */
+function namePatternProblem(pattern: string, where: string, kind: NameKind): void {
+  const problem = nameProblem(
+    pattern.normalize('NFC'),
+    kind,
+    kind === 'tool' ? 'a tool pattern' : 'a pattern',
+  );
+  if (problem !== undefined) throw new ConfigurationError(`${where}: ${JSON.stringify(pattern)}: ${problem}`);
 }
 
 function toJson(value: unknown): JsonValue {

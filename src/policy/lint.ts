@@ -1,38 +1,68 @@
 import { compileGlob } from '../_internal/glob.ts';
 import type { CompiledRule } from './compile.ts';
 
-// `toolgate policy check`'s findings (src/cli/policy.ts): rules that can never take part in a
-// decision. Warnings only; the engine itself never depends on them.
+// Which rules can take part in a decision: `toolgate policy check` reports the others, and
+// `toolgate policy coverage` never counts them (src/cli/policy.ts). One analysis serves both; the
+// engine itself never depends on it.
 
-/** Lint findings: rules that can never take part in a decision. */
-export function lint(rules: readonly CompiledRule[], now: number): { rule: string; message: string }[] {
-  const warnings: { rule: string; message: string }[] = [];
-  const unconditionalDenies = rules.filter((rule) => rule.effect === 'deny' && isUnconditional(rule));
-  const seen = new Map<string, string>();
+/** What the static analysis knows about a rule set at one instant. */
+export interface Reachability {
+  /** Rules that can never take part in a decision (by id), with why: expired, ended or shadowed. */
+  readonly unreachable: ReadonlyMap<string, string>;
+  /** The unconditional deny rule that denies every call of `tool`, if any (the first by id). */
+  deniedBy(tool: string): CompiledRule | undefined;
+}
+
+/** Analyses which rules can take part in a decision at `now`. */
+export function reachability(rules: readonly CompiledRule[], now: number): Reachability {
+  const unconditionalDenies = rules
+    .filter((rule) => rule.effect === 'deny' && isUnconditional(rule))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const unreachable = new Map<string, string>();
   for (const rule of rules) {
-    if (rule.expires !== undefined && rule.expires <= now)
-      warnings.push({ rule: rule.id, message: `expired at ${new Date(rule.expires).toISOString()}` });
-    const until = (rule.spec as { schedule?: { until?: unknown } }).schedule?.until;
-    const untilMs =
-      typeof until === 'number' ? until : typeof until === 'string' ? Date.parse(until) : Number.NaN;
-    if (untilMs <= now)
-      warnings.push({ rule: rule.id, message: `unreachable: its schedule ended at ${String(until)}` });
-    const { id: _id, ...body } = rule.spec as Record<string, unknown>;
-    const key = JSON.stringify(body);
-    const twin = seen.get(key);
-    if (twin !== undefined) warnings.push({ rule: rule.id, message: `duplicate of rule ${twin}` });
-    else seen.set(key, rule.id);
+    if (rule.expires !== undefined && rule.expires <= now) {
+      unreachable.set(rule.id, `expired at ${new Date(rule.expires).toISOString()}`);
+      continue;
+    }
+    const until = scheduleEnd(rule);
+    if (until !== undefined && until.ms <= now) {
+      unreachable.set(rule.id, `unreachable: its schedule ended at ${until.text}`);
+      continue;
+    }
     if (rule.effect === 'deny') continue;
     const shadow = unconditionalDenies.find((deny) =>
       rule.tools.every((tool) => deny.tools.some((pattern) => globCovers(pattern.source, tool.source))),
     );
     if (shadow !== undefined)
-      warnings.push({
-        rule: rule.id,
-        message: `unreachable: shadowed by the unconditional deny rule ${shadow.id}`,
-      });
+      unreachable.set(rule.id, `unreachable: shadowed by the unconditional deny rule ${shadow.id}`);
+  }
+  return {
+    unreachable,
+    deniedBy: (tool) => unconditionalDenies.find((deny) => deny.tools.some((glob) => glob.test(tool))),
+  };
+}
+
+/** Lint findings: rules that can never take part in a decision, and duplicates. */
+export function lint(rules: readonly CompiledRule[], now: number): { rule: string; message: string }[] {
+  const { unreachable } = reachability(rules, now);
+  const warnings: { rule: string; message: string }[] = [];
+  const seen = new Map<string, string>();
+  for (const rule of rules) {
+    const why = unreachable.get(rule.id);
+    if (why !== undefined) warnings.push({ rule: rule.id, message: why });
+    const { id: _id, ...body } = rule.spec as Record<string, unknown>;
+    const key = JSON.stringify(body);
+    const twin = seen.get(key);
+    if (twin !== undefined) warnings.push({ rule: rule.id, message: `duplicate of rule ${twin}` });
+    else seen.set(key, rule.id);
   }
   return warnings;
+}
+
+function scheduleEnd(rule: CompiledRule): { ms: number; text: string } | undefined {
+  const until = (rule.spec as { schedule?: { until?: unknown } }).schedule?.until;
+  const ms = typeof until === 'number' ? until : typeof until === 'string' ? Date.parse(until) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : { ms, text: String(until) };
 }
 
 function isUnconditional(rule: CompiledRule): boolean {

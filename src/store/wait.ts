@@ -21,7 +21,7 @@ export interface WaitForOptions {
  * const answer = await waitFor(store, `approval:${id}`, () => store.get('approvals', id, Date.now()), { signal });
  */
 export async function waitFor<T>(
-  store: StateStore,
+  store: Pick<StateStore, 'subscribe'>,
   channel: string,
   read: () => T | undefined | PromiseLike<T | undefined>,
   options: WaitForOptions = {},

@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
 import { responseProblem } from '../approval/messages.ts';
 import type { ApprovalProvider, ApprovalRequest } from '../approval/types.ts';
+import { expect } from './expect.ts';
+import { type SuiteOptions, suiteRunner } from './runner.ts';
 
-export interface TestApprovalProviderOptions {
+/** Options of `testApprovalProvider`. */
+export interface TestApprovalProviderOptions extends SuiteOptions {
   /**
    * Creates a fresh provider and a `respond` hook through which the test answers a pending
    * request the way a human would on that channel.
@@ -19,9 +21,11 @@ export interface TestApprovalProviderOptions {
 
 /**
  * Conformance suite for an `ApprovalProvider`: well-formed answers bound to the request id,
- * approve and deny paths, and prompt settlement when the signal aborts.
+ * approve and deny paths, and prompt settlement when the signal aborts. Pass your runner's
+ * `describe` and `it` as `runner` (vitest, Jest, node:test).
  */
 export function testApprovalProvider(name: string, options: TestApprovalProviderOptions): void {
+  const { describe, it } = suiteRunner(options, 'testApprovalProvider');
   describe(`ApprovalProvider conformance: ${name}`, () => {
     it('answers an approval with a well-formed response for the same request', async () => {
       const { provider, respond, cleanup } = await options.create();

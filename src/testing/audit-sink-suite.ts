@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditSink } from '../audit/types.ts';
+import { expect } from './expect.ts';
+import { type SuiteOptions, suiteRunner } from './runner.ts';
 
-export interface TestAuditSinkOptions {
+/** Options of `testAuditSink`. */
+export interface TestAuditSinkOptions extends SuiteOptions {
   /** Creates a fresh sink, and optionally a way to read back what it stored (after flush). */
   create(): Promise<{ sink: AuditSink; read?: () => Promise<AuditEvent[]>; cleanup?: () => Promise<void> }>;
 }
@@ -9,8 +11,10 @@ export interface TestAuditSinkOptions {
 /**
  * Conformance suite for an `AuditSink`: accepts every event type, keeps order, survives
  * concurrent writes, flush/close resolve, and (when it can be read back) stores what it was given.
+ * Pass your runner's `describe` and `it` as `runner` (vitest, Jest, node:test).
  */
 export function testAuditSink(name: string, options: TestAuditSinkOptions): void {
+  const { describe, it } = suiteRunner(options, 'testAuditSink');
   describe(`AuditSink conformance: ${name}`, () => {
     it('has a name and a write method', async () => {
       const { sink, cleanup } = await options.create();

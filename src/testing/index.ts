@@ -1,6 +1,8 @@
 /**
- * Test helpers for toolgate and for third-party engines, approvers and sinks. Conformance suites
- * need `vitest` (an optional peer dependency). Shipped code never imports this entry point.
+ * Test helpers for toolgate and for third-party engines, approvers and sinks. Loading it needs no
+ * test runner: the fakes work anywhere, and the conformance suites register their tests with the
+ * `describe` and `it` you pass as `runner` (vitest, Jest, node:test; default: the globals). Shipped
+ * code never imports this entry point.
  */
 export { type MemoryAuditSink, memoryAudit } from '../audit/memory.ts';
 export {
@@ -22,4 +24,6 @@ export {
   type TestPolicyEngineOptions,
   testPolicyEngine,
 } from './policy-engine-suite.ts';
+export type { SuiteOptions, TestBody, TestRunner } from './runner.ts';
+export { type TestSecretProviderOptions, testSecretProvider } from './secret-provider-suite.ts';
 export { type TestStateStoreOptions, testStateStore } from './state-store.ts';

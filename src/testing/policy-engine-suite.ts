@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import { createGuard } from '../guard.ts';
 import type { PolicyEngine } from '../policy/types.ts';
 import { DENY_CODES, type Decision, type ToolRequest } from '../types.ts';
+import { expect } from './expect.ts';
+import { type SuiteOptions, skippedTest, suiteRunner } from './runner.ts';
 
 /** An engine-neutral rule: what every engine under test must be able to express. */
 export interface NeutralRule {
@@ -99,7 +100,8 @@ export const POLICY_CASES: readonly PolicyCase[] = [
   },
 ];
 
-export interface TestPolicyEngineOptions {
+/** Options of `testPolicyEngine`. */
+export interface TestPolicyEngineOptions extends SuiteOptions {
   /** Builds the engine under test from neutral rules. */
   create(rules: NeutralRule[]): PolicyEngine;
   /** Extra semantics cases (for example loaded from JSON files). */
@@ -117,16 +119,22 @@ export interface TestPolicyEngineOptions {
  * is frozen and the answer repeatable), and fail-closed behaviour inside a guard.
  *
  * @example
- * testPolicyEngine('rules', { create: (list) => rules(list) });
- * testPolicyEngine('cedar', { create: toCedar, capabilities: { ask: false } });
+ * import { describe, it } from 'vitest';
+ * testPolicyEngine('rules', { create: (list) => rules(list), runner: { describe, it } });
+ * testPolicyEngine('cedar', { create: toCedar, capabilities: { ask: false }, runner: { describe, it } });
  */
 export function testPolicyEngine(name: string, options: TestPolicyEngineOptions): void {
+  const runner = suiteRunner(options, 'testPolicyEngine');
+  const { describe, it } = runner;
   const canAsk = options.capabilities?.ask !== false;
   describe(`PolicyEngine conformance: ${name}`, () => {
     for (const testCase of [...POLICY_CASES, ...(options.cases ?? [])]) {
       const needsAsk = testCase.rules.some((rule) => rule.effect === 'ask');
-      const register = needsAsk && !canAsk ? it.skip : it;
-      register(needsAsk && !canAsk ? `${testCase.name} (needs ask)` : testCase.name, async () => {
+      if (needsAsk && !canAsk) {
+        skippedTest(runner, testCase.name, 'needs ask');
+        continue;
+      }
+      it(testCase.name, async () => {
         const engine = options.create(testCase.rules);
         const decision = await engine.evaluate(makeRequest(testCase.tool, testCase.args ?? {}), {
           signal: new AbortController().signal,

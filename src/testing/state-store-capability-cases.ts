@@ -1,7 +1,8 @@
-import { expect, it } from 'vitest';
 import { requireCapabilities } from '../store/capabilities.ts';
 import type { StateStore } from '../store/types.ts';
 import { waitFor } from '../store/wait.ts';
+import { expect } from './expect.ts';
+import type { TestRunner } from './runner.ts';
 import { MIN, T0, type WithStore, waitUntil } from './state-store-kit.ts';
 
 /**
@@ -9,7 +10,7 @@ import { MIN, T0, type WithStore, waitUntil } from './state-store-kit.ts';
  * cross-subscriber channels and synchronous admission. `testStateStore` (state-store.ts) runs
  * each only against a store that has it.
  */
-export function capabilityCases(withStore: WithStore): void {
+export function capabilityCases(withStore: WithStore, it: TestRunner['it']): void {
   it(
     'claim: the first caller wins, exactly once under concurrency, until it expires',
     withStore(
@@ -66,7 +67,7 @@ export function capabilityCases(withStore: WithStore): void {
     withStore(
       async (store) => {
         const sync = store.syncAdmission!();
-        expect(sync).toBeDefined();
+        if (sync === undefined) throw new Error('syncAdmission() returned nothing');
         const rate = { key: 'sync-r', limit: 2, windowMs: MIN };
         expect(sync!.admitNew({ now: T0, holder: 'n1', suspensions: [], rates: [rate] })).toEqual({
           ok: true,

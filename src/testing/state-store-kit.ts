@@ -1,4 +1,3 @@
-import type { TestContext } from 'vitest';
 import type { StoreCapability } from '../store/capabilities.ts';
 import type { StateStore } from '../store/types.ts';
 
@@ -10,12 +9,13 @@ export const MIN: number = 60_000;
 
 /**
  * Runs a case against a fresh store, then closes it and cleans up. A case that `needs` optional
- * capabilities is skipped for a store without them.
+ * capabilities is skipped for a store without them (with the runner's `context.skip()` where the
+ * runner passes one, as vitest and node:test do).
  */
 export type WithStore = (
   fn: (store: StateStore) => Promise<void>,
   needs?: readonly (StoreCapability | 'syncAdmission')[],
-) => (context: TestContext) => Promise<void>;
+) => (...context: unknown[]) => Promise<void>;
 
 /** Polls until `condition` holds (at most 5 s): for deliveries that arrive asynchronously. */
 export async function waitUntil(condition: () => boolean): Promise<void> {

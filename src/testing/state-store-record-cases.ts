@@ -1,11 +1,12 @@
-import { expect, it } from 'vitest';
+import { expect } from './expect.ts';
+import type { TestRunner } from './runner.ts';
 import { T0, type WithStore } from './state-store-kit.ts';
 
 /**
  * The StateStore conformance cases for records (TTL, JSON copies, bounded use counts);
  * `testStateStore` (state-store.ts) runs them with the admission cases.
  */
-export function recordCases(withStore: WithStore): void {
+export function recordCases(withStore: WithStore, it: TestRunner['it']): void {
   it(
     'records: put, get, list, delete, TTL, JSON copies',
     withStore(async (store) => {

@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
 import type { StateStore } from '../store/types.ts';
+import { expect } from './expect.ts';
+import { type SuiteOptions, skippedSuite, suiteRunner } from './runner.ts';
 import { capabilityCases } from './state-store-capability-cases.ts';
 import { MIN, T0, type WithStore } from './state-store-kit.ts';
 import { recordCases } from './state-store-record-cases.ts';
 
 /** Options of `testStateStore`. */
-export interface TestStateStoreOptions {
+export interface TestStateStoreOptions extends SuiteOptions {
   /** Creates a fresh store (or one with a fresh key prefix) and optionally a cleanup. */
   create(): Promise<{ store: StateStore; cleanup?: () => Promise<void> }>;
   /** When set, the suite is skipped with this message (e.g. no Redis reachable). */
@@ -20,19 +21,27 @@ export interface TestStateStoreOptions {
  * not. Every time comes from the test (`now`), so any two conforming stores give the same answers.
  *
  * @example
- * testStateStore('memory', { create: async () => ({ store: memoryStore() }) });
+ * import { describe, it } from 'node:test';
+ * testStateStore('memory', { create: async () => ({ store: memoryStore() }), runner: { describe, it } });
  */
 export function testStateStore(name: string, options: TestStateStoreOptions): void {
-  const suite = options.skip === undefined ? describe : describe.skip;
-  suite(`StateStore conformance: ${name}${options.skip === undefined ? '' : ` (skipped: ${options.skip})`}`, () => {
+  const runner = suiteRunner(options, 'testStateStore');
+  const { describe, it } = runner;
+  if (options.skip !== undefined) {
+    skippedSuite(runner, `StateStore conformance: ${name}`, options.skip);
+    return;
+  }
+  describe(`StateStore conformance: ${name}`, () => {
+    // Rest parameters keep the body's length 0: Jest reads a body that takes an argument as
+    // waiting for a `done` callback.
     const withStore: WithStore =
       (fn, needs = []) =>
-      async (context) => {
+      async (...context) => {
         const { store, cleanup } = await options.create();
         try {
           const missing = needs.filter((name) => typeof store[name] !== 'function');
-          if (missing.length > 0) context.skip(`the store has no ${missing.join(', ')}`);
-          else await fn(store);
+          if (missing.length === 0) await fn(store);
+          else skipCase(context[0], `the store has no ${missing.join(', ')}`);
         } finally {
           await store.close?.();
           await cleanup?.();
@@ -246,7 +255,13 @@ export function testStateStore(name: string, options: TestStateStoreOptions): vo
 
     // Records and use counts (state-store-record-cases.ts); the optional capabilities, each tested
     // when the store has it (state-store-capability-cases.ts).
-    recordCases(withStore);
-    capabilityCases(withStore);
+    recordCases(withStore, it);
+    capabilityCases(withStore, it);
   });
+}
+
+/** Marks a running case skipped through the runner's test context, where it has `skip()`. */
+function skipCase(context: unknown, reason: string): void {
+  const skip = (context as { skip?: unknown } | undefined)?.skip;
+  if (typeof skip === 'function') skip.call(context, reason);
 }

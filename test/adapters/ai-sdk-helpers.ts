@@ -65,3 +65,19 @@ export function toolResultSeen(
   if (message === undefined || !Array.isArray(message.content)) return undefined;
   return JSON.stringify(message.content.map((part: { output?: unknown }) => part.output));
 }
+
+/** A model that calls several tools in one step, then answers with text. */
+export function multiCallModel(calls: readonly { toolName: string; input: unknown; toolCallId: string }[]) {
+  const first: LanguageModelV4GenerateResult = {
+    content: calls.map((call) => ({
+      type: 'tool-call' as const,
+      toolCallId: call.toolCallId,
+      toolName: call.toolName,
+      input: JSON.stringify(call.input),
+    })),
+    finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+    usage,
+    warnings: [],
+  };
+  return new MockLanguageModelV4({ doGenerate: [first, textResult('done')] });
+}

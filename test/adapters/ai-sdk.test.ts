@@ -2,10 +2,12 @@ import {
   generateText,
   isStepCount,
   type ModelMessage,
+  readUIMessageStream,
   streamText,
   ToolLoopAgent,
   type ToolSet,
   tool,
+  type UIMessage,
 } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
@@ -271,8 +273,8 @@ describe('toolApproval', () => {
     return { ...s, first, request, second, model2 };
   }
 
-  it('maps allow, deny and ask onto not-applicable, denied and user-approval', async () => {
-    const { tg, tools } = setup();
+  it('maps allow, deny and ask onto not-applicable, denied (recorded) and user-approval', async () => {
+    const { tg, tools, audit } = setup();
     const base = { tools, toolsContext: {}, runtimeContext: {}, messages: [] };
     const status = (toolName: string, input: unknown, options = {}) =>
       toolApproval(tg, options)({ ...base, toolCall: { toolName, toolCallId: 'c', input } });
@@ -281,14 +283,19 @@ describe('toolApproval', () => {
       type: 'user-approval',
       reason: 'refunds need a human',
     });
-    // deny: 'denied' answers with the SDK's status.
-    expect(await status('rm', { path: '/' }, { deny: 'denied' })).toEqual({
+    expect(audit.events).toEqual([]);
+    // A deny is the SDK's own denied status, recorded by the guard first.
+    expect(await status('rm', { path: '/' })).toEqual({
       type: 'denied',
       reason: 'toolgate denied rm (DENIED_BY_RULE): never',
     });
-    expect(await status('weather', { city: 5 }, { deny: 'denied' })).toMatchObject({ type: 'denied' });
-    // By default a guarded tool's denial is left to its execute, where the guard records it.
-    expect(await status('rm', { path: '/' })).toEqual({ type: 'not-applicable' });
+    expect(audit.events).toMatchObject([
+      { type: 'decision', tool: 'rm', decision: 'deny', code: 'DENIED_BY_RULE', toolCallId: 'c' },
+    ]);
+    expect(await status('weather', { city: 5 })).toMatchObject({ type: 'denied' });
+    expect(audit.events.at(-1)).toMatchObject({ type: 'decision', code: 'INVALID_ARGS' });
+    // deny: 'guard' leaves a guarded tool's denial to its execute.
+    expect(await status('rm', { path: '/' }, { deny: 'guard' })).toEqual({ type: 'not-applicable' });
     // A tool the guard does not wrap is always denied here: nothing else would stop it.
     expect(await status('unguarded', {})).toMatchObject({ type: 'denied' });
     const unwrapped = { rm: tool({ inputSchema: z.object({ path: z.string() }), execute: async () => 'x' }) };
@@ -299,6 +306,62 @@ describe('toolApproval', () => {
         toolCall: { toolName: 'rm', toolCallId: 'c', input: { path: '/' } },
       }),
     ).toMatchObject({ type: 'denied' });
+  });
+
+  it('a deny is the SDK’s own denied state in the result, for the model, and in the UI stream', async () => {
+    const s = setup();
+    const model = scriptedModel('rm', { path: '/' });
+    const result = await generateText({
+      model,
+      tools: s.tools,
+      toolApproval: toolApproval(s.tg),
+      stopWhen: isStepCount(2),
+      prompt: 'go',
+    });
+    const step = result.steps[0]!;
+    expect(step.toolResults).toEqual([]);
+    expect(step.content.find((part) => part.type === 'tool-approval-response')).toMatchObject({
+      approved: false,
+      reason: 'toolgate denied rm (DENIED_BY_RULE): never',
+    });
+    expect(toolResultSeen(model.doGenerateCalls[1]?.prompt)).toContain('execution-denied');
+    expect(s.audit.events.filter((e) => e.type === 'decision')).toMatchObject([
+      { tool: 'rm', decision: 'deny', code: 'DENIED_BY_RULE' },
+    ]);
+
+    const streamed = streamText({
+      model: streamingModel('rm', { path: '/' }),
+      tools: s.tools,
+      toolApproval: toolApproval(s.tg),
+      stopWhen: isStepCount(2),
+      prompt: 'go',
+    });
+    const chunks: { type: string }[] = [];
+    for await (const chunk of streamed.toUIMessageStream()) chunks.push(chunk);
+    const kinds = chunks.map((chunk) => chunk.type);
+    expect(kinds).toContain('tool-output-denied');
+    expect(kinds).not.toContain('tool-output-available');
+    let last: UIMessage | undefined;
+    for await (const message of readUIMessageStream({ stream: streamed.toUIMessageStream() })) last = message;
+    expect(last?.parts.find((part) => part.type === 'tool-rm')).toMatchObject({ state: 'output-denied' });
+  });
+
+  it("with onDeny: 'throw' a deny stays a tool error raised by execute", async () => {
+    const s = setup();
+    const tools = guardTools(
+      { rm: tool({ inputSchema: z.object({ path: z.string() }), execute: async () => 'removed' }) },
+      s.tg,
+      { onDeny: 'throw' },
+    );
+    const result = await generateText({
+      model: scriptedModel('rm', { path: '/' }),
+      tools,
+      toolApproval: toolApproval(s.tg),
+      stopWhen: isStepCount(2),
+      prompt: 'go',
+    });
+    const error = result.steps[0]?.content.find((part) => part.type === 'tool-error');
+    expect(ToolDeniedError.isInstance((error as { error?: unknown } | undefined)?.error)).toBe(true);
   });
 
   it('ask → the AI SDK asks the user and nothing runs; approve → the tool runs once, recorded with the approver', async () => {

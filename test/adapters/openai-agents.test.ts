@@ -145,54 +145,8 @@ describe('guardTool', () => {
   });
 });
 
+// Approvals through interruptions, answered with respondToApproval: openai-agents-approvals.test.ts.
 describe("ask: 'interruption' (the SDK's own approvals)", () => {
-  function setup() {
-    const audit = memoryAudit();
-    const tg = createGuard({ policy, approver: agentsApprover(), audit });
-    const refunds: unknown[] = [];
-    const refund = guardTool(
-      tool({
-        name: 'refund',
-        description: 'Refund',
-        parameters: z.object({ amount: z.number() }),
-        execute: async (input) => {
-          refunds.push(input);
-          return 'refunded';
-        },
-      }),
-      tg,
-      { ask: 'interruption' },
-    );
-    const model = new ScriptedModel([
-      [functionCall('refund', { amount: 500 }, { callId: 'c-1' })],
-      [assistantMessage('done')],
-    ]);
-    const agent = new Agent({ name: 'a', model, tools: [refund] });
-    return { tg, audit, refunds, agent, model };
-  }
-
-  it('interrupts; approve runs the tool once, recorded with the SDK approver', async () => {
-    const { agent, refunds, audit } = setup();
-    const first = await run(agent, 'refund');
-    expect(first.interruptions).toHaveLength(1);
-    expect(refunds).toEqual([]);
-    first.state.approve(first.interruptions[0]!);
-    const second = await run(agent, first.state);
-    expect(second.finalOutput).toBe('done');
-    expect(refunds).toEqual([{ amount: 500 }]);
-    expect(audit.events.filter((e) => e.type === 'decision')).toMatchObject([
-      { decision: 'allow', policyDecision: 'ask', approvers: ['openai-agents:user'] },
-    ]);
-  });
-
-  it('reject: the tool never runs', async () => {
-    const { agent, refunds } = setup();
-    const first = await run(agent, 'refund');
-    first.state.reject(first.interruptions[0]!, { message: 'no' });
-    await run(agent, first.state);
-    expect(refunds).toEqual([]);
-  });
-
   it('allowed and denied calls do not interrupt', async () => {
     const tg = createGuard({ policy, approver: agentsApprover() });
     const weather = guardTool(

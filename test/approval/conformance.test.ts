@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { describe, it } from 'vitest';
+import { approvalDirectory } from '../../src/approval/directory.ts';
 import { approvalQueue, queueApprover } from '../../src/approval/queue.ts';
 import { terminalApprover } from '../../src/approval/terminal.ts';
 import { signApprovalResponse } from '../../src/approval/token.ts';
@@ -8,24 +13,47 @@ import { type WebhookApprover, webhookApprover } from '../../src/approval/webhoo
 import { type ApprovalResponse, memoryStore } from '../../src/index.ts';
 import { testApprovalProvider } from '../../src/testing/index.ts';
 
+const runner = { describe, it };
+
 const SECRET = 'conformance-secret-of-32-bytes-or-more';
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-testApprovalProvider('queueApprover', {
-  async create() {
-    const store = memoryStore();
-    const queue = approvalQueue({ store, secret: SECRET });
-    return {
-      provider: queueApprover({ store, secret: SECRET, pollMs: 20 }),
-      async respond(request, answer) {
-        while (!(await queue.list()).some((p) => p.id === request.id)) await tick();
-        await queue.resolve(request.id, answer as never);
-      },
-    };
-  },
-});
+for (const [name, open] of [
+  ['queueApprover', () => ({ store: memoryStore(), cleanup: async () => undefined })],
+  [
+    'queueApprover over approvalDirectory',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'toolgate-conformance-'));
+      const store = approvalDirectory({ dir });
+      return {
+        store,
+        cleanup: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+] as const) {
+  testApprovalProvider(name, {
+    runner,
+    async create() {
+      const { store, cleanup } = open();
+      const queue = approvalQueue({ store, secret: SECRET });
+      return {
+        provider: queueApprover({ store, secret: SECRET, pollMs: 20 }),
+        async respond(request, answer) {
+          while (!(await queue.list()).some((p) => p.id === request.id)) await tick();
+          await queue.resolve(request.id, answer as never);
+        },
+        cleanup,
+      };
+    },
+  });
+}
 
 testApprovalProvider('terminalApprover', {
+  runner,
   async create() {
     const input = new PassThrough();
     const output = new PassThrough();
@@ -49,6 +77,7 @@ testApprovalProvider('terminalApprover', {
 });
 
 testApprovalProvider('webhookApprover', {
+  runner,
   async create() {
     let approver: WebhookApprover | undefined;
     const hooks: { binding: never }[] = [];

@@ -171,6 +171,18 @@ describe('webhookApprover', () => {
     await expect(pending).resolves.toBe('ran');
   });
 
+  it('refuses an answer from a look-alike identity (401, like any token that fails verification) and keeps waiting', async () => {
+    const { call, tool } = guardWith();
+    const pending = call({ amount: 400 }, { context: { principal: 'user:42' } });
+    const { parsed } = await nextHook();
+    const b = parsed.binding;
+    for (const lookAlike of ['user:7\u200b', 'user:7 ', '\u00aduser:7'])
+      expect((await callback(signApprovalResponse(b, yes(b, lookAlike), SECRET))).status).toBe(401);
+    expect(tool.calls).toHaveLength(0);
+    expect((await callback(signApprovalResponse(b, yes(b), SECRET))).status).toBe(200);
+    await expect(pending).resolves.toBe('ran');
+  });
+
   it('a denial travels back too', async () => {
     const { call, tool } = guardWith();
     const pending = call({ amount: 1 });

@@ -6,17 +6,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fileAnchor } from '../../src/audit/anchor.ts';
 import { run } from '../../src/cli/audit.ts';
 import { createGuard, jsonlAudit, rules } from '../../src/index.ts';
-import { decisionEvent, keyPair, tempDir } from './helpers.ts';
+import { captureConsole, decisionEvent, keyPair, tempDir } from './helpers.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
-  vi.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
-  return { out, err };
-}
+const capture = captureConsole;
 afterEach(() => {
   vi.restoreAllMocks();
 });

@@ -86,7 +86,7 @@ describe('exit signals', () => {
       expect(readFileSync(path, 'utf8')).toBe(''); // nothing written yet
       child.kill(signal);
       expect(await exited).toBe(signal);
-      expect(await verifyAuditLog(path)).toMatchObject({ ok: true, events: 500 });
+      expect(await verifyAuditLog(path)).toMatchObject({ ok: true, events: 750 });
     }, 60_000);
   }
 });

@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 
 /** A fresh temp directory, removed after the test. */
 export function tempDir(): string {
@@ -23,3 +23,12 @@ export function keyPair(): { privateKey: KeyObject; publicKey: KeyObject; public
 }
 
 export { decisionEvent } from './helpers-events.ts';
+
+/** Captures `console.log` and `console.error` lines (restore with `vi.restoreAllMocks()`). */
+export function captureConsole(): { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
+  vi.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
+  return { out, err };
+}

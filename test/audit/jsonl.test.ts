@@ -10,6 +10,7 @@ import {
   ConfigurationError,
   canonicalJson,
   createGuard,
+  hashJson,
   jsonlAudit,
   rules,
   ToolInterruptedError,
@@ -47,6 +48,98 @@ describe('jsonlAudit', () => {
     expect(all[1]).toBe(`${canonicalJson(rest).slice(0, -1)},"hash":"${hash}"}`);
     const result = await verifyAuditLog(path);
     expect(result).toMatchObject({ ok: true, records: 51, events: 50, lastSeq: 50 });
+  });
+
+  it('records argsHash of call events it alone receives (read through their class), and for listeners too', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path });
+    const tg = createGuard({ policy: ALLOW_ALL, audit: sink });
+    const args = { to: 'acct-1', amount: 5, nested: { b: [1, 'x'], a: null } };
+    const transfer = tg.guard((input: typeof args) => input.amount, { name: 'transfer' });
+    await transfer(args);
+    // With a listener the guard completes events before any sink sees them: the same line results.
+    const heard: unknown[] = [];
+    tg.on('decision', (event) => heard.push({ ...event }));
+    await transfer(args);
+    await tg.close();
+    const records = lines(path)
+      .slice(1)
+      .map((line) => JSON.parse(line) as { event: Record<string, unknown> });
+    expect(records.map((record) => record.event.type)).toEqual(['decision', 'result', 'decision', 'result']);
+    for (const { event } of records) expect(event.argsHash).toBe(hashJson(args));
+    expect(heard).toEqual([expect.objectContaining({ argsHash: hashJson(args) })]);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, events: 4 });
+  });
+
+  it('records the events as the guard wrote them, whatever listeners do to them afterwards', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path, flushInterval: 60_000 });
+    const tg = createGuard({ policy: ALLOW_ALL, audit: sink });
+    // Listeners run after the sinks were handed the event; these ones vandalize it.
+    tg.on('decision', (event) => {
+      const target = event as unknown as Record<string, unknown>;
+      target.decision = 'deny';
+      target.argsHash = 'f'.repeat(64);
+      delete target.args;
+    });
+    tg.on('result', (event) => {
+      const target = event as unknown as Record<string, unknown>;
+      (target.outputShape as Record<string, unknown>).size = 999;
+      target.outcome = 'error';
+    });
+    const args = { to: 'acct-1', amount: 5 };
+    await tg.guard((input: typeof args) => [input.amount], { name: 'transfer' })(args);
+    await tg.close();
+    const [decision, result] = lines(path)
+      .slice(1)
+      .map((line) => (JSON.parse(line) as { event: Record<string, unknown> }).event);
+    expect(decision).toMatchObject({ decision: 'allow', argsHash: hashJson(args), args });
+    expect(result).toMatchObject({ outcome: 'ok', outputShape: { type: 'array', size: 1 } });
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, events: 2 });
+  });
+
+  it('a call event whose computed field fails when serialized leaves a counted, reported gap, never a hole', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path, flushInterval: 60_000 });
+    const errors: unknown[] = [];
+    sink.onError((error) => errors.push(error));
+    // Shaped like the guard's call events: argsHash read through the class, computed when read.
+    class Event {
+      readonly v = 1;
+      readonly type = 'decision';
+      constructor(readonly id: string) {}
+      get argsHash(): string {
+        if (this.id === 'e2') throw new Error('cannot hash');
+        return 'a'.repeat(64);
+      }
+      [Symbol.for('toolgate.completeEvent')](): void {}
+    }
+    sink.write(new Event('e1') as never);
+    sink.write(new Event('e2') as never);
+    await sink.close();
+    expect(sink.stats()).toMatchObject({ dropped: 1, seq: 2 });
+    expect(errors).toEqual([expect.objectContaining({ message: 'cannot hash' })]);
+    const records = lines(path).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records[1]).toMatchObject({ event: { id: 'e1', argsHash: 'a'.repeat(64) } });
+    expect(records[2]).toMatchObject({ gap: { reason: 'dropped', count: 1 } });
+    expect(await verifyAuditLog(path)).toMatchObject({
+      ok: true,
+      notices: [expect.objectContaining({ kind: 'events_dropped', count: 1 })],
+    });
+  });
+
+  it('stats() gives the head of the chain before the batch is written, and the file agrees', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path, batchBytes: 1 << 30, flushInterval: 60_000 });
+    for (let i = 1; i <= 7; i++) sink.write(decisionEvent(i));
+    const early = sink.stats();
+    expect(early).toMatchObject({ seq: 7, queued: 8, written: 0 });
+    for (let i = 8; i <= 9; i++) sink.write(decisionEvent(i));
+    const later = sink.stats();
+    await sink.close();
+    const all = lines(path);
+    expect((JSON.parse(all[7]!) as { hash: string }).hash).toBe(early.head);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, lastSeq: 9, lastHash: later.head });
   });
 
   it('resumes the chain across restarts', async () => {
@@ -264,7 +357,7 @@ describe('jsonlAudit', () => {
     );
   });
 
-  it('property: a LineBatch holds exactly the lines of buildLine, whatever fails, grows or is cleared in between', () => {
+  it('property: a LineBatch holds exactly the lines of buildLine, whatever fails, grows, is sealed or cleared in between', () => {
     const fields = fc.dictionary(
       fc.string({ unit: 'grapheme' }),
       fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
@@ -285,6 +378,8 @@ describe('jsonlAudit', () => {
       { weight: 1, arbitrary: fc.constant({ op: 'big' as const }) },
       // The batch was written: it starts over.
       { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+      // The chain's head was needed (a checkpoint, stats()): the records so far are completed.
+      { weight: 2, arbitrary: fc.constant({ op: 'seal' as const }) },
     );
     fc.assert(
       fc.property(
@@ -295,19 +390,29 @@ describe('jsonlAudit', () => {
         (steps, firstSeq, genesis, capacity) => {
           const batch = new LineBatch(capacity);
           let seq = firstSeq;
+          // `head`: what the batch's seals returned; `prev`: the hash of the last line of buildLine.
+          let head = genesis;
           let prev = genesis;
           let expected = '';
           let records = 0;
           for (const current of steps) {
             if (current.op === 'clear') {
+              head = batch.seal(head);
+              expect(head).toBe(prev);
               expect(batch.bytes().equals(Buffer.from(expected, 'utf8'))).toBe(true);
               batch.clear();
               expected = '';
               records = 0;
               continue;
             }
+            if (current.op === 'seal') {
+              head = batch.seal(head);
+              expect(head).toBe(prev);
+              expect(batch.unsealed).toBe(0);
+              continue;
+            }
             if (current.op === 'bad') {
-              expect(() => batch.event({ a: 'x'.repeat(40), z: Number.NaN }, seq, prev)).toThrow(TypeError);
+              expect(() => batch.event({ a: 'x'.repeat(40), z: Number.NaN }, seq)).toThrow(TypeError);
               continue;
             }
             // Plain data with some fields set to undefined; the line is that of the copy without them.
@@ -323,21 +428,86 @@ describe('jsonlAudit', () => {
             const copy = Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined));
             const kind = current.op === 'big' ? 'event' : current.op;
             const line = buildLine(kind, copy, seq, prev);
-            const hash =
-              kind === 'event' ? batch.event(data, seq, prev) : batch.record(kind, copy, seq, prev);
-            expect(hash).toBe(line.hash);
+            if (kind === 'event') batch.event(data, seq);
+            else batch.record(kind, copy, seq);
             expected += line.line;
             records += 1;
-            prev = hash;
+            prev = line.hash;
             seq += 1;
           }
+          if (batch.unsealed > 0) expect(() => batch.bytes()).toThrow(/not sealed/);
+          head = batch.seal(head);
+          expect(head).toBe(prev);
           expect(batch.bytes().equals(Buffer.from(expected, 'utf8'))).toBe(true);
-          expect(batch.records).toBe(records);
           expect(batch.size).toBe(Buffer.byteLength(expected));
+          expect(batch.records).toBe(records);
         },
       ),
       { numRuns: 1_000 },
     );
+  });
+
+  it('property: a LineBatch records each event as it was when appended, whatever happens to it before the seal', () => {
+    const event = fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 3 }), {
+      minKeys: 1,
+      maxKeys: 5,
+    });
+    const change = fc.record({
+      key: fc.nat(),
+      value: fc.jsonValue({ maxDepth: 1 }),
+      how: fc.nat({ max: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(event, change), { minLength: 1, maxLength: 8 }), (steps) => {
+        const batch = new LineBatch(64);
+        let prev = '0'.repeat(64);
+        let expected = '';
+        const originals: Record<string, unknown>[] = [];
+        steps.forEach(([fields, { key, value, how }], i) => {
+          const data = JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+          const line = buildLine('event', JSON.parse(JSON.stringify(data)), i, prev);
+          batch.event(data, i);
+          expected += line.line;
+          prev = line.hash;
+          originals.push(data);
+          // After it was appended: reassign, delete or add a field, or change a nested value.
+          const keys = Object.keys(data);
+          const name = keys[key % keys.length]!;
+          const nested = data[name];
+          if (how === 0) data[name] = value;
+          else if (how === 1) delete data[name];
+          else if (how === 2) data[`${name}!`] = value;
+          else if (Array.isArray(nested)) nested.push(value);
+          else if (typeof nested === 'object' && nested !== null)
+            (nested as Record<string, unknown>).x = value;
+          else data[name] = [nested];
+        });
+        // And once more, all of them, before the batch is sealed.
+        for (const data of originals) data.late = 'changed';
+        expect(batch.seal('0'.repeat(64))).toBe(prev);
+        expect(batch.bytes().toString('utf8')).toBe(expected);
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('reads an accessor of an event once, when appended', () => {
+    let reads = 0;
+    let value = 'first';
+    const data: Record<string, unknown> = { type: 'decision' };
+    Object.defineProperty(data, 'lazy', {
+      enumerable: true,
+      get: () => {
+        reads += 1;
+        return value;
+      },
+    });
+    const batch = new LineBatch();
+    batch.event(data, 1);
+    value = 'second';
+    batch.seal('0'.repeat(64));
+    expect(reads).toBe(1);
+    expect(batch.bytes().toString('utf8')).toContain('"lazy":"first"');
   });
 
   it('verifies records longer than its read buffer (1 MiB), in the middle and at the end of a file', async () => {

@@ -22,9 +22,12 @@ import {
 } from '../../src/index.ts';
 import { testAuditSink } from '../../src/testing/index.ts';
 
+const runner = { describe, it };
+
 const ALLOW_ALL = rules([{ id: 'all', effect: 'allow', tool: '*' }]);
 
 testAuditSink('jsonlAudit', {
+  runner,
   async create() {
     const dir = await mkdtemp(join(tmpdir(), 'toolgate-conf-'));
     const path = join(dir, 'audit.jsonl');
@@ -42,6 +45,7 @@ testAuditSink('jsonlAudit', {
 });
 
 testAuditSink('otelAudit', {
+  runner,
   async create() {
     const provider = new BasicTracerProvider({
       spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
@@ -51,6 +55,7 @@ testAuditSink('otelAudit', {
 });
 
 testAuditSink('multiSink', {
+  runner,
   async create() {
     const memory = memoryAudit();
     return { sink: multiSink([memory, memoryAudit()]), read: async () => [...memory.events] };

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { cedarEngine } from '../../src/backends/cedar/index.ts';
 import { ConfigurationError } from '../../src/errors.ts';
 import { createGuard } from '../../src/guard.ts';
@@ -18,7 +18,7 @@ function toCedar(list: NeutralRule[]) {
 }
 
 // Cedar has permit and forbid only: the cases that need an ask are skipped.
-testPolicyEngine('cedarEngine', { create: toCedar, capabilities: { ask: false } });
+testPolicyEngine('cedarEngine', { runner: { describe, it }, create: toCedar, capabilities: { ask: false } });
 
 const signal = new AbortController().signal;
 const engine = cedarEngine({

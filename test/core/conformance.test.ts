@@ -1,11 +1,16 @@
-import type { ApprovalResponse, AuditEvent } from '../../src/index.ts';
-import { callbackApprover, consoleAudit, memoryAudit } from '../../src/index.ts';
+import { describe, it } from 'vitest';
+import type { AuditEvent } from '../../src/index.ts';
+import { consoleAudit, memoryAudit } from '../../src/index.ts';
 import { testApprovalProvider, testAuditSink } from '../../src/testing/index.ts';
+import { callbackChannel } from '../testing/fixtures/callback-channel.ts';
 
 // The rules engine runs testPolicyEngine in test/policy/cases.test.ts, cedarEngine in
 // test/backends/cedar.test.ts.
 
+const runner = { describe, it };
+
 testAuditSink('memoryAudit', {
+  runner,
   async create() {
     const sink = memoryAudit();
     return { sink, read: async () => [...sink.events] };
@@ -13,6 +18,7 @@ testAuditSink('memoryAudit', {
 });
 
 testAuditSink('consoleAudit', {
+  runner,
   async create() {
     const lines: string[] = [];
     const sink = consoleAudit({ log: (line) => lines.push(line) });
@@ -20,32 +26,4 @@ testAuditSink('consoleAudit', {
   },
 });
 
-testApprovalProvider('callbackApprover', {
-  async create() {
-    const waiting = new Map<string, (response: ApprovalResponse) => void>();
-    const provider = callbackApprover(
-      (request, { signal }) =>
-        new Promise<ApprovalResponse>((resolve, reject) => {
-          waiting.set(request.id, resolve);
-          signal.addEventListener('abort', () => reject(signal.reason));
-        }),
-    );
-    return {
-      provider,
-      async respond(request, answer) {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        const resolve = waiting.get(request.id)!;
-        resolve(
-          answer.approved
-            ? { requestId: request.id, approved: true, approver: answer.approver }
-            : {
-                requestId: request.id,
-                approved: false,
-                approver: answer.approver,
-                reason: answer.reason ?? 'no',
-              },
-        );
-      },
-    };
-  },
-});
+testApprovalProvider('callbackApprover', { runner, create: async () => callbackChannel() });

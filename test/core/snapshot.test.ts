@@ -108,18 +108,26 @@ describe('snapshot', () => {
     expect(snapshot({ a: shared, b: shared }, limits).ok).toBe(true);
   });
 
-  it('refuses sparse arrays and arrays with extra properties', () => {
+  it('refuses sparse arrays and symbol keys; other properties of an array are not data (as in JSON)', () => {
     // biome-ignore lint/suspicious/noSparseArray: a sparse array is the point of this case
     refused({ a: [1, , 3] }, 'sparse');
+    refused({ a: new Array(3) }, 'sparse');
+    const symbol = [1, 2] as unknown as Record<symbol, unknown>;
+    symbol[Symbol('k')] = 1;
+    refused({ a: symbol }, 'symbol key');
     const extra = [1, 2] as unknown as Record<string, unknown>;
     extra.extra = 1;
-    refused({ a: extra }, 'sparse array or has extra properties');
+    const result = snapshot({ a: extra }, limits);
+    expect(result.ok && result.value).toEqual({ a: [1, 2] });
+    expect(result.ok && Object.hasOwn(result.value.a as object, 'extra')).toBe(false);
   });
 
-  it('refuses non-enumerable properties', () => {
-    const value = {};
+  it('leaves out non-enumerable properties, as JSON does', () => {
+    const value = { shown: 1 };
     Object.defineProperty(value, 'hidden', { value: 1, enumerable: false });
-    refused(value, 'not enumerable');
+    const result = snapshot(value, limits);
+    expect(result.ok && result.value).toEqual({ shown: 1 });
+    expect(result.ok && Object.hasOwn(result.value, 'hidden')).toBe(false);
   });
 
   it('keeps __proto__ as an own data property without touching prototypes', () => {

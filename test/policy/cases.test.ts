@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, describe, expect, it, test, vi } from 'vitest';
 import { run } from '../../src/cli/policy.ts';
 import { compileDocument } from '../../src/policy/load.ts';
 import { rules } from '../../src/policy/rules.ts';
@@ -9,6 +9,8 @@ import { parseInstant } from '../../src/policy/schedule.ts';
 import { testPolicyEngine } from '../../src/testing/index.ts';
 import type { Decision, JsonObject, ToolContext } from '../../src/types.ts';
 import { request } from './helpers.ts';
+
+const runner = { describe, it };
 
 interface CaseFile {
   policy: { rules: unknown[] };
@@ -62,4 +64,4 @@ describe.each(files)('semantics cases %s', (file) => {
   });
 });
 
-testPolicyEngine('rules', { create: (list) => rules(list) });
+testPolicyEngine('rules', { runner, create: (list) => rules(list) });

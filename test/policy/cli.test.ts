@@ -56,7 +56,7 @@ const policy = file(
     effect: allow
     tool: db.query
     when:
-      args.sql: { sqlScope: { tables: [orders], maxRows: 50 } }
+      args.sql: { sqlScope: { dialect: postgresql, tables: [orders], maxRows: 50 } }
 `,
 );
 

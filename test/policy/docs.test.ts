@@ -29,7 +29,10 @@ test.each(blocks.map((code, index) => [index, code] as const))(
       return `from ${JSON.stringify(pathToFileURL(target).href)}`;
     });
     const file = join(dir, `example-${index}.ts`);
-    writeFileSync(file, `import assert from 'node:assert/strict';\n${source}\nexport const done = true;\n`);
+    const assertImport = source.includes("from 'node:assert/strict'")
+      ? ''
+      : "import assert from 'node:assert/strict';\n";
+    writeFileSync(file, `${assertImport}${source}\nexport const done = true;\n`);
     const module = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as { done: boolean };
     expect(module.done).toBe(true);
   },

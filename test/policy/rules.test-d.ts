@@ -9,7 +9,9 @@ test('the DESIGN.md example type-checks', () => {
       effect: 'allow',
       tool: 'db.query',
       agent: 'support-*',
-      when: { 'args.sql': sqlScope({ tables: ['orders'], readOnly: true, maxRows: 500 }) },
+      when: {
+        'args.sql': sqlScope({ dialect: 'postgresql', tables: ['orders'], readOnly: true, maxRows: 500 }),
+      },
     },
     {
       id: 'refund-small',

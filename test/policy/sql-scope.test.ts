@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import nodeSqlParser from 'node-sql-parser';
 import { describe, expect, test } from 'vitest';
 import { ConfigurationError } from '../../src/errors.ts';
 import { rules } from '../../src/policy/rules.ts';
@@ -7,8 +6,7 @@ import { sqlScope } from '../../src/sql/index.ts';
 import { request } from './helpers.ts';
 
 const req = request('db.query');
-const oracle = new nodeSqlParser.Parser();
-const scope = sqlScope({ tables: ['orders', 'customers'], maxRows: 500 });
+const scope = sqlScope({ dialect: 'postgresql', tables: ['orders', 'customers'], maxRows: 500 });
 
 describe('sqlScope', () => {
   test.each([
@@ -61,13 +59,14 @@ describe('sqlScope', () => {
   });
 
   test('readOnly: false allows writes to listed tables only', () => {
-    const writer = sqlScope({ tables: ['orders'], readOnly: false });
+    const writer = sqlScope({ dialect: 'postgresql', tables: ['orders'], readOnly: false });
     expect(writer.test('UPDATE orders SET total = 0 WHERE id = 1', req)).toBe(true);
     expect(writer.test('DELETE FROM users', req)).toBe(false);
   });
 
   test('columns', () => {
     const narrow = sqlScope({
+      dialect: 'postgresql',
       tables: ['orders', 'customers'],
       columns: ['id', 'orders.total', 'customers.name'],
     });
@@ -99,7 +98,9 @@ describe('sqlScope', () => {
           id: 'read',
           effect: 'allow',
           tool: 'db.query',
-          when: { 'args.sql': { sqlScope: { tables: ['orders'], maxRows: 5 } } } as never,
+          when: {
+            'args.sql': { sqlScope: { dialect: 'postgresql', tables: ['orders'], maxRows: 5 } },
+          } as never,
         },
       ],
       { scopes: { sqlScope } },
@@ -113,97 +114,76 @@ describe('sqlScope', () => {
       obligations: { maxRows: 5 },
     });
     expect(() =>
-      rules([{ id: 'read', effect: 'allow', when: { 'args.sql': { sqlScope: { tables: [] } } } as never }], {
-        scopes: { sqlScope },
-      }),
+      rules(
+        [
+          {
+            id: 'read',
+            effect: 'allow',
+            when: { 'args.sql': { sqlScope: { dialect: 'postgresql', tables: [] } } } as never,
+          },
+        ],
+        {
+          scopes: { sqlScope },
+        },
+      ),
     ).toThrow(/rule "read": when.args.sql.sqlScope: sqlScope\(\): tables/);
   });
 
   test('invalid options throw', () => {
-    expect(() => sqlScope({ tables: [] })).toThrow(ConfigurationError);
-    expect(() => sqlScope({ tables: ['orders; drop'] })).toThrow(ConfigurationError);
-    expect(() => sqlScope({ tables: ['orders'], maxRows: -1 })).toThrow(ConfigurationError);
-    expect(() => sqlScope({ tables: ['orders'], limit: 1 } as never)).toThrow(/unknown option/);
+    expect(() => sqlScope({ dialect: 'postgresql', tables: [] })).toThrow(ConfigurationError);
+    expect(() => sqlScope({ dialect: 'postgresql', tables: ['orders; drop'] })).toThrow(ConfigurationError);
+    expect(() => sqlScope({ dialect: 'postgresql', tables: ['orders'], maxRows: -1 })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => sqlScope({ dialect: 'postgresql', tables: ['orders'], limit: 1 } as never)).toThrow(
+      /unknown option/,
+    );
   });
 
-  test('fuzz: random text never throws and never lands in scope unless it parses as a read of orders', () => {
+  test('fuzz: random text never throws, always answers a boolean, and the cache answers the same (the real servers judge the rest: sql-oracle-*.test.ts)', () => {
+    const tokens = fc.constantFrom(
+      'SELECT',
+      'select',
+      'DROP',
+      'WITH x AS',
+      ';',
+      '--',
+      '/*',
+      '*/',
+      'FROM',
+      'orders',
+      'users',
+      'UNION',
+      'INTO',
+      '(',
+      ')',
+      ',',
+      '*',
+      'id',
+      'DELETE',
+      "'",
+      '"',
+      '\n',
+      '$$',
+      "E'",
+      '\\',
+      '#',
+      '`',
+      '[',
+      'x.y',
+    );
     fc.assert(
       fc.property(
         fc.oneof(
           fc.string({ maxLength: 200 }),
-          fc
-            .tuple(
-              fc.constantFrom(
-                'SELECT',
-                'select',
-                'DROP',
-                'WITH',
-                ';',
-                '--',
-                '/*',
-                '*/',
-                'FROM',
-                'orders',
-                'users',
-                'UNION',
-                'INTO',
-                '(',
-                ')',
-                ',',
-                '*',
-                'id',
-                'pg_sleep(1)',
-                "'",
-                '"',
-              ),
-              fc.nat(8),
-            )
-            .chain(([first]) =>
-              fc
-                .array(
-                  fc.constantFrom(
-                    'SELECT',
-                    'DROP',
-                    'WITH x AS',
-                    ';',
-                    '--',
-                    '/*',
-                    '*/',
-                    'FROM',
-                    'orders',
-                    'users',
-                    'UNION',
-                    'INTO',
-                    '(',
-                    ')',
-                    ',',
-                    '*',
-                    'id',
-                    'DELETE',
-                    "'",
-                    '"',
-                    '\n',
-                  ),
-                  { maxLength: 12 },
-                )
-                .map((rest) => [first, ...rest].join(' ')),
-            ),
+          fc.array(tokens, { maxLength: 14 }).map((t) => t.join(' ')),
         ),
         (sql) => {
-          const result = scope.test(sql, req);
-          expect(typeof result).toBe('boolean');
-          if (result) {
-            // Checked independently: one SELECT statement, only listed tables, no INTO.
-            const parsed = oracle.parse(sql, { database: 'postgresql' }) as {
-              ast: unknown;
-              tableList: string[];
-            };
-            const ast = Array.isArray(parsed.ast) ? parsed.ast : [parsed.ast];
-            expect(ast).toHaveLength(1);
-            expect((ast[0] as { type: string }).type).toBe('select');
-            for (const entry of parsed.tableList)
-              expect(entry).toMatch(/^select::null::(orders|customers|x)$/i);
-            expect(sql.toLowerCase()).not.toMatch(/pg_sleep/);
+          for (const dialect of ['postgresql', 'mysql', 'sqlite'] as const) {
+            const scoped = sqlScope({ dialect, tables: ['orders', 'customers'] });
+            const first = scoped.test(sql, req);
+            expect(typeof first).toBe('boolean');
+            expect(scoped.test(sql, req)).toBe(first);
           }
         },
       ),

@@ -1,55 +1,21 @@
-import type { ModelMessage, Tool, ToolExecutionOptions, ToolSet } from 'ai';
-import type { ApprovalProvider } from '../../approval/types.ts';
-import type { StandardSchemaV1 } from '../../standard-schema.ts';
-import {
-  type AnyGuard,
-  asDenial,
-  denialError,
-  denialMessage,
-  guardHostTool,
-  type HostApproval,
-  type HostApproverOptions,
-  hostApprover,
-  resolveContext,
-} from '../_shared/host-call.ts';
-import {
-  type AiSdkContextOption,
-  type AiSdkNameOption,
-  guardedTools,
-  toolgateName,
-  userApprovalCalls,
-} from './shared.ts';
-
-/** Options of `guardTools`. */
-export interface GuardToolsOptions {
-  /** Maps a tool-set key to the name policies match on. @default the key */
-  name?: AiSdkNameOption;
-  /** Host identity (agent, principal, …) for every call; merged over `tg.withContext`. */
-  context?: AiSdkContextOption;
-  /**
-   * `'result'`: a denied call resolves with a `ToolDenial` that the model sees as an
-   * `execution-denied` tool result. `'throw'`: the guard's error reaches the SDK (a `tool-error`).
-   * @default 'result'
-   */
-  onDeny?: 'result' | 'throw';
-  /** Risk labels and tags per tool key, for policies and approvers. */
-  meta?: Record<string, { risk?: string; tags?: readonly string[] }>;
-}
-
-/** A tool set whose executable tools are guarded; denied calls may resolve with a `ToolDenial`. */
-export type GuardedToolSet<TOOLS extends ToolSet> = TOOLS;
-
-type ExecuteData = {
-  readonly execute: NonNullable<Tool['execute']>;
-  readonly options: ToolExecutionOptions<unknown>;
-};
+import type { Tool, ToolExecutionOptions, ToolSet } from 'ai';
+import { ConfigurationError } from '../../errors.ts';
+import type { CallOptions } from '../../guard-types.ts';
+import { asDenial, denialMessage } from '../_shared/denials.ts';
+import { type AnyGuard, guardHostTool } from '../_shared/host-call.ts';
+import { type AdapterOnDeny, type DeprecatedOnDeny, denialError, parseOnDeny } from '../_shared/on-deny.ts';
+import { hostToolOptions } from '../_shared/tool-options.ts';
+import { findApproval, missingAnswer } from './answers.ts';
+import { callContext, type ExecuteData, type GuardedToolInfo, guardedTools, toolgateName } from './shared.ts';
+import type { AiSdkContextOption, GuardedToolSet, GuardToolsOptions } from './types.ts';
 
 /**
  * Wraps every tool of an AI SDK tool set that has an `execute`, so each call goes through the
  * guard with the SDK's `toolCallId`, `abortSignal` and host context. Every other field
  * (description, inputSchema, outputSchema, metadata, …) is kept; tools without `execute`
  * (provider-executed, client-side) are returned unchanged. Each tool is registered under its key
- * (or `options.name(key)`), so `tg.check()` and the `toolApproval` helper know it.
+ * (or `options.name(key)`), so `tg.check()` and the `toolApproval` helper know it. With
+ * `onDeny: 'return'` (the default) the returned set's outputs are typed `Output | ToolDenial`.
  *
  * @example
  * const tools = guardTools({ weather, refund }, tg, { context: { agent: 'support-bot' } });
@@ -58,52 +24,88 @@ type ExecuteData = {
 export function guardTools<TOOLS extends ToolSet>(
   tools: TOOLS,
   tg: AnyGuard,
-  options: GuardToolsOptions = {},
-): GuardedToolSet<TOOLS> {
+  options?: GuardToolsOptions<TOOLS> & { onDeny?: 'return' | DeprecatedOnDeny },
+): GuardedToolSet<TOOLS>;
+export function guardTools<TOOLS extends ToolSet>(
+  tools: TOOLS,
+  tg: AnyGuard,
+  options: GuardToolsOptions<TOOLS> & { onDeny: 'throw' },
+): TOOLS;
+export function guardTools<TOOLS extends ToolSet>(
+  tools: TOOLS,
+  tg: AnyGuard,
+  options: GuardToolsOptions<TOOLS> = {},
+): GuardedToolSet<TOOLS> | TOOLS {
+  if (typeof tools !== 'object' || tools === null)
+    throw new ConfigurationError('guardTools takes a tool set');
+  const onDeny = parseOnDeny(options.onDeny, 'guardTools');
   const result: Record<string, Tool> = {};
   for (const key of Object.keys(tools)) {
     const original = tools[key] as Tool;
     // defineProperty: a key such as `__proto__` stays an own property.
     Object.defineProperty(result, key, {
-      value: typeof original.execute === 'function' ? guardTool(key, original, tg, options) : original,
+      value:
+        typeof original.execute === 'function'
+          ? guardTool(key, original, tg, options as unknown as GuardToolsOptions, onDeny)
+          : original,
       enumerable: true,
       writable: true,
       configurable: true,
     });
   }
-  return result as TOOLS;
+  return result as GuardedToolSet<TOOLS>;
 }
 
-function guardTool(key: string, original: Tool, tg: AnyGuard, options: GuardToolsOptions): Tool {
+function guardTool(
+  key: string,
+  original: Tool,
+  tg: AnyGuard,
+  options: GuardToolsOptions,
+  onDeny: AdapterOnDeny,
+): Tool {
   const name = toolgateName(options.name, key);
   const execute = original.execute as NonNullable<Tool['execute']>;
-  const schema = original.inputSchema as unknown as Partial<StandardSchemaV1> | undefined;
-  const toolOptions: Parameters<typeof guardHostTool>[1] = { name };
-  if (typeof schema?.['~standard']?.validate === 'function') toolOptions.input = schema as StandardSchemaV1;
-  if (typeof original.description === 'string') toolOptions.description = original.description;
   const meta = options.meta?.[key];
-  if (meta?.risk !== undefined) toolOptions.risk = meta.risk;
-  if (meta?.tags !== undefined) toolOptions.tags = meta.tags;
+  const toolOptions = hostToolOptions({
+    name,
+    schema: original.inputSchema,
+    description: original.description,
+    risk: meta?.risk,
+    tags: meta?.tags,
+  });
 
-  const call = guardHostTool<ExecuteData>(tg, toolOptions, (args, toolCallOptions, data) =>
-    // The tool gets the frozen, evaluated args and the guard's signal (caller abort + timeout).
-    data.execute(args, { ...data.options, abortSignal: toolCallOptions.signal }),
+  const call = guardHostTool<ExecuteData | undefined>(
+    tg,
+    'ai-sdk',
+    toolOptions,
+    (args, toolCallOptions, data) => {
+      if (data === undefined) throw new Error(`toolgate: ${name} has no AI SDK call to run`);
+      // The tool gets the frozen, evaluated args and the guard's signal (caller abort + timeout).
+      return data.execute(args, { ...data.options, abortSignal: toolCallOptions.signal });
+    },
   );
-  const onDeny = options.onDeny ?? 'result';
+  const info: GuardedToolInfo = {
+    key,
+    name,
+    tg,
+    context: options.context as AiSdkContextOption | undefined,
+    onDeny,
+    call,
+  };
   const run = async (input: unknown, execOptions: ToolExecutionOptions<unknown>): Promise<unknown> => {
-    const context = resolveContext(options.context, {
+    const callOptions: CallOptions = { toolCallId: execOptions.toolCallId };
+    const context = callContext(info.context, {
       toolName: key,
       toolCallId: execOptions.toolCallId,
       toolContext: execOptions.context,
     });
-    const callOptions: Parameters<typeof call>[1] = { toolCallId: execOptions.toolCallId };
     if (context !== undefined) callOptions.context = context;
     if (execOptions.abortSignal !== undefined) callOptions.signal = execOptions.abortSignal;
     const outcome = await call(
       input,
       callOptions,
       { execute, options: execOptions },
-      findApproval(execOptions),
+      { approval: findApproval(info, execOptions), missing: () => missingAnswer(info, execOptions) },
     );
     if (outcome.ok) return outcome.value;
     if (onDeny === 'throw') throw denialError(outcome);
@@ -128,7 +130,7 @@ function guardTool(key: string, original: Tool, tg: AnyGuard, options: GuardTool
     wrapped.execute = run;
   }
   const toModelOutput = original.toModelOutput;
-  // A denial is shown to the model as the SDK's own `execution-denied` output.
+  // A denial decided while executing is shown to the model as the SDK's own `execution-denied`.
   (wrapped as { toModelOutput: Tool['toModelOutput'] }).toModelOutput = (toolOutput: {
     toolCallId: string;
     input: unknown;
@@ -142,62 +144,10 @@ function guardTool(key: string, original: Tool, tg: AnyGuard, options: GuardTool
       ? { type: 'text', value: output }
       : { type: 'json', value: output === undefined ? null : JSON.parse(JSON.stringify(output)) };
   };
-  guardedTools.set(wrapped, { name, context: options.context });
+  guardedTools.set(wrapped, info);
   return wrapped;
-}
-
-/**
- * The user's answer to the approval request the `toolApproval` helper raised for this call, if
- * the SDK is now executing it: only then did the SDK validate the approval (and its signature,
- * with `experimental_toolApprovalSecret`).
- */
-function findApproval(options: ToolExecutionOptions<unknown>): HostApproval | undefined {
-  const messages = options.messages as ModelMessage[] | undefined;
-  if (!Array.isArray(messages) || userApprovalCalls.get(messages)?.has(options.toolCallId) !== true)
-    return undefined;
-  const approvalIds = new Set<string>();
-  for (const message of messages) {
-    if (message.role !== 'assistant' || typeof message.content === 'string') continue;
-    for (const part of message.content) {
-      if (
-        part.type === 'tool-approval-request' &&
-        part.toolCallId === options.toolCallId &&
-        part.isAutomatic !== true
-      )
-        approvalIds.add(part.approvalId);
-    }
-  }
-  const last = messages.at(-1);
-  if (last?.role !== 'tool') return undefined;
-  for (const part of last.content) {
-    if (part.type === 'tool-approval-response' && approvalIds.has(part.approvalId)) {
-      const answer: { approved: boolean; approver: string; reason?: string } = {
-        approved: part.approved === true,
-        approver: 'ai-sdk:user',
-      };
-      if (typeof part.reason === 'string') answer.reason = part.reason;
-      return answer;
-    }
-  }
-  return undefined;
 }
 
 function isAsyncGeneratorFunction(fn: unknown): boolean {
   return typeof fn === 'function' && Object.prototype.toString.call(fn) === '[object AsyncGeneratorFunction]';
-}
-
-/**
- * An approval provider for the guard that answers `ask` decisions with the approval the user gave
- * in the AI SDK's own approval flow (`toolApproval` → `tool-approval-response`). Calls without one
- * go to `fallback`, or are denied.
- *
- * @example
- * const tg = createGuard({ policy, approver: aiSdkApprover() });
- */
-export function aiSdkApprover(options: HostApproverOptions = {}): ApprovalProvider {
-  return hostApprover(
-    'ai-sdk',
-    options,
-    'no AI SDK approval for this call (pass toolApproval: toolApproval(tg) to generateText/streamText)',
-  );
 }

@@ -1,12 +1,20 @@
 import type { ModelMessage, Tool, ToolApprovalStatus, ToolSet } from 'ai';
-import { type AnyGuard, resolveContext } from '../_shared/host-call.ts';
+import { reportWarning } from '../../_internal/guard-warnings.ts';
+import { ConfigurationError } from '../../errors.ts';
+import type { CallOptions } from '../../guard-types.ts';
+import type { Decision, ToolContext } from '../../types.ts';
+import { denialMessage } from '../_shared/denials.ts';
+import { type AnyGuard, reportNoApprover } from '../_shared/host-call.ts';
+import { recordBypassedAnswers } from './answers.ts';
 import {
-  type AiSdkContextOption,
-  type AiSdkNameOption,
+  callContext,
+  evaluatedCalls,
+  type GuardedToolInfo,
   guardedTools,
+  ownValue,
   toolgateName,
-  userApprovalCalls,
 } from './shared.ts';
+import type { AiSdkContextOption, AiSdkNameOption } from './types.ts';
 
 /** What the AI SDK passes to a generic `toolApproval` function (the part toolgate reads). */
 export interface ToolApprovalInput {
@@ -44,17 +52,19 @@ export interface ToolApprovalOptions {
   approval?: AppToolApproval;
   /**
    * Where toolgate's `ask` goes: `'user-approval'` (the AI SDK's approval flow; pair it with
-   * `aiSdkApprover()` on the guard) or `'guard'` (the call executes and the guard's own approver
-   * answers inside `execute`). @default 'user-approval'
+   * `aiSdkApprover()` on the guard and answer with `respondToApproval()`) or `'guard'` (the call
+   * executes and the guard's own approver answers inside `execute`). @default 'user-approval'
    */
   ask?: 'user-approval' | 'guard';
   /**
-   * Where toolgate's `deny` goes: `'guard'` lets the guarded `execute` deny the call, so the guard
-   * records the decision (the model sees an `execution-denied` result); `'denied'` answers with the
-   * SDK's `denied` status, which the guard never sees or records. Tools that `guardTools` did not
-   * wrap are always answered `denied`. @default 'guard'
+   * Where toolgate's `deny` goes, for tools wrapped by `guardTools` with `onDeny: 'return'`:
+   * `'denied'` records the denial through the guard now and answers with the SDK's `denied`
+   * status, so the model, the result and the UI show the SDK's own denied state; `'guard'` lets
+   * the guarded `execute` deny the call (its output is then the `ToolDenial`). Tools wrapped with
+   * `onDeny: 'throw'` always deny in `execute` (a `tool-error`); tools `guardTools` did not wrap are
+   * always answered `denied`. @default 'denied'
    */
-  deny?: 'guard' | 'denied';
+  deny?: 'denied' | 'guard';
 }
 
 /** The generic `toolApproval` function toolgate hands to `generateText` / `streamText` / `ToolLoopAgent`. */
@@ -65,14 +75,14 @@ const STRICTNESS = { 'not-applicable': 0, approved: 1, 'user-approval': 2, denie
 
 /**
  * A generic AI SDK `toolApproval` function that maps toolgate's decision onto the SDK's statuses:
- * allow → `not-applicable`, ask → `user-approval` (the app's approval UI), deny → `not-applicable`
- * for tools wrapped by `guardTools` (their `execute` denies and the guard records it; see `deny`),
- * else `denied` (the model sees the reason). It composes the app's own `toolApproval` and each tool's
+ * allow → `not-applicable`, ask → `user-approval` (the app's approval UI; answer it with
+ * `respondToApproval()`), deny → `denied`, recorded by the guard first, so the SDK shows its own
+ * denied state (see `deny`). It composes the app's own `toolApproval` and each tool's
  * `needsApproval` (which a generic function otherwise disables); the strictest answer wins.
  *
- * It only dry-runs the policy (`tg.check()`): the SDK calls it again on every continuation, so it
- * records nothing and consumes no limits. The guarded `execute` stays the enforcement point.
- * Calls to tools the guard does not know are denied (`UNKNOWN_TOOL`).
+ * For allow and ask it only dry-runs the policy (`tg.check()`): the SDK calls it again on every
+ * continuation, so it records nothing and consumes no limits there; the guarded `execute` stays
+ * the enforcement point. Calls to tools the guard does not know are denied (`UNKNOWN_TOOL`).
  *
  * @example
  * const tg = createGuard({ policy, approver: aiSdkApprover() });
@@ -82,24 +92,27 @@ const STRICTNESS = { 'not-applicable': 0, approved: 1, 'user-approval': 2, denie
  */
 export function toolApproval(tg: AnyGuard, options: ToolApprovalOptions = {}): ToolgateToolApproval {
   const ask = options.ask ?? 'user-approval';
-  const denyInGuard = (options.deny ?? 'guard') === 'guard';
+  if (ask !== 'user-approval' && ask !== 'guard')
+    throw new ConfigurationError(`toolApproval: ask must be 'user-approval' or 'guard'`);
+  const denyNow = (options.deny ?? 'denied') === 'denied';
+  if (options.deny !== undefined && options.deny !== 'denied' && options.deny !== 'guard')
+    throw new ConfigurationError(`toolApproval: deny must be 'denied' or 'guard'`);
   return async (input) => {
     const { toolCall, messages } = input;
     const key = toolCall.toolName;
     const toolContext = ownValue(input.toolsContext, key);
     const tool = ownValue(input.tools, key);
+    // Answers the app passed to the SDK without respondToApproval(): recorded and reported.
+    await recordBypassedAnswers(input.tools, messages, input.toolsContext);
     // A tool wrapped by guardTools is checked under its toolgate name and host identity.
     const info = typeof tool === 'object' && tool !== null ? guardedTools.get(tool) : undefined;
-    const context = resolveContext(options.context ?? info?.context, {
-      toolName: key,
-      toolCallId: toolCall.toolCallId,
-      toolContext,
-    });
+    const callInfo = { toolName: key, toolCallId: toolCall.toolCallId, toolContext };
+    const context = callContext(options.context ?? info?.context, callInfo);
     const name = info?.name ?? toolgateName(options.name, key);
     const decision = await tg.check(name, toolCall.input, context);
     let status: Status;
-    if (decision.type === 'deny' && !(denyInGuard && info !== undefined)) {
-      status = { type: 'denied', reason: `toolgate denied ${key} (${decision.code}): ${decision.reason}` };
+    if (decision.type === 'deny') {
+      status = await denied(tg, info, decision, input, context, denyNow, key);
     } else if (decision.type === 'ask' && ask === 'user-approval') {
       status = { type: 'user-approval', reason: decision.reason };
     } else {
@@ -107,17 +120,59 @@ export function toolApproval(tg: AnyGuard, options: ToolApprovalOptions = {}): T
     }
     const app = await appStatus(options.approval, input, toolContext);
     if (STRICTNESS[app.type] > STRICTNESS[status.type]) status = app;
-    if (status.type === 'user-approval') {
-      // Lets aiSdkApprover() accept the user's answer when the SDK executes this call.
-      let calls = userApprovalCalls.get(messages);
-      if (calls === undefined) {
-        calls = new Set();
-        userApprovalCalls.set(messages, calls);
-      }
-      calls.add(toolCall.toolCallId);
+    // Lets the guarded execute tell an AI SDK answer from a missing toolApproval (and aiSdkApprover()
+    // accept the person's answer only when this helper asked for it in this same call).
+    let calls = evaluatedCalls.get(messages);
+    if (calls === undefined) {
+      calls = new Map();
+      evaluatedCalls.set(messages, calls);
     }
+    calls.set(toolCall.toolCallId, status.type === 'user-approval' ? 'user-approval' : 'other');
     return status;
   };
+}
+
+/** toolgate's status for a deny found by the dry run. */
+async function denied(
+  tg: AnyGuard,
+  info: GuardedToolInfo | undefined,
+  decision: Extract<Decision, { type: 'deny' }>,
+  input: ToolApprovalInput,
+  context: ToolContext | undefined,
+  denyNow: boolean,
+  key: string,
+): Promise<Status> {
+  const { toolCall } = input;
+  if (info === undefined) {
+    // Nothing else would stop this tool: the SDK would run it unguarded.
+    if (ownValue(input.tools, key) !== undefined)
+      reportWarning(tg, {
+        code: 'UNGUARDED_TOOL',
+        message: `the AI SDK tool ${key} is not wrapped by guardTools(…, tg), so toolApproval(tg) denies every call to it (nothing would record or limit it): pass the guarded tool set`,
+        source: 'ai-sdk',
+        tool: key,
+        toolCallId: toolCall.toolCallId,
+      });
+    return {
+      type: 'denied',
+      reason: denialMessage({ tool: key, code: decision.code, reason: decision.reason }),
+    };
+  }
+  // An ask no approver can answer: the SDK must not ask a person whose answer cannot be taken.
+  if (decision.code === 'NO_APPROVER') reportNoApprover(tg, 'ai-sdk', info.name, toolCall.toolCallId);
+  // Left to the guarded execute, which records it (and throws, with onDeny: 'throw').
+  if (!denyNow || info.onDeny === 'throw') return { type: 'not-applicable' };
+  // The guard decides and records the call now; it never runs. If the policy allows it by now,
+  // it is recorded as not run: toolgate's answer to the SDK is already a denial.
+  const callOptions: CallOptions = { toolCallId: toolCall.toolCallId };
+  if (context !== undefined) callOptions.context = context;
+  const outcome = await info.call(toolCall.input, callOptions, undefined, {
+    notRun: { code: decision.code, reason: decision.reason },
+  });
+  const denial = outcome.ok
+    ? { tool: info.name, code: decision.code, reason: decision.reason }
+    : outcome.denial;
+  return { type: 'denied', reason: denialMessage(denial) };
 }
 
 /** The app's answer, resolved as the SDK would without toolgate: its function, its map, then `needsApproval`. */
@@ -165,10 +220,4 @@ function normalize(status: ToolApprovalStatus): Status {
   if (typeof type !== 'string' || !Object.hasOwn(STRICTNESS, type))
     return { type: 'denied', reason: 'toolgate: the app toolApproval returned an unknown status' };
   return typeof status === 'string' ? ({ type: status } as Status) : (status as Status);
-}
-
-function ownValue(record: unknown, key: string): unknown {
-  return typeof record === 'object' && record !== null && Object.hasOwn(record, key)
-    ? (record as Record<string, unknown>)[key]
-    : undefined;
 }

@@ -5,31 +5,39 @@ import {
   type ToolRunnableConfig,
 } from '@langchain/core/tools';
 import { ConfigurationError } from '../../errors.ts';
-import type { StandardSchemaV1 } from '../../standard-schema.ts';
+import type { CallOptions } from '../../guard-types.ts';
 import type { ToolContext } from '../../types.ts';
-import {
-  type AnyGuard,
-  denialError,
-  denialMessage,
-  guardHostTool,
-  resolveContext,
-} from '../_shared/host-call.ts';
+import { denialMessage } from '../_shared/denials.ts';
+import { type AnyGuard, guardHostTool, type MissingAnswer, resolveContext } from '../_shared/host-call.ts';
+import { denialError, type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
+import { hostToolOptions } from '../_shared/tool-options.ts';
 
 /** Options of `guardTool` / `guardTools`. */
-export interface GuardToolOptions {
+export interface GuardToolOptions<TContext = unknown> {
   /** The name policies match on: a string, or a function of the LangChain tool name. @default the tool's name */
   name?: string | ((toolName: string) => string);
-  /** Host identity (agent, principal, …), fixed or read from the run's config (e.g. `config.context`); merged over `tg.withContext`. */
-  context?: ToolContext | ((config: ToolRunnableConfig) => ToolContext | undefined);
   /**
-   * `'message'`: a denied call returns an error `ToolMessage` the model reads (or the denial text
-   * when the tool was invoked without a tool call). `'throw'`: the guard's error is thrown.
-   * @default 'message'
+   * Host identity (agent, principal, …), fixed or read from the run's config (`config.context`,
+   * typed as `TContext`: `guardTool<AppContext>(…)`); merged over `tg.withContext`.
    */
-  onDeny?: 'message' | 'throw';
+  context?:
+    | ToolContext
+    | ((config: ToolRunnableConfig<Record<string, unknown>, TContext>) => ToolContext | undefined);
+  /**
+   * `'return'`: a denied call returns an error `ToolMessage` the model reads (or the denial text
+   * when the tool was invoked without a tool call). `'throw'`: the guard's `ToolDeniedError` is
+   * thrown. `'message'` is a deprecated spelling of `'return'`. @default 'return'
+   */
+  onDeny?: OnDenyOption;
   risk?: string;
   tags?: readonly string[];
 }
+
+const MISSING: MissingAnswer = {
+  code: 'NO_FRAMEWORK_ANSWER',
+  message:
+    "a tool wrapped with guardTool asked for approval, but the guard's approver is langchainApprover(), which only relays decisions given through toolgateMiddleware(tg, { ask: 'interrupt' }): use the middleware, or give langchainApprover() a fallback approver",
+};
 
 type Data = {
   readonly config: ToolRunnableConfig | undefined;
@@ -46,19 +54,25 @@ type Data = {
  * const refund = guardTool(refundTool, tg, { name: 'payments.refund' });
  * const agent = createAgent({ model, tools: [refund] });
  */
-export function guardTool(
+export function guardTool<TContext = unknown>(
   tool: StructuredToolInterface,
   tg: AnyGuard,
-  options: GuardToolOptions = {},
+  options: GuardToolOptions<TContext> = {},
 ): DynamicStructuredTool {
+  const onDeny = parseOnDeny(options.onDeny, 'guardTool');
+  const contextOption = options.context as
+    | ToolContext
+    | ((config: ToolRunnableConfig) => ToolContext | undefined)
+    | undefined;
   const name = typeof options.name === 'function' ? options.name(tool.name) : (options.name ?? tool.name);
-  const schema = tool.schema as Partial<StandardSchemaV1> | undefined;
-  const toolOptions: Parameters<typeof guardHostTool>[1] = { name };
-  if (typeof schema?.['~standard']?.validate === 'function') toolOptions.input = schema as StandardSchemaV1;
-  if (typeof tool.description === 'string') toolOptions.description = tool.description;
-  if (options.risk !== undefined) toolOptions.risk = options.risk;
-  if (options.tags !== undefined) toolOptions.tags = options.tags;
-  const call = guardHostTool<Data>(tg, toolOptions, (args, toolCallOptions, data) =>
+  const toolOptions = hostToolOptions({
+    name,
+    schema: tool.schema,
+    description: tool.description,
+    risk: options.risk,
+    tags: options.tags,
+  });
+  const call = guardHostTool<Data>(tg, 'langchain', toolOptions, (args, toolCallOptions, data) =>
     // The original tool runs with the frozen, evaluated args and the guard's signal.
     // The original's run is traced as a child of the guarded tool's run.
     tool.invoke(args as never, {
@@ -67,7 +81,6 @@ export function guardTool(
       signal: toolCallOptions.signal,
     }),
   );
-  const onDeny = options.onDeny ?? 'message';
   const source = tool as StructuredToolInterface & {
     returnDirect?: boolean;
     metadata?: Record<string, unknown>;
@@ -80,12 +93,12 @@ export function guardTool(
     schema: tool.schema,
     func: async (input: unknown, runManager?: { getChild(): unknown }, config?: ToolRunnableConfig) => {
       const toolCallId = config?.toolCall?.id;
-      const context = config === undefined ? undefined : resolveContext(options.context, config);
-      const callOptions: Parameters<typeof call>[1] = {};
+      const context = config === undefined ? undefined : resolveContext(contextOption, config);
+      const callOptions: CallOptions = {};
       if (typeof toolCallId === 'string') callOptions.toolCallId = toolCallId;
       if (context !== undefined) callOptions.context = context;
       if (config?.signal !== undefined) callOptions.signal = config.signal;
-      const outcome = await call(input, callOptions, { config, runManager });
+      const outcome = await call(input, callOptions, { config, runManager }, { missing: MISSING });
       if (outcome.ok) return outcome.value;
       if (onDeny === 'throw') throw denialError(outcome);
       const content = denialMessage(outcome.denial);
@@ -108,12 +121,12 @@ export function guardTool(
  * @example
  * const agent = createAgent({ model, tools: guardTools([search, refund], tg) });
  */
-export function guardTools(
+export function guardTools<TContext = unknown>(
   tools: readonly StructuredToolInterface[],
   tg: AnyGuard,
-  options: GuardToolOptions = {},
+  options: GuardToolOptions<TContext> = {},
 ): DynamicStructuredTool[] {
   if (typeof options.name === 'string')
     throw new ConfigurationError('guardTools takes a name function, not one name for every tool');
-  return tools.map((tool) => guardTool(tool, tg, options));
+  return tools.map((tool) => guardTool<TContext>(tool, tg, options));
 }

@@ -1,41 +1,51 @@
 import { ToolMessage } from '@langchain/core/messages';
 import type { AgentMiddleware, ToolCallHandler, ToolCallRequest } from 'langchain';
 import type { ApprovalProvider } from '../../approval/types.ts';
-import type { StandardSchemaV1 } from '../../standard-schema.ts';
+import { ConfigurationError } from '../../errors.ts';
+import type { CallOptions } from '../../guard-types.ts';
 import type { JsonObject, ToolContext } from '../../types.ts';
+import { denialMessage } from '../_shared/denials.ts';
+import { type HostApproverOptions, hostApprover } from '../_shared/host-approver.ts';
 import {
   type AnyGuard,
-  denialMessage,
   guardHostTool,
   type HostApproval,
-  type HostApproverOptions,
   type HostCallResult,
-  hostApprover,
+  type HostToolCaller,
+  type MissingAnswer,
   resolveContext,
 } from '../_shared/host-call.ts';
+import { denialError, type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
+import { hostToolOptions } from '../_shared/tool-options.ts';
+import { parseResume, type ToolgateInterruptInfo } from './answers.ts';
 
 /** Options of `toolgateMiddleware`. */
-export interface ToolgateMiddlewareOptions {
+export interface ToolgateMiddlewareOptions<TContext = unknown> {
   /** Maps a LangChain tool name to the name policies match on. @default the tool's name */
   name?: (toolName: string) => string;
-  /** Host identity, fixed or read from the request (e.g. `request.runtime.context`); never from the model's args. */
-  context?: ToolContext | ((request: ToolCallRequest) => ToolContext | undefined);
+  /**
+   * Host identity, fixed or read from the request (e.g. `request.runtime.context`, typed as
+   * `TContext`: `toolgateMiddleware<AppContext>(tg, …)`); never from the model's args.
+   */
+  context?:
+    | ToolContext
+    | ((request: ToolCallRequest<Record<string, unknown>, TContext>) => ToolContext | undefined);
   /**
    * Where toolgate's `ask` goes: `'guard'` (the guard's own approver answers while the tool call
-   * waits) or `'interrupt'` (LangGraph `interrupt()` with a human-in-the-loop payload; the app resumes
-   * with `new Command({ resume: { decisions: [{ type: 'approve' | 'edit' | 'reject' }] } })`; needs a
+   * waits) or `'interrupt'` (LangGraph `interrupt()` with a human-in-the-loop payload; the app
+   * resumes with `new Command({ resume: respondToApproval(interrupt, answer) })`; needs a
    * checkpointer and `langchainApprover()` on the guard). @default 'guard'
    */
   ask?: 'guard' | 'interrupt';
+  /**
+   * `'return'`: a denial is an error `ToolMessage` the model reads, and the run goes on.
+   * `'throw'`: the guard's `ToolDeniedError` is thrown, which ends the run. `'message'` is a
+   * deprecated spelling of `'return'`. @default 'return'
+   */
+  onDeny?: OnDenyOption;
 }
 
 type Data = { readonly request: ToolCallRequest; readonly handler: ToolCallHandler };
-type Caller = (
-  args: unknown,
-  options: object,
-  data: Data,
-  approval?: HostApproval,
-) => Promise<HostCallResult>;
 
 const MIDDLEWARE_BRAND = Symbol.for('AgentMiddleware');
 
@@ -49,20 +59,35 @@ const MIDDLEWARE_BRAND = Symbol.for('AgentMiddleware');
  * @example
  * const agent = createAgent({ model, tools, middleware: [toolgateMiddleware(tg)] });
  */
-export function toolgateMiddleware(tg: AnyGuard, options: ToolgateMiddlewareOptions = {}): AgentMiddleware {
-  const byTool = new WeakMap<object, Caller>();
-  const byName = new Map<string, Caller>();
-  const callerFor = (name: string, request: ToolCallRequest): Caller => {
+export function toolgateMiddleware<TContext = unknown>(
+  tg: AnyGuard,
+  options: ToolgateMiddlewareOptions<TContext> = {},
+): AgentMiddleware {
+  const onDeny = parseOnDeny(options.onDeny, 'toolgateMiddleware');
+  const ask = options.ask ?? 'guard';
+  if (ask !== 'guard' && ask !== 'interrupt')
+    throw new ConfigurationError(`toolgateMiddleware: ask must be 'guard' or 'interrupt'`);
+  const contextOption = options.context as
+    | ToolContext
+    | ((request: ToolCallRequest) => ToolContext | undefined)
+    | undefined;
+  const missing: MissingAnswer = {
+    code: 'NO_FRAMEWORK_ANSWER',
+    message:
+      ask === 'guard'
+        ? "a tool call asked for approval with toolgateMiddleware(tg) (ask: 'guard'), but the guard's approver is langchainApprover(), which only relays decisions given through toolgate's interrupt: use toolgateMiddleware(tg, { ask: 'interrupt' }) or give langchainApprover() a fallback approver"
+        : "a tool call asked for approval that toolgate's interrupt did not collect: give langchainApprover() a fallback approver",
+  };
+  const byTool = new WeakMap<object, HostToolCaller<Data>>();
+  const byName = new Map<string, HostToolCaller<Data>>();
+  const callerFor = (name: string, request: ToolCallRequest): HostToolCaller<Data> => {
     const tool = request.tool as { schema?: unknown; description?: unknown } | undefined;
     const cached = tool === undefined ? byName.get(name) : byTool.get(tool);
     if (cached !== undefined) return cached;
-    const toolOptions: Parameters<typeof guardHostTool>[1] = { name };
-    const schema = tool?.schema as Partial<StandardSchemaV1> | undefined;
-    if (typeof schema?.['~standard']?.validate === 'function') toolOptions.input = schema as StandardSchemaV1;
-    if (typeof tool?.description === 'string') toolOptions.description = tool.description;
-    const caller = guardHostTool<Data>(tg, toolOptions, (args, _toolCallOptions, data) =>
+    const toolOptions = hostToolOptions({ name, schema: tool?.schema, description: tool?.description });
+    const caller = guardHostTool<Data>(tg, 'langchain', toolOptions, (args, _toolCallOptions, data) =>
       data.handler({ ...data.request, toolCall: { ...data.request.toolCall, args: args as JsonObject } }),
-    ) as Caller;
+    );
     if (tool === undefined) byName.set(name, caller);
     else byTool.set(tool, caller);
     return caller;
@@ -75,8 +100,8 @@ export function toolgateMiddleware(tg: AnyGuard, options: ToolgateMiddlewareOpti
     const toolCallId = typeof toolCall.id === 'string' ? toolCall.id : '';
     const errorMessage = (content: string) =>
       new ToolMessage({ tool_call_id: toolCallId, name: toolName, content, status: 'error' });
-    const context = resolveContext(options.context, request);
-    let caller: Caller;
+    const context = resolveContext(contextOption, request);
+    let caller: HostToolCaller<Data>;
     try {
       // Registers the tool with the guard, so check() below knows it.
       caller = callerFor(name, request);
@@ -85,7 +110,7 @@ export function toolgateMiddleware(tg: AnyGuard, options: ToolgateMiddlewareOpti
       return errorMessage(`toolgate denied ${JSON.stringify(name)}: ${String(error)}`);
     }
     let approval: HostApproval | undefined;
-    if (options.ask === 'interrupt') {
+    if (ask === 'interrupt') {
       const decision = await tg.check(name, toolCall.args, context);
       if (decision.type === 'ask') {
         const interrupt = request.runtime?.interrupt;
@@ -94,30 +119,36 @@ export function toolgateMiddleware(tg: AnyGuard, options: ToolgateMiddlewareOpti
             `toolgate: ${name} needs approval, but this agent cannot interrupt (no checkpointer)`,
           );
         // Throws LangGraph's interrupt on the first pass; returns the resume value on the second.
+        const info: ToolgateInterruptInfo = { toolCallId, tool: name };
         approval = parseResume(
           interrupt({
             actionRequests: [
               { name: toolName, args: toolCall.args, description: `toolgate: ${decision.reason}` },
             ],
             reviewConfigs: [{ actionName: toolName, allowedDecisions: ['approve', 'edit', 'reject'] }],
+            toolgate: info,
           }),
+          toolCallId,
         );
       }
     }
-    const callOptions: { context?: ToolContext; signal?: AbortSignal; toolCallId?: string } = {};
+    const callOptions: CallOptions = {};
     if (toolCallId !== '') callOptions.toolCallId = toolCallId;
     if (context !== undefined) callOptions.context = context;
     const signal = request.runtime?.signal;
     if (signal !== undefined) callOptions.signal = signal;
+    let outcome: HostCallResult;
     try {
-      const outcome = await caller(toolCall.args, callOptions, { request, handler }, approval);
-      return outcome.ok ? (outcome.value as ToolMessage) : errorMessage(denialMessage(outcome.denial));
+      outcome = await caller(toolCall.args, callOptions, { request, handler }, { approval, missing });
     } catch (error) {
       // LangGraph control flow (interrupts, commands) must pass; any other tool error is shown to
       // the model, as LangChain does when no middleware wraps tool calls.
       if (isBubbleUp(error)) throw error;
       return errorMessage(`${String(error)}\n Please fix your mistakes.`);
     }
+    if (outcome.ok) return outcome.value as ToolMessage;
+    if (onDeny === 'throw') throw denialError(outcome);
+    return errorMessage(denialMessage(outcome.denial));
   };
 
   return {
@@ -127,33 +158,6 @@ export function toolgateMiddleware(tg: AnyGuard, options: ToolgateMiddlewareOpti
   } as unknown as AgentMiddleware;
 }
 
-/** Reads a human-in-the-loop resume value; anything unexpected is a rejection (fail closed). */
-function parseResume(value: unknown): HostApproval {
-  const approver = 'langchain:user';
-  const decisions = (value as { decisions?: unknown } | null)?.decisions;
-  const decision = (Array.isArray(decisions) ? decisions[0] : value) as
-    | Record<string, unknown>
-    | null
-    | undefined;
-  const type = decision?.type;
-  if (type === 'approve') return { approved: true, approver };
-  if (type === 'edit') {
-    const args = (decision?.editedAction as { args?: unknown } | undefined)?.args;
-    if (typeof args === 'object' && args !== null && !Array.isArray(args))
-      return { approved: true, approver, args: args as JsonObject };
-    return { approved: false, approver, reason: 'the edit carried no arguments' };
-  }
-  if (type === 'reject') {
-    const message = decision?.message;
-    return {
-      approved: false,
-      approver,
-      reason: typeof message === 'string' ? message : 'the user rejected the call',
-    };
-  }
-  return { approved: false, approver, reason: 'the resume value is not an approve, edit or reject decision' };
-}
-
 function isBubbleUp(error: unknown): boolean {
   return (
     typeof error === 'object' && error !== null && (error as { is_bubble_up?: unknown }).is_bubble_up === true
@@ -161,14 +165,15 @@ function isBubbleUp(error: unknown): boolean {
 }
 
 /**
- * An approval provider for the guard that answers `ask` decisions with the decision a human gave
- * through the middleware's LangGraph interrupt (`ask: 'interrupt'`). Other calls go to `fallback`,
- * or are denied.
+ * An approval provider for the guard that answers `ask` decisions with the decision a person gave
+ * through the middleware's LangGraph interrupt (`ask: 'interrupt'`, resumed with
+ * `respondToApproval(interrupt, answer)`), recorded with who gave it. Other calls go to
+ * `fallback`, or are denied and the wiring mistake is reported once.
  */
 export function langchainApprover(options: HostApproverOptions = {}): ApprovalProvider {
-  return hostApprover(
-    'langchain',
-    options,
-    "no LangGraph approval for this call (use toolgateMiddleware(tg, { ask: 'interrupt' }))",
-  );
+  return hostApprover('langchain', options, {
+    code: 'NO_FRAMEWORK_ANSWER',
+    message:
+      "langchainApprover() was asked to approve a call that did not come through toolgate's interrupt (toolgateMiddleware(tg, { ask: 'interrupt' })): give it a fallback approver for such calls",
+  });
 }

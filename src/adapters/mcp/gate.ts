@@ -1,5 +1,6 @@
 import { errorParts } from '../../_internal/describe-error.ts';
 import { toolNameProblem } from '../../_internal/names.ts';
+import { refusingSchema } from '../../_internal/validate.ts';
 import { ConfigurationError, ToolDeniedError, ToolInterruptedError } from '../../errors.ts';
 import type { CallOptions, Guard, OnDeny } from '../../guard-types.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
@@ -185,29 +186,32 @@ export class McpGate {
     options: { context?: ToolContext; signal?: AbortSignal; toolCallId?: string } = {},
     auditView: (value: T) => unknown = (value) => value,
   ): Promise<GateOutcome<T>> {
-    if (typeof name !== 'string')
-      return { ok: false, result: errorResult('toolgate: tools/call needs a tool name') };
-    const qualified = this.qualify(name);
-    const nameProblem = toolNameProblem(qualified);
-    if (nameProblem !== undefined)
-      return { ok: false, result: errorResult(`toolgate denied this call: ${nameProblem}`) };
-    if (this.stale || !this.catalog.has(name)) {
+    // A call to a tool the server does not list (or no usable name at all) is denied UNKNOWN_TOOL
+    // and recorded like any call, under one name, so unlisted names cannot grow the guard's registry.
+    let refusal: string | undefined;
+    const usable = typeof name === 'string' && toolNameProblem(this.qualify(name)) === undefined;
+    if (!usable) refusal = `${describeName(name)} is not a usable tool name`;
+    else if (this.stale || !this.catalog.has(name)) {
       try {
         await this.refresh();
       } catch (error) {
-        return {
-          ok: false,
-          result: errorResult(
-            `toolgate denied ${qualified}: the tool list could not be read (${errorParts(error).message})`,
-          ),
-        };
+        refusal = `the tool list could not be read (${errorParts(error).message})`;
       }
     }
+    const entry = usable && refusal === undefined ? this.catalog.get(name) : undefined;
+    if (usable && refusal === undefined && entry === undefined)
+      refusal = `the server does not list a tool named ${describeName(name)}`;
+    const qualified = entry === undefined ? this.qualify(UNLISTED) : this.qualify(name as string);
+    // The model is told the name it used; the record keeps it in the reason.
+    const shown = usable ? this.qualify(name) : qualified;
     const toolOptions: { name: string; input: StandardSchemaV1; description?: string } = {
       name: qualified,
-      input: this.inputFor(name),
+      input:
+        refusal === undefined
+          ? this.inputFor(name as string)
+          : refusingSchema('UNKNOWN_TOOL', `${refusal}; it may not be called`),
     };
-    const description = this.catalog.get(name)?.tool.description;
+    const description = entry?.tool.description;
     if (typeof description === 'string') toolOptions.description = description;
     const guarded = this.tg.guard(async (frozen: JsonObject, callOptions) => {
       const value = await forward(frozen, callOptions.signal);
@@ -221,18 +225,17 @@ export class McpGate {
       const value: unknown = await guarded(args === undefined ? {} : (args as JsonObject), callOptions);
       if (value instanceof Forwarded) return { ok: true, value: value.value as T };
       const denial = value as { code?: unknown; reason?: unknown };
-      return { ok: false, result: denialResult(qualified, String(denial.code), String(denial.reason)) };
+      return { ok: false, result: denialResult(shown, String(denial.code), String(denial.reason)) };
     } catch (error) {
       if (ToolDeniedError.isInstance(error) || ToolInterruptedError.isInstance(error))
-        return { ok: false, result: denialResult(qualified, error.code, error.reason) };
+        return { ok: false, result: denialResult(shown, error.code, error.reason) };
       throw error;
     }
   }
 
-  /** The schema a call is validated with; for a tool that may not be called, one that refuses. */
+  /** The schema a listed tool's calls are validated with; for a definition not approved, one that refuses. */
   private inputFor(name: string): StandardSchemaV1 {
-    const entry = this.catalog.get(name);
-    if (entry === undefined) return refusing(`the server does not list a tool named ${JSON.stringify(name)}`);
+    const entry = this.catalog.get(name)!;
     const approved = this.pins.get(this.options.server ?? '', name);
     if (approved === undefined)
       return refusing(`the definition of ${name} is not pinned; approve it before calling it`);
@@ -266,9 +269,21 @@ function denialResult(tool: string, code: string, reason: string): McpCallToolRe
 }
 
 function refusing(message: string): StandardSchemaV1 {
-  return {
-    '~standard': { version: 1, vendor: 'toolgate-mcp', validate: () => ({ issues: [{ message }] }) },
-  };
+  return refusingSchema('INVALID_ARGS', message);
+}
+
+/** The name calls to unlisted tools are recorded under (`<server>.(unlisted)`). */
+const UNLISTED = '(unlisted)';
+const MAX_SHOWN_NAME = 100;
+
+/** A name as text safe for the model and the audit trail: quoted, escaped and cut short. */
+function describeName(name: unknown): string {
+  if (typeof name !== 'string') return name === undefined ? 'a missing name' : `a ${typeof name} as name`;
+  const shown = name.length > MAX_SHOWN_NAME ? `${name.slice(0, MAX_SHOWN_NAME)}…` : name;
+  // Invisible and control characters are shown as escapes, so the text reads as what was sent.
+  return JSON.stringify(shown).replace(/[\p{Cc}\p{Cf}\p{Z}\p{Cn}\p{Cs}]/gu, (char) =>
+    char === ' ' ? char : `\\u{${char.codePointAt(0)!.toString(16)}}`,
+  );
 }
 
 function asTool(raw: unknown): McpTool | undefined {

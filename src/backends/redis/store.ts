@@ -109,7 +109,9 @@ export function redisStore(
 
   const getSubscriber = (): Promise<Redis | Cluster> => {
     if (subscribing !== undefined) return subscribing;
-    const sub = client.duplicate();
+    // Called without arguments, duplicate() is the same on a client and a cluster; ioredis 6's types
+    // make the union of the two signatures uncallable.
+    const sub = (client as { duplicate(): Redis | Cluster }).duplicate();
     subscriber = sub;
     sub.on('message', (channel: string, message: string) => {
       const listeners = channels.get(channel);

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { type Deadline, deadline } from '../../_internal/deadlines.ts';
 import { isThenable } from '../../_internal/fail-closed.ts';
 import { LazyAbort } from '../../_internal/lazy-abort.ts';
+import { shownError } from '../../audit/shown.ts';
 import type { ResultEvent } from '../../audit/types.ts';
 import { type Scope, scopeStorage } from '../../context.ts';
 import { capOutput, hasOutputCaps } from '../../limits/output.ts';
@@ -34,7 +35,9 @@ export function execute(call: Call, core: GuardCore): unknown {
     returned = scopeStorage.run(scope, () => call.definition.fn(call.args, toolOptions));
     // Inside the try: a result whose `then` getter throws is a tool error, still recorded once.
     thenable = isThenable(returned);
-  } catch (error) {
+  } catch (thrown) {
+    // What the tool threw goes back redacted, as it is recorded.
+    const error = shownError(thrown, core.audit.redactor);
     recordResult(call, core, 'error', execStarted, undefined, error);
     throw error;
   }
@@ -148,8 +151,9 @@ class Running {
     this.settle(() => finishOk(this.call, this.core, this.execStarted, value));
   }
 
-  private failed(error: unknown): void {
+  private failed(thrown: unknown): void {
     if (!this.finish()) return;
+    const error = shownError(thrown, this.core.audit.redactor);
     recordResult(this.call, this.core, 'error', this.execStarted, undefined, error);
     this.reject(error);
   }

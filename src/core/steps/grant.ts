@@ -1,4 +1,5 @@
 import { allowFrom } from '../../approval/approval-flow.ts';
+import { grantNeed } from '../../approval/grant-approval.ts';
 import type { Grant } from '../../approval/grant-types.ts';
 import { deny } from '../../policy/evaluate.ts';
 import type { Decision } from '../../types.ts';
@@ -8,7 +9,8 @@ import type { GuardCore } from '../guard-core.ts';
 /**
  * Use-case access issued up front: a live grant in scope turns a default deny (`NO_MATCHING_RULE`)
  * or an `ask` into allow, keeping the ask's obligations and limits; it never overrides a deny rule.
- * One use is counted (not in a dry run) and recorded as a `grant-used` event. Any other deny stops
+ * A grant never lowers the bar (G15, src/approval/grant-approval.ts): a default deny takes only a
+ * host grant, and an ask only a grant whose approvers meet the ask's own requirements. One use is counted (not in a dry run) and recorded as a `grant-used` event. Any other deny stops
  * the call here. `STORE_UNAVAILABLE` when the grants cannot be read.
  */
 export function grant(call: Call, core: GuardCore): StepResult | Promise<StepResult> {
@@ -24,7 +26,10 @@ async function useGrant(
   core: GuardCore,
   decision: Exclude<Decision, { type: 'allow' }>,
 ): Promise<StepResult> {
-  const found = await core.grants.find(requestOf(call, core.now), call.peek);
+  const request = requestOf(call, core.now);
+  const need = grantNeed(decision, request);
+  if (need === undefined) return decision.type === 'deny' ? decision : undefined;
+  const found = await core.grants.find(request, call.peek, need);
   if (!found.ok) {
     const problem = `grants could not be checked: ${found.problem}`;
     return deny('STORE_UNAVAILABLE', problem, decision.rules, decision.policyVersion);
@@ -32,7 +37,7 @@ async function useGrant(
   const used = found.grant;
   if (used === undefined) return decision.type === 'deny' ? decision : undefined;
   call.decision = grantedDecision(decision, used);
-  if (!call.peek) core.events.grantUsed(call, used.id);
+  if (!call.peek) core.events.grantUsed(call, used);
   return undefined;
 }
 

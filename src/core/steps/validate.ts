@@ -8,7 +8,7 @@ import type { GuardCore } from '../guard-core.ts';
 /**
  * The tool's input schema (any Standard Schema) on the frozen args; unknown keys are refused. When
  * the schema's output differs from its input, that output is what runs, frozen in turn.
- * `INVALID_ARGS`.
+ * `INVALID_ARGS` (or the code of a refusing schema: the MCP gate's unlisted tools, `UNKNOWN_TOOL`).
  */
 export function validate(call: Call, core: GuardCore): StepResult | Promise<StepResult> {
   const schema = call.definition.input;
@@ -20,7 +20,7 @@ function validated(call: Call, core: GuardCore, result: ValidationResult): StepR
   const given = call.args!;
   // Refused args are not the call's: its record carries none, as for a failed snapshot.
   call.args = undefined;
-  if (!result.ok) return deny('INVALID_ARGS', result.problem);
+  if (!result.ok) return deny(result.code ?? 'INVALID_ARGS', result.problem);
   // Usually the schema returns the same data in a new object: keep the frozen snapshot then.
   if (sameData(result.value, given)) {
     call.args = given;

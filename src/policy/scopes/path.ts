@@ -1,6 +1,7 @@
-import { realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { lstatSync, realpathSync } from 'node:fs';
+import { normalize } from 'node:path';
 import { ConfigurationError } from '../../errors.ts';
+import { childOf, componentsBelow, inside, pathProblem, plainPath } from './path-names.ts';
 import { defineScope, type PolicyScope } from './scope.ts';
 
 /** Options of `pathScope`. */
@@ -8,22 +9,33 @@ export interface PathScopeOptions {
   /** Absolute directories the path must stay inside (resolved with realpath at construction). */
   roots: readonly string[];
   /**
-   * Allow paths that go through symlinks, as long as their target stays inside a root.
+   * Allow paths that go through symlinks, as long as each one resolves inside a root.
    * @default false
    */
   allowSymlinks?: boolean;
 }
 
 const PATH_KEYS = new Set(['roots', 'allowSymlinks']);
-const MAX_PATH = 4096;
+
+/** A root as configured, and its real path (resolved once, at construction). */
+interface Root {
+  readonly given: string;
+  readonly real: string;
+}
 
 /**
  * A scope on a filesystem path: the value must be an absolute path inside one of `roots`. Refuses
- * `..` segments, `%` escapes, NUL, backslashes and control characters; resolves the path with
- * realpath (the longest existing part of it), so neither a sibling sharing a prefix (`/data_evil`
- * for `/data`) nor a symlink leads out. With `allowSymlinks: false` (the default) any symlink on
- * the way refuses the path. Not covered: a symlink swapped between this check and the tool's own
- * `open()`.
+ * `..` segments, `%` escapes, NUL, backslashes and control characters. Below the root, every
+ * component that exists is inspected with `lstat`, dangling or not: with `allowSymlinks: false`
+ * (the default) a symlink anywhere below the root refuses the path, so nothing the path names can
+ * lead out (a dangling link would make a write create its target). With `allowSymlinks: true` each
+ * symlink on the way must resolve (no dangling links, no loops) to a place inside a root. Missing
+ * components are fine: they will be created inside the last directory that exists, which was
+ * inspected. Roots are resolved with realpath once, at construction; a path written through a
+ * root's configured form (a symlink, say) is in scope only while that form still resolves to the
+ * same directory. Not covered: a symlink swapped in between this check and the tool's own
+ * `open()` (use `openInScope`), hard links (a hard link inside the root is a file inside the
+ * root), and on case-insensitive filesystems a root spelled in another case (refused).
  *
  * @example
  * rules([{ id: 'read-data', effect: 'allow', tool: 'fs.read', when: { 'args.path': pathScope({ roots: ['/srv/data'] }) } }]);
@@ -38,11 +50,11 @@ export function pathScope(options: PathScopeOptions): PolicyScope {
     throw new ConfigurationError('pathScope(): roots must be a non-empty list of absolute paths');
   if (typeof allowSymlinks !== 'boolean')
     throw new ConfigurationError('pathScope(): allowSymlinks must be a boolean');
-  const resolvedRoots = roots.map((root) => {
+  const resolved: Root[] = roots.map((root) => {
     if (typeof root !== 'string' || pathProblem(root) !== undefined)
       throw new ConfigurationError(`pathScope(): root ${JSON.stringify(root)} must be a plain absolute path`);
     try {
-      return { given: stripTrailingSlash(normalize(root)), real: realpathSync.native(normalize(root)) };
+      return { given: plainPath(root), real: realpathSync.native(normalize(root)) };
     } catch (error) {
       throw new ConfigurationError(
         `pathScope(): root ${root} cannot be resolved: ${(error as Error).message}`,
@@ -55,64 +67,67 @@ export function pathScope(options: PathScopeOptions): PolicyScope {
     test(value: unknown): boolean | undefined {
       if (typeof value !== 'string') return undefined;
       if (pathProblem(value) !== undefined) return false;
-      const normalized = normalize(value);
-      const resolved = resolveExisting(normalized);
-      if (resolved === undefined) return false;
-      const plain = stripTrailingSlash(normalized);
-      return resolvedRoots.some(({ given, real }) => {
-        if (allowSymlinks) return inside(resolved, real);
-        // No symlink below the root: the resolved path is the root's real path plus the same rest.
-        for (const base of [given, real]) {
-          if (inside(plain, base) && resolved === joinRest(real, plain.slice(base === '/' ? 0 : base.length)))
+      const path = plainPath(value);
+      for (const root of resolved) {
+        for (const form of root.given === root.real ? [root.real] : [root.given, root.real]) {
+          const below = componentsBelow(path, form);
+          if (below === undefined) continue;
+          if (stillResolves(form, root.real) && inspect(root.real, below, allowSymlinks, resolved))
             return true;
         }
-        return false;
-      });
+      }
+      return false;
     },
   });
 }
 
-/** Why a path string is refused before touching the filesystem. */
-function pathProblem(value: string): string | undefined {
-  if (value.length === 0 || value.length > MAX_PATH) return 'length';
-  if (!isAbsolute(value)) return 'not absolute';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f%\\]/.test(value)) return 'forbidden character';
-  if (value.split('/').includes('..')) return 'dot-dot segment';
-  if (value.normalize('NFC') !== value) return 'not NFC';
-  return undefined;
-}
-
-function stripTrailingSlash(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-}
-
-/** realpath of the longest existing prefix, with the rest appended; undefined when nothing resolves. */
-function resolveExisting(path: string): string | undefined {
-  let current = stripTrailingSlash(path);
-  const rest: string[] = [];
-  for (let i = 0; i < 4096; i++) {
-    try {
-      const real = realpathSync.native(current);
-      return rest.length === 0 ? real : join(real, ...rest.reverse());
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
-      const parent = dirname(current);
-      if (parent === current) return undefined;
-      rest.push(current.slice(parent === '/' ? 1 : parent.length + 1));
-      current = parent;
-    }
+/** Whether the root, written as `form`, still resolves to the real path found at construction. */
+function stillResolves(form: string, real: string): boolean {
+  try {
+    return realpathSync.native(form) === real;
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
-function joinRest(root: string, rest: string): string {
-  if (rest === '') return root;
-  return root === '/' ? rest : `${root}${rest}`;
-}
-
-function inside(path: string, root: string): boolean {
-  if (root === '/') return true;
-  return path === root || path.startsWith(`${root}/`);
+/**
+ * Walks `components` down from the real root with `lstat`, one at a time: true when every
+ * component that exists is a directory (or, last, anything but a symlink), and any symlink met is
+ * allowed and resolves inside a root. The first missing component ends the walk: nothing below
+ * it exists either, and it will be created in a directory that was just inspected.
+ */
+function inspect(
+  real: string,
+  components: readonly string[],
+  allowSymlinks: boolean,
+  roots: readonly Root[],
+): boolean {
+  let dir = real;
+  for (let i = 0; i < components.length; i++) {
+    const next = childOf(dir, components[i]!);
+    let stats: ReturnType<typeof lstatSync>;
+    try {
+      stats = lstatSync(next, { throwIfNoEntry: false });
+    } catch {
+      // Not a directory on the way, no permission, a name too long: nothing proves it in scope.
+      return false;
+    }
+    if (stats === undefined) return true;
+    if (stats.isSymbolicLink()) {
+      if (!allowSymlinks) return false;
+      let target: string;
+      try {
+        target = realpathSync.native(next);
+      } catch {
+        // Dangling, a loop, or unreadable: where a write would land cannot be proved.
+        return false;
+      }
+      if (!roots.some((root) => inside(target, root.real))) return false;
+      dir = target;
+      continue;
+    }
+    if (i < components.length - 1 && !stats.isDirectory()) return false;
+    dir = next;
+  }
+  return true;
 }

@@ -1,9 +1,7 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { guardMcpClient, memoryPins } from '../../../src/adapters/mcp/index.ts';
 import { callbackApprover, createGuard, memoryAudit, rules } from '../../../src/index.ts';
-import { demoServer, textOf } from './fixtures.ts';
+import { connectInMemory, demoServer, textOf } from './fixtures.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -12,11 +10,7 @@ afterEach(async () => {
 
 async function connect(executed: string[]) {
   const server = demoServer(executed);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'app', version: '1.0.0' });
-  await server.connect(serverSide);
-  await client.connect(clientSide);
-  closers.push(() => client.close());
+  const client = await connectInMemory(server, (close) => closers.push(close));
   return { server, client };
 }
 

@@ -1,5 +1,20 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+
+/** A client connected to `server` over the SDK's in-memory transport; `onClose` collects its close. */
+export async function connectInMemory(
+  server: { connect(transport: never): Promise<void> },
+  onClose: (close: () => Promise<void>) => void,
+): Promise<Client> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'app', version: '1.0.0' });
+  await server.connect(serverSide as never);
+  await client.connect(clientSide);
+  onClose(() => client.close());
+  return client;
+}
 
 /** A small MCP server with a harmless tool, a destructive one that claims to be read-only, and a payment. */
 export function demoServer(executed: string[] = []): McpServer {

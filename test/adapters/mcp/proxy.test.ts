@@ -4,17 +4,16 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { filePins, runMcpProxy } from '../../../src/adapters/mcp/index.ts';
-import { createGuard, rules } from '../../../src/index.ts';
+import { createGuard, rules, verifyAuditLog } from '../../../src/index.ts';
 import { textOf } from './fixtures.ts';
+import { proxyClient } from './proxy-client.ts';
 import { streamPair } from './stream-transport.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const childServer = join(here, 'servers', 'demo-server.mjs');
-const runProxy = join(here, 'servers', 'run-proxy.ts');
 
 let dir: string;
 let policyFile: string;
@@ -42,45 +41,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** An MCP client → `toolgate mcp-proxy` → the demo server, all real processes over stdio. */
 async function connect(
   flags: string[],
   options: { env?: Record<string, string>; elicit?: (message: string) => boolean } = {},
 ) {
-  const stderr: string[] = [];
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [
-      '--import',
-      'tsx',
-      runProxy,
-      '--policy',
-      policyFile,
-      '--name',
-      'demo',
-      ...flags,
-      '--',
-      process.execPath,
-      childServer,
-    ],
-    env: { ...(process.env as Record<string, string>), ...options.env },
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const client = new Client(
-    { name: 'proxy-test', version: '1.0.0' },
-    options.elicit === undefined ? {} : { capabilities: { elicitation: {} } },
-  );
-  const elicit = options.elicit;
-  if (elicit !== undefined) {
-    client.setRequestHandler(ElicitRequestSchema, (request) => ({
-      action: 'accept',
-      content: { approve: elicit(String(request.params.message)) },
-    }));
-  }
-  await client.connect(transport);
-  clients.push(client);
-  return { client, stderr: () => stderr.join('') };
+  const connected = await proxyClient(policyFile, flags, options);
+  clients.push(connected.client);
+  return connected;
 }
 
 describe('toolgate mcp-proxy (stdio, real processes)', () => {
@@ -115,10 +82,13 @@ describe('toolgate mcp-proxy (stdio, real processes)', () => {
     expect(textOf(login)).not.toContain(secret);
 
     await client.close();
+    // The proxy's log is the hash-chained one: it verifies, and its records hold the events.
+    expect(await verifyAuditLog(auditFile)).toMatchObject({ ok: true, events: 8 });
     const events = readFileSync(auditFile, 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
+      .filter((line) => line.startsWith('{"event":'))
+      .map((line) => JSON.parse(line).event);
     const decisions = events.filter((event) => event.type === 'decision');
     expect(decisions.map((event) => [event.tool, event.decision, event.code])).toEqual([
       ['demo.echo', 'allow', undefined],
@@ -294,7 +264,9 @@ describe('runMcpProxy (in process)', () => {
       input,
       output: new PassThrough(),
       log: quiet,
-      exitGraceMs: 50,
+      // Long enough for a loaded machine to schedule the child between SIGTERM and SIGKILL (with
+      // 50 ms, CI running three suites at once on two cores saw SIGKILL win).
+      exitGraceMs: 1_000,
     });
     input.end();
     expect(await done).toBe(128 + 15);

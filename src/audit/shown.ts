@@ -1,0 +1,100 @@
+import type { Decision } from '../types.ts';
+import type { Redactor } from './redact.ts';
+
+/** What a text becomes when redaction failed: nothing of it is shown. */
+export const REDACTION_FAILED = '[REDACTION FAILED]';
+
+/** Fields of a decision that name things rather than describe them: shown as they are. */
+const NAMES: ReadonlySet<string> = new Set(['type', 'code', 'rules', 'policyVersion', 'retryAfterMs']);
+
+/**
+ * A decision as it leaves the guard (in `ToolDeniedError`, a returned denial, `tg.check()`):
+ * its reason and every other field that can carry data (condition details, obligations) go
+ * through the guard's redaction; its type, code and rule ids stay as they are. When redaction
+ * fails, only those names are kept and the reason says so.
+ */
+export function shownDecision<D extends Decision>(decision: D, redactor: Redactor): D {
+  if (!redactor.active) return decision;
+  let shown: Record<string, unknown> | undefined;
+  const record = decision as unknown as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (NAMES.has(key)) continue;
+    const redacted = typeof value === 'string' ? redactor.redactText(value) : redactor.redactValue(value);
+    if (redacted === undefined && value !== undefined) return failed(decision);
+    if (redacted === value) continue;
+    shown ??= { ...record };
+    shown[key] = redacted;
+  }
+  return shown === undefined ? decision : (Object.freeze(shown) as unknown as D);
+}
+
+function failed<D extends Decision>(decision: D): D {
+  const record = decision as unknown as Record<string, unknown>;
+  const kept: Record<string, unknown> = { reason: REDACTION_FAILED };
+  for (const key of NAMES) if (record[key] !== undefined) kept[key] = record[key];
+  return Object.freeze(kept) as unknown as D;
+}
+
+/**
+ * A tool's own error as it goes back to the caller (and from there, often, to the model): the
+ * message and stack of an Error (and of its `cause` chain) are redacted in place, so it stays the
+ * same object; a thrown string is redacted. Anything else is returned as it is. An Error whose
+ * message cannot be rewritten (frozen) is replaced by a plain Error carrying the redacted message.
+ */
+export function shownError(error: unknown, redactor: Redactor): unknown {
+  if (!redactor.active) return error;
+  if (typeof error === 'string') return redactor.redactText(error) ?? REDACTION_FAILED;
+  if (!(error instanceof Error)) return error;
+  let parent: Error | undefined;
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    if (!rewrite(current, redactor)) {
+      const replacement = plainCopy(current, redactor);
+      if (parent === undefined) return replacement;
+      try {
+        Object.defineProperty(parent, 'cause', { value: replacement, writable: true, configurable: true });
+      } catch {
+        // A parent that takes no new cause is replaced whole.
+        return plainCopy(error, redactor);
+      }
+      break;
+    }
+    parent = current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return error;
+}
+
+function plainCopy(error: Error, redactor: Redactor): Error {
+  let message: string;
+  try {
+    message = redactor.redactText(String(error.message)) ?? REDACTION_FAILED;
+  } catch {
+    message = REDACTION_FAILED;
+  }
+  const copy = new Error(message);
+  copy.name = typeof error.name === 'string' ? error.name : 'Error';
+  return copy;
+}
+
+/** Rewrites `message` and `stack` of one error; false when they could not be rewritten. */
+function rewrite(error: Error, redactor: Redactor): boolean {
+  try {
+    for (const field of ['message', 'stack'] as const) {
+      const text = error[field];
+      if (typeof text !== 'string') continue;
+      const redacted = redactor.redactText(text) ?? REDACTION_FAILED;
+      if (redacted === text) continue;
+      Object.defineProperty(error, field, {
+        value: redacted,
+        writable: true,
+        enumerable: false,
+        configurable: true,
+      });
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,257 @@
+import { parseDuration } from '../_internal/duration.ts';
+import { ConfigurationError } from '../errors.ts';
+import type { Duration } from '../types.ts';
+import { secretForms } from './encodings.ts';
+import { type Pattern, PatternSet, WINDOW } from './text-search.ts';
+import { checkSecretName, LONE_SURROGATE } from './types.ts';
+
+/** Options of `secretScrubber`. */
+export interface SecretScrubberOptions {
+  /** How long a handed-out value is still scrubbed after it was last handed out. @default '24h' */
+  readonly retention?: Duration;
+  /** Values kept at most; past it the oldest is forgotten first. @default 100_000 */
+  readonly maxValues?: number;
+  /** Clock, epoch ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Replaces secret values, and their common encodings, by `[secret:name]` in what a guard returns
+ * or records. See `secretForms` for what is covered.
+ */
+export interface SecretScrubber {
+  /**
+   * Remembers a value handed out under `name` (again: its retention starts over). Throws a
+   * TypeError for a value shorter than 8 characters (too short to find reliably) or one that
+   * would be found inside a marker.
+   */
+  add(name: string, value: string): void;
+  /** `input` with every remembered value and encoding replaced; the same string when none occurs. */
+  text(input: string): string;
+  /**
+   * Scrubs strings, arrays and plain objects (keys and values) deeply, and errors in place
+   * (`message`, `stack`, `cause`, their own properties). Returns `input` itself when nothing
+   * occurs in it; otherwise a scrubbed copy (errors stay the same objects). Other objects
+   * (class instances, typed arrays, Maps) are returned as they are: give it a snapshot.
+   */
+  value<T>(input: T): T;
+  /** Whether anything remembered occurs in `input` (strings, arrays, plain objects, errors). */
+  test(input: unknown): boolean;
+  /** Values remembered now. */
+  readonly size: number;
+}
+
+/** Shortest value the scrubber accepts. */
+export const MIN_SECRET_LENGTH: number = WINDOW;
+const MAX_PASSES = 4;
+/** What a text becomes when replacing keeps producing new occurrences (only contrived values do). */
+const FALLBACK = '[secret:scrubbed]';
+
+interface Entry {
+  readonly name: string;
+  readonly value: string;
+  readonly patterns: Pattern<string>[];
+  at: number;
+}
+
+/**
+ * The scrubber behind the guard's `secrets` option; usable on its own.
+ *
+ * @example
+ * const scrub = secretScrubber();
+ * scrub.add('stripe', 'sk_live_abc123def456');
+ * scrub.text(`key=sk_live_abc123def456`);   // 'key=[secret:stripe]'
+ */
+export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrubber {
+  const retentionMs = parseDuration(options.retention ?? '24h', 'scrubRetention');
+  const maxValues = options.maxValues ?? 100_000;
+  if (!Number.isSafeInteger(maxValues) || maxValues < 1)
+    throw new ConfigurationError('maxValues must be a positive integer');
+  const now = options.now ?? Date.now;
+  // Insertion order is refresh order: the oldest entries come first.
+  const entries = new Map<string, Entry>();
+  const patterns = new PatternSet<string>();
+  const markers = new Set<string>();
+
+  const forget = (key: string, entry: Entry) => {
+    entries.delete(key);
+    for (const pattern of entry.patterns) patterns.delete(pattern);
+  };
+  const expire = () => {
+    const limit = now() - retentionMs;
+    for (const [key, entry] of entries) {
+      if (entry.at > limit && entries.size <= maxValues) break;
+      forget(key, entry);
+    }
+  };
+
+  const replace = (input: string): string => {
+    let text = input;
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const matches = patterns.find(text);
+      if (matches.length === 0) return text;
+      let out = '';
+      let at = 0;
+      for (let i = 0; i < matches.length; ) {
+        // Overlapping occurrences (of one or several secrets) become one span with every name.
+        let end = matches[i]!.end;
+        const names: string[] = [matches[i]!.owner];
+        const start = matches[i]!.start;
+        let j = i + 1;
+        for (; j < matches.length && matches[j]!.start < end; j++) {
+          end = Math.max(end, matches[j]!.end);
+          if (!names.includes(matches[j]!.owner)) names.push(matches[j]!.owner);
+        }
+        out += text.slice(at, start) + names.map(marker).join('');
+        at = end;
+        i = j;
+      }
+      text = out + text.slice(at);
+    }
+    return patterns.test(text) ? FALLBACK : text;
+  };
+
+  const test = (input: unknown, seen: Set<object>): boolean => {
+    if (typeof input === 'string') return patterns.test(input);
+    if (typeof input !== 'object' || input === null || seen.has(input)) return false;
+    seen.add(input);
+    if (input instanceof Error) {
+      if (patterns.test(String(input.message)) || patterns.test(String(input.stack ?? ''))) return true;
+      if ('cause' in input && test(input.cause, seen)) return true;
+      if (input instanceof AggregateError && test(input.errors, seen)) return true;
+      return Object.keys(input).some((key) => test((input as unknown as Record<string, unknown>)[key], seen));
+    }
+    if (Array.isArray(input)) return input.some((item) => test(item, seen));
+    if (!isPlain(input)) return false;
+    for (const key of Reflect.ownKeys(input)) {
+      if (typeof key === 'string' && patterns.test(key)) return true;
+      const descriptor = Reflect.getOwnPropertyDescriptor(input, key)!;
+      // A getter could answer differently next time: copy it (calling it once) rather than trust it.
+      if (!('value' in descriptor) || test(descriptor.value, seen)) return true;
+    }
+    return false;
+  };
+
+  const copy = (input: unknown, copies: Map<object, unknown>): unknown => {
+    if (typeof input === 'string') return replace(input);
+    if (typeof input !== 'object' || input === null) return input;
+    const done = copies.get(input);
+    if (done !== undefined) return done;
+    if (input instanceof Error) return scrubError(input, copies);
+    if (Array.isArray(input)) {
+      const result: unknown[] = [];
+      copies.set(input, result);
+      for (const item of input) result.push(copy(item, copies));
+      return result;
+    }
+    if (!isPlain(input)) return input;
+    const result: Record<string, unknown> = Object.getPrototypeOf(input) === null ? Object.create(null) : {};
+    copies.set(input, result);
+    for (const key of Object.keys(input)) {
+      Object.defineProperty(result, replace(key), {
+        value: copy((input as Record<string, unknown>)[key], copies),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return result;
+  };
+
+  // In place, so the caller can rethrow the same object; a frozen error is replaced by a new one.
+  const scrubError = (error: Error, copies: Map<object, unknown>): Error => {
+    copies.set(error, error);
+    const message = replace(String(error.message));
+    const stack = typeof error.stack === 'string' ? replace(error.stack) : undefined;
+    let ok = setOwn(error, 'message', message) && (stack === undefined || setOwn(error, 'stack', stack));
+    if ('cause' in error) ok = setOwn(error, 'cause', copy(error.cause, copies)) && ok;
+    for (const key of Object.keys(error)) {
+      if (key === 'message' || key === 'stack' || key === 'cause') continue;
+      ok = setOwn(error, key, copy((error as unknown as Record<string, unknown>)[key], copies)) && ok;
+    }
+    if (error instanceof AggregateError) ok = setOwn(error, 'errors', copy(error.errors, copies)) && ok;
+    if (ok) return error;
+    const replacement = new Error(message);
+    replacement.name = String(error.name);
+    if (stack !== undefined) replacement.stack = stack;
+    copies.set(error, replacement);
+    return replacement;
+  };
+
+  return {
+    add(name, value) {
+      checkSecretName(name);
+      if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH)
+        throw new TypeError(
+          `toolgate: secret ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to scrub reliably`,
+        );
+      if (LONE_SURROGATE.test(value)) throw new TypeError(`toolgate: secret ${name} has a lone surrogate`);
+      const key = `${name}\u0000${value}`;
+      const existing = entries.get(key);
+      if (existing !== undefined) {
+        entries.delete(key);
+        existing.at = now();
+        entries.set(key, existing);
+        expire();
+        return;
+      }
+      const forms = secretForms(value);
+      const label = marker(name);
+      // A value found inside a marker would survive every replacement: refuse it.
+      for (const form of forms)
+        for (const text of [...markers, label])
+          if (text.includes(form))
+            throw new TypeError(`toolgate: secret ${name} occurs in a scrubber marker`);
+      if (patterns.test(label))
+        throw new TypeError(`toolgate: the marker of secret ${name} contains another secret`);
+      const entry: Entry = {
+        name,
+        value,
+        at: now(),
+        patterns: forms.map((text) => ({ text, owner: name })),
+      };
+      for (const pattern of entry.patterns) patterns.add(pattern);
+      entries.set(key, entry);
+      markers.add(label);
+      expire();
+    },
+    text(input) {
+      expire();
+      return typeof input === 'string' ? replace(input) : input;
+    },
+    value<T>(input: T): T {
+      expire();
+      if (typeof input === 'string') return replace(input) as T;
+      if (!test(input, new Set())) return input;
+      return copy(input, new Map()) as T;
+    },
+    test(input) {
+      expire();
+      return test(input, new Set());
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+function marker(name: string): string {
+  return `[secret:${name}]`;
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Sets an own data property, keeping its enumerability; `false` when the object refuses. */
+function setOwn(target: object, key: string, value: unknown): boolean {
+  const descriptor = Reflect.getOwnPropertyDescriptor(target, key);
+  if (descriptor !== undefined && 'value' in descriptor && descriptor.value === value) return true;
+  return Reflect.defineProperty(target, key, {
+    value,
+    writable: true,
+    configurable: true,
+    enumerable: descriptor?.enumerable ?? false,
+  });
+}

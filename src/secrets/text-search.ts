@@ -1,0 +1,102 @@
+/**
+ * Finds many literal patterns (all at least `WINDOW` characters long) in long texts in one pass:
+ * a rolling hash of every `WINDOW`-character window, a 64 Ki-entry count table that rules out
+ * most windows at once, then a map from hash to the patterns starting with such a window, each
+ * confirmed with `startsWith`. Memory grows with the number of patterns, not their length.
+ */
+export const WINDOW = 8;
+
+const BASE = 0x01000193;
+/** BASE ** (WINDOW - 1), mod 2^32. */
+const TOP = (() => {
+  let power = 1;
+  for (let i = 1; i < WINDOW; i++) power = Math.imul(power, BASE);
+  return power;
+})();
+
+/** One pattern and what it stands for. */
+export interface Pattern<T> {
+  readonly text: string;
+  readonly owner: T;
+}
+
+/** A match: `[start, end)` of the text, and the pattern's owner. */
+export interface Match<T> {
+  readonly start: number;
+  readonly end: number;
+  readonly owner: T;
+}
+
+function windowHash(text: string, start: number): number {
+  let hash = 0;
+  for (let i = start; i < start + WINDOW; i++) hash = (Math.imul(hash, BASE) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
+/** A mutable set of patterns. */
+export class PatternSet<T> {
+  private readonly byHash = new Map<number, Pattern<T>[]>();
+  private readonly counts = new Uint16Array(65_536);
+  private total = 0;
+
+  get size(): number {
+    return this.total;
+  }
+
+  add(pattern: Pattern<T>): void {
+    if (pattern.text.length < WINDOW)
+      throw new RangeError(`a pattern must have at least ${WINDOW} characters`);
+    const hash = windowHash(pattern.text, 0);
+    const list = this.byHash.get(hash);
+    if (list === undefined) this.byHash.set(hash, [pattern]);
+    else list.push(pattern);
+    const slot = hash >>> 16;
+    // Saturates rather than wraps: a full slot is never cleared by removals, only ever checked.
+    if (this.counts[slot]! < 0xffff) this.counts[slot] = this.counts[slot]! + 1;
+    this.total += 1;
+  }
+
+  delete(pattern: Pattern<T>): void {
+    const hash = windowHash(pattern.text, 0);
+    const list = this.byHash.get(hash);
+    const at = list?.indexOf(pattern) ?? -1;
+    if (list === undefined || at < 0) return;
+    list.splice(at, 1);
+    if (list.length === 0) this.byHash.delete(hash);
+    const slot = hash >>> 16;
+    if (this.counts[slot]! < 0xffff) this.counts[slot] = this.counts[slot]! - 1;
+    this.total -= 1;
+  }
+
+  /** Every occurrence of every pattern, in order of start. */
+  find(text: string): Match<T>[] {
+    const matches: Match<T>[] = [];
+    this.scan(text, (start, pattern) => {
+      matches.push({ start, end: start + pattern.text.length, owner: pattern.owner });
+      return false;
+    });
+    return matches;
+  }
+
+  /** Whether any pattern occurs in `text` (no allocation when none does). */
+  test(text: string): boolean {
+    return this.scan(text, () => true);
+  }
+
+  /** Calls `found` for each occurrence until it returns true; returns whether it did. */
+  private scan(text: string, found: (start: number, pattern: Pattern<T>) => boolean): boolean {
+    if (this.total === 0 || text.length < WINDOW) return false;
+    const counts = this.counts;
+    let hash = windowHash(text, 0);
+    const last = text.length - WINDOW;
+    for (let i = 0; ; i++) {
+      if (counts[hash >>> 16] !== 0) {
+        const list = this.byHash.get(hash);
+        if (list !== undefined)
+          for (const pattern of list) if (text.startsWith(pattern.text, i) && found(i, pattern)) return true;
+      }
+      if (i === last) return false;
+      hash = (Math.imul(hash - Math.imul(text.charCodeAt(i), TOP), BASE) + text.charCodeAt(i + WINDOW)) | 0;
+    }
+  }
+}

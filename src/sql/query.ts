@@ -1,0 +1,226 @@
+import type { SqlName } from './dialect.ts';
+import { expression, expressionList, orderByList } from './expression.ts';
+import type { Context, CteEnv, NameScope, ParseState } from './parse-state.ts';
+import { asciiLower } from './token.ts';
+
+/**
+ * A query: `[WITH [RECURSIVE] …] select [UNION|INTERSECT|EXCEPT select]… [ORDER BY] [LIMIT/OFFSET/FETCH]`.
+ * A WITH name is visible in the later WITH bodies, in the query after the list, and (with
+ * RECURSIVE) in its own body; every other name in FROM is a table. In MySQL / MariaDB a WITH body
+ * does not see the names of enclosing WITH lists (MariaDB reads them as tables there).
+ */
+export function query(p: ParseState, env: CteEnv | undefined, outer: NameScope | undefined): void {
+  p.enter();
+  const declared = p.withNames.length;
+  if (p.acceptWord('with')) {
+    const recursive = p.acceptWord('recursive');
+    // MariaDB reads a name in a WITH body as a table unless this WITH list declares it (names of an
+    // enclosing WITH are not visible there): for MySQL / MariaDB such a body sees only its siblings.
+    const isolated = p.rules.family === 'mysql';
+    let siblings: CteEnv | undefined;
+    do {
+      const name = p.name('a WITH name');
+      const key = p.rules.tableKey(name);
+      // MariaDB 10.11 crashes on a WITH name declared again inside the WITH of that name: refused.
+      if (isolated && p.withNames.includes(asciiLower(key)))
+        p.fail(`the WITH name ${name.text} repeats the name of an enclosing WITH`);
+      p.withNames.push(asciiLower(key));
+      if (p.acceptOp('(')) nameList(p);
+      p.expectWord('as');
+      if (p.rules.family === 'postgresql') {
+        p.acceptWord('not');
+        p.acceptWord('materialized');
+      }
+      p.expectOp('(');
+      const visible = isolated ? siblings : env;
+      query(p, recursive ? { key, parent: visible } : visible, outer);
+      p.expectOp(')');
+      env = { key, parent: env };
+      siblings = { key, parent: siblings };
+    } while (p.acceptOp(','));
+  }
+  let last = setOperand(p, env, outer);
+  let compound = false;
+  while (p.isWord('union') || p.isWord('intersect') || p.isWord('except')) {
+    p.next();
+    if (!p.acceptWord('all')) p.acceptWord('distinct');
+    compound = true;
+    last = setOperand(p, env, outer);
+  }
+  // ORDER BY and LIMIT of a compound or parenthesized query see its output columns, not a FROM.
+  const ctx: Context = { env, scope: compound || last === undefined ? p.scope(outer) : last };
+  if (p.acceptWord('order')) {
+    p.expectWord('by');
+    orderByList(p, ctx);
+  }
+  limits(p, ctx);
+  p.withNames.length = declared;
+  p.leave();
+}
+
+/** A SELECT, or a parenthesized query (undefined then). */
+function setOperand(
+  p: ParseState,
+  env: CteEnv | undefined,
+  outer: NameScope | undefined,
+): NameScope | undefined {
+  if (p.acceptOp('(')) {
+    query(p, env, outer);
+    p.expectOp(')');
+    return undefined;
+  }
+  p.expectWord('select');
+  const scope = p.scope(outer);
+  const ctx: Context = { env, scope };
+  if (p.acceptWord('distinct')) {
+    if (p.rules.family === 'postgresql' && p.acceptWord('on')) {
+      p.expectOp('(');
+      expressionList(p, ctx);
+      p.expectOp(')');
+    }
+  } else p.acceptWord('all');
+  selectList(p, ctx);
+  if (p.acceptWord('from')) {
+    do tableReference(p, ctx);
+    while (p.acceptOp(','));
+  }
+  if (p.acceptWord('where')) expression(p, ctx);
+  if (p.acceptWord('group')) {
+    p.expectWord('by');
+    expressionList(p, ctx);
+  }
+  if (p.acceptWord('having')) expression(p, ctx);
+  return scope;
+}
+
+/** `*`, `t.*`, or `expr [[AS] alias]`, separated by commas (also RETURNING lists). */
+export function selectList(p: ParseState, ctx: Context): void {
+  do {
+    if (p.acceptOp('*')) {
+      p.column(ctx.scope, undefined, undefined);
+      continue;
+    }
+    if (p.isName() && p.isOp('.', 1) && p.isOp('*', 2)) {
+      const table = p.name('a table');
+      p.i += 2;
+      p.column(ctx.scope, table, undefined);
+      continue;
+    }
+    expression(p, ctx);
+    alias(p);
+  } while (p.acceptOp(','));
+}
+
+/** `AS name` (any word after AS), or a bare name that is no keyword. */
+function alias(p: ParseState): SqlName | undefined {
+  if (p.acceptWord('as')) {
+    const token = p.next();
+    if (token.kind !== 'word' && token.kind !== 'quoted') p.fail('expected a name after AS');
+    return { text: token.text, quoted: token.kind === 'quoted' };
+  }
+  return p.isName() ? p.name('an alias') : undefined;
+}
+
+function nameList(p: ParseState): SqlName[] {
+  const names: SqlName[] = [];
+  do names.push(p.name('a column name'));
+  while (p.acceptOp(','));
+  p.expectOp(')');
+  return names;
+}
+
+/** A FROM item followed by joins. */
+function tableReference(p: ParseState, ctx: Context): void {
+  p.enter();
+  tablePrimary(p, ctx);
+  for (;;) {
+    const start = p.i;
+    const natural = p.acceptWord('natural');
+    const cross = !natural && p.acceptWord('cross');
+    if (!cross && !p.acceptWord('inner')) {
+      if (p.acceptWord('left') || p.acceptWord('right') || p.acceptWord('full')) p.acceptWord('outer');
+    }
+    if (!p.acceptWord('join')) {
+      if (p.i !== start) p.fail('expected JOIN');
+      break;
+    }
+    tablePrimary(p, ctx);
+    // A NATURAL join compares every column of the same name: it reads them all.
+    if (natural) p.column(ctx.scope, undefined, undefined);
+    else if (!cross && p.acceptWord('on')) expression(p, ctx);
+    else if (!cross && p.acceptWord('using')) {
+      p.expectOp('(');
+      for (const column of nameList(p)) p.column(ctx.scope, undefined, column);
+    }
+  }
+  p.leave();
+}
+
+/** A table, a WITH name, `(query) alias`, or a parenthesized join. */
+function tablePrimary(p: ParseState, ctx: Context): void {
+  if (p.acceptOp('(')) {
+    if (p.isWord('select') || p.isWord('with')) {
+      // A derived table sees the enclosing queries; its siblings are added too (a superset).
+      query(p, ctx.env, ctx.scope);
+      p.expectOp(')');
+      const name = alias(p);
+      if (name !== undefined && p.acceptOp('(')) nameList(p);
+      ctx.scope.items.push({ key: name === undefined ? '' : asciiLower(name.text), table: undefined });
+      return;
+    }
+    tableReference(p, ctx);
+    p.expectOp(')');
+    return;
+  }
+  const first = p.name('a table name');
+  const second = p.acceptOp('.') ? p.name('a table name') : undefined;
+  if (p.isOp('.')) p.fail('three-part table names are not supported');
+  if (p.isOp('(')) p.fail('functions in FROM are not supported');
+  const table = second ?? first;
+  const key = p.rules.tableKey(table);
+  let cte = false;
+  if (second === undefined)
+    for (let at = ctx.env; at !== undefined && !cte; at = at.parent) cte = at.key === key;
+  if (!cte) useTable(p, first, second, false);
+  const name = alias(p);
+  if (name !== undefined && p.isOp('(')) {
+    if (!cte) p.fail('column aliases on a table are not supported');
+    p.next();
+    nameList(p);
+  }
+  ctx.scope.items.push({ key: asciiLower((name ?? table).text), table: cte ? undefined : key });
+}
+
+/** Records a table the statement touches. */
+export function useTable(p: ParseState, first: SqlName, second: SqlName | undefined, write: boolean): string {
+  const name = p.rules.tableKey(second ?? first);
+  const key = second === undefined ? name : `${p.rules.tableKey(first)}\u0000${name}`;
+  if (!p.tables.some((use) => use.key === key && use.write === write)) p.tables.push({ key, name, write });
+  return name;
+}
+
+/** `LIMIT n [OFFSET m]`, `LIMIT m, n`, `OFFSET m [ROWS]`, `FETCH FIRST n ROWS ONLY`, once each. */
+function limits(p: ParseState, ctx: Context): void {
+  let limit = false;
+  let offset = false;
+  for (;;) {
+    if (!limit && p.acceptWord('limit')) {
+      limit = true;
+      if (!(p.rules.family === 'postgresql' && p.acceptWord('all'))) expression(p, ctx);
+      if (p.rules.family !== 'postgresql' && !offset && p.acceptOp(',')) {
+        offset = true;
+        expression(p, ctx);
+      }
+    } else if (!offset && p.acceptWord('offset')) {
+      offset = true;
+      expression(p, ctx);
+      if (p.rules.family === 'postgresql' && !p.acceptWord('rows')) p.acceptWord('row');
+    } else if (!limit && p.rules.family === 'postgresql' && p.acceptWord('fetch')) {
+      limit = true;
+      if (!p.acceptWord('first')) p.expectWord('next');
+      if (!p.isWord('row') && !p.isWord('rows')) expression(p, ctx);
+      if (!p.acceptWord('rows')) p.expectWord('row');
+      p.expectWord('only');
+    } else return;
+  }
+}

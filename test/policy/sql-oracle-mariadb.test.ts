@@ -1,0 +1,192 @@
+// MariaDB judges sqlScope's mysql dialect (SECURITY.md G14). Every statement the scope allows runs
+// as a user granted exactly what the scope allows (SELECT on the allowed tables; plus INSERT,
+// UPDATE, DELETE for a readOnly: false scope; column grants for the `columns` option), one
+// statement per query (multipleStatements off), in a rolled-back transaction, with
+// max_statement_time. Any error fails, a permission error marked as a bypass. MariaDB has no parse
+// tree to read, so functions are judged by the generator and the corpus: every function outside
+// the allow list must be refused.
+import fc from 'fast-check';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sqlScope } from '../../src/sql/index.ts';
+import { corpus } from './sql-oracle/corpus.ts';
+import { generatedStatements } from './sql-oracle/generator.ts';
+import { GENERATED_RUNS, MARIADB, mariadbSkipReason, oracleSeed, uniqueName } from './sql-oracle/servers.ts';
+import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
+
+const skip = await mariadbSkipReason();
+const database = uniqueName('sql');
+const target: OracleTarget = { family: 'mysql', schema: database, other: `${database}_x` };
+const users = { read: `${database}_r`, write: `${database}_w`, narrow: `${database}_n` };
+const tables = oracleTables(target);
+const NARROW_COLUMNS = [
+  'orders.id',
+  'orders.customer_id',
+  'orders.total',
+  'orders.status',
+  'customers.id',
+  'customers.name',
+];
+const scopes = {
+  read: sqlScope({ dialect: 'mariadb', tables }),
+  write: sqlScope({ dialect: 'mariadb', tables, readOnly: false }),
+  narrow: sqlScope({ dialect: 'mariadb', tables, columns: NARROW_COLUMNS }),
+};
+const request = {} as never;
+/** MariaDB's default sql_mode, pinned: other tests may change the server's global one. */
+const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';
+const PERMISSION_ERRORS = new Set([1044, 1045, 1142, 1143, 1227, 1370]);
+
+const SETUP = [
+  `CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+  `CREATE DATABASE ${target.other} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+  `CREATE TABLE ${database}.orders (id int, customer_id int, total int, status text, note text, created date)`,
+  `CREATE TABLE ${database}.customers (id int, name text, email text)`,
+  `CREATE TABLE ${database}.secrets (id int, password text)`,
+  `CREATE TABLE ${database}.ORDERS (id int, note text)`,
+  `CREATE TABLE ${target.other}.orders (id int, customer_id int, total int, status text, note text, created date)`,
+  `INSERT INTO ${database}.orders VALUES (1, 1, 10, 'paid', 'a note', '2026-01-01'), (2, 2, 20, 'open', NULL, '2026-01-02'), (3, 1, 30, 'paid', 'another', '2026-01-03')`,
+  `INSERT INTO ${database}.customers VALUES (1, 'Ada', 'ada@example.com'), (2, 'Bo', 'bo@example.com')`,
+  `INSERT INTO ${database}.secrets VALUES (1, 'hunter2')`,
+  `INSERT INTO ${database}.ORDERS VALUES (1, 'shadow')`,
+  `INSERT INTO ${target.other}.orders VALUES (1, 1, 1, 'x', 'other', '2026-01-01')`,
+  ...Object.values(users).map((user) => `CREATE USER '${user}'@'%'`),
+  `GRANT SELECT ON ${database}.orders TO '${users.read}'@'%'`,
+  `GRANT SELECT ON ${database}.customers TO '${users.read}'@'%'`,
+  `GRANT SELECT, INSERT, UPDATE, DELETE ON ${database}.orders TO '${users.write}'@'%'`,
+  `GRANT SELECT, INSERT, UPDATE, DELETE ON ${database}.customers TO '${users.write}'@'%'`,
+  `GRANT SELECT (id, customer_id, total, status) ON ${database}.orders TO '${users.narrow}'@'%'`,
+  `GRANT SELECT (id, name) ON ${database}.customers TO '${users.narrow}'@'%'`,
+];
+
+type Connection = mysql.Connection;
+
+async function connect(user: string, sqlMode = SQL_MODE): Promise<Connection> {
+  const connection = await mysql.createConnection({
+    ...MARIADB,
+    user,
+    password: '',
+    database,
+    multipleStatements: false,
+  });
+  await connection.query(`SET SESSION max_statement_time = 5, sql_mode = '${sqlMode}'`);
+  return connection;
+}
+
+/** Why the server's verdict on a statement the scope allowed is a failure, or undefined. */
+async function judge(connection: Connection, sql: string): Promise<string | undefined> {
+  await connection.query('START TRANSACTION');
+  try {
+    // A statement that does not come back in time fails (max_statement_time does not cover every wait).
+    await connection.query({ sql, timeout: 10_000 });
+    return undefined;
+  } catch (caught) {
+    const error = caught as Error & { errno?: number; code?: string };
+    const kind = PERMISSION_ERRORS.has(error.errno ?? 0)
+      ? 'BYPASS: permission denied'
+      : `server error ${error.code}`;
+    return `${kind}: ${error.message}`;
+  } finally {
+    await connection.query('ROLLBACK');
+  }
+}
+
+describe.skipIf(skip !== undefined)('MariaDB judges sqlScope', () => {
+  let admin: Connection;
+  const connections = {} as Record<keyof typeof users, Connection>;
+
+  beforeAll(async () => {
+    admin = await mysql.createConnection({ ...MARIADB, multipleStatements: false });
+    for (const statement of SETUP) await admin.query(statement);
+    for (const role of Object.keys(users) as (keyof typeof users)[])
+      connections[role] = await connect(users[role]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const connection of Object.values(connections)) await connection.end().catch(() => {});
+    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    await admin.query(`DROP DATABASE IF EXISTS ${target.other}`);
+    for (const user of Object.values(users)) await admin.query(`DROP USER IF EXISTS '${user}'@'%'`);
+    await admin.end();
+  }, 60_000);
+
+  test('the corpus: allowed statements run as the user; the others are refused', async () => {
+    const failures: string[] = [];
+    for (const entry of corpus('mysql', database, target.other)) {
+      const scope = entry.write ? scopes.write : scopes.read;
+      const verdict = scope.test(entry.sql, request);
+      if (verdict !== entry.allow) {
+        failures.push(`scope says ${verdict}, corpus ${entry.allow}: ${entry.sql}`);
+        continue;
+      }
+      const other = entry.write
+        ? scopes.read.test(entry.sql, request)
+        : scopes.write.test(entry.sql, request);
+      if (other !== (entry.write ? false : entry.allow))
+        failures.push(`the other scope says ${other}: ${entry.sql}`);
+      if (!entry.allow) continue;
+      const problem = await judge(entry.write ? connections.write : connections.read, entry.sql);
+      if (problem !== undefined) failures.push(`${problem}\n    ${entry.sql}`);
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  test('ansiQuotes: "…" names a column or table when the server runs with ANSI_QUOTES', async () => {
+    const ansi = sqlScope({ dialect: 'mariadb', tables, ansiQuotes: true });
+    const connection = await connect(users.read, `${SQL_MODE},ANSI_QUOTES`);
+    try {
+      for (const sql of [
+        'SELECT "id", "o"."total" FROM "orders" AS "o"',
+        `SELECT * FROM "${database}"."orders"`,
+      ]) {
+        expect(ansi.test(sql, request), sql).toBe(true);
+        expect(await judge(connection, sql), sql).toBeUndefined();
+      }
+      for (const sql of [
+        'SELECT * FROM "secrets"',
+        'SELECT "a\\" FROM orders',
+        `SELECT * FROM "${target.other}"."orders"`,
+      ])
+        expect(ansi.test(sql, request), sql).toBe(false);
+      // Without ansiQuotes the same text is a string in FROM, which the scope refuses.
+      expect(scopes.read.test('SELECT "id" FROM "orders"', request)).toBe(false);
+    } finally {
+      await connection.end();
+    }
+  });
+
+  test(`${GENERATED_RUNS} generated statements: the scope agrees with the generator and the server`, async () => {
+    const seed = oracleSeed();
+    console.info(`MariaDB oracle: seed ${seed} (replay with TOOLGATE_SQL_SEED=${seed})`);
+    const statements = fc.sample(generatedStatements(target), { seed, numRuns: GENERATED_RUNS });
+    const failures: string[] = [];
+    let ran = 0;
+    for (const [index, statement] of statements.entries()) {
+      const where = `seed ${seed} #${index}: ${statement.sql}`;
+      const read = scopes.read.test(statement.sql, request);
+      const write = scopes.write.test(statement.sql, request);
+      if (read !== (statement.refuse === undefined && !statement.write))
+        failures.push(
+          `readOnly scope says ${read}, generator: ${statement.refuse ?? 'allow'}${statement.write ? ' (a write)' : ''}\n    ${where}`,
+        );
+      if (write !== (statement.refuse === undefined))
+        failures.push(
+          `readOnly: false scope says ${write}, generator: ${statement.refuse ?? 'allow'}\n    ${where}`,
+        );
+      for (const [allowed, connection] of [
+        [read, connections.read],
+        [write && statement.write, connections.write],
+        [scopes.narrow.test(statement.sql, request), connections.narrow],
+      ] as const) {
+        if (!allowed) continue;
+        ran += 1;
+        const problem = await judge(connection, statement.sql);
+        if (problem !== undefined) failures.push(`${problem}\n    ${where}`);
+      }
+      if (failures.length >= 20) break;
+    }
+    console.info(`MariaDB oracle: ${statements.length} generated, ${ran} runs on the server`);
+    expect(failures).toEqual([]);
+    expect(ran).toBeGreaterThan(statements.length / 4);
+  }, 600_000);
+});
