@@ -1,4 +1,5 @@
-import type { Decision, DenyCode } from './types.ts';
+import { failedLine } from './_internal/failed-text.ts';
+import type { Decision, DenyCode, FailedCondition } from './types.ts';
 
 const MARKER = 'toolgate.error';
 const BRAND: symbol = Symbol.for(MARKER);
@@ -60,6 +61,10 @@ export class ToolDeniedError extends GuardError {
   readonly reason: string;
   /** The full decision that denied the call. */
   readonly decision: Decision;
+  /** The rule that decided the denial: the deny rule, or the nearest rule that did not allow. */
+  readonly rule: string | undefined;
+  /** The conditions that failed, redacted: path, what was expected, what was found. */
+  readonly failed: readonly FailedCondition[];
 
   constructor(options: {
     code: DenyCode;
@@ -67,11 +72,21 @@ export class ToolDeniedError extends GuardError {
     callId: string;
     reason: string;
     decision: Decision;
+    /** @default the decision's first rule, else the rule of its first failed condition */
+    rule?: string | undefined;
+    /** @default the decision's `failed` */
+    failed?: readonly FailedCondition[] | undefined;
     cause?: unknown;
   }) {
+    const failed =
+      options.failed ?? (options.decision.type === 'deny' ? options.decision.failed : undefined) ?? [];
+    const rule = options.rule ?? denialRule(options.decision.rules, failed);
+    // The message is for the developer: it names the rule and the failed conditions.
+    const detail =
+      failed.length > 0 ? ` [${failedLine(failed)}]` : rule === undefined ? '' : ` [rule ${rule}]`;
     super({
       code: options.code,
-      message: `toolgate denied ${options.tool} (${options.code}): ${options.reason}`,
+      message: `toolgate denied ${options.tool} (${options.code}): ${options.reason}${detail}`,
       cause: options.cause,
     });
     brand(this, DENIED_BRAND);
@@ -80,6 +95,8 @@ export class ToolDeniedError extends GuardError {
     this.callId = options.callId;
     this.reason = options.reason;
     this.decision = options.decision;
+    this.rule = rule;
+    this.failed = failed;
   }
 
   static override isInstance(error: unknown): error is ToolDeniedError {
@@ -87,6 +104,14 @@ export class ToolDeniedError extends GuardError {
       GuardError.isInstance(error) && (error as unknown as Record<symbol, unknown>)[DENIED_BRAND] === true
     );
   }
+}
+
+/** The rule a denial names: the first that decided it, else the one its first failed condition belongs to. */
+export function denialRule(
+  rules: readonly string[] | undefined,
+  failed: readonly FailedCondition[] | undefined,
+): string | undefined {
+  return rules?.[0] ?? failed?.find((entry) => entry.rule !== undefined)?.rule;
 }
 
 const INTERRUPTED_BRAND: symbol = Symbol.for(`${MARKER}.ToolInterruptedError`);

@@ -14,6 +14,14 @@ import type { Decision, DeepReadonly, Duration, Obligations, ToolContext, ToolDe
 /** What to do with a denied call. */
 export type OnDeny = 'throw' | 'return';
 
+/**
+ * How much of a denial the model reads (adapters' native denial shapes, the AI SDK's
+ * `toolApproval` reason): `'code'` the deny code only, `'reason'` the code and the reason,
+ * `'full'` also the rule and the failed conditions. The error, the returned denial, the audit
+ * record and the `decision` event always carry the rule and the failed conditions.
+ */
+export type DenialDetail = 'code' | 'reason' | 'full';
+
 /** Defaults for every call of a guard. */
 export interface GuardDefaults {
   /** Call timeout. @default '30s' */
@@ -51,6 +59,8 @@ export interface GuardOptions<D extends OnDeny = 'throw'> {
   audit?: AuditOption;
   /** `'throw'` a ToolDeniedError (default) or `'return'` a ToolDenial the model can read. @default 'throw' */
   onDeny?: D;
+  /** How much of a denial the model reads: `'code'`, `'reason'` or `'full'`. @default 'reason' */
+  denialDetail?: DenialDetail;
   /** Clock in epoch ms. @default Date.now */
   now?: () => number;
   /** Id generator for calls, approval requests and events. @default nanoid's format: 21 URL-safe symbols, 126 random bits */
@@ -144,6 +154,8 @@ export interface Guard<D extends OnDeny = 'throw'> {
   resume(target: SuspendTarget): Promise<boolean>;
   /** Suspensions in force now. */
   suspensions(): Promise<ActiveSuspension[]>;
+  /** How much of a denial the model reads (the `denialDetail` option); adapters follow it. */
+  readonly denialDetail: DenialDetail;
   /** The policy engine this guard decides with (for tooling such as the console). */
   readonly policy: PolicyEngine;
   /** Flushes audit sinks. */

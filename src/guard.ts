@@ -45,6 +45,7 @@ const GUARD_OPTION_KEYS: ReadonlySet<string> = new Set([
   'audit',
   'store',
   'onDeny',
+  'denialDetail',
   'now',
   'generateId',
   'defaults',
@@ -94,6 +95,11 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
   const onDeny = options.onDeny ?? 'throw';
   if (onDeny !== 'throw' && onDeny !== 'return')
     throw new ConfigurationError(`onDeny must be 'throw' or 'return'`);
+  const denialDetail = options.denialDetail ?? 'reason';
+  if (denialDetail !== 'code' && denialDetail !== 'reason' && denialDetail !== 'full')
+    throw new ConfigurationError(
+      `denialDetail must be 'code', 'reason' or 'full', not ${JSON.stringify(denialDetail)}`,
+    );
   const now = options.now ?? Date.now;
   const generateId = options.generateId ?? newId;
   if (typeof now !== 'function') throw new ConfigurationError('options.now must be a function');
@@ -210,6 +216,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       return listSuspensions(store, now());
     },
     policy,
+    denialDetail,
     flush() {
       return audit.flush();
     },

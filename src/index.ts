@@ -9,6 +9,7 @@ export type {
   GuardedTool,
   GuardOptions,
   OnDeny,
+  DenialDetail,
   ToolCallOptions,
   ToolOptions,
 } from './guard-types.ts';
@@ -35,6 +36,7 @@ export type {
   DenyCode,
   DenyDecision,
   Duration,
+  FailedCondition,
   JsonObject,
   JsonPrimitive,
   JsonValue,

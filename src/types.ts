@@ -168,6 +168,8 @@ export type Decision =
       readonly reason: string;
       readonly retryAfterMs?: number;
       readonly policyVersion?: string;
+      /** The conditions that decided the denial (which rule, which path, what was expected). */
+      readonly failed?: readonly FailedCondition[];
     }
   | {
       readonly type: 'ask';
@@ -178,6 +180,25 @@ export type Decision =
       readonly limits?: readonly LimitRequirement[];
       readonly policyVersion?: string;
     };
+
+/**
+ * One condition a denial names: the path read, what the rule expected there, and what was found.
+ * For a rule that denies, it is a condition that held (`expected` says what would have avoided it,
+ * e.g. `not gt 1000`); for the default deny, one that kept an allow or ask rule from applying.
+ * Redacted like every other field that leaves the guard.
+ */
+export interface FailedCondition {
+  /** The rule the condition belongs to. */
+  readonly rule?: string;
+  /** What was read: `args.sql`, `context.agent`, `tool.name`, or `now` for schedules. */
+  readonly path: string;
+  /** What the rule expected there, in words: `lte 100`, `one of support-*`, `in the sql scope`. */
+  readonly expected: string;
+  /** The value found; absent when the value is missing. */
+  readonly actual?: JsonValue;
+  /** What a scope found wrong with the value, e.g. `reads table customers, outside the scope`. */
+  readonly problem?: string;
+}
 
 /** A deny decision. */
 export type DenyDecision = Extract<Decision, { type: 'deny' }>;
@@ -191,4 +212,8 @@ export interface ToolDenial {
   readonly callId: string;
   /** For `RATE_LIMITED`: when a retry may succeed, in milliseconds. */
   readonly retryAfterMs?: number;
+  /** The rule that decided the denial, when one did (for the developer; see `denialDetail`). */
+  readonly rule?: string;
+  /** The conditions that failed, redacted (for the developer; see `denialDetail`). */
+  readonly failed: readonly FailedCondition[];
 }

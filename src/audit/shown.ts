@@ -1,4 +1,4 @@
-import type { Decision } from '../types.ts';
+import type { Decision, FailedCondition } from '../types.ts';
 import type { Redactor } from './redact.ts';
 
 /** What a text becomes when redaction failed: nothing of it is shown. */
@@ -20,13 +20,94 @@ export function shownDecision<D extends Decision>(decision: D, redactor: Redacto
   for (const key of Object.keys(record)) {
     const value = record[key];
     if (NAMES.has(key)) continue;
-    const redacted = typeof value === 'string' ? redactor.redactText(value) : redactor.redactValue(value);
+    const redacted =
+      key === 'failed'
+        ? shownFailed(value as readonly FailedCondition[], redactor)
+        : typeof value === 'string'
+          ? redactor.redactText(value)
+          : redactor.redactValue(value);
     if (redacted === undefined && value !== undefined) return failed(decision);
     if (redacted === value) continue;
     shown ??= { ...record };
     shown[key] = redacted;
   }
   return shown === undefined ? decision : (Object.freeze(shown) as unknown as D);
+}
+
+/**
+ * A denial's failed conditions as they leave the guard: each `actual` is redacted as if it stood
+ * at its path in the args or attributes (so `args.password` is hidden like it is in the record),
+ * texts through the detectors. An entry whose redaction failed keeps only its rule and path.
+ */
+export function shownFailed(
+  failed: readonly FailedCondition[],
+  redactor: Redactor,
+): readonly FailedCondition[] {
+  if (!redactor.active) return failed;
+  let changed = false;
+  const shown = failed.map((entry) => {
+    const next = shownEntry(entry, redactor);
+    if (next !== entry) changed = true;
+    return next;
+  });
+  return changed ? Object.freeze(shown) : failed;
+}
+
+function shownEntry(entry: FailedCondition, redactor: Redactor): FailedCondition {
+  try {
+    const out: { -readonly [K in keyof FailedCondition]: FailedCondition[K] } = { ...entry };
+    let changed = false;
+    for (const field of ['expected', 'problem'] as const) {
+      const text = entry[field];
+      if (text === undefined) continue;
+      const redacted = redactor.redactText(text);
+      if (redacted === undefined) throw new Error('redaction failed');
+      if (redacted !== text) {
+        out[field] = redacted;
+        changed = true;
+      }
+    }
+    if (Object.hasOwn(entry, 'actual')) {
+      const actual = redactedAt(entry.path, entry.actual, redactor);
+      if (actual !== entry.actual) {
+        out.actual = actual as FailedCondition['actual'] & {};
+        changed = true;
+      }
+    }
+    return changed ? Object.freeze(out) : entry;
+  } catch {
+    const kept: { -readonly [K in keyof FailedCondition]: FailedCondition[K] } = {
+      path: entry.path,
+      expected: REDACTION_FAILED,
+    };
+    if (entry.rule !== undefined) kept.rule = entry.rule;
+    return Object.freeze(kept);
+  }
+}
+
+/** `value` redacted as the value at `path` (`args.…`, `context.attributes.…`, or any other field). */
+function redactedAt(path: string, value: unknown, redactor: Redactor): unknown {
+  const segments = path.split('.');
+  const root = segments[0] === 'args' ? 'args' : segments[1] === 'attributes' ? 'attributes' : undefined;
+  const below = root === undefined ? segments.slice(-1) : segments.slice(root === 'args' ? 1 : 2);
+  if (below.length === 0) {
+    const redacted = redactor.redactValue(value);
+    if (redacted === undefined && value !== undefined) throw new Error('redaction failed');
+    return redacted;
+  }
+  let wrapped: unknown = value;
+  for (let i = below.length - 1; i >= 0; i--) wrapped = { [below[i]!]: wrapped };
+  const redacted =
+    root === undefined
+      ? redactor.redactValue(wrapped)
+      : redactor.redact(wrapped, root as 'args' | 'attributes');
+  if (redacted === undefined) throw new Error('redaction failed');
+  if (redacted === wrapped) return value;
+  // One key per level (perhaps renamed, when the key itself held a secret); a level replaced whole ends the walk.
+  let inner: unknown = redacted;
+  for (let i = 0; i < below.length && typeof inner === 'object' && inner !== null; i++)
+    inner = Object.values(inner)[0];
+  return inner;
 }
 
 function failed<D extends Decision>(decision: D): D {

@@ -1,6 +1,6 @@
 import type { GrantApproval } from '../approval/grant-types.ts';
 import type { OutputCut } from '../limits/output.ts';
-import type { Awaitable, DeepReadonly, DenyCode, JsonObject, JsonValue } from '../types.ts';
+import type { Awaitable, DeepReadonly, DenyCode, FailedCondition, JsonObject, JsonValue } from '../types.ts';
 import type { OutputCaptureOptions, OutputShape } from './output.ts';
 import type { RedactOptions } from './redact.ts';
 
@@ -44,6 +44,10 @@ export interface DecisionEvent extends AuditEventBase {
   readonly code?: DenyCode;
   readonly rules: readonly string[];
   readonly reason?: string;
+  /** For denials: the rule that decided it (the deny rule, or the nearest rule that did not allow). */
+  readonly rule?: string;
+  /** For denials: the conditions that failed (path, expected, actual), redacted; `[]` when none is known. */
+  readonly failed?: readonly FailedCondition[];
   /** Approvers whose approval allowed the call. */
   readonly approvers?: readonly string[];
   /** Time from the start of the call to the decision, in milliseconds. */

@@ -5,6 +5,7 @@ import type { ApprovalRequestFields, ApprovalResponseFields } from '../approval/
 import type { Grant } from '../approval/grant-types.ts';
 import type { AuditDispatcher } from '../audit/dispatch.ts';
 import { COMPLETE_EVENT, completeEvent } from '../audit/event-fields.ts';
+import { shownFailed } from '../audit/shown.ts';
 import type {
   ApprovalRequestEvent,
   ApprovalResponseEvent,
@@ -13,11 +14,14 @@ import type {
   GrantUsedEvent,
   ResultEvent,
 } from '../audit/types.ts';
+import { denialRule } from '../errors.ts';
 import type { GuardEvents } from '../events.ts';
-import type { Decision, DeepReadonly, JsonObject } from '../types.ts';
+import type { Decision, DeepReadonly, FailedCondition, JsonObject } from '../types.ts';
 import type { Call } from './call.ts';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+const NO_FAILED: readonly FailedCondition[] = Object.freeze([]);
 
 /**
  * The recording side of one guard: builds a call's audit events (context fields, redacted args,
@@ -46,6 +50,12 @@ export class CallEvents {
     event.durationMs = performance.now() - call.startedAt;
     if (decision.type === 'deny') event.code = decision.code;
     if (reason !== undefined) event.reason = reason;
+    if (decision.type === 'deny') {
+      const failed = shownFailed(decision.failed ?? NO_FAILED, this.audit.redactor);
+      const rule = denialRule(decision.rules, failed);
+      if (rule !== undefined) event.rule = rule;
+      event.failed = failed;
+    }
     if (call.approvers !== undefined) event.approvers = call.approvers;
     return event;
   }

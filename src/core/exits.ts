@@ -1,6 +1,6 @@
 import { shownDecision } from '../audit/shown.ts';
-import { ToolDeniedError, ToolInterruptedError } from '../errors.ts';
-import type { DenyDecision, ToolDenial } from '../types.ts';
+import { denialRule, ToolDeniedError, ToolInterruptedError } from '../errors.ts';
+import type { DenyDecision, FailedCondition, ToolDenial } from '../types.ts';
 import type { Call, Interruption } from './call.ts';
 import type { GuardCore } from './guard-core.ts';
 
@@ -16,7 +16,10 @@ export function denied(call: Call, core: GuardCore, decision: DenyDecision): nev
   core.events.emit('decision', event);
   // The denial the caller (and the model) gets is redacted like the record.
   const shown = shownDecision(decision, core.audit.redactor);
-  if (core.onDeny === 'return') return denial(shown.code, shown.reason, call, shown.retryAfterMs);
+  if (core.onDeny === 'return') {
+    const rule = denialRule(shown.rules, shown.failed);
+    return denial(shown.code, shown.reason, call, shown.retryAfterMs, rule, shown.failed);
+  }
   throw new ToolDeniedError({
     code: shown.code,
     tool: call.tool.name,
@@ -40,14 +43,25 @@ export function interrupted(call: Call, core: GuardCore, stop: Interruption): ne
   });
 }
 
-function denial(code: ToolDenial['code'], reason: string, call: Call, retryAfterMs?: number): ToolDenial {
+function denial(
+  code: ToolDenial['code'],
+  reason: string,
+  call: Call,
+  retryAfterMs?: number,
+  rule?: string,
+  failed: readonly FailedCondition[] = NONE,
+): ToolDenial {
   const result: { -readonly [K in keyof ToolDenial]: ToolDenial[K] } = {
     denied: true,
     code,
     reason,
     tool: call.tool.name,
     callId: call.callId,
+    failed,
   };
   if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+  if (rule !== undefined) result.rule = rule;
   return Object.freeze(result);
 }
+
+const NONE: readonly FailedCondition[] = Object.freeze([]);

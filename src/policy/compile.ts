@@ -11,7 +11,7 @@ import type {
   RuleLimits,
   ToolRequest,
 } from '../types.ts';
-import type { CompileConditionOptions, Tri } from './condition-types.ts';
+import type { CompileConditionOptions, Explain, Tri } from './condition-types.ts';
 import { compileCondition } from './conditions.ts';
 import { mergeObligations } from './merge.ts';
 import { compileWindow, parseInstant } from './schedule.ts';
@@ -31,6 +31,8 @@ export interface CompiledRule {
   readonly outside: ((now: number) => boolean) | undefined;
   readonly expires: number | undefined;
   readonly when: ((request: ToolRequest) => Tri) | undefined;
+  /** Explains `when` for one request (the deny path only). */
+  readonly explain: Explain | undefined;
   readonly obligations: Obligations | undefined;
   readonly approval: ApprovalRequirements | undefined;
   readonly limits: LimitRequirement | undefined;
@@ -131,6 +133,7 @@ export function compileRule(rule: unknown, index: number, options: CompileCondit
     outside,
     expires,
     when: condition?.evaluate,
+    explain: condition?.explain,
     obligations,
     approval,
     limits,

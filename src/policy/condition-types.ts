@@ -1,4 +1,4 @@
-import type { JsonPrimitive, JsonValue, Obligations, ToolRequest } from '../types.ts';
+import type { FailedCondition, JsonPrimitive, JsonValue, Obligations, ToolRequest } from '../types.ts';
 import type { PolicyScope, ScopeFactories } from './scopes/scope.ts';
 
 // The public shapes of conditions (compiled in src/policy/conditions.ts, operators in
@@ -59,6 +59,14 @@ export class ConditionError extends Error {
   }
 }
 
+/**
+ * Explains a condition's value for one request: the tests that did not come out as `want`, each
+ * with its path, what it expected and the value found. `want: true` explains why a condition did
+ * not hold; `want: false` why it was not false (what made a deny rule apply). Never throws; run
+ * only on the deny path.
+ */
+export type Explain = (request: ToolRequest, want: boolean) => FailedCondition[];
+
 /** A compiled condition. */
 export interface CompiledCondition {
   /**
@@ -66,6 +74,8 @@ export interface CompiledCondition {
    * scope fails: callers must turn that into a deny.
    */
   readonly evaluate: (request: ToolRequest) => Tri;
+  /** Which tests made the condition come out other than `want` (see `Explain`). */
+  readonly explain: Explain;
   /** Static obligations of scopes inside (e.g. `sqlScope({ maxRows })`), merged strictest-wins. */
   readonly obligations: Obligations | undefined;
   /** JSON description, for the policy version hash and `explain`. */

@@ -1,10 +1,12 @@
 import { describeError } from '../_internal/describe-error.ts';
+import { actualValue } from '../_internal/failed-text.ts';
 import { ConfigurationError } from '../errors.ts';
-import type { JsonValue, Obligations, ToolRequest } from '../types.ts';
+import type { FailedCondition, JsonValue, Obligations, ToolRequest } from '../types.ts';
 import {
   type CompileConditionOptions,
   type CompiledCondition,
   ConditionError,
+  type Explain,
   type Predicate,
   type Tri,
 } from './condition-types.ts';
@@ -34,6 +36,7 @@ const OPERATORS = new Set([
 ]);
 const DATA_SCOPES = new Set(['pathScope', 'urlScope', 'sqlScope']);
 type Evaluate = (request: ToolRequest) => Tri;
+type Compiled = { evaluate: Evaluate; spec: JsonValue; explain: Explain };
 
 interface Compiler extends OperandSite {
   readonly scopes: ScopeFactories;
@@ -58,8 +61,14 @@ export function compileCondition(
     fail: (where, message) => fail(compiler, where, message),
     keys: (node, where) => ownKeys(node, where, compiler),
   };
-  const { evaluate, spec } = compileNode(when, 'when', compiler, 0);
-  return Object.freeze({ evaluate, spec, obligations: compiler.obligations, operators: compiler.operators });
+  const { evaluate, spec, explain } = compileNode(when, 'when', compiler, 0);
+  return Object.freeze({
+    evaluate,
+    explain,
+    spec,
+    obligations: compiler.obligations,
+    operators: compiler.operators,
+  });
 }
 
 /**
@@ -94,16 +103,21 @@ function fail(compiler: Compiler, where: string, message: string): never {
   throw new ConfigurationError(`${compiler.label}: ${where}: ${message}`);
 }
 
-function compileNode(
-  node: unknown,
-  where: string,
-  compiler: Compiler,
-  depth: number,
-): { evaluate: Evaluate; spec: JsonValue } {
+function compileNode(node: unknown, where: string, compiler: Compiler, depth: number): Compiled {
   if (depth > MAX_NESTING) fail(compiler, where, `conditions are nested deeper than ${MAX_NESTING}`);
   if (typeof node === 'function') {
     compiler.operators.add('predicate');
-    return { evaluate: predicateEvaluator(node as Predicate, where), spec: { $predicate: String(node) } };
+    const evaluate = predicateEvaluator(node as Predicate, where);
+    return {
+      evaluate,
+      spec: { $predicate: String(node) },
+      explain: leafExplain(
+        evaluate,
+        where,
+        (want) => (want ? 'the predicate holds' : 'the predicate fails'),
+        () => null,
+      ),
+    };
   }
   if (typeof node !== 'object' || node === null || Array.isArray(node))
     fail(compiler, where, 'a condition must be an object of paths, all / any / not, or a predicate');
@@ -112,6 +126,7 @@ function compileNode(
   const keys = ownKeys(node, where, compiler);
   if (keys.length === 0) fail(compiler, where, 'a condition must not be empty');
   const parts: Evaluate[] = [];
+  const explains: Explain[] = [];
   const spec: Record<string, JsonValue> = {};
   const record = node as Record<string, unknown>;
   for (const key of keys) {
@@ -121,6 +136,7 @@ function compileNode(
       if (key === 'not') {
         const inner = compileNode(value, at, compiler, depth + 1);
         parts.push(notOf(inner.evaluate));
+        explains.push((request, want) => inner.explain(request, !want));
         spec.not = inner.spec;
         continue;
       }
@@ -131,15 +147,60 @@ function compileNode(
       );
       const evaluators = compiled.map((child) => child.evaluate);
       parts.push(key === 'all' ? allOf(evaluators) : anyOf(evaluators));
+      explains.push(concatExplain(compiled.map((child) => child.explain)));
       spec[key] = compiled.map((child) => child.spec);
       continue;
     }
     const getter = compilePath(key, at, compiler);
-    const compiled = compileTest(value, at, compiler, getter);
+    const compiled = compileTest(value, at, compiler, getter, key);
     parts.push(compiled.evaluate);
+    explains.push(compiled.explain);
     spec[key] = compiled.spec;
   }
-  return { evaluate: parts.length === 1 ? parts[0]! : allOf(parts), spec };
+  return {
+    evaluate: parts.length === 1 ? parts[0]! : allOf(parts),
+    spec,
+    explain: explains.length === 1 ? explains[0]! : concatExplain(explains),
+  };
+}
+
+/**
+ * The explanation of a combination: what each part says. A part whose value is what the caller
+ * wanted says nothing, so `all` names the parts that failed, `any` every alternative that did.
+ */
+function concatExplain(parts: readonly Explain[]): Explain {
+  return (request, want) => parts.flatMap((part) => part(request, want));
+}
+
+/**
+ * The explanation of one test: nothing when it came out as wanted, else the path, what was
+ * expected there and the value found. A test that throws is explained as such.
+ */
+function leafExplain(
+  evaluate: Evaluate,
+  path: string,
+  expected: (want: boolean) => string,
+  actual: (request: ToolRequest) => unknown,
+  problem?: (request: ToolRequest, value: unknown) => string | undefined,
+): Explain {
+  return (request, want) => {
+    let result: Tri;
+    try {
+      result = evaluate(request);
+    } catch (error) {
+      return [{ path, expected: expected(want), problem: `could not be evaluated: ${describeError(error)}` }];
+    }
+    if (result === want) return [];
+    const value = actual(request);
+    const failed: { -readonly [K in keyof FailedCondition]: FailedCondition[K] } = {
+      path,
+      expected: expected(want),
+    };
+    if (value !== undefined) failed.actual = actualValue(value);
+    const found = want && result === false ? problem?.(request, value) : undefined;
+    if (found !== undefined) failed.problem = found;
+    return [failed];
+  };
 }
 
 function ownKeys(node: object, where: string, compiler: Compiler): string[] {
@@ -251,13 +312,8 @@ function child(value: unknown, key: string): unknown {
   return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
 }
 
-function compileTest(
-  value: unknown,
-  where: string,
-  compiler: Compiler,
-  get: Getter,
-): { evaluate: Evaluate; spec: JsonValue } {
-  if (isScope(value)) return compileScope(value, where, compiler, get);
+function compileTest(value: unknown, where: string, compiler: Compiler, get: Getter, path: string): Compiled {
+  if (isScope(value)) return compileScope(value, where, compiler, get, path);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     fail(compiler, where, 'expected an object of operators, e.g. { "eq": 1 }, or a scope');
   const keys = ownKeys(value, where, compiler);
@@ -265,6 +321,8 @@ function compileTest(
   const record = value as Record<string, unknown>;
   const tests: ((actual: unknown) => Tri)[] = [];
   const scopeParts: Evaluate[] = [];
+  const scopeExplains: Explain[] = [];
+  const operatorText: string[] = [];
   const spec: Record<string, JsonValue> = {};
   for (const key of keys) {
     const operand = record[key];
@@ -283,22 +341,26 @@ function compileTest(
       } catch (error) {
         fail(compiler, at, describeError(error).replace(/^ConfigurationError: (toolgate: )?/, ''));
       }
-      const compiled = compileScope(scope, at, compiler, get);
+      const compiled = compileScope(scope, at, compiler, get, path);
       scopeParts.push(compiled.evaluate);
+      scopeExplains.push(compiled.explain);
       spec[key] = compiled.spec;
       continue;
     }
     if (!OPERATORS.has(key)) fail(compiler, at, `unknown operator ${JSON.stringify(key)}`);
     compiler.operators.add(key);
     tests.push(compileOperator(key, operand, at, compiler));
+    operatorText.push(`${key} ${JSON.stringify(operand)}`);
     spec[key] = toSpec(operand);
   }
   const parts: Evaluate[] = [...scopeParts];
+  const explains: Explain[] = [...scopeExplains];
+  let operatorsPart: Evaluate | undefined;
   if (tests.length === 1) {
     const test = tests[0]!;
-    parts.push((request) => test(get(request)));
+    operatorsPart = (request) => test(get(request));
   } else if (tests.length > 1) {
-    parts.push((request) => {
+    operatorsPart = (request) => {
       const actual = get(request);
       let unknown = false;
       for (const test of tests) {
@@ -307,9 +369,18 @@ function compileTest(
         if (result === undefined) unknown = true;
       }
       return unknown ? undefined : true;
-    });
+    };
   }
-  return { evaluate: parts.length === 1 ? parts[0]! : allOf(parts), spec };
+  if (operatorsPart !== undefined) {
+    parts.push(operatorsPart);
+    const text = operatorText.join(' and ');
+    explains.push(leafExplain(operatorsPart, path, (want) => (want ? text : `not ${text}`), get));
+  }
+  return {
+    evaluate: parts.length === 1 ? parts[0]! : allOf(parts),
+    spec,
+    explain: explains.length === 1 ? explains[0]! : concatExplain(explains),
+  };
 }
 
 const BUILTIN_SCOPES: ScopeFactories = { pathScope, urlScope };
@@ -323,27 +394,42 @@ function compileScope(
   where: string,
   compiler: Compiler,
   get: Getter,
-): { evaluate: Evaluate; spec: JsonValue } {
+  path: string,
+): Compiled {
   compiler.operators.add(`${scope.kind}Scope`);
   if (scope.obligations !== undefined)
     compiler.obligations = mergeObligations(compiler.obligations, scope.obligations);
+  const evaluate: Evaluate = (request) => {
+    const actual = get(request);
+    if (actual === undefined || actual === null) return undefined;
+    let result: unknown;
+    try {
+      result = scope.test(actual, request);
+    } catch (error) {
+      throw new ConditionError(`${where}: the ${scope.kind} scope failed: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    if (result !== true && result !== false && result !== undefined)
+      throw new ConditionError(`${where}: the ${scope.kind} scope returned ${kindOf(result)}`);
+    return result;
+  };
   return {
-    evaluate: (request) => {
-      const actual = get(request);
-      if (actual === undefined || actual === null) return undefined;
-      let result: unknown;
-      try {
-        result = scope.test(actual, request);
-      } catch (error) {
-        throw new ConditionError(`${where}: the ${scope.kind} scope failed: ${describeError(error)}`, {
-          cause: error,
-        });
-      }
-      if (result !== true && result !== false && result !== undefined)
-        throw new ConditionError(`${where}: the ${scope.kind} scope returned ${kindOf(result)}`);
-      return result;
-    },
+    evaluate,
     spec: { $scope: scope.kind, options: scope.spec },
+    explain: leafExplain(
+      evaluate,
+      path,
+      (want) => `${want ? 'inside' : 'outside'} the ${scope.kind} scope ${JSON.stringify(scope.spec)}`,
+      get,
+      (request, value) => {
+        try {
+          return scope.explain?.(value, request) ?? `is outside the ${scope.kind} scope`;
+        } catch {
+          return `is outside the ${scope.kind} scope`;
+        }
+      },
+    ),
   };
 }
 

@@ -1,7 +1,15 @@
 import { types } from 'node:util';
 import { describeError } from '../_internal/describe-error.ts';
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
-import { DENY_CODES, type Decision, type DenyCode, type DenyDecision, type ToolRequest } from '../types.ts';
+import {
+  DENY_CODES,
+  type Decision,
+  type DenyCode,
+  type DenyDecision,
+  type FailedCondition,
+  type JsonValue,
+  type ToolRequest,
+} from '../types.ts';
 import type { PolicyEngine } from './types.ts';
 
 const denyCodes = new Set<string>(DENY_CODES);
@@ -94,6 +102,14 @@ function frozenLike(raw: Record<string, unknown>, copy: Record<string, unknown>)
     if (key === 'rules' || key === 'obligations' || key === 'approval') {
       if (!frozenData(rawField)) return false;
       if (Object.keys(rawField as object).length !== Object.keys(copy[key] as object).length) return false;
+    } else if (key === 'failed') {
+      if (!frozenData(rawField)) return false;
+      for (const entry of rawField as readonly unknown[]) if (!frozenData(entry)) return false;
+      if ((rawField as readonly unknown[]).length !== (copy[key] as readonly unknown[]).length) return false;
+      // An entry's `actual` is plain JSON the copy keeps as it is; a nested one must be frozen too.
+      for (const entry of rawField as readonly Record<string, unknown>[])
+        if (typeof entry.actual === 'object' && entry.actual !== null && !Object.isFrozen(entry.actual))
+          return false;
     } else if (key === 'limits') {
       if (!frozenData(rawField)) return false;
       for (const entry of rawField as readonly Record<string, unknown>[]) {
@@ -152,6 +168,7 @@ function normalizeUntrusted(value: unknown): Decision {
       if (typeof raw.retryAfterMs === 'number' && Number.isFinite(raw.retryAfterMs))
         decision.retryAfterMs = raw.retryAfterMs;
       if (policyVersion !== undefined) decision.policyVersion = policyVersion;
+      if (raw.failed !== undefined) decision.failed = normalizeFailed(raw.failed);
       return Object.freeze(decision) as Decision;
     }
     case 'ask': {
@@ -187,6 +204,51 @@ function normalizeObject(value: unknown, field: string): Readonly<Record<string,
     throw new TypeError(`decision.${field} must be an object`);
   }
   return Object.freeze({ ...(value as Record<string, unknown>) });
+}
+
+const FAILED_KEYS = new Set(['rule', 'path', 'expected', 'actual', 'problem']);
+
+/** `failed` of a deny decision: a list of `{ path, expected, rule?, actual?, problem? }`, copied and frozen. */
+function normalizeFailed(value: unknown): readonly FailedCondition[] {
+  if (!Array.isArray(value)) throw new TypeError('decision.failed must be an array');
+  return Object.freeze(
+    value.map((entry, index) => {
+      const at = `failed[${index}]`;
+      const raw = normalizeObject(entry, at);
+      for (const key of Object.keys(raw))
+        if (!FAILED_KEYS.has(key)) throw new TypeError(`decision.${at} has an unknown field ${key}`);
+      const out: { -readonly [K in keyof FailedCondition]: FailedCondition[K] } = {
+        path: requiredString(raw.path, `${at}.path`),
+        expected: requiredString(raw.expected, `${at}.expected`),
+      };
+      const rule = optionalString(raw.rule, `${at}.rule`);
+      if (rule !== undefined) out.rule = rule;
+      const problem = optionalString(raw.problem, `${at}.problem`);
+      if (problem !== undefined) out.problem = problem;
+      if (raw.actual !== undefined) out.actual = jsonCopy(raw.actual, `${at}.actual`);
+      return Object.freeze(out);
+    }),
+  );
+}
+
+/** A frozen deep copy of JSON data; throws a TypeError on anything else. */
+function jsonCopy(value: unknown, field: string): JsonValue {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) throw new TypeError(`decision.${field} must be JSON data`);
+  return deepFreeze(JSON.parse(text) as JsonValue);
+}
+
+function deepFreeze(value: JsonValue): JsonValue {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function normalizeLimits(value: unknown): readonly Readonly<Record<string, unknown>>[] {

@@ -1,7 +1,15 @@
 import { errorParts } from '../_internal/describe-error.ts';
+import { actualValue } from '../_internal/failed-text.ts';
 import { toolNameProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
-import type { Decision, LimitRequirement, Obligations, ToolRequest } from '../types.ts';
+import type {
+  Decision,
+  FailedCondition,
+  JsonValue,
+  LimitRequirement,
+  Obligations,
+  ToolRequest,
+} from '../types.ts';
 import { type CompiledRule, compareIds, compileRule, policyVersionOf } from './compile.ts';
 import type { CompileConditionOptions, Tri } from './condition-types.ts';
 import { deny } from './evaluate.ts';
@@ -116,9 +124,9 @@ export function rules(list: readonly Rule[], options: RulesOptions = {}): RulesE
         return candidates.length === 0 ? noMatch : nearMisses(candidates, request, version);
       if (applicable === undefined) {
         if (first.effect === 'allow') return single.get(first)!;
-        return combine([first], version);
+        return combine([first], version, request);
       }
-      return combine(applicable, version);
+      return combine(applicable, version, request);
     },
   };
   compiledRules.set(engine, compiled);
@@ -187,25 +195,91 @@ const MISS_REASONS: Record<string, string> = {
  */
 function nearMisses(candidates: readonly CompiledRule[], request: ToolRequest, version: string): Decision {
   const misses: string[] = [];
+  const failed: FailedCondition[] = [];
   for (const rule of candidates) {
     if (rule.effect === 'deny') continue;
     const status = statusOf(rule, request);
-    if (status !== 'applies') misses.push(`${rule.id}: ${MISS_REASONS[status] ?? status}`);
+    if (status !== 'applies') {
+      misses.push(`${rule.id}: ${MISS_REASONS[status] ?? status}`);
+      failed.push(...failedOf(rule, request, status));
+    }
     if (misses.length === 3) break;
   }
   const detail = misses.length === 0 ? '' : ` (${misses.join('; ')})`;
-  return deny('NO_MATCHING_RULE', `no rule allows this call${detail}`, [], version);
+  return withFailed(deny('NO_MATCHING_RULE', `no rule allows this call${detail}`, [], version), failed);
+}
+
+function withFailed(decision: Extract<Decision, { type: 'deny' }>, failed: FailedCondition[]): Decision {
+  if (failed.length === 0) return decision;
+  return Object.freeze({ ...decision, failed: Object.freeze(failed.map((entry) => Object.freeze(entry))) });
+}
+
+/**
+ * The conditions of one rule, named for a denial: for an allow or ask rule that did not apply
+ * (`status`), those that kept it from applying; for a deny rule that applied, those that held
+ * (with `expected` saying what would have avoided it). Only on the deny path.
+ */
+export function failedOf(
+  rule: CompiledRule,
+  request: ToolRequest,
+  status: Exclude<RuleStatus, { error: string }>,
+): FailedCondition[] {
+  const wanted = rule.effect !== 'deny';
+  // compileRule builds the spec as an object of the rule's fields.
+  const spec = rule.spec as Readonly<Record<string, JsonValue>>;
+  const now = new Date(request.now).toISOString();
+  const failed: FailedCondition[] = [];
+  const push = (entry: FailedCondition) => failed.push({ rule: rule.id, ...entry });
+  if (wanted) {
+    if (status === 'expired')
+      push({ path: 'now', expected: `before ${new Date(rule.expires!).toISOString()}`, actual: now });
+    if (status === 'outside-schedule')
+      push({ path: 'now', expected: `inside the schedule ${JSON.stringify(spec.schedule)}`, actual: now });
+    if (status === 'inside-outside-window')
+      push({ path: 'now', expected: `outside the window ${JSON.stringify(spec.outside)}`, actual: now });
+    if (status !== 'target-mismatch' && status !== 'condition-false' && status !== 'condition-indeterminate')
+      return failed;
+  } else {
+    if (rule.schedule !== undefined)
+      push({ path: 'now', expected: `outside the schedule ${JSON.stringify(spec.schedule)}`, actual: now });
+    if (rule.outside !== undefined)
+      push({ path: 'now', expected: `inside the window ${JSON.stringify(spec.outside)}`, actual: now });
+  }
+  const context = request.context;
+  for (const field of ['agent', 'principal', 'intent'] as const) {
+    const patterns = rule[field];
+    if (patterns === undefined) continue;
+    const result = matchIdentity(patterns, context[field]);
+    if (result === wanted) continue;
+    const list = [spec[field]].flat().join(', ');
+    const entry: { -readonly [K in keyof FailedCondition]: FailedCondition[K] } = {
+      path: `context.${field}`,
+      expected: wanted ? `one of ${list}` : `not one of ${list}`,
+    };
+    if (context[field] !== undefined) entry.actual = actualValue(context[field]);
+    push(entry);
+  }
+  if (rule.explain !== undefined) for (const entry of rule.explain(request, wanted)) push(entry);
+  if (!wanted && failed.length === 0) {
+    // A deny rule with no condition: it is the tool's name that it denies.
+    const tools = [spec.tool ?? '*'].flat().join(', ');
+    push({ path: 'tool.name', expected: `not one of ${tools}`, actual: request.tool.name });
+  }
+  return failed;
 }
 
 /** Combines applicable rules (sorted by id): deny beats ask beats allow. */
-function combine(applicable: readonly CompiledRule[], version: string): Decision {
+function combine(applicable: readonly CompiledRule[], version: string, request: ToolRequest): Decision {
   const denies = applicable.filter((rule) => rule.effect === 'deny');
   if (denies.length > 0) {
-    return deny(
-      'DENIED_BY_RULE',
-      denies.map((rule) => rule.reason).join('; '),
-      denies.map((rule) => rule.id),
-      version,
+    return withFailed(
+      deny(
+        'DENIED_BY_RULE',
+        denies.map((rule) => rule.reason).join('; '),
+        denies.map((rule) => rule.id),
+        version,
+      ),
+      denies.flatMap((rule) => failedOf(rule, request, 'applies')),
     );
   }
   const asks = applicable.filter((rule) => rule.effect === 'ask');

@@ -408,6 +408,7 @@ describe('execution', () => {
       reason: 'no rule allows this call',
       tool: 'x',
       callId: expect.any(String),
+      failed: [],
     });
     expect(Object.isFrozen(denial)).toBe(true);
   });

@@ -1,5 +1,7 @@
-import { GuardError } from '../../errors.ts';
-import { DENY_CODES, type DenyCode, type ToolDenial } from '../../types.ts';
+import { failedLine } from '../../_internal/failed-text.ts';
+import { GuardError, ToolDeniedError } from '../../errors.ts';
+import type { DenialDetail } from '../../guard-types.ts';
+import { DENY_CODES, type DenyCode, type FailedCondition, type ToolDenial } from '../../types.ts';
 
 /** A ToolDenial for a ToolDeniedError or ToolInterruptedError; undefined for anything else. */
 export function denialFromError(error: unknown): ToolDenial | undefined {
@@ -12,8 +14,19 @@ export function denialFromError(error: unknown): ToolDenial | undefined {
     typeof callId !== 'string'
   )
     return undefined;
-  return Object.freeze({ denied: true, code, reason, tool, callId });
+  const denial: { -readonly [K in keyof ToolDenial]: ToolDenial[K] } = {
+    denied: true,
+    code,
+    reason,
+    tool,
+    callId,
+    failed: ToolDeniedError.isInstance(error) ? error.failed : NONE,
+  };
+  if (ToolDeniedError.isInstance(error) && error.rule !== undefined) denial.rule = error.rule;
+  return Object.freeze(denial);
 }
+
+const NONE: readonly FailedCondition[] = Object.freeze([]);
 
 /** The value as a ToolDenial if it has exactly that shape (the guard's `onDeny: 'return'` result). */
 export function asDenial(value: unknown): ToolDenial | undefined {
@@ -28,7 +41,28 @@ function isDenyCode(code: unknown): code is DenyCode {
   return typeof code === 'string' && (DENY_CODES as readonly string[]).includes(code);
 }
 
-/** The sentence a model is shown for a denied call. */
-export function denialMessage(denial: Pick<ToolDenial, 'code' | 'reason' | 'tool'>): string {
-  return `toolgate denied ${denial.tool} (${denial.code}): ${denial.reason}`;
+/** What a denial message is built from: a ToolDenial, or the parts of a deny decision. */
+export type DenialParts = Pick<ToolDenial, 'code' | 'reason' | 'tool'> & {
+  readonly rule?: string | undefined;
+  readonly failed?: readonly FailedCondition[] | undefined;
+};
+
+/**
+ * The sentence a model is shown for a denied call, as much of it as the guard's `denialDetail`
+ * allows: the code (`'code'`), and the reason (`'reason'`, the default), and the rule and the
+ * failed conditions (`'full'`).
+ */
+export function denialMessage(denial: DenialParts, detail: DenialDetail = 'reason'): string {
+  const head = `toolgate denied ${denial.tool} (${denial.code})`;
+  if (detail === 'code') return head;
+  const text = `${head}: ${denial.reason}`;
+  if (detail !== 'full') return text;
+  const failed = denial.failed ?? [];
+  if (failed.length > 0) return `${text} [${failedLine(failed)}]`;
+  return denial.rule === undefined ? text : `${text} [rule ${denial.rule}]`;
+}
+
+/** The guard's `denialDetail` (`'reason'` for a guard object from before the option). */
+export function detailOf(guard: { readonly denialDetail?: DenialDetail }): DenialDetail {
+  return guard.denialDetail ?? 'reason';
 }

@@ -138,7 +138,7 @@ export function guardHostTool<D>(
         const { code, reason, callId } = error;
         result = {
           ok: false,
-          denial: Object.freeze({ denied: true, code, reason, tool: options.name, callId }),
+          denial: Object.freeze({ denied: true, code, reason, tool: options.name, callId, failed: [] }),
         };
       } else {
         const denial = denialFromError(error);

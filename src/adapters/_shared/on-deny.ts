@@ -44,12 +44,14 @@ export function parseOnDeny(value: unknown, where: string): AdapterOnDeny {
  */
 export function denialError(outcome: { readonly denial: ToolDenial; readonly error?: unknown }): unknown {
   if (outcome.error !== undefined) return outcome.error;
-  const { code, reason, tool, callId } = outcome.denial;
+  const { code, reason, tool, callId, rule, failed } = outcome.denial;
   return new ToolDeniedError({
     code,
     reason,
     tool,
     callId,
-    decision: { type: 'deny', rules: [], code, reason },
+    rule,
+    failed,
+    decision: { type: 'deny', rules: rule === undefined ? [] : [rule], code, reason, failed: failed ?? [] },
   });
 }

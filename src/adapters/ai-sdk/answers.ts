@@ -1,7 +1,7 @@
 import type { ModelMessage, ToolApprovalResponse, ToolExecutionOptions, ToolSet } from 'ai';
 import type { CallOptions } from '../../guard-types.ts';
 import { type ApprovalAnswer, hostAnswer } from '../_shared/answers.ts';
-import { denialMessage } from '../_shared/denials.ts';
+import { denialMessage, detailOf } from '../_shared/denials.ts';
 import type { HostApproval, MissingAnswer } from '../_shared/host-call.ts';
 import {
   answerBook,
@@ -194,7 +194,7 @@ async function settle(
     approval,
     notRun: { code: 'APPROVAL_DENIED', reason: approval.reason ?? 'a person rejected the call' },
   });
-  return outcome.ok ? undefined : denialMessage(outcome.denial);
+  return outcome.ok ? undefined : denialMessage(outcome.denial, detailOf(info.tg));
 }
 
 function bypassWarning(info: GuardedToolInfo): MissingAnswer {

@@ -1,7 +1,7 @@
 import type { Tool, ToolExecutionOptions, ToolSet } from 'ai';
 import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
-import { asDenial, denialMessage } from '../_shared/denials.ts';
+import { asDenial, denialMessage, detailOf } from '../_shared/denials.ts';
 import { type AnyGuard, guardHostTool } from '../_shared/host-call.ts';
 import { type AdapterOnDeny, type DeprecatedOnDeny, denialError, parseOnDeny } from '../_shared/on-deny.ts';
 import { hostToolOptions } from '../_shared/tool-options.ts';
@@ -137,7 +137,8 @@ function guardTool(
     output: unknown;
   }) => {
     const denial = asDenial(toolOutput.output);
-    if (denial !== undefined) return { type: 'execution-denied', reason: denialMessage(denial) };
+    if (denial !== undefined)
+      return { type: 'execution-denied', reason: denialMessage(denial, detailOf(tg)) };
     if (toModelOutput !== undefined) return toModelOutput(toolOutput as never);
     const output = toolOutput.output;
     return typeof output === 'string'

@@ -1,9 +1,9 @@
 import type { ModelMessage, Tool, ToolApprovalStatus, ToolSet } from 'ai';
 import { reportWarning } from '../../_internal/guard-warnings.ts';
-import { ConfigurationError } from '../../errors.ts';
+import { ConfigurationError, denialRule } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import type { Decision, ToolContext } from '../../types.ts';
-import { denialMessage } from '../_shared/denials.ts';
+import { type DenialParts, denialMessage, detailOf } from '../_shared/denials.ts';
 import { type AnyGuard, reportNoApprover } from '../_shared/host-call.ts';
 import { recordBypassedAnswers } from './answers.ts';
 import {
@@ -155,7 +155,7 @@ async function denied(
       });
     return {
       type: 'denied',
-      reason: denialMessage({ tool: key, code: decision.code, reason: decision.reason }),
+      reason: denialMessage(decisionParts(key, decision), detailOf(tg)),
     };
   }
   // An ask no approver can answer: the SDK must not ask a person whose answer cannot be taken.
@@ -169,10 +169,19 @@ async function denied(
   const outcome = await info.call(toolCall.input, callOptions, undefined, {
     notRun: { code: decision.code, reason: decision.reason },
   });
-  const denial = outcome.ok
-    ? { tool: info.name, code: decision.code, reason: decision.reason }
-    : outcome.denial;
-  return { type: 'denied', reason: denialMessage(denial) };
+  const denial = outcome.ok ? decisionParts(info.name, decision) : outcome.denial;
+  return { type: 'denied', reason: denialMessage(denial, detailOf(tg)) };
+}
+
+/** A dry run's deny as the parts of a denial message (its failed conditions are already redacted). */
+function decisionParts(tool: string, decision: Extract<Decision, { type: 'deny' }>): DenialParts {
+  return {
+    tool,
+    code: decision.code,
+    reason: decision.reason,
+    rule: denialRule(decision.rules, decision.failed),
+    failed: decision.failed,
+  };
 }
 
 /** The app's answer, resolved as the SDK would without toolgate: its function, its map, then `needsApproval`. */

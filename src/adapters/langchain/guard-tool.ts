@@ -7,7 +7,7 @@ import {
 import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import type { ToolContext } from '../../types.ts';
-import { denialMessage } from '../_shared/denials.ts';
+import { denialMessage, detailOf } from '../_shared/denials.ts';
 import { type AnyGuard, guardHostTool, type MissingAnswer, resolveContext } from '../_shared/host-call.ts';
 import { denialError, type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { hostToolOptions } from '../_shared/tool-options.ts';
@@ -101,7 +101,7 @@ export function guardTool<TContext = unknown>(
       const outcome = await call(input, callOptions, { config, runManager }, { missing: MISSING });
       if (outcome.ok) return outcome.value;
       if (onDeny === 'throw') throw denialError(outcome);
-      const content = denialMessage(outcome.denial);
+      const content = denialMessage(outcome.denial, detailOf(tg));
       return typeof toolCallId === 'string'
         ? new ToolMessage({ tool_call_id: toolCallId, name: tool.name, content, status: 'error' })
         : content;

@@ -4,7 +4,7 @@ import type { ApprovalProvider } from '../../approval/types.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import type { JsonObject, ToolContext } from '../../types.ts';
-import { denialMessage } from '../_shared/denials.ts';
+import { denialMessage, detailOf } from '../_shared/denials.ts';
 import { type HostApproverOptions, hostApprover } from '../_shared/host-approver.ts';
 import {
   type AnyGuard,
@@ -148,7 +148,7 @@ export function toolgateMiddleware<TContext = unknown>(
     }
     if (outcome.ok) return outcome.value as ToolMessage;
     if (onDeny === 'throw') throw denialError(outcome);
-    return errorMessage(denialMessage(outcome.denial));
+    return errorMessage(denialMessage(outcome.denial, detailOf(tg)));
   };
 
   return {

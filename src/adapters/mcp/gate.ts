@@ -1,10 +1,11 @@
 import { errorParts } from '../../_internal/describe-error.ts';
 import { toolNameProblem } from '../../_internal/names.ts';
 import { refusingSchema } from '../../_internal/validate.ts';
-import { ConfigurationError, ToolDeniedError, ToolInterruptedError } from '../../errors.ts';
-import type { CallOptions, Guard, OnDeny } from '../../guard-types.ts';
+import { ConfigurationError } from '../../errors.ts';
+import type { CallOptions, DenialDetail, Guard, OnDeny } from '../../guard-types.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
-import type { JsonObject, ToolContext } from '../../types.ts';
+import type { JsonObject, ToolContext, ToolDenial } from '../../types.ts';
+import { type DenialParts, denialFromError, denialMessage, detailOf } from '../_shared/denials.ts';
 import { mcpInputSchema } from './input-schema.ts';
 import { errorResult } from './json-rpc.ts';
 import { memoryPins, type PinStore, toolPin } from './pins.ts';
@@ -224,11 +225,12 @@ export class McpGate {
     try {
       const value: unknown = await guarded(args === undefined ? {} : (args as JsonObject), callOptions);
       if (value instanceof Forwarded) return { ok: true, value: value.value as T };
-      const denial = value as { code?: unknown; reason?: unknown };
-      return { ok: false, result: denialResult(shown, String(denial.code), String(denial.reason)) };
+      const denial = value as ToolDenial;
+      return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)) };
     } catch (error) {
-      if (ToolDeniedError.isInstance(error) || ToolInterruptedError.isInstance(error))
-        return { ok: false, result: denialResult(shown, error.code, error.reason) };
+      const denial = denialFromError(error);
+      if (denial !== undefined)
+        return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)) };
       throw error;
     }
   }
@@ -264,8 +266,11 @@ export function checkServerName(server: string | undefined): void {
     throw new ConfigurationError(`the MCP server name ${JSON.stringify(server)} is not usable: ${problem}`);
 }
 
-function denialResult(tool: string, code: string, reason: string): McpCallToolResult {
-  return errorResult(`toolgate denied this call to ${tool} (${code}): ${reason}`);
+/** The `isError` result the model reads for a denial, as much of it as `denialDetail` allows. */
+function denialResult(denial: DenialParts, detail: DenialDetail): McpCallToolResult {
+  return errorResult(
+    denialMessage(denial, detail).replace(/^toolgate denied /, 'toolgate denied this call to '),
+  );
 }
 
 function refusing(message: string): StandardSchemaV1 {

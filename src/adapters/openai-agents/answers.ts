@@ -2,7 +2,7 @@ import type { RunContext, RunState, RunToolApprovalItem } from '@openai/agents';
 import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import { type ApprovalAnswer, hostAnswer } from '../_shared/answers.ts';
-import { denialMessage } from '../_shared/denials.ts';
+import { denialMessage, detailOf } from '../_shared/denials.ts';
 import type { HostApproval, MissingAnswer } from '../_shared/host-call.ts';
 import { alwaysKey, answerBook, type GuardedToolInfo, guardedTools } from './shared.ts';
 
@@ -154,7 +154,9 @@ async function settleRejection(
     approval,
     notRun: { code: 'APPROVAL_DENIED', reason: approval.reason ?? 'a person rejected the call' },
   });
-  return outcome.ok ? (approval.reason ?? 'a person rejected the call') : denialMessage(outcome.denial);
+  return outcome.ok
+    ? (approval.reason ?? 'a person rejected the call')
+    : denialMessage(outcome.denial, detailOf(info.tg));
 }
 
 function bypassWarning(info: GuardedToolInfo): MissingAnswer {

@@ -3,7 +3,7 @@ import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
 import type { ToolContext } from '../../types.ts';
-import { denialMessage } from '../_shared/denials.ts';
+import { denialMessage, detailOf } from '../_shared/denials.ts';
 import { type AnyGuard, guardHostTool, type MissingAnswer, reportNoApprover } from '../_shared/host-call.ts';
 import { denialError, type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { hostToolOptions } from '../_shared/tool-options.ts';
@@ -126,7 +126,7 @@ export function guardTool<T extends FunctionTool<never, never, unknown>, TContex
     const outcome = await call(args, callOptions, { runContext, details }, { approval, missing });
     if (outcome.ok) return outcome.value;
     if (onDeny === 'throw') throw denialError(outcome);
-    return denialMessage(outcome.denial);
+    return denialMessage(outcome.denial, detailOf(tg));
   };
 
   const wrapped = { ...original, invoke } as FunctionTool<unknown, never, unknown>;

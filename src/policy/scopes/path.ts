@@ -78,6 +78,19 @@ export function pathScope(options: PathScopeOptions): PolicyScope {
       }
       return false;
     },
+    explain(value: unknown): string | undefined {
+      if (typeof value !== 'string') return undefined;
+      const problem = pathProblem(value);
+      if (problem !== undefined) return `is refused: ${problem}`;
+      const path = plainPath(value);
+      const under = resolved.some(
+        (root) =>
+          componentsBelow(path, root.given) !== undefined || componentsBelow(path, root.real) !== undefined,
+      );
+      return under
+        ? `leads out of the roots (${allowSymlinks ? 'through a symlink that resolves outside them, or one that cannot be resolved' : 'a symlink, or something not a directory, on the way'})`
+        : `is outside the roots ${roots.join(', ')}`;
+    },
   });
 }
 

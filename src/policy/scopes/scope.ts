@@ -16,6 +16,11 @@ export interface PolicyScope {
   /** Obligations the scope adds to every decision its rule takes part in (e.g. `maxRows`). */
   readonly obligations?: Obligations;
   test(value: unknown, request: ToolRequest): boolean | undefined;
+  /**
+   * Why a value `test` refused is out of scope, in words that follow the path: `reads table
+   * customers, outside the scope`. Called only on the deny path. Names, never the whole value.
+   */
+  explain?(value: unknown, request: ToolRequest): string | undefined;
 }
 
 /** Marks an object as a scope, so conditions can tell it from an operator object. */

@@ -104,30 +104,42 @@ export function sqlScope(options: SqlScopeOptions): PolicyScope {
   if (functions !== undefined) spec.functions = [...allowedFunctions].sort();
   if (ansiQuotes) spec.ansiQuotes = true;
 
+  const shownName = (key: string) => key.split('\u0000').join('.');
+  /** Why a statement is out of scope (the first problem found), or undefined when it is in scope. */
+  const refusal = (sql: string): string | undefined => {
+    const analysis = analyze(sql);
+    if (!analysis.ok) return `is not a statement the scope can read (${analysis.problem})`;
+    if (readOnly && analysis.statement !== 'select')
+      return `is a ${analysis.statement} statement; the scope allows only queries`;
+    for (const use of analysis.tables)
+      if (!allowedTables.has(use.key)) return `reads table ${shownName(use.key)}, outside the scope`;
+    for (const name of analysis.functions)
+      if (!allowedFunctions.has(name)) return `calls function ${name}, outside the scope`;
+    if (allowedColumns !== undefined) {
+      for (const use of analysis.columns) {
+        for (const name of use.tables) {
+          // '*' and 'table.*' allow every column (of every table, of that table).
+          const ok =
+            allowedColumns.has('*') ||
+            allowedColumns.has(`${name}\u0000*`) ||
+            (use.column !== undefined &&
+              (allowedColumns.has(use.column) || allowedColumns.has(`${name}\u0000${use.column}`)));
+          if (!ok)
+            return `reads ${use.column === undefined ? 'every column' : `column ${use.column}`} of table ${shownName(name)}, outside the scope`;
+        }
+      }
+    }
+    return undefined;
+  };
   const scope: PolicyScope = {
     kind: 'sql',
     spec,
     test(value: unknown): boolean | undefined {
       if (typeof value !== 'string') return undefined;
-      const analysis = analyze(value);
-      if (!analysis.ok) return false;
-      if (readOnly && analysis.statement !== 'select') return false;
-      for (const use of analysis.tables) if (!allowedTables.has(use.key)) return false;
-      for (const name of analysis.functions) if (!allowedFunctions.has(name)) return false;
-      if (allowedColumns !== undefined) {
-        for (const use of analysis.columns) {
-          for (const name of use.tables) {
-            // '*' and 'table.*' allow every column (of every table, of that table).
-            const ok =
-              allowedColumns.has('*') ||
-              allowedColumns.has(`${name}\u0000*`) ||
-              (use.column !== undefined &&
-                (allowedColumns.has(use.column) || allowedColumns.has(`${name}\u0000${use.column}`)));
-            if (!ok) return false;
-          }
-        }
-      }
-      return true;
+      return refusal(value) === undefined;
+    },
+    explain(value: unknown): string | undefined {
+      return typeof value === 'string' ? refusal(value) : undefined;
     },
   };
   if (maxRows !== undefined) return defineScope({ ...scope, obligations: Object.freeze({ maxRows }) });

@@ -75,6 +75,14 @@ export function urlScope(options: UrlScopeOptions = {}): PolicyScope {
       const name = host.endsWith('.') ? host.slice(0, -1) : host;
       return hostGlobs.some((glob) => glob.test(name));
     },
+    explain(value: unknown): string | undefined {
+      if (typeof value !== 'string') return undefined;
+      const host = checkedHost(value, schemeSet);
+      if (host === undefined)
+        return `is not a URL the scope accepts (scheme ${schemes.join(' or ')}, no user info, a plainly written host)`;
+      if (denyPrivateNetworks && isPrivateHost(host)) return `names host ${host}, a private or local address`;
+      return `names host ${host}, outside the scope (hosts ${(hosts ?? []).join(', ')})`;
+    },
   });
 }
 
