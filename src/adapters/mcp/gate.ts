@@ -73,6 +73,38 @@ class Forwarded<T> {
   }
 }
 
+/**
+ * A tool result with `isError: true`, thrown inside the guard so the call is recorded as the
+ * tool's error (outcome `error`, its text as the message), as a tool that throws is at every
+ * other entry point; the gate hands the result itself back to the client.
+ */
+class ForwardedError<T> extends Error {
+  constructor(
+    readonly value: T,
+    result: unknown,
+  ) {
+    super(errorText(result));
+    this.name = 'McpToolError';
+  }
+}
+
+/** The text of an `isError` result, as the error's message (cut short: the record keeps it). */
+function errorText(value: unknown): string {
+  const content = (value as { content?: unknown }).content;
+  const text = Array.isArray(content)
+    ? content
+        .map((block) => (typeof block?.text === 'string' ? block.text : ''))
+        .filter((part) => part !== '')
+        .join('\n')
+    : '';
+  return (text === '' ? 'the tool answered with isError' : text).slice(0, 2000);
+}
+
+/** Whether a forwarded value is a tool result that reports an error. */
+function isErrorResult(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { isError?: unknown }).isError === true;
+}
+
 const MAX_PAGES = 1000;
 
 /**
@@ -216,7 +248,9 @@ export class McpGate {
     if (typeof description === 'string') toolOptions.description = description;
     const guarded = this.tg.guard(async (frozen: JsonObject, callOptions) => {
       const value = await forward(frozen, callOptions.signal);
-      return new Forwarded(value, auditView(value));
+      const view = auditView(value);
+      if (isErrorResult(view)) throw new ForwardedError(value, view);
+      return new Forwarded(value, view);
     }, toolOptions);
     const callOptions: CallOptions = {};
     if (options.context !== undefined) callOptions.context = options.context;
@@ -228,6 +262,7 @@ export class McpGate {
       const denial = value as ToolDenial;
       return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)) };
     } catch (error) {
+      if (error instanceof ForwardedError) return { ok: true, value: error.value as T };
       const denial = denialFromError(error);
       if (denial !== undefined)
         return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)) };
