@@ -13,6 +13,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { run as auditCli } from '../../src/cli/audit.ts';
 import {
+  type ApprovalProvider,
   type ApprovalResponse,
   callbackApprover,
   createGuard,
@@ -77,6 +78,8 @@ export interface Harness {
   readonly calls: Record<string, JsonObject[]>;
   /** Set by the cancellation scenario: called when the slow export starts. */
   started: () => void;
+  /** How the person answers this scenario's approval (drivers of a framework's own approval flow read it). */
+  readonly mode: ApproverMode;
 }
 
 /** An entry point: how a call gets in, and what a denial looks like to the model there. */
@@ -92,6 +95,8 @@ export interface EntryPoint {
     Record<ScenarioName, { readonly trail: readonly string[]; readonly why: string }>
   >;
   run(h: Harness, call: SuiteCall): Promise<SuiteOutcome>;
+  /** The guard's approver, for entry points whose framework asks the person itself. @default the suite's scripted approver */
+  approver?(): ApprovalProvider;
   /** Asserts that the model read a denial with `code`, in this framework's own shape. */
   expectDenial(outcome: SuiteOutcome, code: DenyCode): void;
   /** Asserts that the model read the tool's own failure (`tool throws`). */
@@ -121,32 +126,39 @@ export const SUITE_POLICY = [
 
 export const SUITE_CONTEXT: ToolContext = Object.freeze({ agent: 'suite-bot', principal: 'user:42' });
 
-type ApproverMode = 'approve' | 'reject' | 'edit' | 'hang';
+export type ApproverMode = 'approve' | 'reject' | 'edit' | 'hang';
 
 /** A fresh guard (jsonl audit file, scripted approver) and the suite's tools. */
-export function createHarness(approver: ApproverMode = 'approve'): Harness {
+export function createHarness(approver: ApproverMode = 'approve', provider?: ApprovalProvider): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'tg-entry-'));
   const auditPath = join(dir, 'audit.jsonl');
   const tg = createGuard({
     policy: rules(SUITE_POLICY.map((rule) => structuredClone(rule) as never)),
     audit: jsonlAudit({ path: auditPath }),
-    approver: callbackApprover(
-      (request, { signal }): Promise<ApprovalResponse> | ApprovalResponse => {
-        if (approver === 'hang')
-          return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-        if (approver === 'reject')
-          return { requestId: request.id, approved: false, approver: 'ops:alice', reason: 'not this month' };
-        if (approver === 'edit')
-          return {
-            requestId: request.id,
-            approved: true,
-            approver: 'ops:alice',
-            args: { orderId: 'o-1', amount: 50 },
-          };
-        return { requestId: request.id, approved: true, approver: 'ops:alice' };
-      },
-      { name: 'scripted' },
-    ),
+    approver:
+      provider ??
+      callbackApprover(
+        (request, { signal }): Promise<ApprovalResponse> | ApprovalResponse => {
+          if (approver === 'hang')
+            return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+          if (approver === 'reject')
+            return {
+              requestId: request.id,
+              approved: false,
+              approver: 'ops:alice',
+              reason: 'not this month',
+            };
+          if (approver === 'edit')
+            return {
+              requestId: request.id,
+              approved: true,
+              approver: 'ops:alice',
+              args: { orderId: 'o-1', amount: 50 },
+            };
+          return { requestId: request.id, approved: true, approver: 'ops:alice' };
+        },
+        { name: 'scripted' },
+      ),
   });
   const calls: Record<string, JsonObject[]> = {};
   const record = (name: string, args: JsonObject) => {
@@ -160,6 +172,7 @@ export function createHarness(approver: ApproverMode = 'approve'): Harness {
     auditPath,
     calls,
     started: () => {},
+    mode: approver,
   };
   const orderId = z.object({ orderId: z.string() });
   const tool = (name: string, schema: z.ZodObject, execute: SuiteTool['execute']): SuiteTool => ({
@@ -355,7 +368,7 @@ export function conformance(entry: EntryPoint): void {
       }
       const differs = entry.differs?.[scenario];
       it(differs === undefined ? scenario : `${scenario} (differs: ${differs.why})`, async () => {
-        const h = createHarness(APPROVER[scenario]);
+        const h = createHarness(APPROVER[scenario], entry.approver?.());
         const expected = EXPECTED[scenario];
         const outcome = await play(entry, scenario, h);
         await h.tg.close();
