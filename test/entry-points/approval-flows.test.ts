@@ -72,7 +72,7 @@ conformance({
       });
       // A denial comes back as the SDK's own automatic request and response: only a person's request is answered.
       const request = first.content.find(
-        (part) =>
+        (part): part is Extract<typeof part, { type: 'tool-approval-request' }> =>
           part.type === 'tool-approval-request' && (part as { isAutomatic?: boolean }).isAutomatic !== true,
       );
       if (request === undefined) {

@@ -17,6 +17,7 @@ import {
   type ApprovalResponse,
   callbackApprover,
   createGuard,
+  type DenialDetail,
   type DenyCode,
   type Guard,
   type JsonObject,
@@ -129,10 +130,15 @@ export const SUITE_CONTEXT: ToolContext = Object.freeze({ agent: 'suite-bot', pr
 export type ApproverMode = 'approve' | 'reject' | 'edit' | 'hang';
 
 /** A fresh guard (jsonl audit file, scripted approver) and the suite's tools. */
-export function createHarness(approver: ApproverMode = 'approve', provider?: ApprovalProvider): Harness {
+export function createHarness(
+  approver: ApproverMode = 'approve',
+  provider?: ApprovalProvider,
+  denialDetail?: DenialDetail,
+): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'tg-entry-'));
   const auditPath = join(dir, 'audit.jsonl');
   const tg = createGuard({
+    ...(denialDetail === undefined ? {} : { denialDetail }),
     policy: rules(SUITE_POLICY.map((rule) => structuredClone(rule) as never)),
     audit: jsonlAudit({ path: auditPath }),
     approver:

@@ -44,7 +44,7 @@ const DENIED = (code: string) => new RegExp(`toolgate denied (this call to )?\\S
 
 // --- The guarded function (onDeny: 'throw'): denials reject with the guard's errors. ---
 
-conformance({
+const guardedFunction: EntryPoint = {
   name: 'guarded function',
   async run(h: Harness, call: SuiteCall): Promise<SuiteOutcome> {
     const tool = h.tools.find((t) => t.name === call.tool)!;
@@ -74,7 +74,8 @@ conformance({
   expectResult(outcome, text) {
     expect(outcome.modelSaw).toContain(text);
   },
-});
+};
+conformance(guardedFunction);
 
 // --- check(): the decision only; nothing runs, nothing is recorded. ---
 
@@ -146,7 +147,7 @@ function aiSdkTools(h: Harness): ToolSet {
   return set;
 }
 
-conformance({
+const aiSdk: EntryPoint = {
   name: 'AI SDK (generateText, toolApproval)',
   async run(h, call) {
     const model = scriptedModel(call.tool, call.args);
@@ -183,7 +184,8 @@ conformance({
   expectResult(outcome, text) {
     expect(outcome.modelSaw).toContain(text);
   },
-});
+};
+conformance(aiSdk);
 
 // --- LangChain: createAgent with the middleware, and with guardTools. ---
 
@@ -238,21 +240,23 @@ const langchainShapes: Pick<EntryPoint, 'expectDenial' | 'expectToolError' | 'ex
   },
 };
 
-conformance({
+const langchainMiddleware: EntryPoint = {
   name: 'LangChain (createAgent + toolgateMiddleware)',
   run: (h, call) => runLangChain(call, langchainTools(h), [toolgateMiddleware(h.tg)]),
   ...langchainShapes,
-});
+};
+conformance(langchainMiddleware);
 
-conformance({
+const langchainToolsEntry: EntryPoint = {
   name: 'LangChain (createAgent + guardTools)',
   run: (h, call) => runLangChain(call, langchainGuardTools(langchainTools(h), h.tg), []),
   ...langchainShapes,
-});
+};
+conformance(langchainToolsEntry);
 
 // --- OpenAI Agents: the Runner with the SDK's scripted model. ---
 
-conformance({
+const openAiAgents: EntryPoint = {
   name: 'OpenAI Agents (run)',
   differs: {
     'tool throws': {
@@ -300,7 +304,8 @@ conformance({
   expectResult(outcome, text) {
     expect(outcome.modelSaw).toContain(text);
   },
-});
+};
+conformance(openAiAgents);
 
 // --- MCP: the server wrapper and the client wrapper, over the SDK's in-memory transport. ---
 
@@ -364,14 +369,54 @@ const mcpShapes: Pick<EntryPoint, 'expectDenial' | 'expectToolError' | 'expectRe
   },
 };
 
-conformance({
+const mcpServerWrapper: EntryPoint = {
   name: 'MCP server wrapper (guardMcpServer)',
   run: (h, call) => callMcp(guardMcpServer(mcpServer(h), h.tg, { context: h.context }), call),
   ...mcpShapes,
-});
+};
+conformance(mcpServerWrapper);
 
-conformance({
+const mcpClientWrapper: EntryPoint = {
   name: 'MCP client wrapper (guardMcpClient)',
   run: (h, call) => callMcp(mcpServer(h), call, h),
   ...mcpShapes,
+};
+conformance(mcpClientWrapper);
+
+// --- denialDetail: what the model reads of a denial is the host's choice, at every adapter. ---
+
+describe('denialDetail at every adapter', () => {
+  const adapters = [
+    aiSdk,
+    langchainMiddleware,
+    langchainToolsEntry,
+    openAiAgents,
+    mcpServerWrapper,
+    mcpClientWrapper,
+  ];
+  for (const entry of adapters) {
+    it(`${entry.name}: 'code' shows only the code, 'full' also the rule and the failed condition`, async () => {
+      const seen: Record<string, string> = {};
+      for (const detail of ['code', 'reason', 'full'] as const) {
+        const h = createHarness('approve', undefined, detail);
+        const outcome = await h.tg.withContext(h.context, () =>
+          entry.run(h, { tool: 'delete_order', args: { orderId: 'o-1' } }),
+        );
+        await h.tg.close();
+        entry.expectDenial(outcome, 'DENIED_BY_RULE');
+        seen[detail] = String(outcome.modelSaw);
+        // The record names the rule and the condition whatever the model reads.
+        expect(readTrail(h.auditPath)[0]).toMatchObject({
+          rule: 'no-deletes',
+          failed: [{ rule: 'no-deletes', path: 'tool.name', actual: 'delete_order' }],
+        });
+      }
+      expect(seen.code).not.toContain('deleting orders is not allowed');
+      expect(seen.code).not.toContain('no-deletes');
+      expect(seen.reason).toContain('deleting orders is not allowed');
+      expect(seen.reason).not.toContain('no-deletes');
+      expect(seen.full).toContain('deleting orders is not allowed');
+      expect(seen.full).toContain('no-deletes: tool.name is');
+    });
+  }
 });
