@@ -9,6 +9,7 @@ import { approvalSecret } from '../approval/token.ts';
 import type { ApprovalProvider, ApprovalRequest } from '../approval/types.ts';
 import type { AuditOption } from '../audit/types.ts';
 import { createGuard } from '../guard.ts';
+import type { DenialDetail } from '../guard-types.ts';
 import { loadPolicy } from '../policy/load.ts';
 import type { PolicyEngine } from '../policy/types.ts';
 import type { ToolContext } from '../types.ts';
@@ -38,6 +39,8 @@ options:
   --redis <url>          with --approve queue: the queue lives in Redis instead
   --secret-env <name>    with --approve queue: the variable holding the approval secret
                          (default: TOOLGATE_APPROVAL_SECRET)
+  --denial-detail <d>    what the client's model reads of a denial: 'code', 'reason' (default)
+                         or 'full' (also the rule and the failed conditions)
 ${PROXY_AUDIT_USAGE}
   -h, --help             this help
 
@@ -64,6 +67,7 @@ function parse(argv: string[]) {
       'approvals-dir': { type: 'string' },
       redis: { type: 'string' },
       'secret-env': { type: 'string' },
+      'denial-detail': { type: 'string' },
       audit: { type: 'string' },
       'audit-key': { type: 'string' },
       'audit-anchor': { type: 'string' },
@@ -104,6 +108,9 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--approve must be 'elicit', 'queue' or 'deny'`);
     if (approve !== 'queue' && (values['approvals-dir'] ?? values.redis) !== undefined)
       throw new UsageError('--approvals-dir and --redis need --approve queue');
+    const detail = values['denial-detail'];
+    if (detail !== undefined && detail !== 'code' && detail !== 'reason' && detail !== 'full')
+      throw new UsageError(`--denial-detail must be 'code', 'reason' or 'full'`);
     try {
       checkServerName(values.name);
     } catch (error) {
@@ -143,7 +150,13 @@ export async function run(argv: string[]): Promise<number> {
       : values.approve === 'elicit'
         ? elicitationApprover(() => handle)
         : undefined;
-  const tg = createGuard({ policy, audit, ...(approver === undefined ? {} : { approver }) });
+  const denialDetail = values['denial-detail'] as DenialDetail | undefined;
+  const tg = createGuard({
+    policy,
+    audit,
+    ...(approver === undefined ? {} : { approver }),
+    ...(denialDetail === undefined ? {} : { denialDetail }),
+  });
 
   const onSignal = (signal: NodeJS.Signals) => handle?.child.kill(signal);
   process.on('SIGINT', onSignal);

@@ -64,12 +64,15 @@ export function denyOverrides(engines: readonly PolicyEngine[]): PolicyEngine {
       );
       if (denies.length > 0) {
         const first = denies[0]!;
-        return deny(
+        const decision = deny(
           first.code,
           denies.map((d) => d.reason).join('; '),
           denies.flatMap((d) => d.rules),
           v,
         );
+        // The failed conditions of every denying engine stay with the denial.
+        const failed = denies.flatMap((d) => d.failed ?? []);
+        return failed.length === 0 ? decision : Object.freeze({ ...decision, failed: Object.freeze(failed) });
       }
       const asks = decisions.filter((d): d is Extract<Decision, { type: 'ask' }> => d.type === 'ask');
       const allows = decisions.filter((d): d is Extract<Decision, { type: 'allow' }> => d.type === 'allow');

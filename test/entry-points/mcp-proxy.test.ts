@@ -49,7 +49,7 @@ const NOT_APPLICABLE: Partial<Record<ScenarioName, string>> = {
 
 type Elicit = 'approve' | 'reject' | 'never';
 
-async function connect(elicit: Elicit) {
+async function connect(elicit: Elicit, flags: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'tg-proxy-'));
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'tg-files-')));
   writeFileSync(join(root, 'hello.txt'), 'hello from the filesystem');
@@ -73,6 +73,7 @@ async function connect(elicit: Elicit) {
       'user:42',
       '--audit',
       auditPath,
+      ...flags,
       '--',
       process.execPath,
       filesystemServer,
@@ -104,6 +105,24 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 const DENIED = (code: string) => new RegExp(`^isError: toolgate denied this call to fs\\.\\S+ \\(${code}\\)`);
 
 describe('entry point: toolgate mcp-proxy (child process) + server-filesystem', () => {
+  it("--denial-detail full: the client's model reads the rule and the failed condition", {
+    timeout: 20_000,
+  }, async () => {
+    const proxy = await connect('approve', ['--denial-detail', 'full']);
+    let saw: string;
+    try {
+      saw = await call(proxy.client, 'write_file', { path: join(proxy.root, 'new.txt'), content: 'x' });
+    } finally {
+      await proxy.client.close();
+    }
+    expect(saw).toMatch(DENIED('DENIED_BY_RULE'));
+    expect(saw).toContain('writing files is not allowed [no-writes: tool.name is "fs.write_file"');
+    expect(readTrail(proxy.auditPath)[0]).toMatchObject({
+      rule: 'no-writes',
+      failed: [{ path: 'tool.name' }],
+    });
+  });
+
   for (const scenario of SCENARIOS) {
     const reason = NOT_APPLICABLE[scenario];
     if (reason !== undefined) {

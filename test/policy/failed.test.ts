@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { failedLine, failedText } from '../../src/_internal/failed-text.ts';
+import { denyOverrides, firstApplicable } from '../../src/policy/combine.ts';
 import { normalizeDecision } from '../../src/policy/evaluate.ts';
 import { rules } from '../../src/policy/rules.ts';
 import type { Rule } from '../../src/policy/schema.ts';
@@ -304,5 +305,25 @@ describe('failed on decisions of other engines', () => {
       expect(() =>
         normalizeDecision({ type: 'deny', rules: [], code: 'NO_MATCHING_RULE', reason: 'no', failed }),
       ).toThrow(TypeError);
+  });
+});
+
+describe('combined engines keep the failed conditions', () => {
+  const signal = new AbortController().signal;
+  const strict = rules([
+    { id: 'no-big', effect: 'deny', tool: 'refund', when: { 'args.amount': { gt: 1000 } } },
+  ]);
+  const loose = rules([{ id: 'all', effect: 'allow', tool: '*' }]);
+
+  test('denyOverrides and firstApplicable', async () => {
+    const call = request('refund', { amount: 5000 });
+    for (const engine of [denyOverrides([loose, strict]), firstApplicable([strict, loose])]) {
+      const decision = await engine.evaluate(call, { signal });
+      expect(decision).toMatchObject({
+        type: 'deny',
+        code: 'DENIED_BY_RULE',
+        failed: [{ rule: 'no-big', path: 'args.amount', actual: 5000 }],
+      });
+    }
   });
 });
