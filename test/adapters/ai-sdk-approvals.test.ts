@@ -279,6 +279,11 @@ describe('wiring mistakes are reported once (AI SDK)', () => {
     expect(s.refunds).toEqual([]);
     expect(s.warnings.map((w) => w.code)).toEqual(['NO_APPROVER']);
     expect(s.audit.events.filter((e) => e.type === 'decision').map((e) => e.code)).toEqual(['NO_APPROVER']);
+    // Nothing is left for a person to answer: answering it anyway is refused, and records nothing more.
+    await expect(
+      respondToApproval(s.tools, requests[0]!, { approved: false, approver: 'user:ops-alice' }),
+    ).rejects.toThrow(/automatic/);
+    expect(s.audit.events.filter((e) => e.type === 'decision')).toHaveLength(1);
   });
 
   it('a person answered in the AI SDK but the guard asked its own approver: APPROVER_NOT_ADAPTER', async () => {

@@ -1,4 +1,5 @@
 import type { ModelMessage, ToolApprovalResponse, ToolExecutionOptions, ToolSet } from 'ai';
+import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import { type ApprovalAnswer, hostAnswer } from '../_shared/answers.ts';
 import { denialMessage, detailOf } from '../_shared/denials.ts';
@@ -51,6 +52,12 @@ export async function respondToApproval(
   const approval = hostAnswer(answer, 'respondToApproval');
   if (typeof request?.approvalId !== 'string' || typeof request.toolCall?.toolCallId !== 'string')
     throw new TypeError('respondToApproval: pass the tool-approval-request part the AI SDK returned');
+  // An automatic request was answered by toolApproval(tg) (a denial, decided and recorded): a
+  // second answer would record the call twice.
+  if ((request as { isAutomatic?: unknown }).isAutomatic === true)
+    throw new ConfigurationError(
+      'respondToApproval: this tool-approval-request is automatic (isAutomatic: true): toolApproval(tg) already answered it, and the SDK carries its response; answer only the requests a person must',
+    );
   const response: ToolApprovalResponse = {
     type: 'tool-approval-response',
     approvalId: request.approvalId,
