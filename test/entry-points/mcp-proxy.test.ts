@@ -121,6 +121,11 @@ describe('entry point: toolgate mcp-proxy (child process) + server-filesystem', 
       rule: 'no-writes',
       failed: [{ path: 'tool.name' }],
     });
+    // The proxy's own diagnostic line names the rule and the paths, never the values.
+    expect(proxy.stderr()).toContain(
+      'toolgate mcp-proxy: toolgate denied fs.write_file (DENIED_BY_RULE): writing files is not allowed [rule no-writes; failed: tool.name]',
+    );
+    expect(proxy.stderr()).not.toContain('tool.name is');
   });
 
   for (const scenario of SCENARIOS) {

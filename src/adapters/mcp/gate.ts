@@ -51,7 +51,7 @@ export interface McpGateOptions extends PinningOptions {
 /** The outcome of a gated `tools/call`. */
 export type GateOutcome<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly result: McpCallToolResult };
+  | { readonly ok: false; readonly result: McpCallToolResult; readonly denial: ToolDenial };
 
 interface Entry {
   readonly tool: McpTool;
@@ -260,12 +260,12 @@ export class McpGate {
       const value: unknown = await guarded(args === undefined ? {} : (args as JsonObject), callOptions);
       if (value instanceof Forwarded) return { ok: true, value: value.value as T };
       const denial = value as ToolDenial;
-      return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)) };
+      return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)), denial };
     } catch (error) {
       if (error instanceof ForwardedError) return { ok: true, value: error.value as T };
       const denial = denialFromError(error);
       if (denial !== undefined)
-        return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)) };
+        return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)), denial };
       throw error;
     }
   }

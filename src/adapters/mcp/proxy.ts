@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Guard, OnDeny } from '../../guard-types.ts';
-import type { JsonObject, JsonValue, ToolContext } from '../../types.ts';
+import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
 import type { JsonRpcId, JsonRpcMessage } from './types.ts';
@@ -173,7 +173,7 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       if (outcome.ok) {
         writeUp(outcome.value);
       } else {
-        log(`toolgate mcp-proxy: ${outcome.result.content[0]?.text ?? 'denied'}`);
+        log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
         writeUp({ jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue });
       }
     } catch (error) {
@@ -345,4 +345,17 @@ function signalNumber(signal: NodeJS.Signals): number {
 /** What the audit trail records as the output of a forwarded call: the result, or the error. */
 function resultOf(response: JsonRpcMessage): unknown {
   return response.error === undefined ? response.result : { error: response.error };
+}
+
+/**
+ * The diagnostic line of a denial: the code, the reason, the rule and the paths of the failed
+ * conditions, never their values (the model's text may carry them, with `denialDetail: 'full'`).
+ */
+function denialLine(denial: ToolDenial): string {
+  const paths = [...new Set(denial.failed.map((entry) => entry.path))];
+  const rule =
+    denial.rule === undefined
+      ? ''
+      : ` [rule ${denial.rule}${paths.length === 0 ? '' : `; failed: ${paths.join(', ')}`}]`;
+  return `toolgate denied ${denial.tool} (${denial.code}): ${denial.reason}${rule}`;
 }
