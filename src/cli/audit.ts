@@ -3,11 +3,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseDuration } from '../_internal/duration.ts';
+import { failedLine } from '../_internal/failed-text.ts';
 import { compileGlob } from '../_internal/glob.ts';
 import { readAnchorFile } from '../audit/anchor.ts';
 import { auditLogFiles } from '../audit/files.ts';
 import { verifyAuditLog } from '../audit/verify.ts';
 import type { AuditVerifyResult } from '../audit/verify-types.ts';
+import type { FailedCondition } from '../types.ts';
 import { notAnAuditLog, scanLog } from './audit-log.ts';
 import { CliError, EXIT, inputError, reportFailure, UsageError } from './failures.ts';
 
@@ -267,7 +269,16 @@ export function formatEvent(event: Record<string, unknown>): string {
     if (event[key] !== undefined) parts.push(`${key}=${String(event[key])}`);
   }
   if (Array.isArray(event.rules) && event.rules.length > 0) parts.push(`rules=${event.rules.join(',')}`);
+  else if (typeof event.rule === 'string') parts.push(`rule=${event.rule}`);
   if (typeof event.reason === 'string') parts.push(`reason=${JSON.stringify(event.reason)}`);
+  // A denial's failed conditions, as recorded (redacted when they were written).
+  const failed = Array.isArray(event.failed)
+    ? (event.failed as unknown[]).filter(
+        (entry): entry is FailedCondition =>
+          typeof entry === 'object' && entry !== null && typeof (entry as FailedCondition).path === 'string',
+      )
+    : [];
+  if (failed.length > 0) parts.push(`failed=${JSON.stringify(failedLine(failed))}`);
   parts.push(`call=${String(event.callId ?? '-')}`);
   return parts.join('  ');
 }

@@ -127,3 +127,23 @@ describe('toolgate audit on files it cannot read as an audit log', () => {
     expect(io.err[0]).toMatch(/cannot read .*missing\.pem: no such file/);
   });
 });
+
+describe('toolgate audit tail on denials', () => {
+  it('shows the rule and the failed conditions a denial recorded', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    const sink = jsonlAudit({ path });
+    sink.write({
+      ...decisionEvent(1),
+      decision: 'deny',
+      code: 'NO_MATCHING_RULE',
+      rules: [],
+      rule: 'support-only',
+      failed: [{ rule: 'support-only', path: 'context.agent', expected: 'one of support-*' }],
+    } as never);
+    await sink.close();
+    const io = capture();
+    expect(await run(['tail', path])).toBe(0);
+    expect(io.out[0]).toContain('rule=support-only');
+    expect(io.out[0]).toContain('failed="support-only: context.agent is missing, expected one of support-*"');
+  });
+});
