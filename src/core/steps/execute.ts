@@ -52,7 +52,9 @@ function obligationsOf(call: Call): Obligations | undefined {
 }
 
 /** Output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. */
-function finishOk(call: Call, core: GuardCore, execStarted: number, value: unknown): unknown {
+function finishOk(call: Call, core: GuardCore, execStarted: number, returned: unknown): unknown {
+  // With secrets, what the tool returns goes back scrubbed of every value handed out.
+  const value = core.secrets === undefined ? returned : core.secrets.scrubber.value(returned);
   const obligations = obligationsOf(call);
   if (obligations === undefined || !hasOutputCaps(obligations)) {
     recordResult(call, core, 'ok', execStarted, value);
