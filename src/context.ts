@@ -10,7 +10,7 @@ export interface Scope {
   readonly callId?: string;
   readonly depth: number;
   /** The agent credential of `withCredential`, or of the guarded call we are inside of. */
-  readonly credential?: string;
+  readonly credential?: string | undefined;
 }
 
 /** Shared by every guard in the process, so nesting is seen across guards too. */

@@ -27,7 +27,13 @@ export function execute(call: Call, core: GuardCore): unknown {
   const obligations = obligationsOf(call);
   const controller = new LazyAbort();
   const toolOptions = new LazyToolCallOptions(call, controller, obligations);
-  const scope: Scope = { context: call.context, callId: call.callId, depth: call.depth + 1 };
+  // Guarded calls the tool makes present the same credential (verified again, warm).
+  const scope: Scope = {
+    context: call.context,
+    callId: call.callId,
+    depth: call.depth + 1,
+    credential: call.credential,
+  };
   const execStarted = performance.now();
   let returned: unknown;
   let thenable: boolean;
