@@ -56,3 +56,43 @@ export function scrubbingAudit(audit: AuditDispatcher, scrubber: SecretScrubber)
     close: () => audit.close(),
   } satisfies AuditDispatcher);
 }
+
+/** How deep `scrubResult` follows objects that are not plain data. */
+const MAX_HOST_DEPTH = 6;
+
+/**
+ * A tool's result scrubbed of handed-out values. Plain data (strings, arrays, plain objects,
+ * errors) goes through the scrubber, which copies what it changes. A framework's own object (a
+ * LangChain `ToolMessage`, an adapter's wrapper around an MCP result) cannot be copied without
+ * losing its class, so its own enumerable properties are scrubbed in place, a few levels deep:
+ * the object was made for this call. A property that cannot be written keeps its value.
+ */
+export function scrubResult(value: unknown, scrubber: SecretScrubber, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null) return scrubber.value(value);
+  const prototype = Object.getPrototypeOf(value);
+  if (Array.isArray(value) || prototype === Object.prototype || prototype === null || value instanceof Error)
+    return scrubber.value(value);
+  if (
+    depth >= MAX_HOST_DEPTH ||
+    ArrayBuffer.isView(value) ||
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+    return value;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    let current: unknown;
+    try {
+      current = record[key];
+    } catch {
+      continue;
+    }
+    const next = scrubResult(current, scrubber, depth + 1);
+    if (next === current) continue;
+    try {
+      record[key] = next;
+    } catch {
+      // A frozen or accessor-only property keeps its value.
+    }
+  }
+  return value;
+}

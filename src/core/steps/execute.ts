@@ -6,6 +6,7 @@ import { shownError } from '../../audit/shown.ts';
 import type { ResultEvent } from '../../audit/types.ts';
 import { type Scope, scopeStorage } from '../../context.ts';
 import { capOutput, hasOutputCaps } from '../../limits/output.ts';
+import { scrubResult } from '../../secrets/scrubbing.ts';
 import type { Obligations } from '../../types.ts';
 import { type Call, Interruption, LazyToolCallOptions } from '../call.ts';
 import { interrupted } from '../exits.ts';
@@ -60,7 +61,7 @@ function obligationsOf(call: Call): Obligations | undefined {
 /** Output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. */
 function finishOk(call: Call, core: GuardCore, execStarted: number, returned: unknown): unknown {
   // With secrets, what the tool returns goes back scrubbed of every value handed out.
-  const value = core.secrets === undefined ? returned : core.secrets.scrubber.value(returned);
+  const value = core.secrets === undefined ? returned : scrubResult(returned, core.secrets.scrubber);
   const obligations = obligationsOf(call);
   if (obligations === undefined || !hasOutputCaps(obligations)) {
     recordResult(call, core, 'ok', execStarted, value);
