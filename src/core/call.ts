@@ -64,6 +64,8 @@ export class Call {
   context: DeepReadonly<ToolContext> = EMPTY_CONTEXT;
   /** The agent credential presented (per call or by `withCredential`); never in the context. */
   credential: string | undefined = undefined;
+  /** Whether the credential came with this call (`context.credential`) rather than from its scope. */
+  credentialPerCall = false;
   /** The credential the verify step verified. */
   verified: VerifiedCredential | undefined = undefined;
   /** The store entries that refuse the credential, checked in the limits step's `admit`. */

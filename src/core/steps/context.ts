@@ -23,7 +23,10 @@ export function context(call: Call, core: GuardCore): StepResult {
     const inner = snapshotContext(call.perCallContext);
     if (typeof inner === 'string') return deny('INVALID_CONTEXT', inner);
     // The credential goes to the verify step, never into the context.
-    if (inner.credential !== undefined) call.credential = inner.credential;
+    if (inner.credential !== undefined) {
+      call.credential = inner.credential;
+      call.credentialPerCall = true;
+    }
     const merged = onlyCredential(inner) ? outer : mergeContext(outer, inner, scope?.callId !== undefined);
     if (typeof merged === 'string') return deny('INVALID_CONTEXT', merged);
     call.context = merged;

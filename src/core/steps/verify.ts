@@ -20,7 +20,9 @@ export function verify(call: Call, core: GuardCore): StepResult | Promise<StepRe
   const identity = core.identity;
   const token = call.credential;
   if (identity === undefined) {
-    if (token !== undefined)
+    // A credential from the scope (another guard's `withCredential`, or its tool calling this
+    // guard's) is not this guard's to check; one passed with this very call cannot be honoured.
+    if (call.credentialPerCall)
       return deny('CREDENTIAL_INVALID', 'this guard verifies no credentials (it has no identity option)');
     // Only this guard's verification makes a context verified (a call from inside another
     // guard's tool inherits that guard's context).
