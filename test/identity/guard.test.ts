@@ -272,6 +272,27 @@ describe('createGuard({ identity })', () => {
     ]);
   });
 
+  it('conditions read context.verified and context.credentialId', async () => {
+    const policy = rules([
+      { id: 'verified-only', effect: 'allow', tool: 'db.query', when: { 'context.verified': { eq: true } } },
+    ]);
+    const t = await guarded({ policy, require: false });
+    const token = await t.issue();
+    expect(await codes(t, token)).toEqual({ call: undefined, check: undefined });
+    expect(await codes(t, undefined, { principal: 'user:42' })).toEqual({
+      call: 'NO_MATCHING_RULE',
+      check: 'NO_MATCHING_RULE',
+    });
+  });
+
+  it('a guard without identity leaves a credential from the scope alone', async () => {
+    const t = await guarded();
+    const token = await t.issue();
+    const plain = createGuard({ policy: ALLOW_ALL });
+    const other = plain.guard((_args: object, { context }) => context, { name: 'notes.add' });
+    await expect(t.tg.withCredential(token, () => other({}))).resolves.toEqual({});
+  });
+
   it('refuses a credential where no identity is configured, and bad identity options', async () => {
     const env = await setup();
     const token = await issueCredential(env.authority, {
