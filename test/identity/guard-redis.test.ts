@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/backends/redis/index.ts';
@@ -12,6 +11,7 @@ import {
 import { createGuard, memoryStore, rules } from '../../src/index.ts';
 import { scriptedApprover } from '../../src/testing/fakes.ts';
 import { deleteKeys, newClient, REDIS_URL, redisSkipReason, uniquePrefix } from '../store/redis-env.ts';
+import { startLineProcess } from './child-process.ts';
 
 // G16 across processes: the registry's owner revokes or suspends in another process, through
 // Redis, and the guard here denies the very next call (or the call waiting for approval).
@@ -29,44 +29,8 @@ afterAll(async () => {
 
 /** The other process: `run(command)` resolves once it has written the change to Redis. */
 function startAdmin(prefix: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ADMIN], {
-    env: { ...process.env, REDIS_URL, PREFIX: prefix },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const waiting: ((line: string) => void)[] = [];
-  const queued: string[] = [];
-  let buffer = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    for (let at = buffer.indexOf('\n'); at >= 0; at = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, at);
-      buffer = buffer.slice(at + 1);
-      const waiter = waiting.shift();
-      if (waiter) waiter(line);
-      else queued.push(line);
-    }
-  });
-  const next = () =>
-    new Promise<string>((resolve) => {
-      const line = queued.shift();
-      if (line !== undefined) resolve(line);
-      else waiting.push(resolve);
-    });
-  return {
-    ready: next(),
-    async run(command: string): Promise<string> {
-      child.stdin.write(`${command}\n`);
-      return next();
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.stdin.write('quit\n');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const child = startLineProcess(ADMIN, { REDIS_URL, PREFIX: prefix });
+  return { ready: child.ready, run: (command: string) => child.send(command), stop: () => child.stop() };
 }
 
 describe.skipIf(skip !== undefined)(
