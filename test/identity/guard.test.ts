@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { issueCredential, verifyCredential } from '../../src/identity/index.ts';
+import { delegateCredential, issueCredential, verifyCredential } from '../../src/identity/index.ts';
 import {
   ConfigurationError,
   createGuard,
@@ -270,6 +270,29 @@ describe('createGuard({ identity })', () => {
       ['db.outer', true],
       ['db.inner', true],
     ]);
+  });
+
+  it('a delegated credential only narrows, and revoking its parent denies it', async () => {
+    const t = await guarded();
+    const parent = await t.issue({ tools: ['db.*', 'payments.refund'] });
+    const child = await delegateCredential(t.authority, parent, { tools: ['db.query'] });
+    expect(await codes(t, child)).toEqual({ call: undefined, check: undefined });
+    expect(await codes(t, child, {}, 'payments.refund')).toEqual({
+      call: 'OUT_OF_SCOPE',
+      check: 'OUT_OF_SCOPE',
+    });
+    expect(await codes(t, parent, {}, 'payments.refund')).toEqual({ call: undefined, check: undefined });
+    await t.registry.revokeCredential((await verifyCredential(t.verifyOptions, parent)).jti);
+    expect(await codes(t, child)).toEqual({ call: 'CREDENTIAL_REVOKED', check: 'CREDENTIAL_REVOKED' });
+  });
+
+  it('withContext inside withCredential keeps the credential and adds attributes', async () => {
+    const t = await guarded();
+    const token = await t.issue();
+    await t.tg.withCredential(token, () =>
+      t.tg.withContext({ attributes: { tier: 'gold' } }, () => t.query({ q: 'x' })),
+    );
+    expect(t.runs[0]).toMatchObject({ principal: 'user:42', attributes: { tier: 'gold' }, verified: true });
   });
 
   it('conditions read context.verified and context.credentialId', async () => {
