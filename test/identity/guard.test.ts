@@ -185,7 +185,14 @@ describe('createGuard({ identity })', () => {
       call: 'OUT_OF_SCOPE',
       check: 'OUT_OF_SCOPE',
     });
-    expect(t.decisions().at(-1)).toMatchObject({ code: 'OUT_OF_SCOPE', tool: 'payments.refund' });
+    // The record names who tried, with which credential.
+    expect(t.decisions().at(-1)).toMatchObject({
+      code: 'OUT_OF_SCOPE',
+      tool: 'payments.refund',
+      agent: 'support-bot',
+      verified: true,
+    });
+    expect(t.decisions().at(-1)?.credentialId).toEqual(expect.any(String));
   });
 
   it('a host value that differs from the verified claims denies INVALID_CONTEXT; an equal one runs', async () => {

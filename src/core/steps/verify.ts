@@ -38,15 +38,17 @@ export function verify(call: Call, core: GuardCore): StepResult | Promise<StepRe
   const checked = identity.verifier.verify(token, core.now());
   if (!checked.ok) return refused(checked);
   const credential = checked.credential;
+  const context = verifiedContext(core, call.context, credential);
+  if (typeof context === 'string') return deny('INVALID_CONTEXT', context);
+  // Set before the scope check, so a call outside the credential's tools is recorded with who
+  // made it and with which credential.
+  call.context = context;
+  call.verified = credential;
   if (!credential.allows(call.tool.name))
     return deny(
       'OUT_OF_SCOPE',
       `credential ${credential.credentialId} does not cover tool ${call.tool.name}`,
     );
-  const context = verifiedContext(core, call.context, credential);
-  if (typeof context === 'string') return deny('INVALID_CONTEXT', context);
-  call.context = context;
-  call.verified = credential;
   if (identity.sharedStore) {
     call.revocationKeys = credential.revocationKeys;
     return undefined;
