@@ -1,0 +1,174 @@
+// The MCP proxy as a Streamable HTTP endpoint: real SDK v1 clients over HTTP, a real stdio server
+// per session, toolgate credentials verified at the door and again by the guard on every call.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type McpHttpProxy, serveMcpProxyHttp } from '../../../src/adapters/mcp/http-listener.ts';
+import { memoryPins } from '../../../src/adapters/mcp/pins.ts';
+import {
+  agentRegistry,
+  createKeySet,
+  generateSigningKey,
+  issueCredential,
+  verifyCredential,
+} from '../../../src/identity/index.ts';
+import {
+  CredentialError,
+  createGuard,
+  jsonlAudit,
+  memoryStore,
+  rules,
+  verifyAuditLog,
+} from '../../../src/index.ts';
+import { textOf } from './fixtures.ts';
+
+const SERVER = fileURLToPath(new URL('./servers/payment-server.mjs', import.meta.url));
+const PAYMENT_KEY = 'pk_live_5f1c9a8e7d6b4a3f2e1d0c9b';
+const dir = mkdtempSync(join(tmpdir(), 'toolgate-http-'));
+const auditFile = join(dir, 'audit.jsonl');
+
+const store = memoryStore();
+const registry = agentRegistry({ store });
+let keys: Awaited<ReturnType<typeof createKeySet>>;
+let proxy: McpHttpProxy;
+let tg: ReturnType<typeof createGuard>;
+
+async function token(principal: string, tools: string[]) {
+  return issueCredential({ keys, registry }, { agent: 'support-bot', principal, tools, audience: 'pay' });
+}
+
+async function connect(bearer: string) {
+  const transport = new StreamableHTTPClientTransport(new URL(proxy.url), {
+    requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+  });
+  const client = new Client({ name: 'http-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+beforeAll(async () => {
+  keys = await createKeySet({ signing: await generateSigningKey({ kid: 'k1' }) });
+  await registry.register('support-bot', {
+    owner: 'team:support',
+    tools: ['payments.*'],
+    principals: ['user:*'],
+    maxTtl: '1h',
+  });
+  const identity = { keys, registry, audience: 'pay' };
+  tg = createGuard({
+    policy: rules([{ id: 'payments', effect: 'allow', tool: 'payments.*' }]),
+    audit: jsonlAudit({ path: auditFile }),
+    identity,
+  });
+  proxy = await serveMcpProxyHttp(tg, {
+    command: process.execPath,
+    args: [SERVER],
+    server: 'payments',
+    pins: memoryPins(),
+    log: () => {},
+    async authenticate(bearer) {
+      try {
+        const claims = await verifyCredential(identity, bearer);
+        return { ok: true, caller: { agent: claims.sub, principal: claims.principal } };
+      } catch (error) {
+        if (CredentialError.isInstance(error)) return { ok: false, code: error.code, reason: error.message };
+        throw error;
+      }
+    },
+    serverEnv: async () => ({ ...process.env, PAYMENT_KEY }),
+  });
+}, 30_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await tg?.close();
+});
+
+describe('mcp-proxy over Streamable HTTP', () => {
+  it('a credential scopes every call: its tools, its agent and principal; the server holds the key', async () => {
+    const { client } = await connect(await token('user:42', ['payments.charge']));
+    const charged = await client.callTool({ name: 'charge', arguments: { cents: 500 } });
+    expect(textOf(charged)).toBe(`charged 500 with a key of ${PAYMENT_KEY.length} characters`);
+    // The policy allows payments.*, the credential only payments.charge: the two intersect.
+    const refund = await client.callTool({ name: 'refund', arguments: { cents: 500 } });
+    expect(refund.isError).toBe(true);
+    expect(textOf(refund)).toContain('OUT_OF_SCOPE');
+    await client.close();
+    await tg.flush();
+    const records = readFileSync(auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const decisions = records.filter((r) => r.type === 'decision');
+    expect(decisions.map((d) => [d.tool, d.decision, d.code])).toEqual([
+      ['payments.charge', 'allow', undefined],
+      ['payments.refund', 'deny', 'OUT_OF_SCOPE'],
+    ]);
+    for (const decision of decisions)
+      expect(decision).toMatchObject({ agent: 'support-bot', principal: 'user:42', verified: true });
+    expect(readFileSync(auditFile, 'utf8')).not.toContain(PAYMENT_KEY);
+    expect((await verifyAuditLog(auditFile)).ok).toBe(true);
+  }, 60_000);
+
+  it('refuses at the door: no credential, a forged one, a foreign Host or Origin', async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(proxy.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
+      });
+    expect((await post({})).status).toBe(401);
+    const good = await token('user:42', ['payments.charge']);
+    const [head, body, signature] = good.split('.');
+    const forged = `${head}.${body}.${signature!.slice(0, -4)}AAAA`;
+    const refused = await post({ authorization: `Bearer ${forged}` });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('CREDENTIAL_INVALID');
+    expect((await post({ authorization: `Bearer ${good}`, origin: 'http://evil.example' })).status).toBe(403);
+    // A page on another name that resolves to 127.0.0.1 (DNS rebinding) sends its own Host.
+    const rebound = await fetch(proxy.url.replace('127.0.0.1', 'localhost'), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${good}`,
+        host: 'attacker.example',
+      },
+      body: '{}',
+    }).catch(() => undefined);
+    if (rebound !== undefined) expect(rebound.status).toBe(403);
+    expect(proxy.sessions).toBe(0);
+  });
+
+  it('a session belongs to its caller; a revoked credential is refused on its next call', async () => {
+    const first = await token('user:7', ['payments.*']);
+    const { client, transport } = await connect(first);
+    expect(textOf(await client.callTool({ name: 'charge', arguments: { cents: 1 } }))).toContain('charged 1');
+    // Another principal's credential cannot use this session.
+    const other = await token('user:8', ['payments.*']);
+    const hijack = await fetch(proxy.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${other}`,
+        'mcp-session-id': transport.sessionId!,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/list', params: {} }),
+    });
+    expect(hijack.status).toBe(403);
+    const claims = await verifyCredential({ keys, registry, audience: 'pay' }, first);
+    await registry.revokeCredential(claims.jti);
+    await expect(client.callTool({ name: 'charge', arguments: { cents: 2 } })).rejects.toThrow(
+      /401|CREDENTIAL_REVOKED/,
+    );
+    await client.close().catch(() => undefined);
+  }, 60_000);
+});
