@@ -127,6 +127,9 @@ export async function run(argv: string[]): Promise<number> {
       if (stray.length > 0) throw new UsageError(`--${stray.join(', --')} need --listen`);
     } else if (approve === 'elicit') {
       throw new UsageError('--approve elicit is for stdio; with --listen use --approve queue');
+    } else if ((values.agent ?? values.principal ?? values.intent) !== undefined) {
+      // Each caller's credential says who calls; a flag could only contradict it.
+      throw new UsageError('--agent, --principal and --intent come from each credential with --listen');
     }
     if (/\.ya?ml$/i.test(values.policy)) await importOptional('yaml');
     policy = await loadPolicy(values.policy, { watch: values.watch === true });

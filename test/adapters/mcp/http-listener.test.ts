@@ -1,6 +1,7 @@
 // The MCP proxy as a Streamable HTTP endpoint: real SDK v1 clients over HTTP, a real stdio server
 // per session, toolgate credentials verified at the door and again by the guard on every call.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpHttpProxy, serveMcpProxyHttp } from '../../../src/adapters/mcp/http-listener.ts';
 import { memoryPins } from '../../../src/adapters/mcp/pins.ts';
+import { redisStore } from '../../../src/backends/redis/index.ts';
 import {
   agentRegistry,
   createKeySet,
@@ -24,9 +26,11 @@ import {
   rules,
   verifyAuditLog,
 } from '../../../src/index.ts';
+import { newClient, REDIS_URL, redisSkipReason } from '../../store/redis-env.ts';
 import { textOf } from './fixtures.ts';
 
 const SERVER = fileURLToPath(new URL('./servers/payment-server.mjs', import.meta.url));
+const RUN_PROXY = fileURLToPath(new URL('./servers/run-proxy.ts', import.meta.url));
 const PAYMENT_KEY = 'pk_live_5f1c9a8e7d6b4a3f2e1d0c9b';
 const dir = mkdtempSync(join(tmpdir(), 'toolgate-http-'));
 const auditFile = join(dir, 'audit.jsonl');
@@ -172,3 +176,97 @@ describe('mcp-proxy over Streamable HTTP', () => {
     await client.close().catch(() => undefined);
   }, 60_000);
 });
+
+const skipRedis = await redisSkipReason();
+
+describe.skipIf(skipRedis !== undefined)(
+  'toolgate mcp-proxy --listen (a real process, Redis registry)',
+  () => {
+    it('serves a credential-scoped session whose server gets its key from the secrets directory', async () => {
+      const work = mkdtempSync(join(tmpdir(), 'toolgate-listen-'));
+      const cliKeys = await createKeySet({ signing: await generateSigningKey({ kid: 'cli-1' }) });
+      writeFileSync(join(work, 'jwks.json'), JSON.stringify(cliKeys.jwks()));
+      writeFileSync(
+        join(work, 'policy.json'),
+        JSON.stringify({ rules: [{ id: 'pay', effect: 'allow', tool: 'payments.*' }] }),
+      );
+      mkdirSync(join(work, 'secrets'), { mode: 0o700 });
+      writeFileSync(join(work, 'secrets', 'stripe'), PAYMENT_KEY, { mode: 0o600 });
+      const client = newClient();
+      const redisRegistry = agentRegistry({ store: redisStore({ client }) });
+      const agent = `http-cli-${Date.now().toString(36)}`;
+      await redisRegistry.register(agent, {
+        owner: 'team:test',
+        tools: ['payments.*'],
+        principals: ['user:*'],
+      });
+      const bearer = await issueCredential(
+        { keys: cliKeys, registry: redisRegistry },
+        { agent, principal: 'user:1', tools: ['payments.charge'], audience: 'pay' },
+      );
+      const cliAudit = join(work, 'audit.jsonl');
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          RUN_PROXY,
+          '--policy',
+          join(work, 'policy.json'),
+          '--name',
+          'payments',
+          '--listen',
+          '127.0.0.1:0',
+          '--keys',
+          join(work, 'jwks.json'),
+          '--store',
+          REDIS_URL,
+          '--audience',
+          'pay',
+          '--server-secret',
+          'PAYMENT_KEY=stripe',
+          '--secrets-dir',
+          join(work, 'secrets'),
+          '--audit',
+          cliAudit,
+          '--',
+          process.execPath,
+          SERVER,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      try {
+        let stderr = '';
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stderr.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString('utf8');
+            const match = /listening on (http:\/\/\S+)/.exec(stderr);
+            if (match !== null) resolve(match[1]!);
+          });
+          child.once('exit', (code) => reject(new Error(`the proxy exited (${code}): ${stderr}`)));
+        });
+        const transport = new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+        });
+        const mcp = new Client({ name: 'cli-test', version: '1.0.0' });
+        await mcp.connect(transport);
+        const charged = await mcp.callTool({ name: 'charge', arguments: { cents: 3 } });
+        expect(textOf(charged)).toBe(`charged 3 with a key of ${PAYMENT_KEY.length} characters`);
+        const refund = await mcp.callTool({ name: 'refund', arguments: { cents: 3 } });
+        expect(textOf(refund)).toContain('OUT_OF_SCOPE');
+        await mcp.close();
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        const log = readFileSync(cliAudit, 'utf8');
+        expect(log).not.toContain(PAYMENT_KEY);
+        expect((await verifyAuditLog(cliAudit)).ok).toBe(true);
+        expect(log).toContain(`"agent":"${agent}"`);
+      } finally {
+        child.kill('SIGKILL');
+        await redisRegistry.revoke(agent).catch(() => undefined);
+        await client.quit();
+      }
+    }, 90_000);
+  },
+);
