@@ -199,6 +199,7 @@ describe.skipIf(skipRedis !== undefined)(
         owner: 'team:test',
         tools: ['payments.*'],
         principals: ['user:*'],
+        maxTtl: '1h',
       });
       const bearer = await issueCredential(
         { keys: cliKeys, registry: redisRegistry },
