@@ -2,6 +2,7 @@
 // per session, toolgate credentials verified at the door and again by the guard on every call.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,14 +107,22 @@ describe('mcp-proxy over Streamable HTTP', () => {
     const records = readFileSync(auditFile, 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line).event)
+      .filter((event) => event !== undefined);
     const decisions = records.filter((r) => r.type === 'decision');
     expect(decisions.map((d) => [d.tool, d.decision, d.code])).toEqual([
       ['payments.charge', 'allow', undefined],
       ['payments.refund', 'deny', 'OUT_OF_SCOPE'],
     ]);
+    // Both records name who called, with which credential, the denied one too.
     for (const decision of decisions)
-      expect(decision).toMatchObject({ agent: 'support-bot', principal: 'user:42', verified: true });
+      expect(decision).toMatchObject({
+        agent: 'support-bot',
+        principal: 'user:42',
+        credentialId: decisions[0].credentialId,
+        keyId: 'k1',
+      });
+    expect(decisions[0].verified).toBe(true);
     expect(readFileSync(auditFile, 'utf8')).not.toContain(PAYMENT_KEY);
     expect((await verifyAuditLog(auditFile)).ok).toBe(true);
   }, 60_000);
@@ -137,17 +146,31 @@ describe('mcp-proxy over Streamable HTTP', () => {
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toContain('CREDENTIAL_INVALID');
     expect((await post({ authorization: `Bearer ${good}`, origin: 'http://evil.example' })).status).toBe(403);
-    // A page on another name that resolves to 127.0.0.1 (DNS rebinding) sends its own Host.
-    const rebound = await fetch(proxy.url.replace('127.0.0.1', 'localhost'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${good}`,
-        host: 'attacker.example',
-      },
-      body: '{}',
-    }).catch(() => undefined);
-    if (rebound !== undefined) expect(rebound.status).toBe(403);
+    // A page on another name that resolves to 127.0.0.1 (DNS rebinding) sends its own Host
+    // (fetch sets Host itself, so node:http sends this one).
+    const port = Number(new URL(proxy.url).port);
+    const rebound = await new Promise<number | undefined>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/mcp',
+          method: 'POST',
+          headers: {
+            host: `attacker.example:${port}`,
+            'content-type': 'application/json',
+            authorization: `Bearer ${good}`,
+          },
+        },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        },
+      );
+      request.on('error', reject);
+      request.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }));
+    });
+    expect(rebound).toBe(403);
     expect(proxy.sessions).toBe(0);
   });
 
