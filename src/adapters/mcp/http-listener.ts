@@ -41,6 +41,8 @@ export interface McpHttpProxyOptions
   maxBodyBytes?: number;
   /** Server-to-client messages kept for a session with no open event stream. @default 100 */
   maxQueued?: number;
+  /** A session with no request for this long is ended (its server's stdin closed). @default 15 min */
+  sessionIdleMs?: number;
 }
 
 /** A listening HTTP proxy. */
@@ -67,6 +69,7 @@ class Session {
   readonly pending = new Map<string, Pending>();
   private readonly queued: string[] = [];
   private stream: ServerResponse | undefined;
+  private idle: NodeJS.Timeout | undefined;
   context: ToolContext;
   closed = false;
 
@@ -100,6 +103,13 @@ class Session {
     else if (this.queued.length < this.maxQueued) this.queued.push(event);
   }
 
+  /** Restarts the idle clock; `onIdle` runs when it runs out. */
+  touch(idleMs: number, onIdle: () => void): void {
+    if (this.idle !== undefined) clearTimeout(this.idle);
+    this.idle = setTimeout(onIdle, idleMs);
+    this.idle.unref();
+  }
+
   openStream(response: ServerResponse): boolean {
     if (this.stream !== undefined && !this.stream.writableEnded) return false;
     response.writeHead(200, {
@@ -120,6 +130,7 @@ class Session {
   end(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.idle !== undefined) clearTimeout(this.idle);
     this.input.end();
     for (const waiting of this.pending.values()) {
       waiting.resolve({
@@ -159,6 +170,11 @@ export async function serveMcpProxyHttp(
   const path = options.path ?? '/mcp';
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const maxQueued = options.maxQueued ?? 100;
+  const idleMs = options.sessionIdleMs ?? 15 * 60_000;
+  const endIdle = (session: Session) => () => {
+    sessions.delete(session.id);
+    session.end('the session was idle too long');
+  };
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const sessions = new Map<string, Session>();
   const exits: Promise<unknown>[] = [];
@@ -230,6 +246,7 @@ export async function serveMcpProxyHttp(
 
     if (request.method === 'GET') {
       if (session === undefined) return plain(response, 400, 'an event stream needs a session');
+      session.touch(idleMs, endIdle(session));
       if (!session.openStream(response)) plain(response, 409, 'this session already has an event stream');
       return;
     }
@@ -280,6 +297,7 @@ export async function serveMcpProxyHttp(
       }
     }
     const open = session;
+    open.touch(idleMs, endIdle(open));
     const requests = (messages as JsonRpcMessage[]).filter(isRequest) as (JsonRpcMessage & {
       id: JsonRpcId;
     })[];
