@@ -176,6 +176,32 @@ describe('mcp-proxy over Streamable HTTP', () => {
     expect(proxy.sessions).toBe(sessions);
   });
 
+  it('an idle session ends, and its server with it', async () => {
+    const idle = await serveMcpProxyHttp(tg, {
+      command: process.execPath,
+      args: [SERVER],
+      server: 'payments',
+      pins: memoryPins(),
+      log: () => {},
+      sessionIdleMs: 300,
+      authenticate: async () => ({ ok: true, caller: { agent: 'support-bot', principal: 'user:42' } }),
+    });
+    try {
+      const transport = new StreamableHTTPClientTransport(new URL(idle.url), {
+        requestInit: { headers: { authorization: `Bearer ${await token('user:42', ['payments.*'])}` } },
+      });
+      const client = new Client({ name: 'idle-test', version: '1.0.0' });
+      await client.connect(transport);
+      expect(idle.sessions).toBe(1);
+      for (let waited = 0; idle.sessions > 0 && waited < 5_000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(idle.sessions).toBe(0);
+      await client.close();
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('a session belongs to its caller; a revoked credential is refused on its next call', async () => {
     const first = await token('user:7', ['payments.*']);
     const { client, transport } = await connect(first);
