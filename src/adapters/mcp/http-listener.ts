@@ -172,6 +172,8 @@ export async function serveMcpProxyHttp(
   const maxQueued = options.maxQueued ?? 100;
   const idleMs = options.sessionIdleMs ?? 15 * 60_000;
   const endIdle = (session: Session) => () => {
+    // A request still waiting for its answer (an approval, a slow tool) keeps the session alive.
+    if (session.pending.size > 0) return session.touch(idleMs, endIdle(session));
     sessions.delete(session.id);
     session.end('the session was idle too long');
   };
