@@ -79,7 +79,7 @@ class Session {
     token: string,
     private readonly maxQueued: number,
   ) {
-    this.context = { credential: token } as ToolContext;
+    this.context = { credential: token };
   }
 
   /** A line from the proxy to the client: the answer to a waiting POST, or for the event stream. */
@@ -243,7 +243,7 @@ export async function serveMcpProxyHttp(
       if (session.caller.agent !== caller.agent || session.caller.principal !== caller.principal)
         return plain(response, 403, 'this session belongs to another agent or principal');
       // A renewed credential for the same caller is used from now on.
-      session.context = { credential: token } as ToolContext;
+      session.context = { credential: token };
     }
 
     if (request.method === 'GET') {
