@@ -8,6 +8,7 @@ import { denied, interrupted } from './exits.ts';
 import type { GuardCore } from './guard-core.ts';
 import { approve } from './steps/approve.ts';
 import { approver } from './steps/approver.ts';
+import { bind } from './steps/bind.ts';
 import { context } from './steps/context.ts';
 import { decide } from './steps/decide.ts';
 import { execute } from './steps/execute.ts';
@@ -51,16 +52,18 @@ function steps(call: Call, core: GuardCore, next: number): StepResult | Promise<
   if (next <= 6 && (step = grant(call, core)) !== undefined) return stopped(call, 6, step);
   // an ask needs an approver
   if (next <= 7 && (step = approver(call, core)) !== undefined) return stopped(call, 7, step);
+  // the tool's declared secrets are bound to it and to the call's principal
+  if (next <= 8 && (step = bind(call, core)) !== undefined) return stopped(call, 8, step);
   // suspensions and credential revocations, rate, concurrency and budget, via the state store
-  if (next <= 8 && (step = limits(call, core)) !== undefined) return stopped(call, 8, step);
+  if (next <= 9 && (step = limits(call, core)) !== undefined) return stopped(call, 9, step);
   // A dry run ends here: nobody is asked, nothing is recorded, an ask comes back as it is.
   if (call.peek) return undefined;
   // only for an ask: a human, bound to the args hash; then the credential checked again
-  if (next <= 9 && (step = approve(call, core)) !== undefined) return stopped(call, 9, step);
+  if (next <= 10 && (step = approve(call, core)) !== undefined) return stopped(call, 10, step);
   // the tool's declared secrets, fetched from the provider
-  if (next <= 10 && (step = secrets(call, core)) !== undefined) return stopped(call, 10, step);
+  if (next <= 11 && (step = secrets(call, core)) !== undefined) return stopped(call, 11, step);
   // the decision record (durably first in fail-closed mode)
-  if (next <= 11 && (step = record(call, core)) !== undefined) return stopped(call, 11, step);
+  if (next <= 12 && (step = record(call, core)) !== undefined) return stopped(call, 12, step);
   // biome-ignore-end lint/suspicious/noAssignInExpressions: one line per step keeps the list readable
   return undefined;
   // …then `execute` (src/core/steps/execute.ts): the tool, the output obligations, the result record.

@@ -3,6 +3,7 @@ import {
   type AuditEvent,
   autoApprove,
   ConfigurationError,
+  callbackApprover,
   callbackSecrets,
   createGuard,
   type DecisionEvent,
@@ -99,6 +100,33 @@ describe('createGuard({ secrets })', () => {
     expect(ran).toBe(0);
     expect(fetched).toHaveLength(0);
     expect(decisions().map((d) => d.code)).toEqual(['SECRET_NOT_BOUND', 'SECRET_NOT_BOUND']);
+    // Known before the approval and the limits: a dry run answers as the call does.
+    const dry = await tg.check('payments.refund', {}, { principal: 'service:batch' });
+    expect(dry).toMatchObject({ type: 'deny', code: 'SECRET_NOT_BOUND' });
+    expect((await tg.check('payments.refund', {}, { principal: 'user:1' })).type).toBe('allow');
+  });
+
+  it('an ask is not put to a person when the call could not get its secrets', async () => {
+    const asked: string[] = [];
+    const tg = createGuard({
+      policy: rules([{ id: 'refunds', effect: 'ask', tool: 'payments.refund' }]),
+      approver: callbackApprover((request) => {
+        asked.push(request.id);
+        return { requestId: request.id, approved: true, approver: 'user:ops' };
+      }),
+      secrets: {
+        provider: callbackSecrets(() => ({ value: STRIPE })),
+        bindings: { stripe: { tools: ['payments.*'], principals: ['user:*'] } },
+      },
+      onDeny: 'return',
+    });
+    const refund = tg.guard(() => 'ran', { name: 'payments.refund', secrets: ['stripe'] });
+    expect(await refund({}, { context: { principal: 'service:batch' } })).toMatchObject({
+      code: 'SECRET_NOT_BOUND',
+    });
+    expect(asked).toEqual([]);
+    expect(await refund({}, { context: { principal: 'user:1' } })).toBe('ran');
+    expect(asked).toHaveLength(1);
   });
 
   it('a provider failure, timeout or expired answer is the call’s one decision (SECRET_UNAVAILABLE)', async () => {
