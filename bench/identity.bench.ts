@@ -12,9 +12,11 @@ import {
   issueCredential,
   verifyCredential,
 } from '../src/identity/index.ts';
+import { createGuard, type Rule, rules } from '../src/index.ts';
 import { secretScrubber } from '../src/secrets/scrubber.ts';
 import { memoryStore } from '../src/store/memory.ts';
-import { type BenchRow, time } from './harness.ts';
+import { TransferArgs, transferArgs } from './fixtures/transfer.ts';
+import { type BenchRow, paired, ratioRow, report, sampleRow, time } from './harness.ts';
 
 /** More tokens than the verification cache holds (10,000), so cycling through them always misses. */
 const COLD_TOKENS = 12_000;
@@ -80,5 +82,69 @@ export default async function identity(): Promise<BenchRow[]> {
   rows.push(await time('secrets.scrub.10kb-100-secrets.clean', () => scrub.text(clean10k)));
   rows.push(await time('secrets.scrub.10kb-100-secrets.one-hit', () => scrub.text(dirty10k)));
   rows.push(await time('secrets.scrub.1mb-100-secrets.clean', () => scrub.text(clean1m)));
+  rows.push(...(await verifiedGuard()));
   return rows;
+}
+
+/**
+ * The guarded allow call of `guard.allow.rules-10` (bench/core.bench.ts), without identity and
+ * with a warm verified credential (`withCredential` around the run, memory store shared with the
+ * registry, nothing suspended), measured in alternating batches of one run: what verifying adds
+ * to every call.
+ */
+async function verifiedGuard(): Promise<BenchRow[]> {
+  const store = memoryStore();
+  const registry = agentRegistry({ store, audit: memoryAudit({ limit: 10 }) });
+  const keys = await createKeySet({ signing: await generateSigningKey({ kid: 'k1' }) });
+  await registry.register('payments-bot', {
+    owner: 'team:payments',
+    tools: ['payments.*'],
+    principals: ['user:*'],
+    maxTtl: '1h',
+  });
+  const token = await issueCredential(
+    { keys, registry },
+    {
+      agent: 'payments-bot',
+      principal: 'user:42',
+      tools: ['payments.transfer'],
+      ttl: '1h',
+      audience: 'shop',
+    },
+  );
+  const list: Rule[] = [];
+  for (let i = 0; i < 9; i++) list.push({ id: `other-${i}`, effect: 'allow', tool: `tool-${i}.*` });
+  list.push({ id: 'transfer', effect: 'allow', tool: 'payments.transfer' });
+  const transfer = async (input: { amount: number }) => input.amount;
+  const plainGuard = createGuard({ policy: rules(list), audit: memoryAudit({ limit: 1000 }) });
+  const verifiedGuard = createGuard({
+    policy: rules(list),
+    audit: memoryAudit({ limit: 1000 }),
+    store,
+    identity: { keys, registry, audience: 'shop' },
+  });
+  const plain = plainGuard.guard(transfer, { name: 'payments.transfer', input: TransferArgs });
+  const verified = verifiedGuard.guard(transfer, { name: 'payments.transfer', input: TransferArgs });
+  // An agent's run is one `withCredential`; both contestants run inside it (a guard without
+  // identity leaves a credential from the scope alone).
+  return verifiedGuard.withCredential(token, async () => {
+    if ((await plain(transferArgs)) !== 250 || (await verified(transferArgs)) !== 250)
+      throw new Error('guarded call did not allow');
+    const measured = await paired([
+      { name: 'plain', call: () => plain(transferArgs) },
+      { name: 'verified', call: () => verified(transferArgs) },
+    ]);
+    const plainSamples = measured.get('plain')!;
+    const verifiedSamples = measured.get('verified')!;
+    const median = (samples: Float64Array) => samples[Math.floor(samples.length / 2)]!;
+    return [
+      sampleRow('identity.guard.allow.rules-10.plain', plainSamples),
+      sampleRow('identity.guard.allow.rules-10.verified', verifiedSamples),
+      ratioRow('identity.guard.allow.verified.ratio', verifiedSamples, plainSamples),
+      report({
+        name: 'identity.guard.allow.verified.added',
+        median_ns: Math.round(median(verifiedSamples.samples) - median(plainSamples.samples)),
+      }),
+    ];
+  });
 }

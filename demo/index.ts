@@ -1,20 +1,23 @@
 // toolgate demo: a scripted support agent (no model, no API key, no network) works a ticket against
 // an embedded SQLite database with a million customers. Every tool call goes through the guard:
 // scoped reads are allowed, a bulk read of customers and a write outside the use case are denied,
-// a large refund waits for a human, a polling loop trips a rate limit, and the audit trail is
-// verified (and a tampered copy caught) at the end.
+// a large refund waits for a human, a polling loop trips a rate limit, the agent's credential is
+// revoked mid-run, the refund tool pays with a brokered key the agent never sees, and the audit
+// trail is verified (and a tampered copy caught) at the end.
 //
 //   npm run demo              interactive when run in a terminal (you answer the approval)
 //   npm run demo -- --yes     a scripted supervisor answers instead (also when not a TTY)
 //   npm run demo -- --console the refund approval waits in the web console (URL and sign-in printed)
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { consoleApprover } from '../src/console/index.ts';
+import { agentRegistry, createKeySet, generateSigningKey, issueCredential } from '../src/identity/index.ts';
 import {
   type ApprovalProvider,
   callbackApprover,
+  callbackSecrets,
   createGuard,
   jsonlAudit,
   memoryStore,
@@ -40,6 +43,14 @@ const customers = option('--customers', 1_000_000);
 const started = performance.now();
 
 console.log(bold('\ntoolgate demo: a support agent with database, refund and notes tools\n'));
+
+// Everything printed is kept, to show at the end that the payment key never appeared in it.
+const transcript: string[] = [];
+const print = console.log.bind(console);
+console.log = (...parts: unknown[]) => {
+  transcript.push(parts.map(String).join(' '));
+  print(...parts);
+};
 
 // ---------------------------------------------------------------------------------------------
 // The app: an embedded database and four tools.
@@ -127,7 +138,47 @@ const approver = web
   : interactive
     ? terminalApprover({ approver: 'supervisor:you' })
     : scriptedSupervisor;
-const tg = createGuard({ policy, approver, audit, store, onDeny: 'return' });
+
+// Identity: the agent is registered with a ceiling, and this run gets a short-lived credential
+// scoped to one user, one ticket and the tools it needs. The guard verifies it on every call.
+const keys = await createKeySet({ signing: await generateSigningKey({ kid: 'demo-k1' }) });
+const registry = agentRegistry({ store });
+await registry.register('support-bot', {
+  owner: 'team:support',
+  tools: ['db.*', 'orders.*', 'payments.*'],
+  principals: ['user:*'],
+  maxTtl: '1h',
+});
+const credential = await issueCredential(
+  { keys, registry },
+  {
+    agent: 'support-bot',
+    principal: 'user:alice',
+    intent: 'ticket-4711',
+    session: 'demo',
+    tools: ['db.query', 'db.execute', 'orders.status', 'payments.refund'],
+    ttl: '15m',
+    audience: 'shop',
+  },
+);
+
+// Secrets: the payment provider's key lives with the host (a vault, here a callback); the guard
+// hands it to the refund tool only, and scrubs it from everything the agent or the audit sees.
+const paymentKey = `pk_demo_${randomBytes(18).toString('base64url')}`;
+const secrets = {
+  provider: callbackSecrets(() => paymentKey, { name: 'demo-vault' }),
+  bindings: { payments: { tools: ['payments.refund'], principals: ['user:*'] } },
+};
+
+const tg = createGuard({
+  policy,
+  approver,
+  audit,
+  store,
+  onDeny: 'return',
+  identity: { keys, registry, audience: 'shop' },
+  secrets,
+});
 
 tg.on('error', (event) =>
   console.error(dim(`  (toolgate reported an error from ${event.source}: ${String(event.error)})`)),
@@ -161,13 +212,15 @@ const status = tg.guard(
   },
 );
 const refund = tg.guard(
-  (args: { orderId: number; amount: number; reason: string }) => {
+  (args: { orderId: number; amount: number; reason: string }, { secrets }) => {
     db.execute(
       `INSERT INTO refunds (order_id, amount_cents, reason) VALUES (${Number(args.orderId)}, ${Math.round(args.amount * 100)}, '${args.reason.replaceAll("'", "''")}')`,
     );
-    return { refunded: args.amount, orderId: args.orderId };
+    // A chatty payment API that echoes the credentials it was called with: the guard scrubs it.
+    const authorization = `Bearer ${secrets.payments}`;
+    return { refunded: args.amount, orderId: args.orderId, gateway: { authorization } };
   },
-  { name: 'payments.refund' },
+  { name: 'payments.refund', secrets: ['payments'] },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -231,35 +284,53 @@ for (let i = 1; i <= 7; i++) {
   });
 }
 
-const tally = { allowed: 0, denied: 0 };
-await tg.withContext(
-  { agent: 'support-bot', principal: 'user:alice', intent: 'ticket-4711', session: 'demo' },
-  async () => {
-    for (const step of steps) {
-      if (step.say) console.log(`${cyan('agent')} ${step.say}`);
-      console.log(`  ${dim('→')} ${step.show}`);
-      const result = await step.call();
-      if (isDenial(result)) {
-        tally.denied += 1;
-        const retry =
-          result.retryAfterMs === undefined
-            ? ''
-            : dim(` (retry in ${Math.ceil(result.retryAfterMs / 1000)} s)`);
-        console.log(`  ${red('✖ denied')} ${bold(result.code)}: ${result.reason}${retry}`);
-      } else {
-        tally.allowed += 1;
-        console.log(`  ${green('✔ allowed')} ${summarize(result)}`);
-      }
-    }
+steps.push(
+  {
+    say: 'Security revokes this run’s credential (the agent is looping); the agent tries once more',
+    show: 'orders.status { orderId: 1234 }',
+    call: async () => {
+      console.log(`  ${yellow('⚑')}  registry.revokeCredential(${dim(credentialId)}) by security:sam`);
+      await registry.revokeCredential(credentialId, { reason: 'looping agent' });
+      return status({ orderId: 1234 });
+    },
+  },
+  {
+    say: '',
+    show: `db.query SELECT id, status FROM orders WHERE customer_id = ${customer}`,
+    call: () => query({ sql: `SELECT id, status FROM orders WHERE customer_id = ${customer}` }),
   },
 );
+const { jti: credentialId } = JSON.parse(
+  Buffer.from(credential.split('.')[1]!, 'base64url').toString('utf8'),
+) as { jti: string };
+
+const tally = { allowed: 0, denied: 0 };
+// Who is calling comes from the verified credential, not from the host's say-so.
+await tg.withCredential(credential, async () => {
+  for (const step of steps) {
+    if (step.say) console.log(`${cyan('agent')} ${step.say}`);
+    console.log(`  ${dim('→')} ${step.show}`);
+    const result = await step.call();
+    if (isDenial(result)) {
+      tally.denied += 1;
+      const retry =
+        result.retryAfterMs === undefined
+          ? ''
+          : dim(` (retry in ${Math.ceil(result.retryAfterMs / 1000)} s)`);
+      console.log(`  ${red('✖ denied')} ${bold(result.code)}: ${result.reason}${retry}`);
+    } else {
+      tally.allowed += 1;
+      console.log(`  ${green('✔ allowed')} ${summarize(result)}`);
+    }
+  }
+});
 await tg.close();
 
 // ---------------------------------------------------------------------------------------------
 // The audit trail: verify the hash chain and signatures, then show that tampering is caught.
 // ---------------------------------------------------------------------------------------------
-const keys = { 'demo-2026': publicKey };
-const verified = await verifyAuditLog(auditPath, { publicKeys: keys });
+const auditKeys = { 'demo-2026': publicKey };
+const verified = await verifyAuditLog(auditPath, { publicKeys: auditKeys });
 const records = readFileSync(auditPath, 'utf8').trim().split('\n');
 console.log(`\n${bold('Audit trail')} ${dim(auditPath)}`);
 console.log(`  ${records.length} records (decisions, approvals, results, signed checkpoints)`);
@@ -271,11 +342,28 @@ console.log(
 const tampered = join(dir, 'tampered.jsonl');
 copyFileSync(auditPath, tampered);
 writeFileSync(tampered, readFileSync(tampered, 'utf8').replace('"amount":400', '"amount":4'));
-const caught = await verifyAuditLog(tampered, { publicKeys: keys });
+const caught = await verifyAuditLog(tampered, { publicKeys: auditKeys });
 console.log(
   caught.ok
     ? `  ${red('✖ a tampered copy verified: this must never happen')}`
     : `  ${green('✔ tamper detected')} in a copy where the 400 EUR refund was edited to 4 EUR: ${caught.code} at line ${caught.line}`,
+);
+
+// The brokered payment key, raw or encoded, must appear nowhere the agent or the auditors look.
+const keyForms = [
+  paymentKey,
+  Buffer.from(paymentKey).toString('base64').replace(/=+$/, ''),
+  Buffer.from(paymentKey).toString('base64url'),
+  Buffer.from(paymentKey).toString('hex'),
+  encodeURIComponent(paymentKey),
+];
+const seenText = `${transcript.join('\n')}\n${readFileSync(auditPath, 'utf8')}`;
+const keyLeaked = keyForms.some((form) => seenText.includes(form));
+console.log(`\n${bold('Secrets')}`);
+console.log(
+  keyLeaked
+    ? `  ${red('✖ the payment key appeared in the transcript or the audit trail: this must never happen')}`
+    : `  ${green('✔ the payment key')} the refund tool used appears nowhere in this transcript or the audit trail (raw or encoded); records name it: secrets: ["payments"]`,
 );
 
 console.log(
@@ -290,7 +378,7 @@ if (web !== undefined) {
   await web.close();
 }
 rmSync(dir, { recursive: true, force: true });
-if (!verified.ok || caught.ok) process.exitCode = 1;
+if (!verified.ok || caught.ok || keyLeaked) process.exitCode = 1;
 
 function isDenial(value: unknown): value is ToolDenial {
   return typeof value === 'object' && value !== null && (value as ToolDenial).denied === true;

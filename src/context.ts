@@ -9,6 +9,8 @@ export interface Scope {
   /** The guarded call currently executing, for `parentCallId` and depth. */
   readonly callId?: string;
   readonly depth: number;
+  /** The agent credential of `withCredential`, or of the guarded call we are inside of. */
+  readonly credential?: string | undefined;
 }
 
 /** Shared by every guard in the process, so nesting is seen across guards too. */
@@ -79,6 +81,10 @@ export function snapshotContext(context: unknown): DeepReadonly<ToolContext> | s
       if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
         return 'context.attributes must be an object';
       }
+    } else if (key === 'credential') {
+      const credential = value.credential;
+      if (typeof credential !== 'string' || credential.length === 0)
+        return 'context.credential must be a credential (a compact JWS string)';
     } else if ((IDENTITY_FIELDS as readonly string[]).includes(key)) {
       const problem = identityProblem(value[key], `context.${key}`);
       if (problem !== undefined) return problem;

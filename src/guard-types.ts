@@ -2,8 +2,11 @@ import type { GrantsApi } from './approval/grant-types.ts';
 import type { ApprovalProvider } from './approval/types.ts';
 import type { AuditOption } from './audit/types.ts';
 import type { GuardEvents } from './events.ts';
+import type { KeySet } from './identity/keys.ts';
+import type { AgentRegistry } from './identity/registry.ts';
 import type { ActiveSuspension, SuspendOptions, SuspendTarget } from './limits/suspend.ts';
 import type { PolicyEngine } from './policy/types.ts';
+import type { SecretsOptions } from './secrets/broker.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 import type { StateStore } from './store/types.ts';
 import type { Decision, DeepReadonly, Duration, Obligations, ToolContext, ToolDenial } from './types.ts';
@@ -72,6 +75,27 @@ export interface GuardOptions<D extends OnDeny = 'throw'> {
    */
   store?: StateStore;
   defaults?: GuardDefaults;
+  /**
+   * Agent identity: every call presents a credential (`withCredential`, or `context.credential`)
+   * that the guard verifies before the policy; its claims set the context's identity fields.
+   */
+  identity?: IdentityOptions;
+  /** Secrets handed to tools just in time, and scrubbed from everything returned or recorded. */
+  secrets?: SecretsOptions;
+}
+
+/** The guard's `identity` option (docs/identity.md). */
+export interface IdentityOptions {
+  /** The key set that verifies credentials (`createKeySet` from `toolgate/identity`). */
+  keys: KeySet;
+  /** The agent registry: its store holds revocations and suspensions. */
+  registry: AgentRegistry;
+  /** This service's name: a credential's `aud` must contain it. */
+  audience: string;
+  /** Deny calls without a credential (`UNAUTHENTICATED`). @default true */
+  require?: boolean;
+  /** Clock difference tolerated on `nbf`, `exp` and `iat` (at most 5 minutes). @default '60s' */
+  clockSkew?: Duration;
 }
 
 /** Options of one guarded tool. */
@@ -83,6 +107,11 @@ export interface ToolOptions {
   description?: string;
   risk?: string;
   tags?: readonly string[];
+  /**
+   * Secrets the tool receives in `options.secrets` (names bound to it by the guard's `secrets`
+   * option; a name no binding gives to this tool throws `ConfigurationError` here).
+   */
+  secrets?: readonly string[];
 }
 
 /** Per-call options of a guarded tool. */
@@ -107,6 +136,11 @@ export interface ToolCallOptions {
    * The guard enforces them on the result either way.
    */
   readonly obligations?: Readonly<Obligations>;
+  /**
+   * The secrets the tool declared (`secrets: ['stripe']` in its options), fetched for this call
+   * from the guard's `secrets` provider; empty for a tool that declared none.
+   */
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
 /** A tool wrapped by the guard: same arguments and result, plus per-call options. */
@@ -124,13 +158,21 @@ export interface Guard<D extends OnDeny = 'throw'> {
   ): GuardedTool<A, Awaited<R>, D>;
   /**
    * Dry run: the decision a call would get now. It runs the steps of a call up to the approval
-   * (context, snapshot, schema, redaction, policy, grants, approver, limits) in peek mode: grants
+   * (context, credential, snapshot, schema, redaction, policy, grants, approver, limits) in peek mode: grants
    * and limits are looked at and never used, nobody is asked, nothing runs or is recorded. An
    * `ask` comes back as it is; an unregistered tool denies (`UNKNOWN_TOOL`).
    */
   check(tool: string, args: unknown, context?: ToolContext): Promise<Decision>;
   /** Runs `fn` with `context` applied to every guarded call made inside it. */
   withContext<T>(context: ToolContext, fn: () => T): T;
+  /**
+   * Runs `fn` with an agent credential presented by every guarded call made inside it (a guard
+   * with the `identity` option verifies it; a per-call `context.credential` takes precedence).
+   *
+   * @example
+   * await tg.withCredential(token, () => runAgent());
+   */
+  withCredential<T>(credential: string, fn: () => T): T;
   on<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
   off<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;
   once<E extends keyof GuardEvents>(event: E, listener: (...args: GuardEvents[E]) => void): Guard<D>;

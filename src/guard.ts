@@ -12,7 +12,7 @@ import { shownDecision } from './audit/shown.ts';
 import { suspensionEvent } from './audit/suspension-event.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
 import type { ToolDefinition } from './core/call.ts';
-import { createGuardCore } from './core/guard-core.ts';
+import { createGuardCore, type IdentitySettings } from './core/guard-core.ts';
 import { runCall, runCheck } from './core/pipeline.ts';
 import { ConfigurationError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
@@ -25,8 +25,14 @@ import type {
   ToolCallOptions,
   ToolOptions,
 } from './guard-types.ts';
+import { registryInternals } from './identity/registry.ts';
+import { credentialVerifier } from './identity/verify.ts';
 import { listSuspensions, resume, suspend, suspendTarget } from './limits/suspend.ts';
+import { type SecretBroker, secretBroker } from './secrets/broker.ts';
+import { scrubbingAudit } from './secrets/scrubbing.ts';
+import { checkSecretName } from './secrets/types.ts';
 import { memoryStore } from './store/memory.ts';
+import type { StateStore } from './store/types.ts';
 import type { DeepReadonly, ToolContext, ToolInfo } from './types.ts';
 
 const DEFAULTS = {
@@ -49,7 +55,10 @@ const GUARD_OPTION_KEYS: ReadonlySet<string> = new Set([
   'now',
   'generateId',
   'defaults',
+  'identity',
+  'secrets',
 ]);
+const IDENTITY_KEYS: ReadonlySet<string> = new Set(['keys', 'registry', 'audience', 'require', 'clockSkew']);
 const DEFAULT_KEYS: ReadonlySet<string> = new Set([
   'timeout',
   'policyTimeout',
@@ -62,7 +71,14 @@ const DEFAULT_KEYS: ReadonlySet<string> = new Set([
   'storeTimeout',
   'maxSessionCalls',
 ]);
-const TOOL_OPTION_KEYS: ReadonlySet<string> = new Set(['name', 'input', 'description', 'risk', 'tags']);
+const TOOL_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'input',
+  'description',
+  'risk',
+  'tags',
+  'secrets',
+]);
 
 /**
  * Creates a guard. Invalid options throw a ConfigurationError here, never on the first call.
@@ -130,9 +146,13 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       // An error listener that throws has nowhere left to report to.
     }
   };
-  const audit = createAuditDispatcher(options.audit, (source, error, event) =>
+  const identity = identitySettings(options.identity, store);
+  const secrets = options.secrets === undefined ? undefined : secretBroker(options.secrets);
+  const recorded = createAuditDispatcher(options.audit, (source, error, event) =>
     emitError(source, error, event?.callId),
   );
+  // With secrets, everything recorded, shown to approvers or returned is scrubbed of them first.
+  const audit = secrets === undefined ? recorded : scrubbingAudit(recorded, secrets.scrubber);
   const stopPolicyReloads = recordPolicyReloads(policy, audit, now, generateId);
   const registry = new Map<string, ToolDefinition>();
   const core = createGuardCore({
@@ -146,6 +166,8 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     onDeny,
     defaults: callDefaults,
     store,
+    identity,
+    secrets,
     approvalFlood: {
       maxPending: positiveInteger(defaults.maxPendingApprovals ?? 20, 'defaults.maxPendingApprovals'),
       perMinute: positiveInteger(defaults.approvalsPerMinute ?? 60, 'defaults.approvalsPerMinute'),
@@ -159,7 +181,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       toolOptions: ToolOptions,
     ): GuardedTool<A, Awaited<R>, D> {
       if (typeof fn !== 'function') throw new ConfigurationError('guard() takes the function to wrap');
-      const definition = defineTool(fn as ToolDefinition['fn'], toolOptions);
+      const definition = defineTool(fn as ToolDefinition['fn'], toolOptions, secrets);
       registry.set(definition.info.name, definition);
       const guarded = (args: A, callOptions?: CallOptions) => runCall(core, definition, args, callOptions);
       Object.defineProperty(guarded, 'toolName', { value: definition.info.name, enumerable: true });
@@ -177,10 +199,25 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       const snap = contextForScope(context);
       const merged = mergeContext(outer?.context ?? EMPTY_CONTEXT, snap, outer?.callId !== undefined);
       if (typeof merged === 'string') throw new ConfigurationError(`withContext: ${merged}`);
+      const credential = outer?.credential;
       const scope: Scope =
         outer?.callId !== undefined
           ? { context: merged, callId: outer.callId, depth: outer.depth }
           : { context: merged, depth: outer?.depth ?? 0 };
+      return scopeStorage.run(credential === undefined ? scope : { ...scope, credential }, fn);
+    },
+    withCredential(credential, fn) {
+      if (identity === undefined)
+        throw new ConfigurationError('withCredential: this guard has no identity option to verify it');
+      if (typeof credential !== 'string' || credential.length === 0)
+        throw new ConfigurationError('withCredential: the credential must be a compact JWS string');
+      if (typeof fn !== 'function') throw new ConfigurationError('withCredential() takes a function');
+      const outer = scopeStorage.getStore();
+      const context = outer?.context ?? EMPTY_CONTEXT;
+      const scope: Scope =
+        outer?.callId !== undefined
+          ? { context, callId: outer.callId, depth: outer.depth, credential }
+          : { context, depth: outer?.depth ?? 0, credential };
       return scopeStorage.run(scope, fn);
     },
     on(event, listener) {
@@ -258,16 +295,21 @@ export function guard<A, R, D extends OnDeny = 'throw'>(
   fn: (args: A, options: ToolCallOptions) => R,
   options: ToolOptions & GuardOptions<D>,
 ): GuardedTool<A, Awaited<R>, D> {
-  const { name, input, description, risk, tags, ...guardOptions } = options;
+  const { name, input, description, risk, tags, secrets, ...guardOptions } = options;
   const toolOptions: ToolOptions = { name };
   if (input !== undefined) toolOptions.input = input;
   if (description !== undefined) toolOptions.description = description;
   if (risk !== undefined) toolOptions.risk = risk;
   if (tags !== undefined) toolOptions.tags = tags;
+  if (secrets !== undefined) toolOptions.secrets = secrets;
   return createGuard(guardOptions as GuardOptions<D>).guard(fn, toolOptions);
 }
 
-function defineTool(fn: ToolDefinition['fn'], options: ToolOptions): ToolDefinition {
+function defineTool(
+  fn: ToolDefinition['fn'],
+  options: ToolOptions,
+  broker: SecretBroker | undefined,
+): ToolDefinition {
   if (typeof options !== 'object' || options === null)
     throw new ConfigurationError('guard() needs options with a name');
   rejectUnknownKeys(options, TOOL_OPTION_KEYS, `tool ${JSON.stringify(options.name)}`);
@@ -284,8 +326,51 @@ function defineTool(fn: ToolDefinition['fn'], options: ToolOptions): ToolDefinit
   if (options.risk !== undefined) info.risk = String(options.risk);
   if (options.tags !== undefined) info.tags = Object.freeze(options.tags.map(String));
   const frozen = Object.freeze(info);
+  const secrets = declaredSecrets(options.name, options.secrets, broker);
   registerInputSchema(frozen, input);
-  return { fn, info: frozen, input };
+  return { fn, info: frozen, input, secrets };
+}
+
+const NO_SECRETS: readonly string[] = Object.freeze([]);
+
+/** The secrets a tool declares: names, each given to the tool by a binding of the guard's `secrets`. */
+function declaredSecrets(tool: string, names: unknown, broker: SecretBroker | undefined): readonly string[] {
+  if (names === undefined) return NO_SECRETS;
+  if (!Array.isArray(names)) throw new ConfigurationError(`tool ${tool}: secrets must be an array of names`);
+  if (names.length === 0) return NO_SECRETS;
+  for (const name of names) {
+    try {
+      checkSecretName(name);
+    } catch (error) {
+      throw new ConfigurationError(`tool ${tool}: ${(error as Error).message.replace(/^toolgate: /, '')}`);
+    }
+  }
+  if (broker === undefined)
+    throw new ConfigurationError(`tool ${tool} declares secrets, but the guard has no secrets option`);
+  broker.checkTool(tool, names as string[]);
+  return Object.freeze([...new Set(names as string[])]);
+}
+
+/** The guard's `identity` option, checked, as the core uses it. */
+function identitySettings(option: GuardOptions['identity'], store: StateStore): IdentitySettings | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option !== 'object' || option === null)
+    throw new ConfigurationError('options.identity must be { keys, registry, audience }');
+  rejectUnknownKeys(option, IDENTITY_KEYS, 'options.identity');
+  if (option.require !== undefined && typeof option.require !== 'boolean')
+    throw new ConfigurationError('options.identity.require must be a boolean');
+  let verifier: IdentitySettings['verifier'];
+  let registryStore: StateStore;
+  try {
+    verifier = credentialVerifier(option);
+    registryStore = registryInternals(option.registry).store;
+  } catch (error) {
+    if (ConfigurationError.isInstance(error)) throw error;
+    throw new ConfigurationError(
+      `options.identity: ${error instanceof Error ? error.message.replace(/^toolgate: /, '') : String(error)}`,
+    );
+  }
+  return Object.freeze({ verifier, require: option.require ?? true, sharedStore: registryStore === store });
 }
 
 function positiveInteger(value: number, what: string): number {

@@ -8,6 +8,7 @@ export type {
   GuardDefaults,
   GuardedTool,
   GuardOptions,
+  IdentityOptions,
   OnDeny,
   DenialDetail,
   ToolCallOptions,
@@ -183,6 +184,7 @@ export { canonicalJson, hashJson } from './audit/canonical-json.ts';
 
 // Secrets: providers the host keeps keys in, and the scrubber that keeps them out of every output.
 export type { SecretProvider, SecretRequest, SecretValue } from './secrets/types.ts';
+export type { SecretBinding, SecretsOptions } from './secrets/broker.ts';
 export { type EnvSecretsOptions, envSecrets } from './secrets/env.ts';
 export { type FileSecretsOptions, fileSecrets } from './secrets/file.ts';
 export { type CallbackSecretsOptions, callbackSecrets } from './secrets/callback.ts';

@@ -33,6 +33,15 @@ export interface ToolContext {
   session?: string;
   /** Any further host facts, as JSON data. */
   attributes?: JsonObject;
+  /**
+   * An agent credential (compact JWS from `toolgate/identity`), per call; verified by a guard with
+   * the `identity` option and then removed: engines, approvers and records never see it.
+   */
+  credential?: string;
+  /** Set by the guard (never by the host): the identity fields come from a verified credential. */
+  readonly verified?: boolean;
+  /** Set by the guard with `verified`: the verified credential's id (`jti`). */
+  readonly credentialId?: string;
 }
 
 /** Metadata about a guarded tool that policies and approvers may read. */
@@ -70,6 +79,14 @@ export const DENY_CODES = [
   'STORE_UNAVAILABLE',
   'AUDIT_UNAVAILABLE',
   'TIMEOUT',
+  'UNAUTHENTICATED',
+  'CREDENTIAL_INVALID',
+  'CREDENTIAL_EXPIRED',
+  'CREDENTIAL_REVOKED',
+  'AGENT_SUSPENDED',
+  'OUT_OF_SCOPE',
+  'SECRET_UNAVAILABLE',
+  'SECRET_NOT_BOUND',
 ] as const;
 Object.freeze(DENY_CODES);
 

@@ -132,6 +132,19 @@ describe('the layers of src/ (docs/architecture.md)', () => {
     expect(crossings).toEqual([]);
   });
 
+  it('the core reaches identity only through the identity option’s contract (types, never code)', () => {
+    const crossings: string[] = [];
+    for (const [module, { local }] of graph) {
+      if (top(module) !== 'core') continue;
+      if (!local.some((target) => top(target) === 'identity')) continue;
+      const text = readFileSync(join(src, module), 'utf8');
+      for (const match of text.matchAll(/^import (type )?[^;]*from '([^']+)';/gm))
+        if (match[2]!.includes('/identity/') && match[1] === undefined)
+          crossings.push(`${module} -> ${match[2]}`);
+    }
+    expect(crossings).toEqual([]);
+  });
+
   it('nothing exported from an entry point comes from _internal', () => {
     const entries = ['index.ts', 'testing/index.ts', 'sql/index.ts', 'adapters/mcp/index.ts'];
     for (const dir of ['adapters', 'backends'])

@@ -52,6 +52,17 @@ export interface DecisionEvent extends AuditEventBase {
   readonly approvers?: readonly string[];
   /** Time from the start of the call to the decision, in milliseconds. */
   readonly durationMs: number;
+  /**
+   * With the guard's `identity` option: whether the call's identity fields came from a verified
+   * credential. Absent without identity.
+   */
+  readonly verified?: boolean;
+  /** The verified credential's id (`jti`); never the token. */
+  readonly credentialId?: string;
+  /** The kid of the key that signed the verified credential. */
+  readonly keyId?: string;
+  /** The secrets the tool declared (names only, never a value). */
+  readonly secrets?: readonly string[];
 }
 
 export interface ApprovalRequestEvent extends AuditEventBase {

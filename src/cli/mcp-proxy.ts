@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { elicitationApprover } from '../adapters/mcp/elicitation.ts';
 import { checkServerName } from '../adapters/mcp/gate.ts';
+import { serveMcpProxyHttp } from '../adapters/mcp/http-listener.ts';
 import { filePins, memoryPins, type PinStore } from '../adapters/mcp/pins.ts';
 import { type McpProxyHandle, runMcpProxy } from '../adapters/mcp/proxy.ts';
 import { approvalDirectory } from '../approval/directory.ts';
@@ -9,11 +10,12 @@ import { approvalSecret } from '../approval/token.ts';
 import type { ApprovalProvider, ApprovalRequest } from '../approval/types.ts';
 import type { AuditOption } from '../audit/types.ts';
 import { createGuard } from '../guard.ts';
-import type { DenialDetail } from '../guard-types.ts';
+import type { DenialDetail, Guard, OnDeny } from '../guard-types.ts';
 import { loadPolicy } from '../policy/load.ts';
 import type { PolicyEngine } from '../policy/types.ts';
 import type { ToolContext } from '../types.ts';
 import { EXIT, importOptional, reportFailure, UsageError } from './failures.ts';
+import { LISTEN_ONLY, LISTEN_USAGE, type ListenSetup, openListen } from './mcp-proxy-listen.ts';
 import { PROXY_AUDIT_USAGE, proxyAudit } from './proxy-audit.ts';
 import { openRedisStore, redactUrl } from './redis.ts';
 
@@ -44,6 +46,8 @@ options:
 ${PROXY_AUDIT_USAGE}
   -h, --help             this help
 
+${LISTEN_USAGE}
+
 exit codes: the server's own once it runs (128 + n when killed by signal n, 127 when it cannot be
 started); before that 2 usage, 3 unreadable input, 4 Redis unreachable, 5 optional package missing.`;
 
@@ -73,6 +77,13 @@ function parse(argv: string[]) {
       'audit-anchor': { type: 'string' },
       'audit-rotate': { type: 'string' },
       'audit-mode': { type: 'string' },
+      listen: { type: 'string' },
+      keys: { type: 'string' },
+      store: { type: 'string' },
+      audience: { type: 'string' },
+      'server-secret': { type: 'string', multiple: true },
+      'secrets-dir': { type: 'string' },
+      'secrets-env-prefix': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -91,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   let pins: PinStore;
   let audit: AuditOption;
   let queue: OpenedQueue | undefined;
+  let listen: ListenSetup | undefined;
   try {
     try {
       values = parse(own).values;
@@ -116,6 +128,15 @@ export async function run(argv: string[]): Promise<number> {
     } catch (error) {
       throw new UsageError(`--name: ${String((error as Error).message).replace(/^toolgate: /, '')}`);
     }
+    if (values.listen === undefined) {
+      const stray = LISTEN_ONLY.filter((flag) => values[flag] !== undefined);
+      if (stray.length > 0) throw new UsageError(`--${stray.join(', --')} need --listen`);
+    } else if (approve === 'elicit') {
+      throw new UsageError('--approve elicit is for stdio; with --listen use --approve queue');
+    } else if ((values.agent ?? values.principal ?? values.intent) !== undefined) {
+      // Each caller's credential says who calls; a flag could only contradict it.
+      throw new UsageError('--agent, --principal and --intent come from each credential with --listen');
+    }
     if (/\.ya?ml$/i.test(values.policy)) await importOptional('yaml');
     policy = await loadPolicy(values.policy, { watch: values.watch === true });
     const loaded = policy;
@@ -124,6 +145,11 @@ export async function run(argv: string[]): Promise<number> {
     if (approve === 'queue') {
       queue = await openQueue(values);
       closers.push(queue.close);
+    }
+    if (values.listen !== undefined) {
+      listen = await openListen(values, values.name ?? 'mcp');
+      const opened = listen;
+      closers.push(() => opened.close());
     }
     // Last: it opens the log file, which nothing after it could leave open.
     audit = await proxyAudit(values);
@@ -156,7 +182,10 @@ export async function run(argv: string[]): Promise<number> {
     audit,
     ...(approver === undefined ? {} : { approver }),
     ...(denialDetail === undefined ? {} : { denialDetail }),
+    ...(listen === undefined ? {} : { identity: listen.identity }),
   });
+  if (listen !== undefined)
+    return serve(tg, listen, { command: executable, args, server, pins, values, queue });
 
   const onSignal = (signal: NodeJS.Signals) => handle?.child.kill(signal);
   process.on('SIGINT', onSignal);
@@ -242,4 +271,46 @@ function announce(answer: string): (request: ApprovalRequest) => void {
     process.stderr.write(
       `toolgate mcp-proxy: ${request.tool} waits for approval ${request.id} (${request.reason}); answer with: ${answer.replace('<id>', request.id)} (or deny <id> --reason …)\n`,
     );
+}
+
+/** `--listen`: the Streamable HTTP endpoint, until SIGINT or SIGTERM. */
+async function serve(
+  tg: Guard<OnDeny>,
+  listen: ListenSetup,
+  setup: {
+    command: string;
+    args: string[];
+    server: string;
+    pins: PinStore;
+    values: Values;
+    queue: OpenedQueue | undefined;
+  },
+): Promise<number> {
+  const { values } = setup;
+  try {
+    const proxy = await serveMcpProxyHttp(tg, {
+      command: setup.command,
+      args: setup.args,
+      server: setup.server,
+      pins: setup.pins,
+      pinning: values['update-pins'] === true ? 'update' : values['strict-pins'] === true ? 'strict' : 'tofu',
+      host: listen.host,
+      port: listen.port,
+      authenticate: listen.authenticate,
+      serverEnv: listen.serverEnv,
+    });
+    console.error(`toolgate mcp-proxy: listening on ${proxy.url} (Streamable HTTP, bearer credentials)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await proxy.close();
+    return EXIT.ok;
+  } catch (error) {
+    return reportFailure('toolgate mcp-proxy', error);
+  } finally {
+    await tg.close();
+    await setup.queue?.close().catch(() => undefined);
+    await listen.close().catch(() => undefined);
+  }
 }

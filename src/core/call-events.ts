@@ -35,6 +35,8 @@ export class CallEvents {
     private readonly emitError: (source: string, error: unknown, callId?: string) => void,
     /** The clock of the records. */
     readonly now: () => number,
+    /** Whether the guard verifies credentials (decision records then say `verified`). */
+    private readonly identity = false,
   ) {}
 
   /** Builds the call's one decision event (recording it is the record step's choice: durable or not). */
@@ -57,6 +59,15 @@ export class CallEvents {
       event.failed = failed;
     }
     if (call.approvers !== undefined) event.approvers = call.approvers;
+    if (this.identity) {
+      const credential = call.verified;
+      event.verified = credential !== undefined;
+      if (credential !== undefined) {
+        event.credentialId = credential.credentialId;
+        event.keyId = credential.keyId;
+      }
+    }
+    if (call.definition.secrets.length > 0) event.secrets = call.definition.secrets;
     return event;
   }
 

@@ -2,6 +2,7 @@ import { hashJson } from '../_internal/canonical.ts';
 import type { LazyAbort } from '../_internal/lazy-abort.ts';
 import { EMPTY_CONTEXT } from '../context.ts';
 import type { CallOptions, ToolCallOptions } from '../guard-types.ts';
+import type { VerifiedCredential } from '../identity/token.ts';
 import type { LimitLease } from '../limits/admission.ts';
 import type { OutputCut } from '../limits/output.ts';
 import type { StandardSchemaV1 } from '../standard-schema.ts';
@@ -26,6 +27,8 @@ export interface ToolDefinition {
   readonly fn: (args: unknown, options: unknown) => unknown;
   readonly info: ToolInfo;
   readonly input: StandardSchemaV1 | undefined;
+  /** The secrets the tool declared (`secrets: ['stripe']`), handed to it by the secrets step. */
+  readonly secrets: readonly string[];
 }
 
 /**
@@ -45,6 +48,8 @@ export class Interruption {
   }
 }
 
+const NO_SECRETS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** What a step gives back: `undefined` to go on, a deny to stop the call there, or an interruption. */
 export type StepResult = undefined | DenyDecision | Interruption;
 
@@ -57,6 +62,16 @@ export class Call {
   depth = 0;
   /** The host context, merged and frozen (set by the context step). */
   context: DeepReadonly<ToolContext> = EMPTY_CONTEXT;
+  /** The agent credential presented (per call or by `withCredential`); never in the context. */
+  credential: string | undefined = undefined;
+  /** Whether the credential came with this call (`context.credential`) rather than from its scope. */
+  credentialPerCall = false;
+  /** The credential the verify step verified. */
+  verified: VerifiedCredential | undefined = undefined;
+  /** The store entries that refuse the credential, checked in the limits step's `admit`. */
+  revocationKeys: readonly string[] | undefined = undefined;
+  /** The secrets fetched for the tool by the secrets step. */
+  secrets: Readonly<Record<string, string>> = NO_SECRETS;
   /** The frozen, validated arguments: from the snapshot step on, the only args anyone sees. */
   args: DeepReadonly<JsonObject> | undefined = undefined;
   /** The decision as it stands: the engine's, then the grant's, then the approval's. */
@@ -181,6 +196,7 @@ export class LazyToolCallOptions implements ToolCallOptions {
   declare readonly parentCallId?: string;
   readonly context: DeepReadonly<ToolContext>;
   declare readonly obligations?: Readonly<Obligations>;
+  readonly secrets: Readonly<Record<string, string>>;
   readonly #abort: LazyAbort;
 
   constructor(call: Call, abort: LazyAbort, obligations: Obligations | undefined) {
@@ -188,6 +204,7 @@ export class LazyToolCallOptions implements ToolCallOptions {
     if (call.parentCallId !== undefined) (this as { parentCallId?: string }).parentCallId = call.parentCallId;
     this.context = call.context;
     if (obligations !== undefined) (this as { obligations?: Obligations }).obligations = obligations;
+    this.secrets = call.secrets;
     this.#abort = abort;
   }
 

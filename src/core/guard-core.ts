@@ -7,10 +7,14 @@ import { GrantManager } from '../approval/grants.ts';
 import type { ApprovalProvider } from '../approval/types.ts';
 import { type AuditDispatcher, approverView } from '../audit/dispatch.ts';
 import type { GuardEvents } from '../events.ts';
+import type { VerifiedCredential } from '../identity/token.ts';
+import type { CredentialVerifier } from '../identity/verify.ts';
 import type { LimitsSettings } from '../limits/admission.ts';
 import { compileWhen } from '../policy/conditions.ts';
 import type { PolicyEngine } from '../policy/types.ts';
+import type { SecretBroker } from '../secrets/broker.ts';
 import type { StateStore, SyncAdmission } from '../store/types.ts';
+import type { DeepReadonly, ToolContext } from '../types.ts';
 import { CallEvents } from './call-events.ts';
 
 /** Timeouts and caps of every call of a guard, parsed once by `createGuard`. */
@@ -27,6 +31,28 @@ export interface CallDefaults {
   readonly maxSessionCalls: number | undefined;
 }
 
+/**
+ * The guard's `identity` option as the core sees it: the verifier's contract
+ * (`CredentialVerifier` of src/identity/verify.ts), nothing else of src/identity/.
+ */
+export interface IdentitySettings {
+  readonly verifier: CredentialVerifier;
+  /** Deny a call without a credential (`UNAUTHENTICATED`). */
+  readonly require: boolean;
+  /**
+   * The registry keeps its entries in the guard's own store, so a credential's revocation
+   * entries join the limits step's one atomic `admit`; otherwise the verify step asks
+   * `verifier.revocation` itself.
+   */
+  readonly sharedStore: boolean;
+}
+
+/** The verified context of one credential under one host context (see src/core/steps/verify.ts). */
+export interface VerifiedContext {
+  readonly host: DeepReadonly<ToolContext>;
+  readonly context: DeepReadonly<ToolContext>;
+}
+
 /** What `createGuard` hands the core, validated. */
 export interface GuardCoreOptions {
   readonly policy: PolicyEngine;
@@ -41,6 +67,8 @@ export interface GuardCoreOptions {
   /** Flood control for approval requests, per principal. */
   readonly approvalFlood: FloodLimits;
   readonly defaults: CallDefaults;
+  readonly identity: IdentitySettings | undefined;
+  readonly secrets: SecretBroker | undefined;
 }
 
 /**
@@ -63,6 +91,12 @@ export interface GuardCore
   readonly approvals: ApprovalFlow | undefined;
   /** Grants in the state store. */
   readonly grants: GrantManager;
+  /** Credential verification; absent without the `identity` option. */
+  readonly identity: IdentitySettings | undefined;
+  /** The last verified context per credential, so a warm call builds none. */
+  readonly verifiedContexts: WeakMap<VerifiedCredential, VerifiedContext>;
+  /** The secrets step (fetch and scrub); absent without the `secrets` option. */
+  readonly secrets: SecretBroker | undefined;
 }
 
 /** Builds the core of a guard. */
@@ -91,7 +125,7 @@ export function createGuardCore(options: GuardCoreOptions): GuardCore {
   return {
     policy: options.policy,
     audit: options.audit,
-    events: new CallEvents(options.audit, options.emitter, emitError, now),
+    events: new CallEvents(options.audit, options.emitter, emitError, now, options.identity !== undefined),
     emitError,
     now,
     generateId,
@@ -107,9 +141,13 @@ export function createGuardCore(options: GuardCoreOptions): GuardCore {
       onError: emitError,
       timeoutMs: defaults.timeoutMs,
       approvalTimeoutMs: defaults.approvalTimeoutMs,
+      suspensionDenial: options.identity?.verifier.denial,
     },
     approvals,
     grants,
+    identity: options.identity,
+    verifiedContexts: new WeakMap(),
+    secrets: options.secrets,
   };
 }
 

@@ -8,6 +8,7 @@ import { denied, interrupted } from './exits.ts';
 import type { GuardCore } from './guard-core.ts';
 import { approve } from './steps/approve.ts';
 import { approver } from './steps/approver.ts';
+import { bind } from './steps/bind.ts';
 import { context } from './steps/context.ts';
 import { decide } from './steps/decide.ts';
 import { execute } from './steps/execute.ts';
@@ -15,8 +16,10 @@ import { grant } from './steps/grant.ts';
 import { limits } from './steps/limits.ts';
 import { record } from './steps/record.ts';
 import { redact } from './steps/redact.ts';
+import { secrets } from './steps/secrets.ts';
 import { snapshot } from './steps/snapshot.ts';
 import { validate } from './steps/validate.ts';
+import { verify } from './steps/verify.ts';
 
 /**
  * The steps of a guarded call, in order, and of a dry run (`tg.check()`), which stops before the
@@ -35,26 +38,32 @@ function steps(call: Call, core: GuardCore, next: number): StepResult | Promise<
   // biome-ignore-start lint/suspicious/noAssignInExpressions: one line per step keeps the list readable
   // host context merged and frozen, call depth, not already cancelled
   if (next <= 0 && (step = context(call, core)) !== undefined) return stopped(call, 0, step);
+  // the agent credential: verified, in scope for the tool, its claims set the context
+  if (next <= 1 && (step = verify(call, core)) !== undefined) return stopped(call, 1, step);
   // deep clone + freeze of the args: the only args anyone sees from here on
-  if (next <= 1 && (step = snapshot(call, core)) !== undefined) return stopped(call, 1, step);
+  if (next <= 2 && (step = snapshot(call, core)) !== undefined) return stopped(call, 2, step);
   // the tool's input schema
-  if (next <= 2 && (step = validate(call, core)) !== undefined) return stopped(call, 2, step);
+  if (next <= 3 && (step = validate(call, core)) !== undefined) return stopped(call, 3, step);
   // the args as records and approvers show them
-  if (next <= 3 && (step = redact(call, core)) !== undefined) return stopped(call, 3, step);
+  if (next <= 4 && (step = redact(call, core)) !== undefined) return stopped(call, 4, step);
   // the policy engine, and whether the guard can enforce its decision
-  if (next <= 4 && (step = decide(call, core)) !== undefined) return stopped(call, 4, step);
+  if (next <= 5 && (step = decide(call, core)) !== undefined) return stopped(call, 5, step);
   // a live grant turns a default deny or an ask into allow; any other deny stops here
-  if (next <= 5 && (step = grant(call, core)) !== undefined) return stopped(call, 5, step);
+  if (next <= 6 && (step = grant(call, core)) !== undefined) return stopped(call, 6, step);
   // an ask needs an approver
-  if (next <= 6 && (step = approver(call, core)) !== undefined) return stopped(call, 6, step);
-  // suspensions, rate, concurrency and budget, via the state store
-  if (next <= 7 && (step = limits(call, core)) !== undefined) return stopped(call, 7, step);
+  if (next <= 7 && (step = approver(call, core)) !== undefined) return stopped(call, 7, step);
+  // the tool's declared secrets are bound to it and to the call's principal
+  if (next <= 8 && (step = bind(call, core)) !== undefined) return stopped(call, 8, step);
+  // suspensions and credential revocations, rate, concurrency and budget, via the state store
+  if (next <= 9 && (step = limits(call, core)) !== undefined) return stopped(call, 9, step);
   // A dry run ends here: nobody is asked, nothing is recorded, an ask comes back as it is.
   if (call.peek) return undefined;
-  // only for an ask: a human, bound to the args hash
-  if (next <= 8 && (step = approve(call, core)) !== undefined) return stopped(call, 8, step);
+  // only for an ask: a human, bound to the args hash; then the credential checked again
+  if (next <= 10 && (step = approve(call, core)) !== undefined) return stopped(call, 10, step);
+  // the tool's declared secrets, fetched from the provider
+  if (next <= 11 && (step = secrets(call, core)) !== undefined) return stopped(call, 11, step);
   // the decision record (durably first in fail-closed mode)
-  if (next <= 9 && (step = record(call, core)) !== undefined) return stopped(call, 9, step);
+  if (next <= 12 && (step = record(call, core)) !== undefined) return stopped(call, 12, step);
   // biome-ignore-end lint/suspicious/noAssignInExpressions: one line per step keeps the list readable
   return undefined;
   // …then `execute` (src/core/steps/execute.ts): the tool, the output obligations, the result record.

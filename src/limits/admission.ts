@@ -34,6 +34,13 @@ export interface LimitsSettings {
   /** The guard's call timeout and approval timeout, ms: how long a slot may be held. */
   readonly timeoutMs: number;
   readonly approvalTimeoutMs: number;
+  /**
+   * The deny for a suspension entry that is not a kill switch of `tg.suspend()` (an identity
+   * revocation: `CREDENTIAL_REVOKED`, `AGENT_SUSPENDED`), or undefined for a plain `SUSPENDED`.
+   */
+  readonly suspensionDenial?:
+    | ((key: string) => { readonly code: DenyCode; readonly reason: string } | undefined)
+    | undefined;
 }
 
 /** What a call holds after the limits step: give it back exactly once, when the call settles. */
@@ -52,6 +59,8 @@ export interface AdmittedCall {
    */
   readonly admissions: number;
   readonly signal: AbortSignal | undefined;
+  /** More suspension entries that refuse the call (a verified credential's revocation entries). */
+  readonly revocationKeys?: readonly string[] | undefined;
 }
 
 type Admitted = DenyDecision | LimitLease | undefined;
@@ -140,7 +149,14 @@ function admitted(
   if (typeof answer !== 'object' || answer === null || typeof (answer as AdmitResult).ok !== 'boolean')
     return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
   const result = answer as AdmitResult;
-  if (!result.ok) return denial(result, ownerOf(admit, result.key));
+  if (!result.ok) {
+    const identity =
+      result.kind === 'suspended' && typeof result.key === 'string'
+        ? settings.suspensionDenial?.(result.key)
+        : undefined;
+    if (identity !== undefined) return limitDeny(identity.code, identity.reason, []);
+    return denial(result, ownerOf(admit, result.key));
+  }
   if (call.peek) return undefined;
   const semaphores = admit.semaphores?.map((check) => check.key);
   const budgets = admit.budgets?.map((check) => check.key);
@@ -179,6 +195,8 @@ function buildAdmit(
       const value = field === 'tool' ? request.tool.name : context[field];
       if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));
     }
+    const revocations = call.revocationKeys;
+    if (revocations !== undefined) for (const key of revocations) suspensions.push(key);
   }
   let rates: readonly RateCheck[] | undefined;
   let semaphores: SemaphoreCheck[] | undefined;

@@ -55,6 +55,16 @@ export interface SecretBroker {
    * `SECRET_UNAVAILABLE`. Synchronous when nothing needs fetching.
    */
   fetch(tool: string, names: readonly string[], call: SecretsCall, now: number): Awaitable<SecretsResult>;
+  /**
+   * Whether every secret `tool` declares is bound to it and to the call's principal: the
+   * `SECRET_NOT_BOUND` answer of `fetch`, known before the approval (and in a dry run), or
+   * undefined when they all are.
+   */
+  unbound(
+    tool: string,
+    names: readonly string[],
+    principal: string | undefined,
+  ): Extract<SecretsResult, { ok: false }> | undefined;
 }
 
 const EMPTY: SecretsResult = Object.freeze({ ok: true, secrets: Object.freeze({}) });
@@ -124,6 +134,28 @@ export function secretBroker(options: SecretsOptions): SecretBroker {
     }
   };
 
+  const unbound = (
+    tool: string,
+    names: readonly string[],
+    principal: string | undefined,
+  ): Extract<SecretsResult, { ok: false }> | undefined => {
+    for (const name of names) {
+      const binding = bindings.get(name);
+      if (binding === undefined || !matches(tool, binding.tools))
+        return { ok: false, code: 'SECRET_NOT_BOUND', reason: `secret ${name} is not bound to tool ${tool}` };
+      if (
+        binding.principals !== undefined &&
+        (principal === undefined || !matches(principal, binding.principals))
+      )
+        return {
+          ok: false,
+          code: 'SECRET_NOT_BOUND',
+          reason: `secret ${name} is not bound to ${principal === undefined ? 'calls without a principal' : `principal ${principal}`}`,
+        };
+    }
+    return undefined;
+  };
+
   return Object.freeze({
     scrubber,
     checkTool(tool: string, secrets: readonly string[]) {
@@ -135,27 +167,11 @@ export function secretBroker(options: SecretsOptions): SecretBroker {
           );
       }
     },
+    unbound,
     fetch(tool: string, names: readonly string[], call: SecretsCall, now: number): Awaitable<SecretsResult> {
       if (names.length === 0) return EMPTY;
-      const principal = call.context.principal;
-      for (const name of names) {
-        const binding = bindings.get(name);
-        if (binding === undefined || !matches(tool, binding.tools))
-          return {
-            ok: false,
-            code: 'SECRET_NOT_BOUND',
-            reason: `secret ${name} is not bound to tool ${tool}`,
-          };
-        if (
-          binding.principals !== undefined &&
-          (principal === undefined || !matches(principal, binding.principals))
-        )
-          return {
-            ok: false,
-            code: 'SECRET_NOT_BOUND',
-            reason: `secret ${name} is not bound to ${principal === undefined ? 'calls without a principal' : `principal ${principal}`}`,
-          };
-      }
+      const refused = unbound(tool, names, call.context.principal);
+      if (refused !== undefined) return refused;
       return Promise.all(names.map((name) => fetchOne(tool, name, call, now))).then((values) => {
         const secrets: Record<string, string> = {};
         for (let i = 0; i < names.length; i++) {

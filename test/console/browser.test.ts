@@ -35,7 +35,8 @@ const PASSWORDS = {
 };
 const VIEWER_TOKEN = 'viewer-token-0123456789abcdef';
 
-describe.skipIf(skip !== undefined)('console in a browser', () => {
+// Each scenario drives real browsers against a guard in another process: a loaded machine needs time.
+describe.skipIf(skip !== undefined)('console in a browser', { timeout: 60_000 }, () => {
   let browser: Browser;
   let client: Redis;
   let prefix: string;

@@ -41,3 +41,17 @@ test("onDeny: 'return' adds ToolDenial to the result type", () => {
   const oneOff = guard(async (args: { q: string }) => args.q.length, { name: 'q', policy, onDeny: 'return' });
   expectTypeOf(oneOff).toEqualTypeOf<GuardedTool<{ q: string }, number, 'return'>>();
 });
+
+test('a tool receives its secrets by name; withCredential returns what its function returns', () => {
+  const tg = createGuard({ policy });
+  tg.guard(
+    (_args: { orderId: string }, { secrets, context }) => {
+      expectTypeOf(secrets).toEqualTypeOf<Readonly<Record<string, string>>>();
+      expectTypeOf(secrets.stripe).toEqualTypeOf<string | undefined>();
+      expectTypeOf(context.verified).toEqualTypeOf<boolean | undefined>();
+      expectTypeOf(context.credentialId).toEqualTypeOf<string | undefined>();
+    },
+    { name: 'payments.refund', secrets: ['stripe'] },
+  );
+  expectTypeOf(tg.withCredential('token', () => 42)).toEqualTypeOf<number>();
+});

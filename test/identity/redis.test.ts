@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/backends/redis/index.ts';
@@ -11,6 +10,7 @@ import {
   verifyCredential,
 } from '../../src/identity/index.ts';
 import { deleteKeys, newClient, REDIS_URL, redisSkipReason, uniquePrefix } from '../store/redis-env.ts';
+import { startLineProcess } from './child-process.ts';
 
 const VERIFIER = fileURLToPath(new URL('./fixtures/verifier.ts', import.meta.url));
 const skip = await redisSkipReason();
@@ -25,44 +25,13 @@ afterAll(async () => {
 
 /** A second process verifying tokens against the same Redis; `verify` sends one and reads its answer. */
 function startVerifier(prefix: string, jwks: unknown) {
-  const child = spawn(process.execPath, ['--import', 'tsx', VERIFIER], {
-    env: { ...process.env, REDIS_URL, PREFIX: prefix, JWKS: JSON.stringify(jwks) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  // Lines arrive in order; each read takes the next one, waiting for it if needed.
-  const queued: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  let buffer = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    for (let at = buffer.indexOf('\n'); at >= 0; at = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, at);
-      buffer = buffer.slice(at + 1);
-      const waiter = waiting.shift();
-      if (waiter) waiter(line);
-      else queued.push(line);
-    }
-  });
-  const next = () =>
-    new Promise<string>((resolve) => {
-      const line = queued.shift();
-      if (line !== undefined) resolve(line);
-      else waiting.push(resolve);
-    });
+  const child = startLineProcess(VERIFIER, { REDIS_URL, PREFIX: prefix, JWKS: JSON.stringify(jwks) });
   return {
-    ready: next(),
+    ready: child.ready,
     async verify(token: string): Promise<{ ok: boolean; code?: string; sub?: string }> {
-      child.stdin.write(`${token}\n`);
-      return JSON.parse(await next());
+      return JSON.parse(await child.send(token));
     },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.stdin.write('quit\n');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => child.stop(),
   };
 }
 

@@ -1,17 +1,9 @@
-// MariaDB judges sqlScope's mysql dialect (SECURITY.md G14). Every statement the scope allows runs
-// as a user granted exactly what the scope allows (SELECT on the allowed tables; plus INSERT,
-// UPDATE, DELETE for a readOnly: false scope; column grants for the `columns` option), one
-// statement per query (multipleStatements off), in a rolled-back transaction, with
-// max_statement_time. Any error fails, a permission error marked as a bypass. MariaDB has no parse
-// tree to read, so functions are judged by the generator and the corpus: every function outside
-// the allow list must be refused.
-import fc from 'fast-check';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
-import { generatedStatements } from './sql-oracle/generator.ts';
-import { GENERATED_RUNS, MARIADB, mariadbSkipReason, oracleSeed, uniqueName } from './sql-oracle/servers.ts';
+import { runGenerated } from './sql-oracle/run-generated.ts';
+import { GENERATED_RUNS, MARIADB, mariadbSkipReason, uniqueName } from './sql-oracle/servers.ts';
 import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
 
 const skip = await mariadbSkipReason();
@@ -156,37 +148,8 @@ describe.skipIf(skip !== undefined)('MariaDB judges sqlScope', () => {
   });
 
   test(`${GENERATED_RUNS} generated statements: the scope agrees with the generator and the server`, async () => {
-    const seed = oracleSeed();
-    console.info(`MariaDB oracle: seed ${seed} (replay with TOOLGATE_SQL_SEED=${seed})`);
-    const statements = fc.sample(generatedStatements(target), { seed, numRuns: GENERATED_RUNS });
-    const failures: string[] = [];
-    let ran = 0;
-    for (const [index, statement] of statements.entries()) {
-      const where = `seed ${seed} #${index}: ${statement.sql}`;
-      const read = scopes.read.test(statement.sql, request);
-      const write = scopes.write.test(statement.sql, request);
-      if (read !== (statement.refuse === undefined && !statement.write))
-        failures.push(
-          `readOnly scope says ${read}, generator: ${statement.refuse ?? 'allow'}${statement.write ? ' (a write)' : ''}\n    ${where}`,
-        );
-      if (write !== (statement.refuse === undefined))
-        failures.push(
-          `readOnly: false scope says ${write}, generator: ${statement.refuse ?? 'allow'}\n    ${where}`,
-        );
-      for (const [allowed, connection] of [
-        [read, connections.read],
-        [write && statement.write, connections.write],
-        [scopes.narrow.test(statement.sql, request), connections.narrow],
-      ] as const) {
-        if (!allowed) continue;
-        ran += 1;
-        const problem = await judge(connection, statement.sql);
-        if (problem !== undefined) failures.push(`${problem}\n    ${where}`);
-      }
-      if (failures.length >= 20) break;
-    }
-    console.info(`MariaDB oracle: ${statements.length} generated, ${ran} runs on the server`);
+    const { failures, ran, count } = await runGenerated('MariaDB', target, scopes, connections, judge);
     expect(failures).toEqual([]);
-    expect(ran).toBeGreaterThan(statements.length / 4);
+    expect(ran).toBeGreaterThan(count / 4);
   }, 600_000);
 });

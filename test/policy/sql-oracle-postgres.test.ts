@@ -1,22 +1,9 @@
-// PostgreSQL judges sqlScope (SECURITY.md G14). Every statement the scope allows runs as a role
-// granted exactly what the scope allows, through the extended protocol (one statement only), in a
-// transaction that is rolled back, with a statement timeout. A permission error, a second statement
-// or any other error fails; so does a relation or a function in the server's own parse tree
-// (debug_print_parse) that the scope does not allow. A third role has column grants only, for the
-// `columns` option. Statements come from the corpus and from the grammar-based generator.
-import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultSqlFunctions, sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
-import { generatedStatements } from './sql-oracle/generator.ts';
-import {
-  GENERATED_RUNS,
-  oracleSeed,
-  POSTGRES,
-  postgresSkipReason,
-  uniqueName,
-} from './sql-oracle/servers.ts';
+import { runGenerated } from './sql-oracle/run-generated.ts';
+import { GENERATED_RUNS, POSTGRES, postgresSkipReason, uniqueName } from './sql-oracle/servers.ts';
 import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
 
 const skip = await postgresSkipReason();
@@ -195,37 +182,8 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
   }, 120_000);
 
   test(`${GENERATED_RUNS} generated statements: the scope agrees with the generator and the server`, async () => {
-    const seed = oracleSeed();
-    console.info(`PostgreSQL oracle: seed ${seed} (replay with TOOLGATE_SQL_SEED=${seed})`);
-    const statements = fc.sample(generatedStatements(target), { seed, numRuns: GENERATED_RUNS });
-    const failures: string[] = [];
-    let ran = 0;
-    for (const [index, statement] of statements.entries()) {
-      const where = `seed ${seed} #${index}: ${statement.sql}`;
-      const read = scopes.read.test(statement.sql, request);
-      const write = scopes.write.test(statement.sql, request);
-      if (read !== (statement.refuse === undefined && !statement.write))
-        failures.push(
-          `readOnly scope says ${read}, generator: ${statement.refuse ?? 'allow'}${statement.write ? ' (a write)' : ''}\n    ${where}`,
-        );
-      if (write !== (statement.refuse === undefined))
-        failures.push(
-          `readOnly: false scope says ${write}, generator: ${statement.refuse ?? 'allow'}\n    ${where}`,
-        );
-      for (const [allowed, connection] of [
-        [read, connections.read],
-        [write && statement.write, connections.write],
-        [scopes.narrow.test(statement.sql, request), connections.narrow],
-      ] as const) {
-        if (!allowed) continue;
-        ran += 1;
-        const problem = await judge(connection, statement.sql);
-        if (problem !== undefined) failures.push(`${problem}\n    ${where}`);
-      }
-      if (failures.length >= 20) break;
-    }
-    console.info(`PostgreSQL oracle: ${statements.length} generated, ${ran} runs on the server`);
+    const { failures, ran, count } = await runGenerated('PostgreSQL', target, scopes, connections, judge);
     expect(failures).toEqual([]);
-    expect(ran).toBeGreaterThan(statements.length / 4);
+    expect(ran).toBeGreaterThan(count / 4);
   }, 600_000);
 });

@@ -151,7 +151,7 @@ test('sql: sqlScope', async () => {
         id: 'orders',
         effect: 'allow',
         tool: 'db.query',
-        when: { 'args.sql': sqlScope({ tables: ['orders'] }) },
+        when: { 'args.sql': sqlScope({ dialect: 'postgresql', tables: ['orders'] }) },
       },
     ]),
   });

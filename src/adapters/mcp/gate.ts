@@ -51,7 +51,12 @@ export interface McpGateOptions extends PinningOptions {
 /** The outcome of a gated `tools/call`. */
 export type GateOutcome<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly result: McpCallToolResult; readonly denial: ToolDenial };
+  | {
+      readonly ok: false;
+      readonly result: McpCallToolResult;
+      /** The denial; absent when the tool itself answered with an error. */
+      readonly denial?: ToolDenial;
+    };
 
 interface Entry {
   readonly tool: McpTool;
@@ -76,19 +81,17 @@ class Forwarded<T> {
 /**
  * A tool result with `isError: true`, thrown inside the guard so the call is recorded as the
  * tool's error (outcome `error`, its text as the message), as a tool that throws is at every
- * other entry point; the gate hands the result itself back to the client.
+ * other entry point. The guard gives a tool's error back redacted (and scrubbed of secrets), so
+ * the client gets an `isError` result of that text: its text blocks, joined.
  */
-class ForwardedError<T> extends Error {
-  constructor(
-    readonly value: T,
-    result: unknown,
-  ) {
+class ForwardedError extends Error {
+  constructor(result: unknown) {
     super(errorText(result));
     this.name = 'McpToolError';
   }
 }
 
-/** The text of an `isError` result, as the error's message (cut short: the record keeps it). */
+/** The text of an `isError` result, as the error's message. */
 function errorText(value: unknown): string {
   const content = (value as { content?: unknown }).content;
   const text = Array.isArray(content)
@@ -97,7 +100,7 @@ function errorText(value: unknown): string {
         .filter((part) => part !== '')
         .join('\n')
     : '';
-  return (text === '' ? 'the tool answered with isError' : text).slice(0, 2000);
+  return text === '' ? 'the tool answered with isError' : text;
 }
 
 /** Whether a forwarded value is a tool result that reports an error. */
@@ -249,7 +252,7 @@ export class McpGate {
     const guarded = this.tg.guard(async (frozen: JsonObject, callOptions) => {
       const value = await forward(frozen, callOptions.signal);
       const view = auditView(value);
-      if (isErrorResult(view)) throw new ForwardedError(value, view);
+      if (isErrorResult(view)) throw new ForwardedError(view);
       return new Forwarded(value, view);
     }, toolOptions);
     const callOptions: CallOptions = {};
@@ -262,7 +265,7 @@ export class McpGate {
       const denial = value as ToolDenial;
       return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)), denial };
     } catch (error) {
-      if (error instanceof ForwardedError) return { ok: true, value: error.value as T };
+      if (error instanceof ForwardedError) return { ok: false, result: errorResult(String(error.message)) };
       const denial = denialFromError(error);
       if (denial !== undefined)
         return { ok: false, result: denialResult({ ...denial, tool: shown }, detailOf(this.tg)), denial };

@@ -16,6 +16,13 @@ export {
 } from './client.ts';
 export { elicitationApprover } from './elicitation.ts';
 export type { PinMismatch, PinningOptions } from './gate.ts';
+export {
+  type HttpAuthentication,
+  type HttpCaller,
+  type McpHttpProxy,
+  type McpHttpProxyOptions,
+  serveMcpProxyHttp,
+} from './http-listener.ts';
 export { filePins, memoryPins, type PinFile, type PinStore, toolPin } from './pins.ts';
 export { type McpProxyHandle, type McpProxyOptions, runMcpProxy } from './proxy.ts';
 export {

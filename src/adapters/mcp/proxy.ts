@@ -173,7 +173,7 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       if (outcome.ok) {
         writeUp(outcome.value);
       } else {
-        log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
+        if (outcome.denial !== undefined) log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
         writeUp({ jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue });
       }
     } catch (error) {

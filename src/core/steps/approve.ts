@@ -7,13 +7,15 @@ import { limits } from './limits.ts';
 import { redact } from './redact.ts';
 import { snapshot } from './snapshot.ts';
 import { validate } from './validate.ts';
+import { verifyAgain } from './verify.ts';
 
 /**
  * Only for an `ask`: the approver (src/approval/approval-flow.ts), bound to the args hash, with
  * its timeout and the caller's signal; quorum, separation of duties, edit then approve (the edit
  * goes through the snapshot, validate, decide and redact steps again, and the limits are taken
  * again for what will run). `APPROVAL_DENIED`, `APPROVAL_TIMEOUT`, `APPROVAL_INVALID`,
- * `APPROVAL_MISMATCH`, `APPROVAL_ERROR`, `APPROVAL_RATE_LIMITED`, `CANCELLED`.
+ * `APPROVAL_MISMATCH`, `APPROVAL_ERROR`, `APPROVAL_RATE_LIMITED`, `CANCELLED`. After the wait the
+ * agent credential is checked again (src/core/steps/verify.ts).
  */
 export function approve(call: Call, core: GuardCore): StepResult | Promise<StepResult> {
   const decision = call.decision!;
@@ -32,6 +34,9 @@ async function askApprover(
   if (!result.ok) return result.decision;
   call.approvers = result.approvers;
   call.decision = result.decision;
+  // A credential revoked, expired or suspended while a human decided does not run.
+  const refused = await verifyAgain(call, core);
+  if (refused !== undefined) return refused;
   if (call.args === argsAsked) return undefined;
   // Edited arguments are recorded too, and what will run is admitted again (a budget counts the
   // new amount); the limits of the asked args are given back first.

@@ -1,12 +1,14 @@
 import { EMPTY_CONTEXT, mergeContext, scopeStorage, snapshotContext } from '../../context.ts';
 import { deny } from '../../policy/evaluate.ts';
+import type { DeepReadonly, ToolContext } from '../../types.ts';
 import type { Call, StepResult } from '../call.ts';
 import type { GuardCore } from '../guard-core.ts';
 
 /**
  * Who is calling, from where: the context of `withContext` narrowed by the per-call context
- * (host-supplied, snapshotted, never widened inside a parent call), the nesting depth, and a
- * caller who already cancelled. `INVALID_CONTEXT`, `CALL_DEPTH_EXCEEDED`, `CANCELLED`.
+ * (host-supplied, snapshotted, never widened inside a parent call), the credential presented
+ * (taken out of the context for the verify step), the nesting depth, and a caller who already
+ * cancelled. `INVALID_CONTEXT`, `CALL_DEPTH_EXCEEDED`, `CANCELLED`.
  */
 export function context(call: Call, core: GuardCore): StepResult {
   const scope = scopeStorage.getStore();
@@ -16,10 +18,16 @@ export function context(call: Call, core: GuardCore): StepResult {
   }
   const outer = scope?.context ?? EMPTY_CONTEXT;
   call.context = outer;
+  call.credential = scope?.credential;
   if (call.perCallContext !== undefined) {
     const inner = snapshotContext(call.perCallContext);
-    const merged =
-      typeof inner === 'string' ? inner : mergeContext(outer, inner, scope?.callId !== undefined);
+    if (typeof inner === 'string') return deny('INVALID_CONTEXT', inner);
+    // The credential goes to the verify step, never into the context.
+    if (inner.credential !== undefined) {
+      call.credential = inner.credential;
+      call.credentialPerCall = true;
+    }
+    const merged = onlyCredential(inner) ? outer : mergeContext(outer, inner, scope?.callId !== undefined);
     if (typeof merged === 'string') return deny('INVALID_CONTEXT', merged);
     call.context = merged;
   }
@@ -28,4 +36,10 @@ export function context(call: Call, core: GuardCore): StepResult {
     return deny('CALL_DEPTH_EXCEEDED', `guarded calls are nested deeper than ${maxCallDepth}`);
   if (call.signal?.aborted) return deny('CANCELLED', 'the call was cancelled before it started');
   return undefined;
+}
+
+/** A per-call context that only presents a credential leaves the scope's context as it is. */
+function onlyCredential(context: DeepReadonly<ToolContext>): boolean {
+  for (const key in context) if (key !== 'credential') return false;
+  return true;
 }

@@ -6,6 +6,7 @@ import { shownError } from '../../audit/shown.ts';
 import type { ResultEvent } from '../../audit/types.ts';
 import { type Scope, scopeStorage } from '../../context.ts';
 import { capOutput, hasOutputCaps } from '../../limits/output.ts';
+import { scrubResult } from '../../secrets/scrubbing.ts';
 import type { Obligations } from '../../types.ts';
 import { type Call, Interruption, LazyToolCallOptions } from '../call.ts';
 import { interrupted } from '../exits.ts';
@@ -27,7 +28,13 @@ export function execute(call: Call, core: GuardCore): unknown {
   const obligations = obligationsOf(call);
   const controller = new LazyAbort();
   const toolOptions = new LazyToolCallOptions(call, controller, obligations);
-  const scope: Scope = { context: call.context, callId: call.callId, depth: call.depth + 1 };
+  // Guarded calls the tool makes present the same credential (verified again, warm).
+  const scope: Scope = {
+    context: call.context,
+    callId: call.callId,
+    depth: call.depth + 1,
+    credential: call.credential,
+  };
   const execStarted = performance.now();
   let returned: unknown;
   let thenable: boolean;
@@ -52,7 +59,9 @@ function obligationsOf(call: Call): Obligations | undefined {
 }
 
 /** Output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. */
-function finishOk(call: Call, core: GuardCore, execStarted: number, value: unknown): unknown {
+function finishOk(call: Call, core: GuardCore, execStarted: number, returned: unknown): unknown {
+  // With secrets, what the tool returns goes back scrubbed of every value handed out.
+  const value = core.secrets === undefined ? returned : scrubResult(returned, core.secrets.scrubber);
   const obligations = obligationsOf(call);
   if (obligations === undefined || !hasOutputCaps(obligations)) {
     recordResult(call, core, 'ok', execStarted, value);

@@ -1,0 +1,423 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough, Writable } from 'node:stream';
+import { errorParts } from '../../_internal/describe-error.ts';
+import { ConfigurationError } from '../../errors.ts';
+import type { Guard, OnDeny } from '../../guard-types.ts';
+import type { ToolContext } from '../../types.ts';
+import { idKey, isRequest, isResponse } from './json-rpc.ts';
+import { type McpProxyOptions, runMcpProxy } from './proxy.ts';
+import type { JsonRpcId, JsonRpcMessage } from './types.ts';
+
+/** Who a bearer credential names, once verified. */
+export interface HttpCaller {
+  readonly agent: string;
+  readonly principal: string;
+}
+
+/** The answer of `authenticate`: the caller, or why the credential is refused (401). */
+export type HttpAuthentication =
+  | { readonly ok: true; readonly caller: HttpCaller }
+  | { readonly ok: false; readonly code: string; readonly reason: string };
+
+/** Options of `serveMcpProxyHttp`: the stdio proxy's, and the listener's own. */
+export interface McpHttpProxyOptions
+  extends Omit<McpProxyOptions, 'input' | 'output' | 'onStart' | 'context' | 'env'> {
+  /** Loopback only: `127.0.0.1`, `::1` or `localhost`. @default '127.0.0.1' */
+  host?: string;
+  /** `0` picks a free port (the returned `url` names it). @default 0 */
+  port?: number;
+  /** The MCP endpoint's path. @default '/mcp' */
+  path?: string;
+  /** Verifies a bearer credential (e.g. with `verifyCredential` from `toolgate/identity`). */
+  authenticate(token: string): Promise<HttpAuthentication>;
+  /**
+   * The environment of the server process of one session (e.g. secrets fetched from a provider for
+   * this caller); a rejection refuses the session (503). @default the proxy's own environment
+   */
+  serverEnv?: (caller: HttpCaller) => Promise<NodeJS.ProcessEnv>;
+  /** Largest request body, in bytes. @default 4 MiB */
+  maxBodyBytes?: number;
+  /** Server-to-client messages kept for a session with no open event stream. @default 100 */
+  maxQueued?: number;
+  /** A session with no request for this long is ended (its server's stdin closed). @default 15 min */
+  sessionIdleMs?: number;
+}
+
+/** A listening HTTP proxy. */
+export interface McpHttpProxy {
+  /** The MCP endpoint, e.g. `http://127.0.0.1:43111/mcp`. */
+  readonly url: string;
+  /** Live sessions (one server process each). */
+  readonly sessions: number;
+  /** Stops listening and ends every session (their servers get their stdin closed). */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const SESSION_HEADER = 'mcp-session-id';
+
+interface Pending {
+  readonly id: JsonRpcId;
+  resolve(message: JsonRpcMessage): void;
+}
+
+/** One MCP session: its caller, its credential (renewable), its server process behind the stdio proxy. */
+class Session {
+  readonly input = new PassThrough();
+  readonly pending = new Map<string, Pending>();
+  private readonly queued: string[] = [];
+  private stream: ServerResponse | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  context: ToolContext;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly caller: HttpCaller,
+    token: string,
+    private readonly maxQueued: number,
+  ) {
+    this.context = { credential: token };
+  }
+
+  /** A line from the proxy to the client: the answer to a waiting POST, or for the event stream. */
+  fromServer(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (isResponse(message)) {
+      const waiting = this.pending.get(idKey(message.id));
+      if (waiting !== undefined) {
+        this.pending.delete(idKey(message.id));
+        waiting.resolve(message);
+        return;
+      }
+    }
+    const event = `event: message\ndata: ${line}\n\n`;
+    if (this.stream !== undefined && !this.stream.writableEnded) this.stream.write(event);
+    else if (this.queued.length < this.maxQueued) this.queued.push(event);
+  }
+
+  /** Restarts the idle clock; `onIdle` runs when it runs out. */
+  touch(idleMs: number, onIdle: () => void): void {
+    if (this.idle !== undefined) clearTimeout(this.idle);
+    this.idle = setTimeout(onIdle, idleMs);
+    this.idle.unref();
+  }
+
+  openStream(response: ServerResponse): boolean {
+    if (this.stream !== undefined && !this.stream.writableEnded) return false;
+    response.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      [SESSION_HEADER]: this.id,
+    });
+    response.flushHeaders();
+    this.stream = response;
+    for (const event of this.queued.splice(0)) response.write(event);
+    response.on('close', () => {
+      if (this.stream === response) this.stream = undefined;
+    });
+    return true;
+  }
+
+  end(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idle !== undefined) clearTimeout(this.idle);
+    this.input.end();
+    for (const waiting of this.pending.values()) {
+      waiting.resolve({
+        jsonrpc: '2.0',
+        id: waiting.id,
+        error: { code: -32603, message: `toolgate: ${reason}` },
+      });
+    }
+    this.pending.clear();
+    this.stream?.end();
+  }
+}
+
+/**
+ * The MCP proxy as a Streamable HTTP endpoint on loopback: every client authenticates with a bearer
+ * credential, and each session gets its own server process (started with `serverEnv(caller)`)
+ * behind the same guarded JSON-RPC proxy as `runMcpProxy`. Every `tools/call` carries the session's
+ * credential as `context.credential`, so a guard created with `identity` verifies it again per call,
+ * takes the agent, principal, intent and session from it and scopes the call to its tools. A later
+ * request of a session may renew the credential for the same agent and principal only.
+ *
+ * Refused: a non-loopback `host` (ConfigurationError); a request whose `Host` or `Origin` is not
+ * this loopback address (403, against DNS rebinding); no or an invalid bearer credential (401); a
+ * session another caller started (403); an unknown session (404).
+ */
+export async function serveMcpProxyHttp(
+  tg: Guard<OnDeny>,
+  options: McpHttpProxyOptions,
+): Promise<McpHttpProxy> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host))
+    throw new ConfigurationError(
+      `serveMcpProxyHttp: host must be a loopback address (127.0.0.1, ::1 or localhost); put a TLS reverse proxy in front for anything else`,
+    );
+  if (typeof options.authenticate !== 'function')
+    throw new ConfigurationError('serveMcpProxyHttp: authenticate is required');
+  const path = options.path ?? '/mcp';
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxQueued = options.maxQueued ?? 100;
+  const idleMs = options.sessionIdleMs ?? 15 * 60_000;
+  const endIdle = (session: Session) => () => {
+    // A request still waiting for its answer (an approval, a slow tool) keeps the session alive.
+    if (session.pending.size > 0) return session.touch(idleMs, endIdle(session));
+    sessions.delete(session.id);
+    session.end('the session was idle too long');
+  };
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const sessions = new Map<string, Session>();
+  const exits: Promise<unknown>[] = [];
+  let port = 0;
+
+  const startSession = async (caller: HttpCaller, token: string): Promise<Session> => {
+    const env = options.serverEnv === undefined ? process.env : await options.serverEnv(caller);
+    const session = new Session(randomBytes(18).toString('base64url'), caller, token, maxQueued);
+    let buffered = '';
+    const output = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        buffered += chunk.toString('utf8');
+        for (let at = buffered.indexOf('\n'); at !== -1; at = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, at);
+          buffered = buffered.slice(at + 1);
+          if (line.trim() !== '') session.fromServer(line);
+        }
+        done();
+      },
+    });
+    const proxyOptions: McpProxyOptions = {
+      ...options,
+      env,
+      input: session.input,
+      output,
+      log: (line) => log(`${line} (session of ${caller.agent} for ${caller.principal})`),
+      // Read per call: a renewed credential applies to the calls after it.
+      get context() {
+        return session.context;
+      },
+    };
+    sessions.set(session.id, session);
+    exits.push(
+      runMcpProxy(tg, proxyOptions).then(
+        (code) => {
+          sessions.delete(session.id);
+          session.end(`the MCP server exited (${code})`);
+        },
+        (error: unknown) => {
+          sessions.delete(session.id);
+          session.end(`the MCP server failed: ${errorParts(error).message}`);
+        },
+      ),
+    );
+    return session;
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', `http://${host}`);
+    if (url.pathname !== path) return plain(response, 404, 'not found');
+    if (!sameLoopback(request.headers.host, port) || !originAllowed(request.headers.origin, port))
+      return plain(response, 403, 'the Host or Origin is not this loopback address');
+    const token = bearer(request.headers.authorization);
+    if (token === undefined) return unauthorized(response, 'a bearer credential is required');
+    const checked = await options.authenticate(token);
+    if (!checked.ok) return unauthorized(response, `${checked.code}: ${checked.reason}`);
+    const caller = checked.caller;
+
+    const sessionId = request.headers[SESSION_HEADER];
+    let session: Session | undefined;
+    if (typeof sessionId === 'string') {
+      session = sessions.get(sessionId);
+      if (session === undefined) return plain(response, 404, 'no such session; start a new one');
+      if (session.caller.agent !== caller.agent || session.caller.principal !== caller.principal)
+        return plain(response, 403, 'this session belongs to another agent or principal');
+      // A renewed credential for the same caller is used from now on.
+      session.context = { credential: token };
+    }
+
+    if (request.method === 'GET') {
+      if (session === undefined) return plain(response, 400, 'an event stream needs a session');
+      session.touch(idleMs, endIdle(session));
+      if (!session.openStream(response)) plain(response, 409, 'this session already has an event stream');
+      return;
+    }
+    if (request.method === 'DELETE') {
+      if (session === undefined) return plain(response, 400, 'no session to end');
+      sessions.delete(session.id);
+      session.end('the session was ended by the client');
+      return plain(response, 200, 'ended');
+    }
+    if (request.method !== 'POST') {
+      response.setHeader('allow', 'GET, POST, DELETE');
+      return plain(response, 405, 'method not allowed');
+    }
+    const type = request.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(type)) return plain(response, 415, 'the body must be application/json');
+    const body = await readBody(request, maxBodyBytes);
+    if (body === undefined) return plain(response, 413, `the body is larger than ${maxBodyBytes} bytes`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return json(response, 400, {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32700, message: 'parse error' },
+      });
+    }
+    const messages = Array.isArray(parsed) ? parsed : [parsed];
+    if (
+      messages.length === 0 ||
+      messages.some((m) => typeof m !== 'object' || m === null || Array.isArray(m))
+    )
+      return json(response, 400, {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'invalid request' },
+      });
+
+    if (session === undefined) {
+      const first = messages[0] as JsonRpcMessage;
+      if (messages.length !== 1 || !isRequest(first) || first.method !== 'initialize')
+        return plain(response, 400, 'no session: the first request must be initialize, alone');
+      try {
+        session = await startSession(caller, token);
+      } catch (error) {
+        log(`toolgate mcp-proxy: a session for ${caller.agent} was refused: ${errorParts(error).message}`);
+        return plain(response, 503, 'the session could not be started (see the proxy log)');
+      }
+    }
+    const open = session;
+    open.touch(idleMs, endIdle(open));
+    const requests = (messages as JsonRpcMessage[]).filter(isRequest) as (JsonRpcMessage & {
+      id: JsonRpcId;
+    })[];
+    const answers = requests.map(
+      (message) =>
+        new Promise<JsonRpcMessage>((resolve) =>
+          open.pending.set(idKey(message.id), { id: message.id, resolve }),
+        ),
+    );
+    for (const message of messages) open.input.write(`${JSON.stringify(message)}\n`);
+    if (requests.length === 0) {
+      response.writeHead(202, { [SESSION_HEADER]: open.id }).end();
+      return;
+    }
+    // A client that goes away cancels what it asked (MCP cancellation reaches the guarded call).
+    const onGone = () => {
+      for (const message of requests) {
+        if (!open.pending.delete(idKey(message.id)) || open.closed) continue;
+        open.input.write(
+          `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: message.id, reason: 'the HTTP client went away' } })}\n`,
+        );
+      }
+    };
+    response.on('close', onGone);
+    const replies = await Promise.all(answers);
+    response.off('close', onGone);
+    if (response.destroyed) return;
+    response.setHeader(SESSION_HEADER, open.id);
+    json(response, 200, Array.isArray(parsed) ? replies : replies[0]);
+  };
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log(`toolgate mcp-proxy: ${errorParts(error).message}`);
+      if (!response.headersSent) plain(response, 500, 'internal error');
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}${path}`,
+    get sessions() {
+      return sessions.size;
+    },
+    async close() {
+      for (const session of sessions.values()) session.end('the proxy is shutting down');
+      sessions.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await Promise.allSettled(exits);
+    },
+  };
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header ?? '');
+  return match?.[1];
+}
+
+function sameLoopback(hostHeader: string | undefined, port: number): boolean {
+  if (hostHeader === undefined) return false;
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
+  if (match === null) return false;
+  const name = match[1]!.replace(/^\[|\]$/g, '').toLowerCase();
+  return LOOPBACK.has(name) && Number(match[2] ?? 80) === port;
+}
+
+function originAllowed(origin: string | undefined, port: number): boolean {
+  if (origin === undefined) return true;
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'http:' && sameLoopback(url.host, port);
+  } catch {
+    return false;
+  }
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve(undefined);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function plain(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function unauthorized(response: ServerResponse, reason: string): void {
+  response
+    .writeHead(401, {
+      'content-type': 'text/plain; charset=utf-8',
+      'www-authenticate': `Bearer error="invalid_token", error_description=${JSON.stringify(reason.replace(/["\\\r\n]/g, ' '))}`,
+    })
+    .end(`${reason}\n`);
+}
