@@ -25,7 +25,8 @@ export interface OffThreadWrite {
 }
 
 // The worker: writes each batch with blocking writes, in the order they come, and publishes the
-// result in the job's shared cells before it answers: [finished, bytes written, failed].
+// result in the job's shared cells before it answers: [finished, bytes written, failed, taken].
+// A result the main thread already took from shared memory (taken) needs no answer.
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
@@ -42,7 +43,7 @@ parentPort.on('message', (job) => {
   Atomics.store(job.cells, 2, error === null ? 0 : 1);
   Atomics.store(job.cells, 0, 1);
   Atomics.notify(job.cells, 0);
-  parentPort.postMessage({ id: job.id, offset, error });
+  if (Atomics.load(job.cells, 3) === 0) parentPort.postMessage({ id: job.id, offset, error });
 });
 `;
 
@@ -129,7 +130,7 @@ export function writeOffThread(fd: number, bytes: Uint8Array): OffThreadWrite {
     shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
     shared.set(bytes);
   }
-  const cells = new Int32Array(new SharedArrayBuffer(12));
+  const cells = new Int32Array(new SharedArrayBuffer(16));
   const id = nextId++;
   let resolve!: (result: WriteResult) => void;
   const done = new Promise<WriteResult>((settle) => {
@@ -149,11 +150,19 @@ export function writeOffThread(fd: number, bytes: Uint8Array): OffThreadWrite {
         Atomics.wait(cells, 0, 0, left);
       }
       if (Atomics.load(cells, 0) === 0) return undefined;
-      const offset = Atomics.load(cells, 1);
-      return {
-        offset,
+      const result = {
+        offset: Atomics.load(cells, 1),
         error: Atomics.load(cells, 2) === 0 ? undefined : new Error('audit write failed on the write thread'),
       };
+      // Taken here: the thread need not answer (a busy main thread would only read it later).
+      Atomics.store(cells, 3, 1);
+      const job = pending.get(id);
+      if (job !== undefined) {
+        pending.delete(id);
+        if (pending.size === 0) thread.unref();
+        job.resolve(result);
+      }
+      return result;
     },
   };
 }
