@@ -50,6 +50,12 @@ const RETRY_FIRST_MS = 50;
 /** Initial buffer of a batch; it grows to hold a batch (`batchBytes` and the line crossing it). */
 const INITIAL_BATCH = 64 * 1024;
 const RETRY_MAX_MS = 5_000;
+/**
+ * Batches from this size on go to the write thread; smaller ones (a trickle of calls, a group
+ * commit of a few durable records) are written on the calling thread, where they cost less than
+ * waking the thread, and a process that writes only a few records never starts it.
+ */
+const OFF_THREAD_BYTES = 64 * 1024;
 /** How long the exit handler (or rotation) waits for a write in flight on the write thread. */
 const WAIT_IN_FLIGHT_MS = 10_000;
 
@@ -252,10 +258,8 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     return true;
   };
 
-  /** Starts writing the first sealed batch on the write thread, unless a write is in flight. */
-  const startWrite = () => {
-    const job = outs[0];
-    if (inFlight !== undefined || job === undefined) return;
+  /** Hands a sealed batch (the first) to the write thread. */
+  const startOffThread = (job: Out) => {
     const flight = { job, write: writeOffThread(fd, job.buffer.subarray(job.offset)) };
     inFlight = flight;
     writing = flight.write.done.then(({ offset, error }) => {
@@ -267,12 +271,34 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     });
   };
 
-  /** After a batch: checkpoint, rotation, and the next batch. */
+  /** Writes a sealed batch (the first) on this thread; false when the write failed. */
+  const writeHere = (job: Out): boolean => {
+    try {
+      let at = job.offset;
+      while (at < job.buffer.length) at += writeSync(fd, job.buffer, at, job.buffer.length - at);
+      job.offset = at;
+    } catch (error) {
+      writeFailed(job, error);
+      return false;
+    }
+    completed(job);
+    return true;
+  };
+
+  /**
+   * After a batch: checkpoint and rotation when due, then the next sealed batch, unless a write is
+   * in flight (large ones to the write thread, small ones here).
+   */
   const afterWrite = () => {
-    if (signing !== undefined && sinceCheckpoint >= signing.every && !closed) writeCheckpoint();
-    maybeRotate();
-    if (outs.length > 0) startWrite();
-    else if (queue.records > 0) scheduleFlush(waiters.size > 0);
+    for (;;) {
+      if (signing !== undefined && sinceCheckpoint >= signing.every && !closed) writeCheckpoint();
+      maybeRotate();
+      const job = outs[0];
+      if (inFlight !== undefined || job === undefined) break;
+      if (job.buffer.length - job.offset >= OFF_THREAD_BYTES) return startOffThread(job);
+      if (!writeHere(job)) return;
+    }
+    if (inFlight === undefined && queue.records > 0) scheduleFlush(waiters.size > 0);
   };
 
   // Seals the queued records into a batch and hands it to the write thread. Double buffering: one
@@ -319,18 +345,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       inFlight = undefined;
       writing = undefined;
     }
-    while (outs.length > 0) {
-      const job = outs[0]!;
-      try {
-        let at = job.offset;
-        while (at < job.buffer.length) at += writeSync(fd, job.buffer, at, job.buffer.length - at);
-        job.offset = at;
-      } catch (error) {
-        writeFailed(job, error);
-        return false;
-      }
-      completed(job);
-    }
+    while (outs.length > 0) if (!writeHere(outs[0]!)) return false;
     return true;
   };
 
@@ -470,15 +485,16 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     if (!flushNow()) return false;
     const target = queuedSeq;
     while (writtenSeq < target) {
-      const pending = writing;
+      let pending = writing;
       if (pending === undefined) {
-        // Nothing in flight and not all written: a write failed and waits for its retry.
-        if (outs.length === 0 && queue.records === 0) return true;
         sealQueue();
-        startWrite();
-        if (writing === undefined) return false;
-        if (!(await writing)) return false;
-      } else if (!(await pending)) return false;
+        afterWrite();
+        if (writtenSeq >= target) return true;
+        pending = writing;
+        // Nothing in flight and not all written: a write failed (kept for its retry).
+        if (pending === undefined) return false;
+      }
+      if (!(await pending)) return false;
     }
     return true;
   };

@@ -94,7 +94,7 @@ describe('exit signals', () => {
     it(`records on their way to the file (write thread) and queued all reach it on ${how}`, async () => {
       const path = join(tempDir(), 'audit.jsonl');
       // One batch and a half: the first on the write thread (still starting) when the process ends.
-      const count = 15;
+      const count = 200;
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'exit-child.ts'), path, how, String(count)],
