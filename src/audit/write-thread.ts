@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 // Batches of audit lines are written to their file by one worker thread shared by every JSONL
@@ -25,7 +26,8 @@ export interface OffThreadWrite {
 }
 
 // The worker: writes each batch with blocking writes, in the order they come, and publishes the
-// result in the job's shared cells before it answers: [finished, bytes written, failed, taken].
+// result in the job's shared cells before it answers: [finished, bytes written, failed (the
+// error's errno, or 1), taken].
 // A result the main thread already took from shared memory (taken) needs no answer.
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -37,10 +39,10 @@ parentPort.on('message', (job) => {
   try {
     while (offset < bytes.length) offset += writeSync(job.fd, bytes, offset, bytes.length - offset);
   } catch (e) {
-    error = { message: String(e && e.message), code: e && e.code };
+    error = { message: String(e && e.message), code: e && e.code, errno: e && e.errno };
   }
   Atomics.store(job.cells, 1, offset);
-  Atomics.store(job.cells, 2, error === null ? 0 : 1);
+  Atomics.store(job.cells, 2, error === null ? 0 : Math.abs(Number(error.errno)) || 1);
   Atomics.store(job.cells, 0, 1);
   Atomics.notify(job.cells, 0);
   if (Atomics.load(job.cells, 3) === 0) parentPort.postMessage({ id: job.id, offset, error });
@@ -61,7 +63,9 @@ const pending = new Map<number, Pending>();
 function failAll(error: Error): void {
   for (const [id, job] of pending) {
     pending.delete(id);
-    job.resolve({ offset: Atomics.load(job.cells, 1), error });
+    // A write that finished before the thread went away stands.
+    const wrote = Atomics.load(job.cells, 0) === 1 && Atomics.load(job.cells, 2) === 0;
+    job.resolve({ offset: Atomics.load(job.cells, 1), error: wrote ? undefined : error });
   }
 }
 
@@ -152,7 +156,7 @@ export function writeOffThread(fd: number, bytes: Uint8Array): OffThreadWrite {
       if (Atomics.load(cells, 0) === 0) return undefined;
       const result = {
         offset: Atomics.load(cells, 1),
-        error: Atomics.load(cells, 2) === 0 ? undefined : new Error('audit write failed on the write thread'),
+        error: failure(Atomics.load(cells, 2)),
       };
       // Taken here: the thread need not answer (a busy main thread would only read it later).
       Atomics.store(cells, 3, 1);
@@ -166,3 +170,19 @@ export function writeOffThread(fd: number, bytes: Uint8Array): OffThreadWrite {
     },
   };
 }
+
+/** The error of a write that failed on the write thread, from its shared cell (0: none). */
+function failure(errno: number): Error | undefined {
+  if (errno === 0) return undefined;
+  const code = errno === 1 ? undefined : errnoCodes.get(errno);
+  return Object.assign(
+    new Error(`audit write failed on the write thread${code === undefined ? '' : `: ${code}`}`),
+    {
+      code,
+    },
+  );
+}
+
+const errnoCodes = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, value]) => [value as number, name]),
+);
