@@ -55,7 +55,7 @@ interface Pending {
 }
 
 let worker: Worker | undefined;
-/** Set when a worker cannot be started here: writes then happen on the calling thread. */
+/** Set when a worker cannot be started here (or failed): writes then happen on the calling thread. */
 let unavailable = false;
 let nextId = 0;
 const pending = new Map<number, Pending>();
@@ -92,7 +92,11 @@ function theWorker(): Worker | undefined {
       if (worker === started) worker = undefined;
       failAll(error);
     };
-    started.on('error', gone);
+    // A thread that failed (it cannot start here, say) is not started again: writes stay here.
+    started.on('error', (error: Error) => {
+      unavailable = true;
+      gone(error);
+    });
     started.on('exit', () => gone(new Error('audit write thread exited')));
     worker = started;
   } catch {
