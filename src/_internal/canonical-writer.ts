@@ -33,15 +33,19 @@ export class CanonicalWriter {
   bytes: Buffer;
   length = 0;
 
-  constructor(capacity: number = 64 * 1024) {
-    this.bytes = Buffer.allocUnsafe(capacity);
+  /** `allocate` makes its buffers (e.g. on shared memory, to hand them to another thread). */
+  constructor(
+    capacity: number = 64 * 1024,
+    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafe,
+  ) {
+    this.bytes = allocate(capacity);
   }
 
   /** Makes room for `extra` more bytes. */
   reserve(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.bytes.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
+    const bigger = this.allocate(Math.max(needed, this.bytes.length * 2));
     this.bytes.copy(bigger, 0, 0, this.length);
     this.bytes = bigger;
   }

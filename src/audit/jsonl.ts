@@ -7,6 +7,7 @@ import { type CheckpointAnchor, type JsonlAuditOptions, jsonlSettings } from './
 import { LineBatch } from './line-batch.ts';
 import { openChain } from './resume.ts';
 import type { AuditEvent, AuditSink } from './types.ts';
+import { type OffThreadWrite, sharedBytes, writeOffThread } from './write-thread.ts';
 
 /** Counters of a JSONL sink. */
 export interface JsonlAuditStats {
@@ -49,6 +50,23 @@ const RETRY_FIRST_MS = 50;
 /** Initial buffer of a batch; it grows to hold a batch (`batchBytes` and the line crossing it). */
 const INITIAL_BATCH = 64 * 1024;
 const RETRY_MAX_MS = 5_000;
+/**
+ * Batches from this size on go to the write thread; smaller ones (a trickle of calls, a group
+ * commit of a few durable records) are written on the calling thread, where they cost less than
+ * waking the thread, and a process that writes only a few records never starts it.
+ */
+const OFF_THREAD_BYTES = 64 * 1024;
+/** How long the exit handler (or rotation) waits for a write in flight on the write thread. */
+const WAIT_IN_FLIGHT_MS = 10_000;
+
+/** A sealed batch on its way to the file; `offset` of its bytes are written. */
+interface Out {
+  readonly batch: LineBatch;
+  readonly buffer: Buffer;
+  offset: number;
+  readonly seq: number;
+  readonly records: number;
+}
 
 /**
  * An append-only, hash-chained JSON-lines audit log with batched writes, group-commit `fdatasync`,
@@ -78,17 +96,29 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   const opened = openChain(path);
   const chain = opened.chain;
   let { fd, fileIndex, fileBytes, seq, head } = opened;
-  // Records are encoded straight into the pending batch; `out` is the batch being written, kept
-  // with its position when a write fails, while new records go to a fresh batch.
+  // Batches are written (appended) off the main thread, one at a time, in order, by the write
+  // thread (src/audit/write-thread.ts). The exit handler, rotation and backpressure write
+  // synchronously instead: they first wait for the write in flight, then write the rest.
+  // Records are encoded straight into the pending batch; `outs` are the sealed batches on their
+  // way to the file, in order (the first one kept with its offset when a write fails), while
+  // new records go to a fresh batch.
   // A captured event that cannot be serialized after all (it cannot happen) leaves a gap record.
   const unserializable = (error: unknown) => {
     dropped += 1;
     report(error);
   };
-  let queue = new LineBatch(INITIAL_BATCH, unserializable);
+  const newBatch = () => new LineBatch(INITIAL_BATCH, unserializable, sharedBytes);
+  let queue = newBatch();
   let spare: LineBatch | undefined;
   let queuedSeq = seq;
-  let out: { batch: LineBatch; buffer: Buffer; offset: number; seq: number; records: number } | undefined;
+  const outs: Out[] = [];
+  /** Bytes and records of the sealed batches not yet written. */
+  let backlog = 0;
+  let backlogRecords = 0;
+  /** The write in flight on the write thread, until its result is taken (here or synchronously). */
+  let inFlight: { readonly job: Out; readonly write: OffThreadWrite } | undefined;
+  /** Settles when the write in flight has answered (true when it wrote its batch). */
+  let writing: Promise<boolean> | undefined;
   let writtenSeq = seq;
   let syncedSeq = seq;
   let written = 0;
@@ -177,47 +207,145 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     });
   };
 
-  // Writes the buffered records with blocking writes: ordered, never interleaved, and the exit
-  // handler can finish the job synchronously.
+  /** Seals the queue into a batch on its way to the file, after the ones already on their way. */
+  const sealQueue = () => {
+    if (queue.records === 0) return;
+    seal();
+    const buffer = queue.bytes();
+    outs.push({ batch: queue, buffer, offset: 0, seq: queuedSeq, records: queue.records });
+    backlog += buffer.length;
+    backlogRecords += queue.records;
+    queue = spare ?? newBatch();
+    spare = undefined;
+  };
+
+  /** A batch is in the file (`fileBytes`, `written`), its waiters told or its sync started. */
+  const completed = (job: Out) => {
+    outs.shift();
+    backlog -= job.buffer.length;
+    backlogRecords -= job.records;
+    fileBytes += job.buffer.length;
+    written += job.records;
+    writtenSeq = job.seq;
+    // Written: its buffer serves the next batch, unless a huge record made it grow far past a batch.
+    if (spare === undefined && job.batch.capacity <= Math.max(2 * batchBytes, INITIAL_BATCH)) {
+      job.batch.clear();
+      spare = job.batch;
+    }
+    retryDelay = RETRY_FIRST_MS;
+    if (fsyncMode === 'never') waiters.settle(writtenSeq);
+    else startSync();
+  };
+
+  const writeFailed = (job: Out, error: unknown) => {
+    // Keep the rest of the batch (and its position) for a retry; calls waiting on it fail now.
+    waiters.fail(job.seq, error);
+    report(error);
+    scheduleRetry();
+  };
+
+  /** Takes the result of the write in flight (once): false when it failed (kept for a retry). */
+  const takeResult = (flight: { readonly job: Out }, offset: number, error: Error | undefined): boolean => {
+    inFlight = undefined;
+    writing = undefined;
+    const job = flight.job;
+    job.offset += offset;
+    if (error !== undefined || job.offset < job.buffer.length) {
+      writeFailed(job, error ?? new Error(`audit sink ${name}: short write`));
+      return false;
+    }
+    completed(job);
+    return true;
+  };
+
+  /** Hands a sealed batch (the first) to the write thread. */
+  const startOffThread = (job: Out) => {
+    const flight = { job, write: writeOffThread(fd, job.buffer.subarray(job.offset)) };
+    inFlight = flight;
+    writing = flight.write.done.then(({ offset, error }) => {
+      // Taken already, from shared memory (`flushNow`, `writeAllSync`).
+      if (inFlight !== flight) return true;
+      const ok = takeResult(flight, offset, error);
+      if (ok) afterWrite();
+      return ok;
+    });
+  };
+
+  /** Writes a sealed batch (the first) on this thread; false when the write failed. */
+  const writeHere = (job: Out): boolean => {
+    try {
+      let at = job.offset;
+      while (at < job.buffer.length) at += writeSync(fd, job.buffer, at, job.buffer.length - at);
+      job.offset = at;
+    } catch (error) {
+      writeFailed(job, error);
+      return false;
+    }
+    completed(job);
+    return true;
+  };
+
+  /**
+   * After a batch: checkpoint and rotation when due, then the next sealed batch, unless a write is
+   * in flight (large ones to the write thread, small ones here).
+   */
+  const afterWrite = () => {
+    for (;;) {
+      if (signing !== undefined && sinceCheckpoint >= signing.every && !closed) writeCheckpoint();
+      maybeRotate();
+      const job = outs[0];
+      if (inFlight !== undefined || job === undefined) break;
+      if (job.buffer.length - job.offset >= OFF_THREAD_BYTES) return startOffThread(job);
+      if (!writeHere(job)) return;
+    }
+    if (inFlight === undefined && queue.records > 0) scheduleFlush(waiters.size > 0);
+  };
+
+  // Seals the queued records into a batch and hands it to the write thread. Double buffering: one
+  // batch is written while the next fills; when that one is full too, the caller waits for the
+  // disk (the write in flight) before it goes on.
   const flushNow = (): boolean => {
     flushScheduled = false;
     if (delayTimer !== undefined) {
       clearTimeout(delayTimer);
       delayTimer = undefined;
     }
-    if (out === undefined) {
-      if (queue.records === 0) return true;
-      seal();
-      out = { batch: queue, buffer: queue.bytes(), offset: 0, seq: queuedSeq, records: queue.records };
-      queue = spare ?? new LineBatch(INITIAL_BATCH, unserializable);
-      spare = undefined;
-    }
-    try {
-      while (out.offset < out.buffer.length) {
-        out.offset += writeSync(fd, out.buffer, out.offset, out.buffer.length - out.offset);
+    sealQueue();
+    const flight = inFlight;
+    if (flight !== undefined) {
+      // Done already (its answer not read yet), or waited for when another batch is waiting.
+      const result = flight.write.waitSync(outs.length > 1 ? WAIT_IN_FLIGHT_MS : 0);
+      if (result === undefined) {
+        if (outs.length <= 1) return true;
+        report(new Error(`audit sink ${name}: a write did not finish in ${WAIT_IN_FLIGHT_MS} ms`));
+        return false;
       }
-    } catch (error) {
-      // Keep the rest of the batch (and its position) for a retry; calls waiting on it fail now.
-      waiters.fail(out.seq, error);
-      report(error);
-      scheduleRetry();
-      return false;
+      if (!takeResult(flight, result.offset, result.error)) return false;
     }
-    fileBytes += out.buffer.length;
-    written += out.records;
-    writtenSeq = out.seq;
-    // Written: its buffer serves the next batch, unless a huge record made it grow far past a batch.
-    if (out.batch.capacity <= Math.max(2 * batchBytes, INITIAL_BATCH)) {
-      out.batch.clear();
-      spare = out.batch;
+    afterWrite();
+    return true;
+  };
+
+  /**
+   * Writes every sealed batch and the queue with blocking writes, in order, after waiting for the
+   * write in flight on the write thread (its result says how much of its batch is in the file).
+   * For the exit handler, rotation and backpressure. False when a write failed (the batch is kept
+   * for a retry) or the write in flight did not answer in time.
+   */
+  const writeAllSync = (): boolean => {
+    sealQueue();
+    if (inFlight !== undefined) {
+      const result = inFlight.write.waitSync(WAIT_IN_FLIGHT_MS);
+      if (result === undefined) {
+        report(new Error(`audit sink ${name}: a write did not finish in ${WAIT_IN_FLIGHT_MS} ms`));
+        return false;
+      }
+      // Its answer, when it comes, finds the batch taken over; what is missing is written below.
+      inFlight.job.offset += result.offset;
+      inFlight = undefined;
+      writing = undefined;
     }
-    out = undefined;
-    retryDelay = RETRY_FIRST_MS;
-    if (fsyncMode === 'never') waiters.settle(writtenSeq);
-    else startSync();
-    if (signing !== undefined && sinceCheckpoint >= signing.every) writeCheckpoint();
-    maybeRotate();
-    if (queue.records > 0) scheduleFlush(waiters.size > 0);
+    while (outs.length > 0) if (!writeHere(outs[0]!)) return false;
     return true;
   };
 
@@ -246,8 +374,9 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   };
 
   const maybeRotate = () => {
-    // Records still queued belong before the new file's first record: the next flush rotates.
-    if (fileBytes < rotateBytes || out !== undefined || closed || queue.records > 0) return;
+    if (fileBytes < rotateBytes || closed) return;
+    // Records still queued belong before the new file's first record: they are written first.
+    if ((outs.length > 0 || queue.records > 0) && !writeAllSync()) return;
     try {
       if (fsyncMode === 'batch' && broken === undefined) {
         fdatasyncSync(fd);
@@ -255,7 +384,8 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
         syncedSeq = writtenSeq;
         waiters.settle(syncedSeq);
       }
-      // A sync still in flight holds the old descriptor: close it once that sync is done.
+      // A sync still in flight holds the old descriptor: close it once that sync is done (the
+      // write thread is done with it: `writeAllSync` waited).
       const oldFd = fd;
       if (syncing === undefined) closeSync(oldFd);
       else void syncing.then(() => closeSync(oldFd));
@@ -309,8 +439,12 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   }
 
   const flushSync = () => {
-    if (closed && out === undefined && queue.records === 0) return;
-    flushNow();
+    if (closed && outs.length === 0 && queue.records === 0) return;
+    if (delayTimer !== undefined) {
+      clearTimeout(delayTimer);
+      delayTimer = undefined;
+    }
+    writeAllSync();
     if (fsyncMode === 'batch' && broken === undefined && writtenSeq > syncedSeq) {
       fdatasyncSync(fd);
       syncs += 1;
@@ -322,7 +456,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
 
   const enqueue = (event: AuditEvent): number => {
     if (closed) throw new Error(`audit sink ${name} is closed`);
-    if (queue.records >= maxQueue) {
+    if (queue.records + backlogRecords >= maxQueue) {
       dropped += 1;
       droppedStreak += 1;
       if (droppedStreak === 1) report(new Error(`audit sink ${name}: queue full, dropping events`));
@@ -335,7 +469,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
     try {
       const at = appendEvent(event);
       if (signing !== undefined && sinceCheckpoint >= signing.every) writeCheckpoint();
-      if (queue.size >= batchBytes || fileBytes + queue.size >= rotateBytes) flushNow();
+      if (queue.size >= batchBytes || fileBytes + backlog + queue.size >= rotateBytes) flushNow();
       else scheduleFlush();
       return at;
     } catch (error) {
@@ -344,6 +478,25 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       report(error);
       throw error;
     }
+  };
+
+  /** Writes everything queued now (off the main thread); false when a write failed. */
+  const writeQueued = async (): Promise<boolean> => {
+    if (!flushNow()) return false;
+    const target = queuedSeq;
+    while (writtenSeq < target) {
+      let pending = writing;
+      if (pending === undefined) {
+        sealQueue();
+        afterWrite();
+        if (writtenSeq >= target) return true;
+        pending = writing;
+        // Nothing in flight and not all written: a write failed (kept for its retry).
+        if (pending === undefined) return false;
+      }
+      if (!(await pending)) return false;
+    }
+    return true;
   };
 
   const sink: JsonlAuditSink = {
@@ -375,7 +528,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       handlers.push(handler);
     },
     async flush() {
-      if (!flushNow()) throw new Error(`audit sink ${name}: write failed; records kept for retry`);
+      if (!(await writeQueued())) throw new Error(`audit sink ${name}: write failed; records kept for retry`);
       if (fsyncMode === 'batch') {
         while (syncing !== undefined || (writtenSeq > syncedSeq && broken === undefined)) {
           if (syncing === undefined) startSync();
@@ -398,7 +551,9 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       if (checkpointTimer !== undefined) clearInterval(checkpointTimer);
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       retryTimer = undefined;
-      flushNow();
+      await writeQueued();
+      // Nothing may be in flight on the descriptor when it is closed.
+      while (writing !== undefined) await writing;
       while (syncing !== undefined) await syncing;
       let failure: unknown;
       try {
@@ -411,7 +566,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
         failure = error;
       }
       waiters.settle(syncedSeq);
-      const lost = out === undefined ? 0 : out.records;
+      const lost = queue.records + backlogRecords;
       waiters.fail(Infinity, new Error(`audit sink ${name} closed before the record was written`));
       closeSync(fd);
       unregister();
@@ -430,7 +585,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
         synced: fsyncMode === 'never' ? writtenSeq : syncedSeq,
         syncs,
         dropped,
-        queued: queue.records + (out?.records ?? 0),
+        queued: queue.records + backlogRecords,
       };
       return lastCheckpoint === undefined ? stats : { ...stats, lastCheckpoint };
     },

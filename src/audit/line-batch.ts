@@ -44,12 +44,16 @@ export class LineBatch {
   /** Lines in the batch. */
   records = 0;
 
-  /** `lost` hears of a captured event that could not be serialized after all (a gap took its place). */
+  /**
+   * `lost` hears of a captured event that could not be serialized after all (a gap took its place);
+   * `allocate` makes the batch's buffers (shared memory, for the write thread).
+   */
   constructor(
     capacity: number = 64 * 1024,
     private readonly lost: (error: unknown) => void = () => {},
+    allocate?: (size: number) => Buffer,
   ) {
-    this.writer = new CanonicalWriter(Math.max(capacity, HEADROOM + 1));
+    this.writer = new CanonicalWriter(Math.max(capacity, HEADROOM + 1), allocate);
     this.writer.length = HEADROOM;
   }
 

@@ -89,4 +89,28 @@ describe('exit signals', () => {
       expect(await verifyAuditLog(path)).toMatchObject({ ok: true, events: 750 });
     }, 60_000);
   }
+
+  for (const how of ['exit', 'signal'] as const) {
+    it(`records on their way to the file (write thread) and queued all reach it on ${how}`, async () => {
+      const path = join(tempDir(), 'audit.jsonl');
+      // One batch and a half: the first on the write thread (still starting) when the process ends.
+      const count = 200;
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'exit-child.ts'), path, how, String(count)],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      const exited = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.on('exit', (code, sig) => resolve([code, sig])),
+      );
+      expect(exited).toEqual(how === 'exit' ? [0, null] : [null, 'SIGTERM']);
+      // Some records were still queued (not yet handed to the write thread) when the process ended.
+      expect(Number(/queued (\d+)/.exec(stdout)?.[1])).toBeGreaterThan(0);
+      expect(await verifyAuditLog(path)).toMatchObject({ ok: true, events: count });
+    }, 60_000);
+  }
 });

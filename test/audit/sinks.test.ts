@@ -21,6 +21,7 @@ import {
   rules,
 } from '../../src/index.ts';
 import { testAuditSink } from '../../src/testing/index.ts';
+import { decisionEvent } from './helpers-events.ts';
 
 const runner = { describe, it };
 
@@ -262,5 +263,17 @@ describe('best-effort mode', () => {
     expect(ran).toBe(false);
     await tg.close().catch(() => undefined);
     await tg2.close().catch(() => undefined);
+  });
+
+  it('full batches that fail on the write thread (/dev/full) are reported with their code and kept', async () => {
+    const sink = jsonlAudit({ path: '/dev/full', batchBytes: 64 * 1024, flushOnExit: false });
+    const errors: unknown[] = [];
+    sink.onError((error) => errors.push(error));
+    // Full 64 KiB batches go to the write thread; the first fails there, and so does its retry.
+    for (let i = 1; i <= 400; i++) sink.write(decisionEvent(i));
+    await expect(sink.flush()).rejects.toThrow(/write failed/);
+    expect(errors.some((error) => (error as { code?: string }).code === 'ENOSPC')).toBe(true);
+    expect(sink.stats()).toMatchObject({ written: 0, queued: 401 });
+    await expect(sink.close()).rejects.toThrow(/could not be written/);
   });
 });
