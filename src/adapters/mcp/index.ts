@@ -29,6 +29,7 @@ export {
   type GuardMcpServerOptions,
   guardMcpServer,
   guardTransport,
+  MCP_DENIED_ERROR,
   type McpCallInfo,
   type McpServerLike,
 } from './server.ts';

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { errorParts } from '../../_internal/describe-error.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
-import type { JsonObject, JsonValue, ToolContext } from '../../types.ts';
+import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
+import { detailOf } from '../_shared/denials.ts';
+import { type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
 import type { JsonRpcMessage, McpMessageExtra, McpTransport } from './types.ts';
@@ -24,7 +26,18 @@ export interface McpCallInfo {
 export interface GuardMcpServerOptions extends McpGateOptions {
   /** The context of each call (agent, principal…), from the host's view of the connection. */
   context?: ToolContext | ((call: McpCallInfo) => ToolContext);
+  /**
+   * `'return'`: a denial is a tool result with `isError: true`, which the model reads (the MCP way).
+   * `'throw'`: a JSON-RPC error (code {@link MCP_DENIED_ERROR}) whose `data` carries the deny code
+   * (and, with `denialDetail: 'full'`, the rule and failed conditions), for clients that handle
+   * refusals in code. `'result'` and `'message'` are deprecated spellings of `'return'`.
+   * @default 'return'
+   */
+  onDeny?: OnDenyOption;
 }
+
+/** The JSON-RPC error code of a denial with `onDeny: 'throw'` (in the server-defined range). */
+export const MCP_DENIED_ERROR = -32001;
 
 /**
  * An MCP server of the TypeScript SDK: `McpServer` (v1, v2) or the low-level `Server`. Typed loosely
@@ -57,6 +70,7 @@ export function guardMcpServer<S extends McpServerLike>(
   options: GuardMcpServerOptions = {},
 ): S {
   checkServerName(options.server);
+  parseOnDeny(options.onDeny, 'guardMcpServer');
   const inner = server?.server as Connectable | undefined;
   const target =
     typeof inner === 'object' && inner !== null && typeof inner.connect === 'function'
@@ -88,6 +102,7 @@ export function guardTransport(
 ): McpTransport {
   if (typeof transport?.send !== 'function' || typeof transport.start !== 'function')
     throw new ConfigurationError('guardTransport() takes an MCP transport');
+  const onDeny = parseOnDeny(options.onDeny, 'guardMcpServer');
   const nonce = randomBytes(9).toString('base64url');
   let nextId = 0;
   /** Our own requests to the server, and gated calls waiting for the server's response. */
@@ -170,6 +185,18 @@ export function guardTransport(
         resultOf,
       );
       if (controller.signal.aborted) return;
+      if (!outcome.ok && outcome.denial !== undefined && onDeny === 'throw') {
+        await transport.send({
+          jsonrpc: '2.0',
+          id: message.id,
+          error: deniedError(
+            outcome.result.content[0]?.text ?? 'toolgate denied this call',
+            outcome.denial,
+            tg,
+          ),
+        });
+        return;
+      }
       const response = outcome.ok
         ? outcome.value
         : { jsonrpc: '2.0' as const, id: message.id, result: outcome.result as unknown as JsonValue };
@@ -286,4 +313,19 @@ function isObjectResult(result: unknown): boolean {
 /** What the audit trail records as the output of a forwarded call: the result, or the error. */
 function resultOf(response: JsonRpcMessage): unknown {
   return response.error === undefined ? response.result : { error: response.error };
+}
+
+/** The JSON-RPC error of a denial (`onDeny: 'throw'`): as much of it in `data` as `denialDetail` allows. */
+function deniedError(
+  text: string,
+  denial: ToolDenial,
+  tg: Guard<OnDeny>,
+): { code: number; message: string; data: JsonObject } {
+  const data: Record<string, JsonValue> = { code: denial.code, tool: denial.tool };
+  if (denial.retryAfterMs !== undefined) data.retryAfterMs = denial.retryAfterMs;
+  if (detailOf(tg) === 'full') {
+    if (denial.rule !== undefined) data.rule = denial.rule;
+    data.failed = denial.failed as unknown as JsonValue;
+  }
+  return { code: MCP_DENIED_ERROR, message: text, data };
 }

@@ -8,7 +8,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, test } from 'vitest';
-import { guardMcpClient, guardMcpServer } from '../../../src/adapters/mcp/index.ts';
+import { guardMcpClient, guardMcpServer, MCP_DENIED_ERROR } from '../../../src/adapters/mcp/index.ts';
 import { autoDeny, callbackApprover, createGuard, memoryAudit, rules } from '../../../src/index.ts';
 import { demoServer, textOf } from './fixtures.ts';
 
@@ -31,6 +31,47 @@ async function connect(server: { connect(transport: never): Promise<void> }) {
   closers.push(() => client.close());
   return client;
 }
+
+describe("guardMcpServer with onDeny: 'throw'", () => {
+  test('a denial is a JSON-RPC error whose data carries the code; an allow is unchanged', async () => {
+    const executed: string[] = [];
+    const audit = memoryAudit();
+    const tg = createGuard({ policy, audit, denialDetail: 'full' });
+    const client = await connect(
+      guardMcpServer(demoServer(executed), tg, { server: 'demo', onDeny: 'throw' }),
+    );
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hi' } }))).toBe('echo: hi');
+    const refused = await client.callTool({ name: 'delete_file', arguments: { path: '/etc/passwd' } }).then(
+      () => undefined,
+      (error: unknown) => error as { code?: number; message?: string; data?: unknown },
+    );
+    expect(refused?.code).toBe(MCP_DENIED_ERROR);
+    expect(refused?.message).toContain('DENIED_BY_RULE');
+    expect(refused?.data).toMatchObject({
+      code: 'DENIED_BY_RULE',
+      tool: 'demo.delete_file',
+      rule: 'no-deletes',
+    });
+    expect(executed).toEqual(['echo:hi']);
+    expect(audit.events.filter((e) => e.type === 'decision').map((e) => e.code)).toEqual([
+      undefined,
+      'DENIED_BY_RULE',
+    ]);
+  });
+
+  test('data says only the code and tool unless denialDetail is full; unknown values throw', async () => {
+    const tg = createGuard({ policy, audit: memoryAudit() });
+    const client = await connect(guardMcpServer(demoServer(), tg, { server: 'demo', onDeny: 'throw' }));
+    const refused = await client.callTool({ name: 'delete_file', arguments: { path: '/x' } }).then(
+      () => undefined,
+      (error: unknown) => error as { data?: Record<string, unknown> },
+    );
+    expect(refused?.data).toEqual({ code: 'DENIED_BY_RULE', tool: 'demo.delete_file' });
+    expect(() => guardMcpServer(demoServer(), tg, { server: 'demo', onDeny: 'crash' as never })).toThrow(
+      /onDeny must be 'throw' or 'return'/,
+    );
+  });
+});
 
 describe('guardMcpServer (McpServer, in-memory transport)', () => {
   test('allows, denies and asks, with one decision record per call', async () => {
