@@ -35,9 +35,14 @@ const CARD_CANDIDATE = /\b\d(?:[ -]?\d){12,18}\b/g;
  * A cheap pre-check: strings without any of these shapes skip the detectors entirely. Every
  * secret name (src/audit/sensitive-names.ts) holds one of `pass`, `pwd`, `secret`, `token`, `key`,
  * `auth`, `cookie`, `cred`, `jwt`, `bearer`.
+ *
+ * The words are grouped by their first letter (`a(?:kia|sia|…|uth)` for `AKIA`, `ASIA`, …,
+ * `auth`): the same language as the flat list `bearer|basic|token|AKIA|…`, but V8's regular
+ * expressions try one branch per letter instead of every word at every position, a third less
+ * time on ordinary text (test/audit/detectors-quick.test.ts holds the flat list and compares).
  */
-const QUICK =
-  /bearer|basic|token|AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|aws_?secret|PRIVATE KEY|eyJ|sk[-_]|rk[-_]|pk[-_]|gh[pousr]_|github_pat_|xox|AIza|glpat-|npm_|:\/\/|@tcp\(|@unix\(|pass|pwd|secret|key|auth|cookie|cred|jwt|[?&](?:sig|signature|code)=|\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d/i;
+export const QUICK: RegExp =
+  /a(?:kia|sia|gpa|ida|roa|npa|nva|ipa|ws_?secret|iza|uth)|b(?:earer|asic)|c(?:ookie|red)|eyj|g(?:h[pousr]_|ithub_pat_|lpat-)|jwt|key|npm_|p(?:rivate key|ass|wd|k[-_])|rk[-_]|s(?:k[-_]|ecret)|token|xox|:\/\/|@(?:tcp|unix)\(|[?&](?:sig|signature|code)=|\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d/i;
 /** The shortest text any built-in detector can change (`pwd=x`). */
 const SHORTEST_SECRET = 5;
 
