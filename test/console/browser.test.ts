@@ -169,6 +169,16 @@ describe.skipIf(skip !== undefined)('console in a browser', { timeout: 60_000 },
     expect(denial).toMatchObject({ denied: true, code: 'APPROVAL_DENIED' });
     expect(String(denial.reason)).toContain('order was never delivered to this customer');
     expect(String(denial.reason)).toContain('dana');
+    // A call a rule denies: its page names the rule and the condition that failed.
+    agent.call('bulk', { count: 50 }, { agent: 'support-bot', principal: 'user:bob' }, 'orders.delete');
+    expect(await agent.result('bulk')).toMatchObject({ denied: true, code: 'DENIED_BY_RULE' });
+    await waitFor(() => events(auditPath).some((e) => e.type === 'decision' && e.tool === 'orders.delete'));
+    const denied = events(auditPath).find((e) => e.type === 'decision' && e.tool === 'orders.delete');
+    await page.goto(`${server.url}#/call/${String(denied!.callId)}`);
+    await page.getByText('rule: no-bulk-deletes').waitFor();
+    const failed = page.getByRole('list', { name: 'Failed conditions' });
+    expect(await failed.textContent()).toContain('args.count');
+    expect(await axeViolations(page)).toEqual([]);
     await context.close();
   });
 

@@ -299,6 +299,14 @@ export function renderCall(main: HTMLElement, callId: string): void {
                 ? h('p', {}, `rules: ${(event.rules as string[]).join(', ') || '(none)'}`)
                 : null,
               event.reason !== undefined ? h('p', {}, `reason: ${String(event.reason)}`) : null,
+              event.rule !== undefined ? h('p', {}, `rule: ${String(event.rule)}`) : null,
+              Array.isArray(event.failed) && event.failed.length > 0
+                ? h(
+                    'ul',
+                    { class: 'failed', 'aria-label': 'Failed conditions' },
+                    ...(event.failed as unknown[]).map((entry) => h('li', {}, conditionText(entry))),
+                  )
+                : null,
               event.type === 'result' && event.outputBytes !== undefined
                 ? h('p', {}, `output: ${String(event.outputBytes)} bytes`)
                 : null,
@@ -311,4 +319,13 @@ export function renderCall(main: HTMLElement, callId: string): void {
     (error: Error) =>
       replace(main, h('h1', {}, 'Call'), h('p', { class: 'error', role: 'alert' }, error.message)),
   );
+}
+
+/** One failed condition of a denial record, as text (the record holds it redacted already). */
+function conditionText(entry: unknown): string {
+  if (typeof entry !== 'object' || entry === null) return String(entry);
+  const { rule, path, expected, actual, problem } = entry as Record<string, unknown>;
+  const found = problem !== undefined ? String(problem) : `expected ${String(expected)}`;
+  const was = actual === undefined ? ' (missing)' : ` (was ${JSON.stringify(actual)})`;
+  return `${rule === undefined ? '' : `${String(rule)}: `}${String(path)} ${found}${problem === undefined ? was : ''}`;
 }
