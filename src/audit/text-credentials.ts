@@ -118,15 +118,6 @@ export function redactSecretAssignments(text: string, replacement: string): stri
     // `?name=` and `&name=` are URL query parameters, where `key` and `sig` are credentials too.
     const query = match[3] === '=' && (before === 0x3f || before === 0x26);
     if (!secretName(match[2]!, query)) continue;
-    // `[secret:stripe]` is the secret scrubber's marker: it names a secret, it holds none.
-    if (
-      before === 0x5b &&
-      match[1] === '' &&
-      match[2] === 'secret' &&
-      match[3] === ':' &&
-      isMarker(text, ASSIGNMENT.lastIndex)
-    )
-      continue;
     let valueStart = ASSIGNMENT.lastIndex;
     let valueEnd = endOfValue(text, valueStart, valueKind(match[2]!, match[3]!, match[1] !== '', query));
     if (valueEnd <= valueStart) continue;
@@ -227,13 +218,3 @@ const isLetter = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x
 /** `,` `.` `;` `:` `!` `?` closing a word. */
 const isMark = (code: number) =>
   code === 0x2c || code === 0x2e || code === 0x3b || code === 0x3a || code === 0x21 || code === 0x3f;
-
-/** Whether `[secret:` is followed by a secret name and `]` (src/secrets/scrubber.ts's marker). */
-function isMarker(text: string, nameStart: number): boolean {
-  const close = text.indexOf(']', nameStart);
-  return (
-    close > nameStart &&
-    close - nameStart <= 128 &&
-    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(text.slice(nameStart, close))
-  );
-}
