@@ -1,20 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { errorParts } from '../../_internal/describe-error.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
-import type { ToolContext } from '../../types.ts';
-import { idKey, isRequest, isResponse } from './json-rpc.ts';
+import {
+  bearer,
+  json,
+  LOOPBACK,
+  originAllowed,
+  plain,
+  readBody,
+  sameLoopback,
+  unauthorized,
+} from './http-door.ts';
+import { type HttpCaller, SESSION_HEADER, Session } from './http-session.ts';
+import { idKey, isRequest } from './json-rpc.ts';
 import { type McpProxyOptions, runMcpProxy } from './proxy.ts';
 import type { JsonRpcId, JsonRpcMessage } from './types.ts';
 
-/** Who a bearer credential names, once verified. */
-export interface HttpCaller {
-  readonly agent: string;
-  readonly principal: string;
-}
+export type { HttpCaller };
 
 /** The answer of `authenticate`: the caller, or why the credential is refused (401). */
 export type HttpAuthentication =
@@ -53,95 +59,6 @@ export interface McpHttpProxy {
   readonly sessions: number;
   /** Stops listening and ends every session (their servers get their stdin closed). */
   close(): Promise<void>;
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-const SESSION_HEADER = 'mcp-session-id';
-
-interface Pending {
-  readonly id: JsonRpcId;
-  resolve(message: JsonRpcMessage): void;
-}
-
-/** One MCP session: its caller, its credential (renewable), its server process behind the stdio proxy. */
-class Session {
-  readonly input = new PassThrough();
-  readonly pending = new Map<string, Pending>();
-  private readonly queued: string[] = [];
-  private stream: ServerResponse | undefined;
-  private idle: NodeJS.Timeout | undefined;
-  context: ToolContext;
-  closed = false;
-
-  constructor(
-    readonly id: string,
-    readonly caller: HttpCaller,
-    token: string,
-    private readonly maxQueued: number,
-  ) {
-    this.context = { credential: token };
-  }
-
-  /** A line from the proxy to the client: the answer to a waiting POST, or for the event stream. */
-  fromServer(line: string): void {
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (isResponse(message)) {
-      const waiting = this.pending.get(idKey(message.id));
-      if (waiting !== undefined) {
-        this.pending.delete(idKey(message.id));
-        waiting.resolve(message);
-        return;
-      }
-    }
-    const event = `event: message\ndata: ${line}\n\n`;
-    if (this.stream !== undefined && !this.stream.writableEnded) this.stream.write(event);
-    else if (this.queued.length < this.maxQueued) this.queued.push(event);
-  }
-
-  /** Restarts the idle clock; `onIdle` runs when it runs out. */
-  touch(idleMs: number, onIdle: () => void): void {
-    if (this.idle !== undefined) clearTimeout(this.idle);
-    this.idle = setTimeout(onIdle, idleMs);
-    this.idle.unref();
-  }
-
-  openStream(response: ServerResponse): boolean {
-    if (this.stream !== undefined && !this.stream.writableEnded) return false;
-    response.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      [SESSION_HEADER]: this.id,
-    });
-    response.flushHeaders();
-    this.stream = response;
-    for (const event of this.queued.splice(0)) response.write(event);
-    response.on('close', () => {
-      if (this.stream === response) this.stream = undefined;
-    });
-    return true;
-  }
-
-  end(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.idle !== undefined) clearTimeout(this.idle);
-    this.input.end();
-    for (const waiting of this.pending.values()) {
-      waiting.resolve({
-        jsonrpc: '2.0',
-        id: waiting.id,
-        error: { code: -32603, message: `toolgate: ${reason}` },
-      });
-    }
-    this.pending.clear();
-    this.stream?.end();
-  }
 }
 
 /**
@@ -362,62 +279,4 @@ export async function serveMcpProxyHttp(
       await Promise.allSettled(exits);
     },
   };
-}
-
-function bearer(header: string | undefined): string | undefined {
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header ?? '');
-  return match?.[1];
-}
-
-function sameLoopback(hostHeader: string | undefined, port: number): boolean {
-  if (hostHeader === undefined) return false;
-  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
-  if (match === null) return false;
-  const name = match[1]!.replace(/^\[|\]$/g, '').toLowerCase();
-  return LOOPBACK.has(name) && Number(match[2] ?? 80) === port;
-}
-
-function originAllowed(origin: string | undefined, port: number): boolean {
-  if (origin === undefined) return true;
-  try {
-    const url = new URL(origin);
-    return url.protocol === 'http:' && sameLoopback(url.host, port);
-  } catch {
-    return false;
-  }
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-function plain(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
-}
-
-function json(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function unauthorized(response: ServerResponse, reason: string): void {
-  response
-    .writeHead(401, {
-      'content-type': 'text/plain; charset=utf-8',
-      'www-authenticate': `Bearer error="invalid_token", error_description=${JSON.stringify(reason.replace(/["\\\r\n]/g, ' '))}`,
-    })
-    .end(`${reason}\n`);
 }
