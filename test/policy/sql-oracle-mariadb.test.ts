@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
-import { runGenerated } from './sql-oracle/run-generated.ts';
+import { runCorpus, runGenerated } from './sql-oracle/runs.ts';
 import { GENERATED_RUNS, MARIADB, mariadbSkipReason, uniqueName } from './sql-oracle/servers.ts';
 import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
 
@@ -103,23 +103,9 @@ describe.skipIf(skip !== undefined)('MariaDB judges sqlScope', () => {
   }, 60_000);
 
   test('the corpus: allowed statements run as the user; the others are refused', async () => {
-    const failures: string[] = [];
-    for (const entry of corpus('mysql', database, target.other)) {
-      const scope = entry.write ? scopes.write : scopes.read;
-      const verdict = scope.test(entry.sql, request);
-      if (verdict !== entry.allow) {
-        failures.push(`scope says ${verdict}, corpus ${entry.allow}: ${entry.sql}`);
-        continue;
-      }
-      const other = entry.write
-        ? scopes.read.test(entry.sql, request)
-        : scopes.write.test(entry.sql, request);
-      if (other !== (entry.write ? false : entry.allow))
-        failures.push(`the other scope says ${other}: ${entry.sql}`);
-      if (!entry.allow) continue;
-      const problem = await judge(entry.write ? connections.write : connections.read, entry.sql);
-      if (problem !== undefined) failures.push(`${problem}\n    ${entry.sql}`);
-    }
+    const failures = await runCorpus(corpus('mysql', database, target.other), scopes, (entry) =>
+      judge(entry.write ? connections.write : connections.read, entry.sql),
+    );
     expect(failures).toEqual([]);
   }, 120_000);
 

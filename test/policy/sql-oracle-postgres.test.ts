@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultSqlFunctions, sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
-import { runGenerated } from './sql-oracle/run-generated.ts';
+import { runCorpus, runGenerated } from './sql-oracle/runs.ts';
 import { GENERATED_RUNS, POSTGRES, postgresSkipReason, uniqueName } from './sql-oracle/servers.ts';
 import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
 
@@ -24,7 +24,7 @@ const scopes = {
   write: sqlScope({ dialect: 'postgresql', tables, readOnly: false }),
   narrow: sqlScope({ dialect: 'postgresql', tables, columns: NARROW_COLUMNS }),
 };
-const request = {} as never;
+const _request = {} as never;
 
 const SETUP = `
   CREATE SCHEMA ${schema};
@@ -160,24 +160,9 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
   }
 
   test('the corpus: allowed statements run as the role; the others are refused', async () => {
-    const failures: string[] = [];
-    for (const entry of corpus('postgresql', schema, target.other)) {
-      const scope = entry.write ? scopes.write : scopes.read;
-      const verdict = scope.test(entry.sql, request);
-      if (verdict !== entry.allow) {
-        failures.push(`scope says ${verdict}, corpus ${entry.allow}: ${entry.sql}`);
-        continue;
-      }
-      // A readOnly scope refuses every write; a readOnly: false one reads like a readOnly one.
-      const other = entry.write
-        ? scopes.read.test(entry.sql, request)
-        : scopes.write.test(entry.sql, request);
-      if (other !== (entry.write ? false : entry.allow))
-        failures.push(`the other scope says ${other}: ${entry.sql}`);
-      if (!entry.allow) continue;
-      const problem = await judge(entry.write ? connections.write : connections.read, entry.sql);
-      if (problem !== undefined) failures.push(`${problem}\n    ${entry.sql}`);
-    }
+    const failures = await runCorpus(corpus('postgresql', schema, target.other), scopes, (entry) =>
+      judge(entry.write ? connections.write : connections.read, entry.sql),
+    );
     expect(failures).toEqual([]);
   }, 120_000);
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { PolicyScope } from '../../../src/index.ts';
+import type { CorpusEntry } from './corpus.ts';
 import { generatedStatements } from './generator.ts';
 import { GENERATED_RUNS, oracleSeed } from './servers.ts';
 import type { OracleTarget } from './vocabulary.ts';
@@ -56,4 +57,33 @@ export async function runGenerated<C>(
   }
   console.info(`${label} oracle: ${statements.length} generated, ${ran} runs on the server`);
   return { failures, ran, count: statements.length };
+}
+
+/**
+ * The corpus half of an oracle: each entry judged by the scope it is written for (and the other
+ * scope agreeing: a read-only scope refuses every write, a read-write one reads alike), and each
+ * allowed entry run on the real system by `judge` (a problem there is a bypass).
+ */
+export async function runCorpus(
+  entries: Iterable<CorpusEntry>,
+  scopes: Pick<OracleScopes, 'read' | 'write'>,
+  judge: (entry: CorpusEntry) => string | undefined | Promise<string | undefined>,
+): Promise<string[]> {
+  const request = {} as never;
+  const failures: string[] = [];
+  for (const entry of entries) {
+    const scope = entry.write ? scopes.write : scopes.read;
+    const verdict = scope.test(entry.sql, request);
+    if (verdict !== entry.allow) {
+      failures.push(`scope says ${verdict}, corpus ${entry.allow}: ${entry.sql}`);
+      continue;
+    }
+    const other = entry.write ? scopes.read.test(entry.sql, request) : scopes.write.test(entry.sql, request);
+    if (other !== (entry.write ? false : entry.allow))
+      failures.push(`the other scope says ${other}: ${entry.sql}`);
+    if (!entry.allow) continue;
+    const problem = await judge(entry);
+    if (problem !== undefined) failures.push(`${problem}\n    ${entry.sql}`);
+  }
+  return failures;
 }
