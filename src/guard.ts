@@ -3,9 +3,7 @@ import { parseDuration } from './_internal/duration.ts';
 import { registerWarnings } from './_internal/guard-warnings.ts';
 import { newId } from './_internal/ids.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
-import { toolNameProblem } from './_internal/names.ts';
 import type { GrantOptions } from './approval/grant-types.ts';
-import { registerInputSchema } from './approval/input-schema.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
 import { shownDecision } from './audit/shown.ts';
@@ -28,12 +26,12 @@ import type {
 import { registryInternals } from './identity/registry.ts';
 import { credentialVerifier } from './identity/verify.ts';
 import { listSuspensions, resume, suspend, suspendTarget } from './limits/suspend.ts';
-import { type SecretBroker, secretBroker } from './secrets/broker.ts';
+import { secretBroker } from './secrets/broker.ts';
 import { scrubbingAudit } from './secrets/scrubbing.ts';
-import { checkSecretName } from './secrets/types.ts';
 import { memoryStore } from './store/memory.ts';
 import type { StateStore } from './store/types.ts';
-import type { DeepReadonly, ToolContext, ToolInfo } from './types.ts';
+import { defineTool } from './tool-definition.ts';
+import type { DeepReadonly, ToolContext } from './types.ts';
 
 const DEFAULTS = {
   timeout: '30s',
@@ -70,14 +68,6 @@ const DEFAULT_KEYS: ReadonlySet<string> = new Set([
   'approvalsPerMinute',
   'storeTimeout',
   'maxSessionCalls',
-]);
-const TOOL_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'name',
-  'input',
-  'description',
-  'risk',
-  'tags',
-  'secrets',
 ]);
 
 /**
@@ -303,52 +293,6 @@ export function guard<A, R, D extends OnDeny = 'throw'>(
   if (tags !== undefined) toolOptions.tags = tags;
   if (secrets !== undefined) toolOptions.secrets = secrets;
   return createGuard(guardOptions as GuardOptions<D>).guard(fn, toolOptions);
-}
-
-function defineTool(
-  fn: ToolDefinition['fn'],
-  options: ToolOptions,
-  broker: SecretBroker | undefined,
-): ToolDefinition {
-  if (typeof options !== 'object' || options === null)
-    throw new ConfigurationError('guard() needs options with a name');
-  rejectUnknownKeys(options, TOOL_OPTION_KEYS, `tool ${JSON.stringify(options.name)}`);
-  const problem = toolNameProblem(options.name);
-  if (problem !== undefined) throw new ConfigurationError(`${problem}: ${JSON.stringify(options.name)}`);
-  const { input } = options;
-  if (input !== undefined && typeof input?.['~standard']?.validate !== 'function') {
-    throw new ConfigurationError(
-      `tool ${options.name}: input must be a Standard Schema (zod, valibot, arktype, …)`,
-    );
-  }
-  const info: { -readonly [K in keyof ToolInfo]: ToolInfo[K] } = { name: options.name };
-  if (options.description !== undefined) info.description = String(options.description);
-  if (options.risk !== undefined) info.risk = String(options.risk);
-  if (options.tags !== undefined) info.tags = Object.freeze(options.tags.map(String));
-  const frozen = Object.freeze(info);
-  const secrets = declaredSecrets(options.name, options.secrets, broker);
-  registerInputSchema(frozen, input);
-  return { fn, info: frozen, input, secrets };
-}
-
-const NO_SECRETS: readonly string[] = Object.freeze([]);
-
-/** The secrets a tool declares: names, each given to the tool by a binding of the guard's `secrets`. */
-function declaredSecrets(tool: string, names: unknown, broker: SecretBroker | undefined): readonly string[] {
-  if (names === undefined) return NO_SECRETS;
-  if (!Array.isArray(names)) throw new ConfigurationError(`tool ${tool}: secrets must be an array of names`);
-  if (names.length === 0) return NO_SECRETS;
-  for (const name of names) {
-    try {
-      checkSecretName(name);
-    } catch (error) {
-      throw new ConfigurationError(`tool ${tool}: ${(error as Error).message.replace(/^toolgate: /, '')}`);
-    }
-  }
-  if (broker === undefined)
-    throw new ConfigurationError(`tool ${tool} declares secrets, but the guard has no secrets option`);
-  broker.checkTool(tool, names as string[]);
-  return Object.freeze([...new Set(names as string[])]);
 }
 
 /** The guard's `identity` option, checked, as the core uses it. */
