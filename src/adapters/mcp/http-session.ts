@@ -23,8 +23,8 @@ interface Pending {
 
 /** One MCP session: its caller, its credential (renewable), its server process behind the stdio proxy. */
 export class Session {
-  readonly input = new PassThrough();
-  readonly pending = new Map<string, Pending>();
+  readonly input: PassThrough = new PassThrough();
+  readonly pending: Map<string, Pending> = new Map();
   private readonly queued: string[] = [];
   private stream: ServerResponse | undefined;
   private idle: NodeJS.Timeout | undefined;
