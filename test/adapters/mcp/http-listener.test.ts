@@ -183,7 +183,8 @@ describe('mcp-proxy over Streamable HTTP', () => {
       server: 'payments',
       pins: memoryPins(),
       log: () => {},
-      sessionIdleMs: 300,
+      // Long enough that a loaded CI host still sends `initialized` before the session idles out.
+      sessionIdleMs: 2_000,
       authenticate: async () => ({ ok: true, caller: { agent: 'support-bot', principal: 'user:42' } }),
     });
     try {
@@ -193,14 +194,14 @@ describe('mcp-proxy over Streamable HTTP', () => {
       const client = new Client({ name: 'idle-test', version: '1.0.0' });
       await client.connect(transport);
       expect(idle.sessions).toBe(1);
-      for (let waited = 0; idle.sessions > 0 && waited < 5_000; waited += 50)
+      for (let waited = 0; idle.sessions > 0 && waited < 15_000; waited += 50)
         await new Promise((resolve) => setTimeout(resolve, 50));
       expect(idle.sessions).toBe(0);
       await client.close();
     } finally {
       await idle.close();
     }
-  });
+  }, 60_000);
 
   it('a session belongs to its caller; a revoked credential is refused on its next call', async () => {
     const first = await token('user:7', ['payments.*']);
