@@ -98,7 +98,7 @@ describe('queueApprover (memory store)', () => {
 
   it('forged pending requests are not listed and forged answers are ignored', async () => {
     const store = memoryStore();
-    const { call, tool } = guardOn(store, { timeout: 400 });
+    const { call, tool } = guardOn(store, { timeout: 2_000 });
     const queue = approvalQueue({ store, secret: SECRET });
     await store.put('approvals', 'forged', { token: 'tg1.request.e30.AAAA' }, { now: Date.now() });
     const pending = call({});

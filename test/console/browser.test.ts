@@ -193,7 +193,7 @@ describe.skipIf(skip !== undefined)('console in a browser', { timeout: 60_000 },
     const item = card(page, 'note-timeout-1');
     await item.waitFor();
     expect(await agent.result('timeout')).toMatchObject({ denied: true, code: 'APPROVAL_TIMEOUT' });
-    await item.getByText('No longer pending').waitFor({ timeout: 5000 });
+    await item.getByText('No longer pending').waitFor({ timeout: 15_000 });
     expect(await item.getByRole('button', { name: 'Approve', exact: true }).count()).toBe(0);
     // Answering it now, straight at the API, finds nothing pending.
     const id = await item.getAttribute('data-request');
@@ -417,7 +417,7 @@ async function apiPost(
   return { status: response.status(), body: await response.text() };
 }
 
-async function waitFor(test: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(test: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!test()) {
     if (Date.now() > end) throw new Error('timed out waiting');
