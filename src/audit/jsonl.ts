@@ -4,7 +4,7 @@ import { DurableWaiters } from './durable-waiters.ts';
 import { COMPLETES_EVENTS } from './event-fields.ts';
 import { flushOnExit } from './exit.ts';
 import { type CheckpointAnchor, type JsonlAuditOptions, jsonlSettings } from './jsonl-options.ts';
-import { LineBatch } from './line-batch.ts';
+import { LineBatch, SERIALIZE_EVERY } from './line-batch.ts';
 import { openChain } from './resume.ts';
 import type { AuditEvent, AuditSink } from './types.ts';
 import { type OffThreadWrite, sharedBytes, writeOffThread } from './write-thread.ts';
@@ -151,7 +151,8 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   };
 
   // Records are serialized on the caller's path; the chain (`prev`, the hash, `head`) is filled in
-  // for a whole batch at once by `seal`, before the batch is written or its head is needed.
+  // by `seal` for the records serialized so far: as events are serialized (eight at a time), and
+  // before a batch is written or its head is needed.
   const append = (kind: 'file' | 'event' | 'checkpoint' | 'gap', payload: unknown): number => {
     queue.record(kind, payload, seq + 1);
     return appended();
@@ -159,7 +160,11 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
   // An event goes in as it is: fields set to undefined are left out, as JSON leaves them out.
   const appendEvent = (event: AuditEvent): number => {
     queue.event(event as unknown as Record<string, unknown>, seq + 1);
-    return appended();
+    const at = appended();
+    // The chain is filled in as the records are serialized, eight at a time: the call that fills
+    // a batch then hands it on without first hashing all of it (a spike of ~0.5 ms for 256 KiB).
+    if (queue.unsealed >= SERIALIZE_EVERY) seal();
+    return at;
   };
   const appended = (): number => {
     seq += 1;

@@ -27,8 +27,9 @@ const COVERED_HEX = HEADROOM - 3;
  * and its own. `seal` then fills them in, in order: the previous hash goes into `prev`, the record
  * is hashed where it lies (the domain is written just before it, over the end of the line before,
  * which is put back after), and its closing brace becomes the `,"hash":"<hex>"}` tail and newline.
- * So most calls pay only for reading their events; serialization runs eight records at a time and
- * the hash chain for a whole batch when it is written (or its head is needed). Same bytes as
+ * So most calls pay only for reading their events; serialization runs eight records at a time,
+ * and the chain whenever its owner seals (the JSONL sink: after each eight, and before a batch is
+ * written or its head is needed). Same bytes as
  * `buildLine`; no per-line buffers, no copies.
  */
 export class LineBatch {
@@ -231,8 +232,8 @@ class CapturedEvent {
   ) {}
 }
 
-/** Captured events are serialized once this many wait. */
-const SERIALIZE_EVERY = 8;
+/** Captured events are serialized once this many wait (and the JSONL sink seals them then). */
+export const SERIALIZE_EVERY = 8;
 /** What a line is taken to weigh until the batch has serialized some. */
 const ESTIMATED_LINE = 512;
 
