@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { parseDuration } from './_internal/duration.ts';
+import { registerGuardRecorder } from './_internal/guard-records.ts';
 import { registerWarnings } from './_internal/guard-warnings.ts';
 import { newId } from './_internal/ids.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
@@ -271,6 +272,11 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     } catch (error) {
       emitError('listener:warning', error);
     }
+  });
+  // Entry points record their own events (sessions, refusals) in this guard's trail.
+  registerGuardRecorder(tg, {
+    record: (build) => audit.record(build(generateId(), now())),
+    recordedText: (text) => audit.recordedText(text),
   });
   return tg;
 }

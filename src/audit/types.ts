@@ -258,7 +258,46 @@ export type AuditEvent =
   | PolicyReloadEvent
   | SuspensionEvent
   | IdentityEvent
-  | ConsoleEvent;
+  | ConsoleEvent
+  | AccessEvent;
+
+/**
+ * What the door of a network entry point did with a client (the MCP proxy's Streamable HTTP
+ * listener, `toolgate mcp-proxy --listen`): a session started or ended, or a request refused
+ * before it reached the guard. Not a call's own record (`callId` is absent). Never carries a
+ * token or a session id. Refusals are recorded up to 20 a second per listener; the ones beyond
+ * are counted, and the count is recorded once that second is over (`code: 'SUPPRESSED'`).
+ */
+export interface AccessEvent extends Omit<AbsentCallFields, 'agent' | 'principal'> {
+  readonly v: 1;
+  readonly id: string;
+  readonly ts: number;
+  readonly type: 'access';
+  /** The entry point. */
+  readonly door: 'mcp-http';
+  readonly action: 'session-start' | 'session-end' | 'refused';
+  /** The proxied server's name. */
+  readonly server?: string;
+  /** Who the credential names, once it verified. */
+  readonly agent?: string;
+  readonly principal?: string;
+  /** The HTTP status of a refusal. */
+  readonly status?: number;
+  /**
+   * Why a request was refused: `FORBIDDEN_HOST` (Host or Origin not the listener's),
+   * `NO_CREDENTIAL`, the code `authenticate` gave (e.g. `CREDENTIAL_EXPIRED`),
+   * `AUTHENTICATE_FAILED` (it threw), `FOREIGN_SESSION`, `UNKNOWN_SESSION`, `SESSION_REFUSED`
+   * (its server could not be started), or `SUPPRESSED` (a count of refusals over the rate).
+   */
+  readonly code?: string;
+  /** Why, in words (a refusal), or why a session ended. */
+  readonly reason?: string;
+  /** With `SUPPRESSED`: refusals not recorded one by one. */
+  readonly suppressed?: number;
+  /** How long the session lasted, ms (`session-end`). */
+  readonly durationMs?: number;
+  readonly policyVersion?: undefined;
+}
 
 /** Every event `type`, in schema order. */
 export const AUDIT_EVENT_TYPES: readonly AuditEvent['type'][] = Object.freeze([
@@ -271,6 +310,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEvent['type'][] = Object.freeze([
   'suspension',
   'identity',
   'console',
+  'access',
 ] as const);
 
 /**

@@ -262,6 +262,12 @@ export function formatEvent(event: Record<string, unknown>): string {
       );
       if (event.approver !== undefined) parts.push(`by ${String(event.approver)}`);
       break;
+    case 'access':
+      parts.push(String(event.action).toUpperCase());
+      if (event.status !== undefined || event.code !== undefined)
+        parts.push([event.status, event.code].filter((part) => part !== undefined).join(' '));
+      if (typeof event.suppressed === 'number') parts.push(`suppressed=${event.suppressed}`);
+      break;
     default:
       parts.push(String(event.tool ?? event.policyVersion ?? ''));
   }

@@ -147,3 +147,37 @@ describe('toolgate audit tail on denials', () => {
     expect(io.out[0]).toContain('failed="support-only: context.agent is missing, expected one of support-*"');
   });
 });
+
+describe('toolgate audit tail on access events', () => {
+  it('prints the action, status and code, who, and how many refusals were only counted', async () => {
+    const path = join(tempDir(), 'access.jsonl');
+    const sink = jsonlAudit({ path });
+    const base = { v: 1, type: 'access', door: 'mcp-http', server: 'payments' } as const;
+    sink.write({ ...base, id: 'a1', ts: 1, action: 'session-start', agent: 'bot', principal: 'user:1' });
+    sink.write({
+      ...base,
+      id: 'a2',
+      ts: 2,
+      action: 'refused',
+      status: 401,
+      code: 'NO_CREDENTIAL',
+      reason: 'none',
+    });
+    sink.write({
+      ...base,
+      id: 'a3',
+      ts: 3,
+      action: 'refused',
+      code: 'SUPPRESSED',
+      suppressed: 80,
+      reason: 'counted',
+    });
+    await sink.close();
+    const io = capture();
+    expect(await run(['tail', path])).toBe(0);
+    expect(io.out).toHaveLength(3);
+    expect(io.out[0]).toMatch(/access\s+SESSION-START {2}agent=bot {2}principal=user:1/);
+    expect(io.out[1]).toMatch(/access\s+REFUSED {2}401 NO_CREDENTIAL .*reason="none"/);
+    expect(io.out[2]).toMatch(/REFUSED {2}SUPPRESSED {2}suppressed=80/);
+  });
+});

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { errorParts } from '../../_internal/describe-error.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
+import { accessLog } from './http-access.ts';
 import {
   bearer,
   json,
@@ -21,6 +22,9 @@ import { type McpProxyOptions, runMcpProxy } from './proxy.ts';
 import type { JsonRpcId, JsonRpcMessage } from './types.ts';
 
 export type { HttpCaller };
+
+/** The code of a refusal because `authenticate` threw or answered oddly (500). */
+const AUTHENTICATE_FAILED = 'AUTHENTICATE_FAILED';
 
 /** The answer of `authenticate`: the caller, or why the credential is refused (401). */
 export type HttpAuthentication =
@@ -95,6 +99,8 @@ export async function serveMcpProxyHttp(
     session.end('the session was idle too long');
   };
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Sessions and refusals at the door, recorded in the guard's audit trail (src/audit/types.ts AccessEvent).
+  const access = accessLog(tg, options.server, log);
   const sessions = new Map<string, Session>();
   const exits: Promise<unknown>[] = [];
   let port = 0;
@@ -102,6 +108,8 @@ export async function serveMcpProxyHttp(
   const startSession = async (caller: HttpCaller, token: string): Promise<Session> => {
     const env = options.serverEnv === undefined ? process.env : await options.serverEnv(caller);
     const session = new Session(randomBytes(18).toString('base64url'), caller, token, maxQueued);
+    access.started(caller);
+    session.onEnd = (reason) => access.ended(caller, session.startedAt, reason);
     let buffered = '';
     const output = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -141,24 +149,69 @@ export async function serveMcpProxyHttp(
     return session;
   };
 
+  /** `authenticate`'s answer, checked: one that throws or answers oddly is AUTHENTICATE_FAILED. */
+  const authenticated = async (token: string): Promise<HttpAuthentication> => {
+    let answer: HttpAuthentication;
+    try {
+      answer = await options.authenticate(token);
+    } catch (error) {
+      return {
+        ok: false,
+        code: AUTHENTICATE_FAILED,
+        reason: `authenticate threw: ${errorParts(error).message}`,
+      };
+    }
+    if (answer?.ok === true) {
+      const caller = answer.caller as Partial<HttpCaller> | undefined;
+      if (typeof caller?.agent === 'string' && typeof caller.principal === 'string')
+        return { ok: true, caller: { agent: caller.agent, principal: caller.principal } };
+    } else if (answer?.ok === false) {
+      const code =
+        typeof answer.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(answer.code)
+          ? answer.code
+          : 'CREDENTIAL_INVALID';
+      return { ok: false, code, reason: String(answer.reason).slice(0, 500) };
+    }
+    return { ok: false, code: AUTHENTICATE_FAILED, reason: 'authenticate gave no caller and no refusal' };
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', `http://${host}`);
     if (url.pathname !== path) return plain(response, 404, 'not found');
-    if (!sameLoopback(request.headers.host, port) || !originAllowed(request.headers.origin, port))
-      return plain(response, 403, 'the Host or Origin is not this loopback address');
+    if (!sameLoopback(request.headers.host, port) || !originAllowed(request.headers.origin, port)) {
+      const refusal = 'the Host or Origin is not this loopback address';
+      access.refused(403, 'FORBIDDEN_HOST', refusal);
+      return plain(response, 403, refusal);
+    }
     const token = bearer(request.headers.authorization);
-    if (token === undefined) return unauthorized(response, 'a bearer credential is required');
-    const checked = await options.authenticate(token);
-    if (!checked.ok) return unauthorized(response, `${checked.code}: ${checked.reason}`);
+    if (token === undefined) {
+      access.refused(401, 'NO_CREDENTIAL', 'a bearer credential is required');
+      return unauthorized(response, 'a bearer credential is required');
+    }
+    const checked = await authenticated(token);
+    if (!checked.ok) {
+      if (checked.code === AUTHENTICATE_FAILED) {
+        access.refused(500, AUTHENTICATE_FAILED, checked.reason);
+        return plain(response, 500, 'internal error');
+      }
+      access.refused(401, checked.code, checked.reason);
+      return unauthorized(response, `${checked.code}: ${checked.reason}`);
+    }
     const caller = checked.caller;
 
     const sessionId = request.headers[SESSION_HEADER];
     let session: Session | undefined;
     if (typeof sessionId === 'string') {
       session = sessions.get(sessionId);
-      if (session === undefined) return plain(response, 404, 'no such session; start a new one');
-      if (session.caller.agent !== caller.agent || session.caller.principal !== caller.principal)
-        return plain(response, 403, 'this session belongs to another agent or principal');
+      if (session === undefined) {
+        access.refused(404, 'UNKNOWN_SESSION', 'no such session (ended, or never started)', caller);
+        return plain(response, 404, 'no such session; start a new one');
+      }
+      if (session.caller.agent !== caller.agent || session.caller.principal !== caller.principal) {
+        const refusal = 'this session belongs to another agent or principal';
+        access.refused(403, 'FOREIGN_SESSION', refusal, caller);
+        return plain(response, 403, refusal);
+      }
       // A renewed credential for the same caller is used from now on.
       session.context = { credential: token };
     }
@@ -211,7 +264,12 @@ export async function serveMcpProxyHttp(
       try {
         session = await startSession(caller, token);
       } catch (error) {
-        log(`toolgate mcp-proxy: a session for ${caller.agent} was refused: ${errorParts(error).message}`);
+        access.refused(
+          503,
+          'SESSION_REFUSED',
+          `its server could not be started: ${errorParts(error).message}`,
+          caller,
+        );
         return plain(response, 503, 'the session could not be started (see the proxy log)');
       }
     }
@@ -272,6 +330,7 @@ export async function serveMcpProxyHttp(
     async close() {
       for (const session of sessions.values()) session.end('the proxy is shutting down');
       sessions.clear();
+      access.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

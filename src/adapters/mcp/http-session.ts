@@ -30,6 +30,10 @@ export class Session {
   private idle: NodeJS.Timeout | undefined;
   context: ToolContext;
   closed = false;
+  /** When it started (epoch ms). */
+  readonly startedAt: number = Date.now();
+  /** Hears, once, that the session ended and why. */
+  onEnd: ((reason: string) => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -99,5 +103,6 @@ export class Session {
     }
     this.pending.clear();
     this.stream?.end();
+    this.onEnd?.(reason);
   }
 }

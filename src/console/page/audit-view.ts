@@ -76,6 +76,11 @@ function summary(event: Event): string {
   if (event.type === 'result') return `${String(event.outcome)} in ${Number(event.durationMs).toFixed(1)} ms`;
   if (event.type === 'console')
     return `${String(event.action)} ${String(event.outcome)} by ${String(event.account)}`;
+  if (event.type === 'access')
+    return [event.action, event.status, event.code, event.reason]
+      .filter((part) => part !== undefined)
+      .map(String)
+      .join(' ');
   return String(event.reason ?? '');
 }
 
@@ -120,6 +125,8 @@ export function renderAudit(main: HTMLElement, session: SessionInfo): () => void
       'grant-used',
       'result',
       'suspension',
+      'identity',
+      'access',
       'console',
       'policy-reload',
     ]),

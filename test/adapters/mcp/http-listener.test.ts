@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpHttpProxy, serveMcpProxyHttp } from '../../../src/adapters/mcp/http-listener.ts';
 import { memoryPins } from '../../../src/adapters/mcp/pins.ts';
+import type { AccessEvent } from '../../../src/audit/types.ts';
 import { redisStore } from '../../../src/backends/redis/index.ts';
 import {
   agentRegistry,
@@ -23,6 +24,7 @@ import {
   CredentialError,
   createGuard,
   jsonlAudit,
+  memoryAudit,
   memoryStore,
   rules,
   verifyAuditLog,
@@ -203,6 +205,129 @@ describe('mcp-proxy over Streamable HTTP', () => {
     }
   }, 60_000);
 
+  it('the door records sessions and refusals in the guard trail, never a token or a session id; a spray is counted', async () => {
+    const audit = memoryAudit({ limit: 10_000 });
+    const identity = { keys, registry, audience: 'pay' };
+    const gate = createGuard({
+      policy: rules([{ id: 'payments', effect: 'allow', tool: 'payments.*' }]),
+      audit,
+      identity,
+    });
+    const lines: string[] = [];
+    const door = await serveMcpProxyHttp(gate, {
+      command: process.execPath,
+      args: [SERVER],
+      server: 'payments',
+      pins: memoryPins(),
+      log: (line) => lines.push(line),
+      async authenticate(bearer) {
+        try {
+          const claims = await verifyCredential(identity, bearer);
+          return { ok: true, caller: { agent: claims.sub, principal: claims.principal } };
+        } catch (error) {
+          if (CredentialError.isInstance(error))
+            return { ok: false, code: error.code, reason: error.message };
+          throw error;
+        }
+      },
+    });
+    const post = (headers: Record<string, string>) =>
+      fetch(door.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      });
+    const accessEvents = () => audit.events.filter((event): event is AccessEvent => event.type === 'access');
+    try {
+      const bearer = await token('user:5', ['payments.*']);
+      const transport = new StreamableHTTPClientTransport(new URL(door.url), {
+        requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+      });
+      const client = new Client({ name: 'door-test', version: '1.0.0' });
+      await client.connect(transport);
+      expect(textOf(await client.callTool({ name: 'charge', arguments: { cents: 4 } }))).toContain(
+        'charged 4',
+      );
+      const sessionId = transport.sessionId!;
+      const other = await token('user:6', ['payments.*']);
+      const refusals: [Record<string, string>, number][] = [
+        [{}, 401],
+        [{ authorization: 'Bearer forged.not-a.credential' }, 401],
+        [{ authorization: `Bearer ${bearer}`, origin: 'http://evil.example' }, 403],
+        [{ authorization: `Bearer ${other}`, 'mcp-session-id': sessionId }, 403],
+        [{ authorization: `Bearer ${bearer}`, 'mcp-session-id': 'guessed-session-id' }, 404],
+      ];
+      for (const [headers, status] of refusals) expect((await post(headers)).status).toBe(status);
+      await transport.terminateSession();
+      await client.close();
+      for (let waited = 0; door.sessions > 0 && waited < 15_000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const recorded = accessEvents();
+      expect(recorded.map((event) => [event.action, event.status, event.code])).toEqual([
+        ['session-start', undefined, undefined],
+        ['refused', 401, 'NO_CREDENTIAL'],
+        ['refused', 401, expect.stringMatching(/^CREDENTIAL_/)],
+        ['refused', 403, 'FORBIDDEN_HOST'],
+        ['refused', 403, 'FOREIGN_SESSION'],
+        ['refused', 404, 'UNKNOWN_SESSION'],
+        ['session-end', undefined, undefined],
+      ]);
+      expect(recorded[0]).toMatchObject({
+        door: 'mcp-http',
+        server: 'payments',
+        agent: 'support-bot',
+        principal: 'user:5',
+      });
+      expect(recorded[4]).toMatchObject({ agent: 'support-bot', principal: 'user:6' });
+      expect(recorded[6]!.durationMs).toBeGreaterThanOrEqual(0);
+      // The calls of the session are in the same trail; no record holds a credential or the session id.
+      expect(audit.events.some((event) => event.type === 'result' && event.tool === 'payments.charge')).toBe(
+        true,
+      );
+      const text = JSON.stringify(audit.events);
+      for (const secret of [bearer, other, sessionId]) expect(text).not.toContain(secret);
+      expect(
+        lines.some((line) => line.includes('refused 403 FOREIGN_SESSION (support-bot for user:6)')),
+      ).toBe(true);
+
+      // A spray of forged credentials: every refusal counted, at most 20 a second recorded one by one.
+      const spray = 100;
+      const answers = await Promise.all(
+        Array.from({ length: spray }, (_, i) => post({ authorization: `Bearer forged.${i}.x` })),
+      );
+      expect(answers.every((answer) => answer.status === 401)).toBe(true);
+      const counted = () => {
+        const refused = accessEvents().filter((event) => event.action === 'refused');
+        return {
+          one: refused.filter((event) => event.code !== 'SUPPRESSED').length,
+          suppressed: refused.reduce((sum, event) => sum + (event.suppressed ?? 0), 0),
+        };
+      };
+      for (
+        let waited = 0;
+        counted().one + counted().suppressed < refusals.length + spray && waited < 15_000;
+        waited += 50
+      )
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const { one, suppressed } = counted();
+      expect(one + suppressed).toBe(refusals.length + spray);
+      expect(suppressed).toBeGreaterThan(0);
+      const perSecond = new Map<number, number>();
+      for (const event of accessEvents())
+        if (event.action === 'refused' && event.code !== 'SUPPRESSED')
+          perSecond.set(Math.floor(event.ts / 1000), (perSecond.get(Math.floor(event.ts / 1000)) ?? 0) + 1);
+      // Windows start at a refusal, not on a second boundary: two calendar seconds hold at most 40.
+      expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(40);
+    } finally {
+      await door.close();
+      await gate.close();
+    }
+  }, 60_000);
+
   it('a session belongs to its caller; a revoked credential is refused on its next call', async () => {
     const first = await token('user:7', ['payments.*']);
     const { client, transport } = await connect(first);
@@ -315,6 +440,10 @@ describe.skipIf(skipRedis !== undefined)(
         expect(log).not.toContain(PAYMENT_KEY);
         expect((await verifyAuditLog(cliAudit)).ok).toBe(true);
         expect(log).toContain(`"agent":"${agent}"`);
+        // The session itself is in the same chained trail, its credential not.
+        expect(log).toMatch(/"action":"session-start"[^\n]*"type":"access"/);
+        expect(log).toMatch(/"action":"session-end"[^\n]*"type":"access"/);
+        expect(log).not.toContain(bearer);
       } finally {
         child.kill('SIGKILL');
         await redisRegistry.revoke(agent).catch(() => undefined);
