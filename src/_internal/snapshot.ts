@@ -17,7 +17,17 @@ export interface SnapshotLimits {
 }
 
 /** Result of `snapshot`: a frozen deep copy, or why the value is not acceptable JSON data. */
-export type SnapshotResult<T> = { ok: true; value: T } | { ok: false; problem: string };
+export type SnapshotResult<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      problem: string;
+      /**
+       * Where, when the problem is at one value: its path below the root (`.items[2].sku`, `''` for
+       * the root) and what is wrong with it (`is an accessor`), for a failed condition.
+       */
+      at?: { readonly path: string; readonly predicate: string };
+    };
 
 /**
  * Why a value was refused. The path is built only on refusal: each level of the walk prepends its
@@ -32,8 +42,21 @@ class SnapshotProblem extends Error {
     this.segments.push(segment);
     return this;
   }
-  text(): string {
-    return this.describe(`$${this.segments.reverse().join('')}`);
+  /** The problem as a sentence, and where it is when the sentence is about one value. */
+  result(): { ok: false; problem: string; at?: { path: string; predicate: string } } {
+    const path = this.segments.reverse().join('');
+    const text = this.describe(`$${path}`);
+    if (!text.startsWith(`$${path}`)) return { ok: false, problem: text };
+    // The sentence names the value (`$.items[0].sku is an accessor`, a key appended to the path by
+    // the level that found it), then says what is wrong with it.
+    const rest = text.slice(path.length + 1);
+    const verb = rest.search(/ (?:is|has) /);
+    if (verb < 0) return { ok: false, problem: text };
+    return {
+      ok: false,
+      problem: text,
+      at: { path: path + rest.slice(0, verb), predicate: rest.slice(verb + 1) },
+    };
   }
 }
 
@@ -95,7 +118,7 @@ function walk(
     return { ok: true, value: cloneObject(value, 0, state, reference) as JsonObject };
   } catch (error) {
     if (error === ESTIMATE_SPENT) return undefined;
-    if (error instanceof SnapshotProblem) return { ok: false, problem: error.text() };
+    if (error instanceof SnapshotProblem) return error.result();
     // A RangeError (stack) or anything unexpected is still a refusal, never a crash.
     return {
       ok: false,

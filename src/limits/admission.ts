@@ -1,6 +1,7 @@
+import ms from 'ms';
 import { describeError } from '../_internal/describe-error.ts';
 import { CallFailure, callSafely, callSync, type SafeResult } from '../_internal/fail-closed.ts';
-import { deny } from '../policy/evaluate.ts';
+import { deny, withFailed } from '../policy/evaluate.ts';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -10,7 +11,7 @@ import type {
   StateStore,
   SyncAdmission,
 } from '../store/types.ts';
-import type { Decision, DenyCode, DenyDecision, ToolRequest } from '../types.ts';
+import type { Decision, DenyCode, DenyDecision, FailedCondition, ToolRequest } from '../types.ts';
 import { cachedSuspensionKey, keysOf, parsedLimits, SUSPENSION_FIELDS } from './keys.ts';
 import type { ParsedLimits } from './parse.ts';
 
@@ -93,7 +94,20 @@ export function admitCall(
   try {
     admit = buildAdmit(settings, request, decision, call, nothingSuspended);
   } catch (error) {
-    if (error instanceof BudgetAmountError) return limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]);
+    if (error instanceof BudgetAmountError) {
+      // The amount is read from the args or context (`sum`), or computed (`the cost function`).
+      const read = error.what.startsWith('args.') || error.what.startsWith('context.');
+      return withFailed(limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]), [
+        {
+          rule: error.rule,
+          path: read ? error.what : 'limit.budget',
+          expected: 'a finite, non-negative number',
+          problem: read
+            ? 'is not a finite, non-negative number, so the budget cannot be applied'
+            : `got an amount from ${error.what} that is not a finite, non-negative number`,
+        },
+      ]);
+    }
     return limitDeny('POLICY_ERROR', `malformed limits: ${describeError(error)}`, decision.rules);
   }
   if (sync !== undefined && call.admissions === 0 && !call.peek) {
@@ -155,7 +169,8 @@ function admitted(
         ? settings.suspensionDenial?.(result.key)
         : undefined;
     if (identity !== undefined) return limitDeny(identity.code, identity.reason, []);
-    return denial(result, ownerOf(admit, result.key));
+    const rule = ownerOf(admit, result.key);
+    return withFailed(denial(result, rule), limitFailed(admit, result.key, rule));
   }
   if (call.peek) return undefined;
   const semaphores = admit.semaphores?.map((check) => check.key);
@@ -244,6 +259,7 @@ function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolReque
   if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
     throw new BudgetAmountError(
       rule,
+      budget.what,
       `${budget.what} is not a finite, non-negative number, so the budget of rule ${rule} cannot be applied`,
     );
   }
@@ -253,6 +269,7 @@ function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolReque
 class BudgetAmountError extends Error {
   constructor(
     readonly rule: string,
+    readonly what: string,
     message: string,
   ) {
     super(message);
@@ -277,6 +294,52 @@ function denial(result: Extract<AdmitResult, { ok: false }>, rule: string | unde
     default:
       return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
   }
+}
+
+/**
+ * The limit a denial hit, as a failed condition: `limit.rate`, `limit.concurrency` or
+ * `limit.budget` of its rule (`context.session` for loop protection), what it allows, and what
+ * this call ran into. Read from the checks sent to the store, so it names the limit as applied.
+ */
+function limitFailed(admit: AdmitRequest, key: unknown, rule: string | undefined): FailedCondition[] {
+  const owner = rule === undefined ? {} : { rule };
+  const rate = admit.rates?.find((check) => check.key === key);
+  if (rate !== undefined) {
+    const calls = `at most ${rate.limit} call${rate.limit === 1 ? '' : 's'} in ${ms(rate.windowMs, { long: true })}`;
+    return rule === undefined
+      ? [
+          {
+            path: 'context.session',
+            expected: calls,
+            problem: 'made more calls (loop protection)',
+          },
+        ]
+      : [
+          {
+            ...owner,
+            path: 'limit.rate',
+            expected: calls,
+            problem: 'is used up',
+          },
+        ];
+  }
+  const slots = admit.semaphores?.find((check) => check.key === key);
+  if (slots !== undefined)
+    return [
+      { ...owner, path: 'limit.concurrency', expected: `at most ${slots.limit} at once`, problem: 'is full' },
+    ];
+  const budget = admit.budgets?.find((check) => check.key === key);
+  if (budget !== undefined)
+    return [
+      {
+        ...owner,
+        path: 'limit.budget',
+        expected: `at most ${budget.max} in ${ms(budget.windowMs, { long: true })}`,
+        actual: budget.amount,
+        problem: `would be exceeded by this call's ${budget.amount}`,
+      },
+    ];
+  return [];
 }
 
 function limitDeny(

@@ -14,6 +14,15 @@ import type { PolicyEngine } from './types.ts';
 
 const denyCodes = new Set<string>(DENY_CODES);
 
+/** A deny decision with the conditions that decided it (frozen); the same decision when there are none. */
+export function withFailed(decision: DenyDecision, failed: readonly FailedCondition[]): DenyDecision {
+  if (failed.length === 0) return decision;
+  return Object.freeze({
+    ...decision,
+    failed: Object.freeze(failed.map((entry) => Object.freeze({ ...entry }))),
+  });
+}
+
 /** Builds a frozen deny decision. */
 export function deny(
   code: DenyCode,

@@ -12,7 +12,7 @@ import type {
 } from '../types.ts';
 import { type CompiledRule, compareIds, compileRule, policyVersionOf } from './compile.ts';
 import type { CompileConditionOptions, Tri } from './condition-types.ts';
-import { deny } from './evaluate.ts';
+import { deny, withFailed } from './evaluate.ts';
 import { ToolIndex } from './index-by-tool.ts';
 import { mergeApproval, mergeObligations } from './merge.ts';
 import type { PolicyEngine } from './types.ts';
@@ -121,7 +121,9 @@ export function rules(list: readonly Rule[], options: RulesOptions = {}): RulesE
         );
       }
       if (first === undefined)
-        return candidates.length === 0 ? noMatch : nearMisses(candidates, request, version);
+        return candidates.length === 0
+          ? withFailed(noMatch, [{ path: 'tool.name', expected: NAMED_BY_A_RULE, actual: actualValue(name) }])
+          : nearMisses(candidates, request, version);
       if (applicable === undefined) {
         if (first.effect === 'allow') return single.get(first)!;
         return combine([first], version, request);
@@ -189,6 +191,9 @@ const MISS_REASONS: Record<string, string> = {
     'its conditions could not be established (a value is missing or of another type)',
 };
 
+/** What a default deny with no rule for the tool says was expected of its name. */
+const NAMED_BY_A_RULE = 'a tool an allow or ask rule names';
+
 /**
  * The default deny, explained: which rules for this tool did not apply, and why. Only on the deny
  * path; the rules are visited in id order, so the text is deterministic.
@@ -196,8 +201,10 @@ const MISS_REASONS: Record<string, string> = {
 function nearMisses(candidates: readonly CompiledRule[], request: ToolRequest, version: string): Decision {
   const misses: string[] = [];
   const failed: FailedCondition[] = [];
+  let allowOrAsk = 0;
   for (const rule of candidates) {
     if (rule.effect === 'deny') continue;
+    allowOrAsk += 1;
     const status = statusOf(rule, request);
     if (status !== 'applies') {
       misses.push(`${rule.id}: ${MISS_REASONS[status] ?? status}`);
@@ -205,13 +212,11 @@ function nearMisses(candidates: readonly CompiledRule[], request: ToolRequest, v
     }
     if (misses.length === 3) break;
   }
+  // Only deny rules name this tool: nothing could have allowed it.
+  if (allowOrAsk === 0)
+    failed.push({ path: 'tool.name', expected: NAMED_BY_A_RULE, actual: actualValue(request.tool.name) });
   const detail = misses.length === 0 ? '' : ` (${misses.join('; ')})`;
   return withFailed(deny('NO_MATCHING_RULE', `no rule allows this call${detail}`, [], version), failed);
-}
-
-function withFailed(decision: Extract<Decision, { type: 'deny' }>, failed: FailedCondition[]): Decision {
-  if (failed.length === 0) return decision;
-  return Object.freeze({ ...decision, failed: Object.freeze(failed.map((entry) => Object.freeze(entry))) });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { denialMessage } from '../../src/adapters/_shared/denials.ts';
 import { memoryAudit } from '../../src/audit/memory.ts';
 import type { DecisionEvent } from '../../src/audit/types.ts';
@@ -76,7 +77,7 @@ describe('a denial names the rule and the failed condition', () => {
     expect(seen[0]?.failed).toEqual(record.failed);
   });
 
-  it('allowed calls carry neither; a denial without conditions carries an empty list', async () => {
+  it('allowed calls carry neither; a tool no rule names is named as the failed condition', async () => {
     const audit = memoryAudit();
     const tg = createGuard({ policy: rules([{ id: 'ok', effect: 'allow', tool: 'ok' }]), audit });
     await tg.guard(() => 1, { name: 'ok' })({});
@@ -86,7 +87,9 @@ describe('a denial names the rule and the failed condition', () => {
     const [allowed, denied] = audit.events.filter((e) => e.type === 'decision') as DecisionEvent[];
     expect(allowed).not.toHaveProperty('failed');
     expect(allowed).not.toHaveProperty('rule');
-    expect(denied?.failed).toEqual([]);
+    expect(denied?.failed).toEqual([
+      { path: 'tool.name', expected: 'a tool an allow or ask rule names', actual: 'unknown' },
+    ]);
     expect(denied).not.toHaveProperty('rule');
   });
 
@@ -150,5 +153,138 @@ describe('denialDetail', () => {
       'toolgate denied db.query (NO_MATCHING_RULE): no rule allows this call [support-only: context.agent is missing, expected one of support-*]',
     );
     expect(denialMessage({ ...denial, failed: [] }, 'full')).toMatch(/\[rule support-only\]$/);
+  });
+});
+
+describe('denials outside the rules name their condition too', () => {
+  const limited = rules([
+    { id: 'pay', effect: 'allow', tool: 'pay', limit: { rate: '2/1m' } },
+    { id: 'slow', effect: 'allow', tool: 'slow', limit: { concurrency: 1 } },
+    {
+      id: 'spend',
+      effect: 'allow',
+      tool: 'spend',
+      limit: { budget: { sum: 'args.amount', max: 100, per: '1d' } },
+    },
+    { id: 'nest', effect: 'allow', tool: 'nest' },
+    { id: 'login', effect: 'allow', tool: 'login' },
+  ]);
+  const failedOf = (denial: unknown) => (denial as ToolDenial).failed;
+
+  it('INVALID_ARGS: the schema issue at its path, with the value found there; redacted like the args', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: limited, audit, onDeny: 'return' });
+    const schema = z.object({ amount: z.number().max(500), items: z.array(z.object({ sku: z.string() })) });
+    const pay = tg.guard((args: { amount: number; items: unknown[] }) => args.amount, {
+      name: 'pay',
+      input: schema,
+    });
+    expect(failedOf(await pay({ amount: 600, items: [] }))).toEqual([
+      {
+        path: 'args.amount',
+        expected: 'what the input schema accepts',
+        problem: expect.stringMatching(/^fails the input schema: .*500/),
+        actual: 600,
+      },
+    ]);
+    expect(failedOf(await pay({ amount: 1, items: [{ sku: 7 }] } as never))).toMatchObject([
+      { path: 'args.items[0].sku', actual: 7 },
+    ]);
+    const login = tg.guard(() => 1, { name: 'login', input: z.object({ password: z.string().min(12) }) });
+    const denial = (await login({ password: 'hunter2' })) as ToolDenial;
+    expect(denial.failed).toMatchObject([{ path: 'args.password', actual: '[REDACTED]' }]);
+    expect(JSON.stringify(audit.events)).not.toContain('hunter2');
+    const record = audit.events.filter((e) => e.type === 'decision').at(-1) as DecisionEvent;
+    expect(record.failed).toEqual(denial.failed);
+  });
+
+  it('INVALID_ARGS: what the snapshot refused (an accessor, a key the schema drops, not an object)', async () => {
+    const tg = createGuard({ policy: limited, onDeny: 'return' });
+    const pay = tg.guard(() => 1, { name: 'pay', input: z.object({ amount: z.number() }) });
+    expect(
+      failedOf(
+        await pay({
+          get amount() {
+            return 1;
+          },
+        } as never),
+      ),
+    ).toEqual([
+      {
+        path: 'args.amount',
+        expected: 'JSON data within the size and depth limits',
+        problem: 'is an accessor',
+      },
+    ]);
+    expect(failedOf(await pay({ amount: 1, extra: true } as never))).toMatchObject([
+      { path: 'args.extra', problem: 'is not a known argument' },
+    ]);
+    expect(failedOf(await pay(new Map() as never))).toMatchObject([
+      { path: 'args', problem: 'is not a plain object' },
+    ]);
+  });
+
+  it('limits: the rule, the limit as applied, and what the call ran into', async () => {
+    const tg = createGuard({ policy: limited, onDeny: 'return' });
+    const pay = tg.guard(() => 1, { name: 'pay' });
+    await pay({});
+    await pay({});
+    const rated = (await pay({})) as ToolDenial;
+    expect(rated.code).toBe('RATE_LIMITED');
+    expect(rated.rule).toBe('pay');
+    expect(rated.failed).toEqual([
+      { rule: 'pay', path: 'limit.rate', expected: 'at most 2 calls in 1 minute', problem: 'is used up' },
+    ]);
+    let release!: () => void;
+    const slow = tg.guard(() => new Promise<void>((resolve) => (release = resolve)), { name: 'slow' });
+    const first = slow({});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(failedOf(await slow({}))).toEqual([
+      { rule: 'slow', path: 'limit.concurrency', expected: 'at most 1 at once', problem: 'is full' },
+    ]);
+    release();
+    await first;
+    const spend = tg.guard(() => 1, { name: 'spend' });
+    await spend({ amount: 80 });
+    expect(failedOf(await spend({ amount: 30 }))).toEqual([
+      {
+        rule: 'spend',
+        path: 'limit.budget',
+        expected: 'at most 100 in 1 day',
+        actual: 30,
+        problem: "would be exceeded by this call's 30",
+      },
+    ]);
+    expect(failedOf(await spend({ amount: 'ten' }))).toMatchObject([
+      { rule: 'spend', path: 'args.amount', expected: 'a finite, non-negative number' },
+    ]);
+  });
+
+  it('loop protection, call depth and an invalid context', async () => {
+    const tg = createGuard({
+      policy: limited,
+      onDeny: 'return',
+      defaults: { maxCallDepth: 1, maxSessionCalls: 1 },
+    });
+    const pay = tg.guard(() => 1, { name: 'pay' });
+    await pay({}, { context: { session: 's1' } });
+    expect(failedOf(await pay({}, { context: { session: 's1' } }))).toEqual([
+      {
+        path: 'context.session',
+        expected: 'at most 1 call in 1 day',
+        problem: 'made more calls (loop protection)',
+      },
+    ]);
+    const nest: (args: object) => Promise<unknown> = tg.guard(() => nest({}), { name: 'nest' });
+    expect(failedOf(await nest({}))).toEqual([
+      { path: 'depth', expected: 'at most 1 (defaults.maxCallDepth)', actual: 2 },
+    ]);
+    expect(failedOf(await pay({}, { context: { agent: 42 } as never }))).toMatchObject([
+      {
+        path: 'context',
+        expected: 'a context the guard accepts',
+        problem: expect.stringMatching(/^is refused: /),
+      },
+    ]);
   });
 });

@@ -408,7 +408,7 @@ describe('execution', () => {
       reason: 'no rule allows this call',
       tool: 'x',
       callId: expect.any(String),
-      failed: [],
+      failed: [{ path: 'tool.name', expected: 'a tool an allow or ask rule names', actual: 'x' }],
     });
     expect(Object.isFrozen(denial)).toBe(true);
   });

@@ -191,6 +191,13 @@ describe('createGuard({ identity })', () => {
       tool: 'payments.refund',
       agent: 'support-bot',
       verified: true,
+      failed: [
+        {
+          path: 'tool.name',
+          expected: "one of the credential's tools (db.query)",
+          actual: 'payments.refund',
+        },
+      ],
     });
     expect(t.decisions().at(-1)?.credentialId).toEqual(expect.any(String));
   });

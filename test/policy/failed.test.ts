@@ -202,7 +202,7 @@ describe('the default deny names the conditions that kept each rule from allowin
     ]);
   });
 
-  test('several near misses each carry their rule; a tool with no rule names none', () => {
+  test('several near misses each carry their rule; a tool no allow or ask rule names says so', () => {
     const { decision, failed } = deny(
       [
         { id: 'a', effect: 'allow', tool: 't', when: { 'args.x': { eq: 1 } } },
@@ -214,7 +214,8 @@ describe('the default deny names the conditions that kept each rule from allowin
     expect(failed.map((entry) => entry.rule)).toEqual(['a', 'b']);
     expect(decision.rules).toEqual([]);
     expect(failedLine(failed)).toBe('a: args.x is 2, expected eq 1; b: args.y is 2, expected eq 1');
-    expect(deny([{ id: 'a', effect: 'allow', tool: 'other' }], 't').failed).toEqual([]);
+    const named = [{ path: 'tool.name', expected: 'a tool an allow or ask rule names', actual: 't' }];
+    expect(deny([{ id: 'a', effect: 'allow', tool: 'other' }], 't').failed).toEqual(named);
   });
 });
 

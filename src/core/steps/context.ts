@@ -1,8 +1,9 @@
 import { EMPTY_CONTEXT, mergeContext, scopeStorage, snapshotContext } from '../../context.ts';
-import { deny } from '../../policy/evaluate.ts';
+import { deny, withFailed } from '../../policy/evaluate.ts';
 import type { DeepReadonly, ToolContext } from '../../types.ts';
 import type { Call, StepResult } from '../call.ts';
 import type { GuardCore } from '../guard-core.ts';
+import { invalidContext } from '../refusals.ts';
 
 /**
  * Who is calling, from where: the context of `withContext` narrowed by the per-call context
@@ -21,19 +22,21 @@ export function context(call: Call, core: GuardCore): StepResult {
   call.credential = scope?.credential;
   if (call.perCallContext !== undefined) {
     const inner = snapshotContext(call.perCallContext);
-    if (typeof inner === 'string') return deny('INVALID_CONTEXT', inner);
+    if (typeof inner === 'string') return invalidContext(inner);
     // The credential goes to the verify step, never into the context.
     if (inner.credential !== undefined) {
       call.credential = inner.credential;
       call.credentialPerCall = true;
     }
     const merged = onlyCredential(inner) ? outer : mergeContext(outer, inner, scope?.callId !== undefined);
-    if (typeof merged === 'string') return deny('INVALID_CONTEXT', merged);
+    if (typeof merged === 'string') return invalidContext(merged);
     call.context = merged;
   }
   const maxCallDepth = core.defaults.maxCallDepth;
   if (call.depth > maxCallDepth)
-    return deny('CALL_DEPTH_EXCEEDED', `guarded calls are nested deeper than ${maxCallDepth}`);
+    return withFailed(deny('CALL_DEPTH_EXCEEDED', `guarded calls are nested deeper than ${maxCallDepth}`), [
+      { path: 'depth', expected: `at most ${maxCallDepth} (defaults.maxCallDepth)`, actual: call.depth },
+    ]);
   if (call.signal?.aborted) return deny('CANCELLED', 'the call was cancelled before it started');
   return undefined;
 }

@@ -1,9 +1,10 @@
 import { sameData, snapshot } from '../../_internal/snapshot.ts';
 import { type ValidationResult, validateArgs } from '../../_internal/validate.ts';
-import { deny } from '../../policy/evaluate.ts';
+import { deny, withFailed } from '../../policy/evaluate.ts';
 import type { Call, StepResult } from '../call.ts';
 import { after } from '../driver.ts';
 import type { GuardCore } from '../guard-core.ts';
+import { refusedArgs, SCHEMA_OUTPUT } from '../refusals.ts';
 
 /**
  * The tool's input schema (any Standard Schema) on the frozen args; unknown keys are refused. When
@@ -20,7 +21,7 @@ function validated(call: Call, core: GuardCore, result: ValidationResult): StepR
   const given = call.args!;
   // Refused args are not the call's: its record carries none, as for a failed snapshot.
   call.args = undefined;
-  if (!result.ok) return deny(result.code ?? 'INVALID_ARGS', result.problem);
+  if (!result.ok) return withFailed(deny(result.code ?? 'INVALID_ARGS', result.problem), result.failed ?? []);
   // Usually the schema returns the same data in a new object: keep the frozen snapshot then.
   if (sameData(result.value, given)) {
     call.args = given;
@@ -28,7 +29,7 @@ function validated(call: Call, core: GuardCore, result: ValidationResult): StepR
   }
   // The schema's output is what runs; it must be JSON data and keep every key it was given.
   const copy = snapshot(result.value, core.snapshotLimits, given);
-  if (!copy.ok) return deny('INVALID_ARGS', copy.problem);
+  if (!copy.ok) return refusedArgs(copy, SCHEMA_OUTPUT);
   call.args = copy.value;
   return undefined;
 }

@@ -1,10 +1,11 @@
 import { IDENTITY_FIELDS } from '../../context.ts';
 import type { VerifiedCredential } from '../../identity/token.ts';
 import type { CredentialCheck } from '../../identity/verify.ts';
-import { deny } from '../../policy/evaluate.ts';
+import { deny, withFailed } from '../../policy/evaluate.ts';
 import type { DeepReadonly, DenyDecision, ToolContext } from '../../types.ts';
 import type { Call, StepResult } from '../call.ts';
 import type { GuardCore, IdentitySettings } from '../guard-core.ts';
+import { invalidContext } from '../refusals.ts';
 
 /**
  * The agent credential, with the guard's `identity` option (src/identity/ reached only through
@@ -39,15 +40,21 @@ export function verify(call: Call, core: GuardCore): StepResult | Promise<StepRe
   if (!checked.ok) return refused(checked);
   const credential = checked.credential;
   const context = verifiedContext(core, call.context, credential);
-  if (typeof context === 'string') return deny('INVALID_CONTEXT', context);
+  if (typeof context === 'string') return invalidContext(context);
   // Set before the scope check, so a call outside the credential's tools is recorded with who
   // made it and with which credential.
   call.context = context;
   call.verified = credential;
   if (!credential.allows(call.tool.name))
-    return deny(
-      'OUT_OF_SCOPE',
-      `credential ${credential.credentialId} does not cover tool ${call.tool.name}`,
+    return withFailed(
+      deny('OUT_OF_SCOPE', `credential ${credential.credentialId} does not cover tool ${call.tool.name}`),
+      [
+        {
+          path: 'tool.name',
+          expected: `one of the credential's tools (${credential.claims.tools.join(', ')})`,
+          actual: call.tool.name,
+        },
+      ],
     );
   if (identity.sharedStore) {
     call.revocationKeys = credential.revocationKeys;
