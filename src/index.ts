@@ -132,6 +132,7 @@ export type { Grant, GrantApproval, GrantOptions, GrantsApi } from './approval/g
 
 // Audit: the sink contract and events, built-in sinks, redaction, checking a JSONL trail.
 export type {
+  AccessEvent,
   ApprovalRequestEvent,
   ApprovalResponseEvent,
   AuditEvent,
@@ -146,6 +147,7 @@ export type {
   IdentityEvent,
   PolicyReloadEvent,
   ResultEvent,
+  SuspensionEvent,
 } from './audit/types.ts';
 export { AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './audit/types.ts';
 export { type MemoryAuditSink, memoryAudit } from './audit/memory.ts';
