@@ -390,7 +390,10 @@ describe('call deadlines', () => {
     for (let waited = 0; fired.length === 0 && waited < 5_000; waited += 10)
       await new Promise((resolve) => setTimeout(resolve, 10));
     expect(fired).toHaveLength(1);
-    expect(fired[0]).toBeGreaterThanOrEqual(39);
+    // The bug this catches fires at ~20 ms. Node's timers count in the event loop's cached
+    // millisecond clock, so each of the two timers involved may fire up to ~1 ms before 40 ms of
+    // performance.now() have passed (38.99 ms was seen on CI).
+    expect(fired[0]).toBeGreaterThanOrEqual(38);
   });
 
   it('a process does not wait for the deadline of a call that already finished', () => {
