@@ -1,7 +1,6 @@
-import ms from 'ms';
 import { describeError } from '../_internal/describe-error.ts';
 import { CallFailure, callSafely, callSync, type SafeResult } from '../_internal/fail-closed.ts';
-import { deny, withFailed } from '../policy/evaluate.ts';
+import { deny } from '../policy/evaluate.ts';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -11,9 +10,10 @@ import type {
   StateStore,
   SyncAdmission,
 } from '../store/types.ts';
-import type { Decision, DenyCode, DenyDecision, FailedCondition, ToolRequest } from '../types.ts';
+import type { Decision, DenyCode, DenyDecision, ToolRequest } from '../types.ts';
 import { cachedSuspensionKey, keysOf, parsedLimits, SUSPENSION_FIELDS } from './keys.ts';
 import type { ParsedLimits } from './parse.ts';
+import { BudgetAmountError, budgetAmountDenial, limitDeny, refusedByStore } from './refusals.ts';
 
 /** How long past its call timeout (and approval wait) a slot is held if its process dies. */
 export const LEASE_GRACE_MS = 1000;
@@ -94,20 +94,7 @@ export function admitCall(
   try {
     admit = buildAdmit(settings, request, decision, call, nothingSuspended);
   } catch (error) {
-    if (error instanceof BudgetAmountError) {
-      // The amount is read from the args or context (`sum`), or computed (`the cost function`).
-      const read = error.what.startsWith('args.') || error.what.startsWith('context.');
-      return withFailed(limitDeny('BUDGET_EXCEEDED', error.message, [error.rule]), [
-        {
-          rule: error.rule,
-          path: read ? error.what : 'limit.budget',
-          expected: 'a finite, non-negative number',
-          problem: read
-            ? 'is not a finite, non-negative number, so the budget cannot be applied'
-            : `got an amount from ${error.what} that is not a finite, non-negative number`,
-        },
-      ]);
-    }
+    if (error instanceof BudgetAmountError) return budgetAmountDenial(error);
     return limitDeny('POLICY_ERROR', `malformed limits: ${describeError(error)}`, decision.rules);
   }
   if (sync !== undefined && call.admissions === 0 && !call.peek) {
@@ -169,30 +156,13 @@ function admitted(
         ? settings.suspensionDenial?.(result.key)
         : undefined;
     if (identity !== undefined) return limitDeny(identity.code, identity.reason, []);
-    const rule = ownerOf(admit, result.key);
-    return withFailed(denial(result, rule), limitFailed(admit, result.key, rule));
+    return refusedByStore(admit, result);
   }
   if (call.peek) return undefined;
   const semaphores = admit.semaphores?.map((check) => check.key);
   const budgets = admit.budgets?.map((check) => check.key);
   if (semaphores === undefined && budgets === undefined) return undefined;
   return lease(settings, request, semaphores, budgets);
-}
-
-/**
- * The rule a denied key belongs to, read back from the key itself (`rate:[rule, fields, values]`,
- * see keysOf); `undefined` for loop protection and for a key the request did not carry.
- */
-function ownerOf(admit: AdmitRequest, key: unknown): string | undefined {
-  const checks = [...(admit.rates ?? []), ...(admit.semaphores ?? []), ...(admit.budgets ?? [])];
-  if (typeof key !== 'string' || !checks.some((check) => check.key === key)) return undefined;
-  if (key.startsWith('session-calls:')) return undefined;
-  try {
-    const parts = JSON.parse(key.slice(key.indexOf(':') + 1)) as unknown;
-    return Array.isArray(parts) && typeof parts[0] === 'string' ? parts[0] : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function buildAdmit(
@@ -264,94 +234,6 @@ function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolReque
     );
   }
   return amount;
-}
-
-class BudgetAmountError extends Error {
-  constructor(
-    readonly rule: string,
-    readonly what: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function denial(result: Extract<AdmitResult, { ok: false }>, rule: string | undefined): DenyDecision {
-  const rules = rule === undefined ? [] : [rule];
-  const retry =
-    typeof result.retryAfterMs === 'number' && result.retryAfterMs > 0 ? result.retryAfterMs : undefined;
-  switch (result.kind) {
-    case 'suspended':
-      return limitDeny('SUSPENDED', `suspended: ${result.key}`, []);
-    case 'rate':
-      return rule === undefined
-        ? limitDeny('RATE_LIMITED', 'the session has made too many calls (loop protection)', rules, retry)
-        : limitDeny('RATE_LIMITED', `rate limit of rule ${rule} reached`, rules, retry);
-    case 'concurrency':
-      return limitDeny('CONCURRENCY_LIMITED', `concurrency limit of rule ${rule ?? '?'} reached`, rules);
-    case 'budget':
-      return limitDeny('BUDGET_EXCEEDED', `budget of rule ${rule ?? '?'} would be exceeded`, rules, retry);
-    default:
-      return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
-  }
-}
-
-/**
- * The limit a denial hit, as a failed condition: `limit.rate`, `limit.concurrency` or
- * `limit.budget` of its rule (`context.session` for loop protection), what it allows, and what
- * this call ran into. Read from the checks sent to the store, so it names the limit as applied.
- */
-function limitFailed(admit: AdmitRequest, key: unknown, rule: string | undefined): FailedCondition[] {
-  const owner = rule === undefined ? {} : { rule };
-  const rate = admit.rates?.find((check) => check.key === key);
-  if (rate !== undefined) {
-    const calls = `at most ${rate.limit} call${rate.limit === 1 ? '' : 's'} in ${ms(rate.windowMs, { long: true })}`;
-    return rule === undefined
-      ? [
-          {
-            path: 'context.session',
-            expected: calls,
-            problem: 'made more calls (loop protection)',
-          },
-        ]
-      : [
-          {
-            ...owner,
-            path: 'limit.rate',
-            expected: calls,
-            problem: 'is used up',
-          },
-        ];
-  }
-  const slots = admit.semaphores?.find((check) => check.key === key);
-  if (slots !== undefined)
-    return [
-      { ...owner, path: 'limit.concurrency', expected: `at most ${slots.limit} at once`, problem: 'is full' },
-    ];
-  const budget = admit.budgets?.find((check) => check.key === key);
-  if (budget !== undefined)
-    return [
-      {
-        ...owner,
-        path: 'limit.budget',
-        expected: `at most ${budget.max} in ${ms(budget.windowMs, { long: true })}`,
-        actual: budget.amount,
-        problem: `would be exceeded by this call's ${budget.amount}`,
-      },
-    ];
-  return [];
-}
-
-function limitDeny(
-  code: DenyCode,
-  reason: string,
-  rules: readonly string[],
-  retryAfterMs?: number,
-): DenyDecision {
-  const decision = deny(code, reason, rules);
-  return retryAfterMs === undefined
-    ? decision
-    : Object.freeze({ ...decision, retryAfterMs: Math.ceil(retryAfterMs) });
 }
 
 function lease(
