@@ -66,11 +66,20 @@ function interpret(result: unknown, input: unknown): ValidationResult {
   if (issues !== undefined) {
     if (!Array.isArray(issues) || issues.length === 0)
       return { ok: false, problem: 'the input schema failed' };
-    const shown = issues.slice(0, 5);
-    const problem = shown.map(formatIssue).join('; ');
-    const code = (issues[0] as { [REFUSAL]?: DenyCode })[REFUSAL];
-    if (code !== undefined) return { ok: false, problem, code };
-    return { ok: false, problem, failed: shown.map((issue) => issueFailed(issue, input)) };
+    // The issues are the schema's objects: one that cannot be read (a path that is not a list, a
+    // throwing getter) still fails the validation, in words of our own.
+    try {
+      const shown = issues.slice(0, 5);
+      const problem = shown.map(formatIssue).join('; ');
+      const code = (issues[0] as { [REFUSAL]?: DenyCode })[REFUSAL];
+      if (code !== undefined) return { ok: false, problem, code };
+      return { ok: false, problem, failed: shown.map((issue) => issueFailed(issue, input)) };
+    } catch (error) {
+      return {
+        ok: false,
+        problem: `the input schema failed with unreadable issues: ${errorParts(error).message}`,
+      };
+    }
   }
   if (!('value' in result)) return { ok: false, problem: 'the input schema returned no value' };
   return { ok: true, value };

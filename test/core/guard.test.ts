@@ -177,6 +177,32 @@ describe('input validation', () => {
     await expect(tg.guard(spy.fn, { name: 'c', input: rejecting as never })({})).rejects.toMatchObject({
       code: 'INVALID_ARGS',
     });
+    // Issues that cannot be read: a path that is not a list, a key whose getter throws, async too.
+    const unreadable = [
+      () => ({ issues: [{ message: 'bad', path: 5 }] }),
+      () => ({
+        issues: [
+          {
+            message: 'bad',
+            path: [
+              {
+                get key() {
+                  throw new Error('boom');
+                },
+              },
+            ],
+          },
+        ],
+      }),
+      async () => ({ issues: [{ message: 'bad', path: 5 }] }),
+    ];
+    for (const [i, validate] of unreadable.entries()) {
+      const schema = { '~standard': { version: 1, vendor: 'x', validate } };
+      await expect(tg.guard(spy.fn, { name: `u${i}`, input: schema as never })({})).rejects.toMatchObject({
+        code: 'INVALID_ARGS',
+        reason: expect.stringContaining('unreadable issues'),
+      });
+    }
     expect(spy.calls).toHaveLength(0);
   });
 
