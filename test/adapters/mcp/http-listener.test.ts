@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type McpHttpProxy, serveMcpProxyHttp } from '../../../src/adapters/mcp/http-listener.ts';
+import {
+  type HttpAuthentication,
+  type McpHttpProxy,
+  serveMcpProxyHttp,
+} from '../../../src/adapters/mcp/http-listener.ts';
 import { memoryPins } from '../../../src/adapters/mcp/pins.ts';
 import type { AccessEvent } from '../../../src/audit/types.ts';
 import { redisStore } from '../../../src/backends/redis/index.ts';
@@ -57,6 +61,19 @@ async function connect(bearer: string) {
   return { client, transport };
 }
 
+/** `authenticate` for the listener: a toolgate credential verified, or the reason it is refused. */
+function credentialAuthenticator(identity: Parameters<typeof verifyCredential>[0]) {
+  return async (bearer: string): Promise<HttpAuthentication> => {
+    try {
+      const claims = await verifyCredential(identity, bearer);
+      return { ok: true, caller: { agent: claims.sub, principal: claims.principal } };
+    } catch (error) {
+      if (CredentialError.isInstance(error)) return { ok: false, code: error.code, reason: error.message };
+      throw error;
+    }
+  };
+}
+
 beforeAll(async () => {
   keys = await createKeySet({ signing: await generateSigningKey({ kid: 'k1' }) });
   await registry.register('support-bot', {
@@ -77,15 +94,7 @@ beforeAll(async () => {
     server: 'payments',
     pins: memoryPins(),
     log: () => {},
-    async authenticate(bearer) {
-      try {
-        const claims = await verifyCredential(identity, bearer);
-        return { ok: true, caller: { agent: claims.sub, principal: claims.principal } };
-      } catch (error) {
-        if (CredentialError.isInstance(error)) return { ok: false, code: error.code, reason: error.message };
-        throw error;
-      }
-    },
+    authenticate: credentialAuthenticator(identity),
     serverEnv: async () => ({ ...process.env, PAYMENT_KEY }),
   });
 }, 30_000);
@@ -220,16 +229,7 @@ describe('mcp-proxy over Streamable HTTP', () => {
       server: 'payments',
       pins: memoryPins(),
       log: (line) => lines.push(line),
-      async authenticate(bearer) {
-        try {
-          const claims = await verifyCredential(identity, bearer);
-          return { ok: true, caller: { agent: claims.sub, principal: claims.principal } };
-        } catch (error) {
-          if (CredentialError.isInstance(error))
-            return { ok: false, code: error.code, reason: error.message };
-          throw error;
-        }
-      },
+      authenticate: credentialAuthenticator(identity),
     });
     const post = (headers: Record<string, string>) =>
       fetch(door.url, {
@@ -327,6 +327,47 @@ describe('mcp-proxy over Streamable HTTP', () => {
       await gate.close();
     }
   }, 60_000);
+
+  it('an authenticate that throws or answers oddly refuses with 500, starts no session and is recorded', async () => {
+    const audit = memoryAudit();
+    const gate = createGuard({ policy: rules([{ id: 'p', effect: 'allow', tool: 'payments.*' }]), audit });
+    const answers: (() => Promise<unknown>)[] = [
+      async () => {
+        throw new Error('directory down');
+      },
+      async () => ({ ok: true }),
+      async () => ({ ok: true, caller: { agent: 7, principal: 'user:1' } }),
+      async () => undefined,
+    ];
+    let next = 0;
+    const door = await serveMcpProxyHttp(gate, {
+      command: process.execPath,
+      args: [SERVER],
+      server: 'payments',
+      pins: memoryPins(),
+      log: () => {},
+      authenticate: () => answers[next++]!() as Promise<HttpAuthentication>,
+    });
+    try {
+      for (let i = 0; i < answers.length; i++) {
+        const answer = await fetch(door.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer some.token.here' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
+        });
+        expect(answer.status).toBe(500);
+      }
+      expect(door.sessions).toBe(0);
+      const refused = audit.events.filter((event): event is AccessEvent => event.type === 'access');
+      expect(refused.map((event) => [event.action, event.status, event.code])).toEqual(
+        answers.map(() => ['refused', 500, 'AUTHENTICATE_FAILED']),
+      );
+      expect(refused[0]!.reason).toContain('directory down');
+    } finally {
+      await door.close();
+      await gate.close();
+    }
+  });
 
   it('a session belongs to its caller; a revoked credential is refused on its next call', async () => {
     const first = await token('user:7', ['payments.*']);
