@@ -64,7 +64,11 @@ export interface GuardOptions<D extends OnDeny = 'throw'> {
   onDeny?: D;
   /** How much of a denial the model reads: `'code'`, `'reason'` or `'full'`. @default 'reason' */
   denialDetail?: DenialDetail;
-  /** Clock in epoch ms. @default Date.now */
+  /**
+   * Clock in epoch ms. The default is read once as a call starts; the call's records within a
+   * second of it add the time since on `performance.now()` (docs/audit.md). A custom clock is read
+   * for every record. @default Date.now
+   */
   now?: () => number;
   /** Id generator for calls, approval requests and events. @default nanoid's format: 21 URL-safe symbols, 126 random bits */
   generateId?: () => string;

@@ -89,6 +89,8 @@ export class Call {
   eventSeq = 0;
   /** Where the step list goes on after a step that had to wait (see src/core/driver.ts). */
   resumeAt = 0;
+  /** Whether a step had to wait (the driver then went on in a later tick). */
+  waited = false;
   /** The request handed to engines for the current args (see `requestOf`). */
   request: CallRequest | undefined = undefined;
   /** Redacted copies for records, cached per value (see CallEvents.recordedArgs). */
@@ -113,7 +115,13 @@ export class Call {
     /** The caller's options (`guarded(args, options)`), as passed. */
     caller: CallOptions | undefined,
     mode: 'call' | 'dry-run',
+    /** `performance.now()` when the call started. */
     readonly startedAt: number,
+    /**
+     * The system clock (`Date.now()`) read with `startedAt`, from which the call's records take
+     * their timestamps (see `CallEvents.tsAt`); `NaN` with a custom clock, which is read instead.
+     */
+    readonly wallStart: number,
   ) {
     this.peek = mode === 'dry-run';
     this.perCallContext = caller?.context;
@@ -178,11 +186,19 @@ export class CallRequest implements ToolRequest {
   }
 }
 
-/** The frozen request for the call's current args; reused until the args change (edit then approve). */
+/**
+ * The frozen request for the call's current args; reused until the args change (edit then approve).
+ * Its `now` is when the call started, as the system clock read then, when no step has waited since
+ * (the call is still in its first tick); else the clock is read now.
+ */
 export function requestOf(call: Call, now: () => number): ToolRequest {
   const cached = call.request;
   if (cached !== undefined && cached.args === call.args) return cached;
-  const request = new CallRequest(call, now());
+  const wall = call.wallStart;
+  const request = new CallRequest(
+    call,
+    cached === undefined && !call.waited && !Number.isNaN(wall) ? wall : now(),
+  );
   call.request = request;
   return request;
 }

@@ -31,6 +31,7 @@ export function drive<R>(
 ): R | Promise<Awaited<R>> {
   const result = steps(call, core, next);
   if (result instanceof Promise) {
+    call.waited = true;
     return result.then((stop: StepResult) =>
       stop === undefined ? drive(steps, call, core, end, call.resumeAt) : end(call, core, stop),
     ) as Promise<Awaited<R>>;
@@ -77,7 +78,16 @@ export function run<R>(
   mode: 'call' | 'dry-run',
 ): Promise<Awaited<R>> {
   try {
-    const call = new Call(core.generateId(), definition, rawArgs, caller, mode, performance.now());
+    const started = performance.now();
+    const call = new Call(
+      core.generateId(),
+      definition,
+      rawArgs,
+      caller,
+      mode,
+      started,
+      core.systemClock ? core.now() : Number.NaN,
+    );
     const outcome = drive(steps, call, core, end);
     return outcome instanceof Promise ? outcome : Promise.resolve(outcome as Awaited<R>);
   } catch (error) {

@@ -82,6 +82,11 @@ export interface GuardCore
   > {
   /** Builds, records and emits the calls' audit events (the recording side). */
   readonly events: CallEvents;
+  /**
+   * Whether `now` is the system clock (`Date.now`, the default): a call then reads it once, as it
+   * starts, and its records' timestamps follow from `performance.now()` (see `CallEvents.tsAt`).
+   */
+  readonly systemClock: boolean;
   readonly snapshotLimits: SnapshotLimits;
   /** How long the engine may take, for calls without a caller's signal (src/core/steps/decide.ts). */
   readonly policyOptions: { readonly timeoutMs: number };
@@ -102,6 +107,7 @@ export interface GuardCore
 /** Builds the core of a guard. */
 export function createGuardCore(options: GuardCoreOptions): GuardCore {
   const { store, now, generateId, emitError, defaults } = options;
+  const systemClock = now === Date.now;
   const grants = new GrantManager({
     store,
     now,
@@ -126,6 +132,7 @@ export function createGuardCore(options: GuardCoreOptions): GuardCore {
     policy: options.policy,
     audit: options.audit,
     events: new CallEvents(options.audit, options.emitter, emitError, now, options.identity !== undefined),
+    systemClock,
     emitError,
     now,
     generateId,

@@ -1,7 +1,7 @@
 // The allow path's shortcuts (docs/performance.md) must not change what a call does or records:
 // lazy args hashes, trusted frozen decisions, the sync-first pipeline and shared call deadlines.
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hashJson } from '../../src/_internal/canonical.ts';
 import { deadline } from '../../src/_internal/deadlines.ts';
 import {
@@ -413,5 +413,108 @@ describe('call deadlines', () => {
     });
     expect(output).toMatch(/exit after \d+/);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe('record timestamps with the system clock', () => {
+  // The guard reads Date.now once as a call starts; its records within the first second take
+  // their ts from that reading plus performance.now() since. A spy on Date.now, installed before
+  // the guard is made (the guard keeps the function it found), plays a wall clock that can jump.
+  const withClock = async (run: (clock: { value: number; reads: number }) => Promise<void>) => {
+    const clock = { value: 1_800_000_000_000, reads: 0 };
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => {
+      clock.reads += 1;
+      return clock.value;
+    });
+    try {
+      await run(clock);
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('a short call reads the clock once: the request, the decision and the result carry that time', async () => {
+    await withClock(async (clock) => {
+      const audit = memoryAudit();
+      const seen: number[] = [];
+      const tg = createGuard({
+        policy: engine((request: { now: number }) => {
+          seen.push(request.now);
+          return { type: 'allow', rules: ['r'] };
+        }),
+        audit,
+      });
+      const tool = tg.guard(() => 'ok', { name: 't' });
+      clock.reads = 0;
+      await tool({});
+      expect(clock.reads).toBe(1);
+      expect(seen).toEqual([clock.value]);
+      for (const event of audit.events) {
+        expect(event.ts).toBeGreaterThanOrEqual(clock.value);
+        expect(event.ts).toBeLessThan(clock.value + 1000);
+        expect(Number.isInteger(event.ts)).toBe(true);
+      }
+    });
+  });
+
+  it('a record made a second or more after the start reads the clock (a jump in between shows)', async () => {
+    await withClock(async (clock) => {
+      const audit = memoryAudit();
+      const tg = createGuard({ policy: ALLOW_ALL, audit });
+      const started = clock.value;
+      const jumped = started + 3_600_000;
+      await tg.guard(
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1_050));
+          clock.value = jumped;
+          return 'ok';
+        },
+        { name: 't' },
+      )({});
+      const [decision, result] = audit.events;
+      expect(decision!.ts).toBeLessThan(started + 1000);
+      expect(result!.ts).toBe(jumped);
+    });
+  });
+
+  it('a step that waited gives the policy the clock as it reads then', async () => {
+    await withClock(async (clock) => {
+      const seen: number[] = [];
+      const tg = createGuard({
+        policy: engine((request: { now: number }) => {
+          seen.push(request.now);
+          return { type: 'allow', rules: ['r'] };
+        }),
+      });
+      const schema = {
+        '~standard': {
+          version: 1 as const,
+          vendor: 'test',
+          validate: async (value: unknown) => {
+            clock.value += 60_000;
+            return { value };
+          },
+        },
+      };
+      const started = clock.value;
+      await tg.guard(() => 'ok', { name: 't', input: schema })({});
+      expect(seen).toEqual([started + 60_000]);
+    });
+  });
+
+  it('a custom clock is read for every record, as before', async () => {
+    let reads = 0;
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: ALLOW_ALL,
+      audit,
+      now: () => {
+        reads += 1;
+        return 1000 * reads;
+      },
+    });
+    await tg.guard(() => 'ok', { name: 't' })({});
+    expect(audit.events.map((event) => event.ts)).toEqual([2000, 3000]);
+    expect(reads).toBe(3);
   });
 });
