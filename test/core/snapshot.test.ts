@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/_internal/canonical.ts';
-import { snapshot } from '../../src/_internal/snapshot.ts';
+import { sameData, snapshot } from '../../src/_internal/snapshot.ts';
 
 const limits = { maxBytes: 1_048_576, maxDepth: 64 };
 
@@ -213,6 +213,81 @@ describe('snapshot', () => {
         (value) => {
           const result = snapshot(value, limits);
           expect(typeof result.ok).toBe('boolean');
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('sameData (a schema output against the snapshot it validated)', () => {
+  const frozen = (value: unknown) => {
+    const result = snapshot(value, limits);
+    if (!result.ok) throw new Error(result.problem);
+    return result.value;
+  };
+
+  it('holds for equal plain data, and fails on any key or value that differs', () => {
+    const given = frozen({ a: 1, b: { c: [1, { d: 'x' }] }, e: null });
+    expect(sameData({ a: 1, b: { c: [1, { d: 'x' }] }, e: null }, given)).toBe(true);
+    expect(sameData({ b: { c: [1, { d: 'x' }] }, e: null, a: 1 }, given)).toBe(true);
+    expect(sameData({ a: 1, b: { c: [1, { d: 'x' }] } }, given)).toBe(false);
+    expect(sameData({ a: 1, b: { c: [1, { d: 'x' }] }, e: null, f: 0 }, given)).toBe(false);
+    expect(sameData({ a: '1', b: { c: [1, { d: 'x' }] }, e: null }, given)).toBe(false);
+    expect(sameData({ a: 1, b: { c: [1, { d: 'y' }] }, e: null }, given)).toBe(false);
+    expect(sameData({ a: 1, b: { c: [1] }, e: null }, given)).toBe(false);
+  });
+
+  it('fails on anything but plain objects and arrays', () => {
+    const given = frozen({ a: { b: 1 } });
+    expect(sameData({ a: new Proxy({ b: 1 }, {}) }, given)).toBe(false);
+    expect(sameData({ a: Object.assign(Object.create({ z: 1 }), { b: 1 }) }, given)).toBe(false);
+    expect(sameData(new Proxy({ a: { b: 1 } }, {}), given)).toBe(false);
+    class Box {
+      b = 1;
+    }
+    expect(sameData({ a: new Box() }, given)).toBe(false);
+  });
+
+  it('fails, so a full snapshot follows, when Object.prototype has an enumerable key', () => {
+    const given = frozen({ a: 1 });
+    let polluted: boolean;
+    Object.defineProperty(Object.prototype, 'polluted', {
+      value: 1,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    try {
+      polluted = sameData({ a: 1 }, given);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(polluted).toBe(false);
+    expect(sameData({ a: 1 }, given)).toBe(true);
+  });
+
+  it('ignores a non-enumerable key of the output, as a snapshot of it would', () => {
+    const given = frozen({ a: 1 });
+    const output = { a: 1 };
+    Object.defineProperty(output, 'hidden', { value: 2, enumerable: false });
+    expect(sameData(output, given)).toBe(true);
+    expect(frozen(output)).toEqual(given);
+  });
+
+  it('agrees with comparing canonical JSON, on generated data and one changed key', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }),
+        fc.string({ maxLength: 4 }),
+        fc.jsonValue({ maxDepth: 1 }),
+        (value, key, changed) => {
+          const given = frozen(value);
+          const copy = JSON.parse(JSON.stringify(value));
+          expect(sameData(copy, given)).toBe(true);
+          const other = { ...copy, [key]: changed };
+          const equal = canonicalJson(frozen(other)) === canonicalJson(given);
+          expect(sameData(other, given)).toBe(equal);
         },
       ),
       { numRuns: 500 },
