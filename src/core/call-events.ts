@@ -167,7 +167,8 @@ export class CallEvents {
     const record = {
       v: 1 as const,
       id: `${call.callId}.${call.eventSeq}`,
-      ts: this.now(),
+      // On the call's own timeline, as its decision and result are (see `tsAt`).
+      ts: this.tsAt(call, performance.now()),
       type,
       callId: call.callId,
       tool: call.tool.name,

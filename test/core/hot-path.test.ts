@@ -502,6 +502,30 @@ describe('record timestamps with the system clock', () => {
     });
   });
 
+  it("a call's records keep their order in time: approval records are on the call's timeline too", async () => {
+    await withClock(async (clock) => {
+      const audit = memoryAudit();
+      const tg = createGuard({
+        policy: rules([{ id: 'k', effect: 'ask', tool: 't', reason: 'check' }]),
+        audit,
+        approver: callbackApprover((request) => {
+          // The wall clock is stepped forward (by NTP, say) while the approver answers.
+          clock.value += 500;
+          return { requestId: request.id, approved: true, approver: 'ann' };
+        }),
+      });
+      await tg.guard(() => 'ok', { name: 't' })({});
+      const times = audit.events.map((event) => event.ts);
+      expect(audit.events.map((event) => event.type)).toEqual([
+        'approval-request',
+        'approval-response',
+        'decision',
+        'result',
+      ]);
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+    });
+  });
+
   it('a custom clock is read for every record, as before', async () => {
     let reads = 0;
     const audit = memoryAudit();
