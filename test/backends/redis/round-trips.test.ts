@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../../src/backends/redis/index.ts';
 import { createGuard, memoryAudit, rules } from '../../../src/index.ts';
 import { deleteKeys, newClient, redisSkipReason, uniquePrefix } from '../../store/redis-env.ts';
@@ -19,18 +19,11 @@ function recordCommands(client: Redis): string[] {
 
 // Issue goal: a Redis-backed limit check adds at most one round trip to a call.
 describe.skipIf(skip !== undefined)('Redis round trips per guarded call', () => {
-  const client = newClient();
-  const prefix = uniquePrefix('round-trips');
-  const sent = recordCommands(client);
-  const tg = createGuard({
-    policy: rules([
-      { id: 'search', effect: 'allow', tool: 'search', limit: { rate: '1000/1m' } },
-      { id: 'export', effect: 'allow', tool: 'export', limit: { concurrency: 2 } },
-      { id: 'lookup', effect: 'allow', tool: 'lookup' },
-    ]),
-    audit: memoryAudit(),
-    store: redisStore({ client, prefix }),
-  });
+  // Made in beforeAll: a skipped describe still runs its body, and a client made there would
+  // try to connect to a Redis that is not there.
+  let client: Redis;
+  let sent: string[];
+  let tg: ReturnType<typeof createGuard>;
   const during: string[][] = [];
   const tool = (name: string) =>
     tg.guard(
@@ -40,9 +33,27 @@ describe.skipIf(skip !== undefined)('Redis round trips per guarded call', () => 
       },
       { name },
     );
-  const search = tool('search');
-  const exportRows = tool('export');
-  const lookup = tool('lookup');
+  const prefix = uniquePrefix('round-trips');
+  let search: ReturnType<typeof tool>;
+  let exportRows: ReturnType<typeof tool>;
+  let lookup: ReturnType<typeof tool>;
+
+  beforeAll(() => {
+    client = newClient();
+    sent = recordCommands(client);
+    tg = createGuard({
+      policy: rules([
+        { id: 'search', effect: 'allow', tool: 'search', limit: { rate: '1000/1m' } },
+        { id: 'export', effect: 'allow', tool: 'export', limit: { concurrency: 2 } },
+        { id: 'lookup', effect: 'allow', tool: 'lookup' },
+      ]),
+      audit: memoryAudit(),
+      store: redisStore({ client, prefix }),
+    });
+    search = tool('search');
+    exportRows = tool('export');
+    lookup = tool('lookup');
+  });
 
   afterAll(async () => {
     await tg.close();
