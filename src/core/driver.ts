@@ -78,16 +78,10 @@ export function run<R>(
   mode: 'call' | 'dry-run',
 ): Promise<Awaited<R>> {
   try {
-    const started = performance.now();
-    const call = new Call(
-      core.generateId(),
-      definition,
-      rawArgs,
-      caller,
-      mode,
-      started,
-      core.systemClock ? core.now() : Number.NaN,
-    );
+    // The wall clock first: a record's time (its reading plus the monotonic time since the second
+    // reading) then never runs ahead of the wall clock (see `CallEvents.tsAt`).
+    const wall = core.systemClock ? core.now() : Number.NaN;
+    const call = new Call(core.generateId(), definition, rawArgs, caller, mode, performance.now(), wall);
     const outcome = drive(steps, call, core, end);
     return outcome instanceof Promise ? outcome : Promise.resolve(outcome as Awaited<R>);
   } catch (error) {
