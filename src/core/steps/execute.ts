@@ -4,7 +4,7 @@ import { isThenable } from '../../_internal/fail-closed.ts';
 import { LazyAbort } from '../../_internal/lazy-abort.ts';
 import { shownError } from '../../audit/shown.ts';
 import type { ResultEvent } from '../../audit/types.ts';
-import { type Scope, scopeStorage } from '../../context.ts';
+import { runInScope, type Scope } from '../../context.ts';
 import { capOutput, hasOutputCaps } from '../../limits/output.ts';
 import { scrubResult } from '../../secrets/scrubbing.ts';
 import type { Obligations } from '../../types.ts';
@@ -39,7 +39,7 @@ export function execute(call: Call, core: GuardCore): unknown {
   let returned: unknown;
   let thenable: boolean;
   try {
-    returned = scopeStorage.run(scope, () => call.definition.fn(call.args, toolOptions));
+    returned = runInScope(scope, call.definition.fn, call.args, toolOptions);
     // Inside the try: a result whose `then` getter throws is a tool error, still recorded once.
     thenable = isThenable(returned);
   } catch (thrown) {
