@@ -37,7 +37,8 @@ export function runWithStorage<A, B, R>(scope: Scope, fn: (a: A, b: B) => R, a: 
 
 /** `runInScope` where stores live in context frames (exported for its tests). */
 export function runInResource<A, B, R>(scope: Scope, fn: (a: A, b: B) => R, a: A, b: B): R {
-  const resource = new AsyncResource('toolgate.call', { requireManualDestroy: true });
+  // Destroyed by the garbage collector when async hooks listen for it (none do by default).
+  const resource = new AsyncResource('toolgate.call');
   return resource.runInAsyncScope<null, R>(enterAndCall, null, scope, fn, a, b);
 }
 
