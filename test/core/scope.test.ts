@@ -68,3 +68,12 @@ describe.each([
     });
   });
 });
+
+describe('runInResource', () => {
+  it("keeps a store the tool enters (another AsyncLocalStorage's enterWith) from reaching its caller", () => {
+    const other = new (scopeStorage.constructor as new () => typeof scopeStorage)();
+    runInResource(scope(1), () => other.enterWith(scope(9)), 0, 0);
+    expect(other.getStore()).toBeUndefined();
+    expect(scopeStorage.getStore()).toBeUndefined();
+  });
+});
