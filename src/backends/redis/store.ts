@@ -23,6 +23,7 @@ import type {
   UseResult,
 } from '../../store/types.ts';
 import type { JsonValue } from '../../types.ts';
+import { RedisChannels } from './channels.ts';
 import { ADMIT, CLAIM, DELETE, GC_MARGIN_MS, LIST, PUT, RESUME, SETTLE, USE } from './scripts.ts';
 
 /** Options of `redisStore`. */
@@ -88,9 +89,7 @@ export function redisStore(
   const indexKey = (collection: string) => `${prefix}i:${collection}`;
   const channelName = (channel: string) => `${prefix}n:${channel}`;
 
-  let subscriber: Redis | Cluster | undefined;
-  let subscribing: Promise<Redis | Cluster> | undefined;
-  const channels = new Map<string, Set<(message: string) => void>>();
+  const channels = new RedisChannels(client);
   let closed = false;
 
   const run = async (
@@ -105,29 +104,6 @@ export function redisStore(
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
       return client.eval(which.source, keys.length, ...keys, ...args);
     }
-  };
-
-  const getSubscriber = (): Promise<Redis | Cluster> => {
-    if (subscribing !== undefined) return subscribing;
-    // Called without arguments, duplicate() is the same on a client and a cluster; ioredis 6's types
-    // make the union of the two signatures uncallable.
-    const sub = (client as { duplicate(): Redis | Cluster }).duplicate();
-    subscriber = sub;
-    sub.on('message', (channel: string, message: string) => {
-      const listeners = channels.get(channel);
-      if (listeners === undefined) return;
-      for (const listener of [...listeners]) {
-        try {
-          listener(message);
-        } catch {
-          // A listener's failure is its own.
-        }
-      }
-    });
-    // ioredis re-subscribes after a reconnect by itself.
-    sub.on('error', () => {});
-    subscribing = Promise.resolve(sub);
-    return subscribing;
   };
 
   return {
@@ -299,32 +275,7 @@ export function redisStore(
       requireString(channel, 'channel');
       if (typeof listener !== 'function') throw new TypeError('toolgate: listener must be a function');
       if (closed) throw new Error('toolgate: the redis store is closed');
-      const name = channelName(channel);
-      const sub = await getSubscriber();
-      let listeners = channels.get(name);
-      const entry = (message: string) => listener(message);
-      if (listeners === undefined) {
-        listeners = new Set();
-        channels.set(name, listeners);
-        listeners.add(entry);
-        try {
-          await sub.subscribe(name);
-        } catch (error) {
-          listeners.delete(entry);
-          if (listeners.size === 0) channels.delete(name);
-          throw error;
-        }
-      } else {
-        listeners.add(entry);
-      }
-      return async () => {
-        const current = channels.get(name);
-        if (current === undefined || !current.delete(entry)) return;
-        if (current.size === 0) {
-          channels.delete(name);
-          if (!closed) await sub.unsubscribe(name).catch(() => undefined);
-        }
-      };
+      return channels.subscribe(channelName(channel), listener);
     },
 
     async notify(channel: string, message: string): Promise<void> {
@@ -336,16 +287,7 @@ export function redisStore(
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      channels.clear();
-      const sub = subscriber;
-      subscriber = undefined;
-      if (sub !== undefined) {
-        try {
-          await sub.quit();
-        } catch {
-          sub.disconnect();
-        }
-      }
+      await channels.close();
     },
   };
 }
