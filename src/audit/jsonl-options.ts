@@ -3,10 +3,11 @@ import { parseDuration } from '../_internal/duration.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Awaitable, Duration } from '../types.ts';
 import { type AuditCheckpoint, loadPrivateKey } from './chain.ts';
-import type { AuditSink } from './types.ts';
+import type { AuditEvent, AuditSink } from './types.ts';
 
-// The options of `jsonlAudit` (src/audit/jsonl.ts), and their checks: invalid options throw a
-// ConfigurationError before any file is touched.
+// The public shape of `jsonlAudit` (src/audit/jsonl.ts): its options and their checks (invalid
+// options throw a ConfigurationError before any file is touched), its counters and the sink's
+// interface.
 
 /** Receives every signed checkpoint: store them where the log's writer cannot rewrite them. */
 export interface CheckpointAnchor {
@@ -137,4 +138,41 @@ function nonEmpty(value: string, what: string): string {
   if (typeof value !== 'string' || value.length === 0)
     throw new ConfigurationError(`jsonlAudit ${what} must be a non-empty string`);
   return value;
+}
+
+/** Counters of a JSONL sink. */
+export interface JsonlAuditStats {
+  /** Id of the chain. */
+  readonly chain: string;
+  /** Sequence number of the last record. */
+  readonly seq: number;
+  /** Hash of the last record. */
+  readonly head: string;
+  /** Records written to the OS. */
+  readonly written: number;
+  /**
+   * Sequence number of the last record known to be on stable storage (an `fdatasync` that started
+   * after it was written completed); with `fsync: 'never'`, of the last record written to the OS.
+   */
+  readonly synced: number;
+  /** `fdatasync` calls completed (each one covers every record written before it started). */
+  readonly syncs: number;
+  /** Events dropped (queue full or unserializable); each streak leaves a `gap` record. */
+  readonly dropped: number;
+  /** Records waiting to be written. */
+  readonly queued: number;
+  /** The last checkpoint written, if any. */
+  readonly lastCheckpoint?: AuditCheckpoint;
+}
+
+/** A hash-chained JSONL audit sink. */
+export interface JsonlAuditSink extends AuditSink {
+  readonly path: string;
+  writeDurable(event: AuditEvent): Promise<void>;
+  onError(handler: (error: unknown) => void): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** Writes a signed checkpoint now (needs `checkpoint` options). */
+  checkpoint(): Promise<AuditCheckpoint | undefined>;
+  stats(): JsonlAuditStats;
 }

@@ -3,48 +3,17 @@ import { type AuditCheckpoint, signCheckpoint } from './chain.ts';
 import { DurableWaiters } from './durable-waiters.ts';
 import { COMPLETES_EVENTS } from './event-fields.ts';
 import { flushOnExit } from './exit.ts';
-import { type CheckpointAnchor, type JsonlAuditOptions, jsonlSettings } from './jsonl-options.ts';
+import {
+  type CheckpointAnchor,
+  type JsonlAuditOptions,
+  type JsonlAuditSink,
+  type JsonlAuditStats,
+  jsonlSettings,
+} from './jsonl-options.ts';
 import { LineBatch, SERIALIZE_EVERY } from './line-batch.ts';
 import { openChain } from './resume.ts';
-import type { AuditEvent, AuditSink } from './types.ts';
+import type { AuditEvent } from './types.ts';
 import { type OffThreadWrite, sharedBytes, writeOffThread } from './write-thread.ts';
-
-/** Counters of a JSONL sink. */
-export interface JsonlAuditStats {
-  /** Id of the chain. */
-  readonly chain: string;
-  /** Sequence number of the last record. */
-  readonly seq: number;
-  /** Hash of the last record. */
-  readonly head: string;
-  /** Records written to the OS. */
-  readonly written: number;
-  /**
-   * Sequence number of the last record known to be on stable storage (an `fdatasync` that started
-   * after it was written completed); with `fsync: 'never'`, of the last record written to the OS.
-   */
-  readonly synced: number;
-  /** `fdatasync` calls completed (each one covers every record written before it started). */
-  readonly syncs: number;
-  /** Events dropped (queue full or unserializable); each streak leaves a `gap` record. */
-  readonly dropped: number;
-  /** Records waiting to be written. */
-  readonly queued: number;
-  /** The last checkpoint written, if any. */
-  readonly lastCheckpoint?: AuditCheckpoint;
-}
-
-/** A hash-chained JSONL audit sink. */
-export interface JsonlAuditSink extends AuditSink {
-  readonly path: string;
-  writeDurable(event: AuditEvent): Promise<void>;
-  onError(handler: (error: unknown) => void): void;
-  flush(): Promise<void>;
-  close(): Promise<void>;
-  /** Writes a signed checkpoint now (needs `checkpoint` options). */
-  checkpoint(): Promise<AuditCheckpoint | undefined>;
-  stats(): JsonlAuditStats;
-}
 
 const RETRY_FIRST_MS = 50;
 /** Initial buffer of a batch; it grows to hold a batch (`batchBytes` and the line crossing it). */
@@ -602,4 +571,10 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
 }
 
 export type { AuditCheckpoint } from './chain.ts';
-export type { CheckpointAnchor, CheckpointOptions, JsonlAuditOptions } from './jsonl-options.ts';
+export type {
+  CheckpointAnchor,
+  CheckpointOptions,
+  JsonlAuditOptions,
+  JsonlAuditSink,
+  JsonlAuditStats,
+} from './jsonl-options.ts';
