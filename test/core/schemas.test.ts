@@ -2,7 +2,7 @@ import { type } from 'arktype';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createGuard, type StandardSchemaV1 } from '../../src/index.ts';
+import { createGuard, memoryAudit, type StandardSchemaV1 } from '../../src/index.ts';
 import { ALLOW, engine, spyTool } from './helpers.ts';
 
 // The same argument shape in three Standard Schema libraries.
@@ -63,6 +63,38 @@ describe('schema output', () => {
       code: 'INVALID_ARGS',
     });
     expect(spy.calls).toHaveLength(0);
+  });
+
+  it('denies, and records, a schema output whose reading throws (a getter, at any depth); the tool never runs', async () => {
+    const throwing = Object.defineProperty({}, 'a', {
+      enumerable: true,
+      get() {
+        throw new Error('getter of the schema output');
+      },
+    });
+    const nested = {
+      a: Object.defineProperty({}, 'b', {
+        enumerable: true,
+        get() {
+          throw new Error('nested getter');
+        },
+      }),
+    };
+    for (const output of [throwing, nested]) {
+      const audit = memoryAudit();
+      const tg = createGuard({ policy: engine(ALLOW), audit, onDeny: 'return' });
+      const spy = spyTool();
+      const schema = {
+        '~standard': { version: 1 as const, vendor: 'test', validate: () => ({ value: output }) },
+      };
+      await expect(tg.guard(spy.fn, { name: 't', input: schema })({ a: { b: 1 } })).resolves.toMatchObject({
+        code: 'INVALID_ARGS',
+      });
+      expect(spy.calls).toHaveLength(0);
+      expect(audit.events.map((event) => [event.type, (event as { code?: string }).code])).toEqual([
+        ['decision', 'INVALID_ARGS'],
+      ]);
+    }
   });
 
   it('the policy sees the parsed value that runs', async () => {

@@ -23,7 +23,7 @@ function validated(call: Call, core: GuardCore, result: ValidationResult): StepR
   call.args = undefined;
   if (!result.ok) return withFailed(deny(result.code ?? 'INVALID_ARGS', result.problem), result.failed ?? []);
   // Usually the schema returns the same data in a new object: keep the frozen snapshot then.
-  if (sameData(result.value, given)) {
+  if (sameAsGiven(result.value, given)) {
     call.args = given;
     return undefined;
   }
@@ -32,4 +32,17 @@ function validated(call: Call, core: GuardCore, result: ValidationResult): StepR
   if (!copy.ok) return refusedArgs(copy, SCHEMA_OUTPUT);
   call.args = copy.value;
   return undefined;
+}
+
+/**
+ * Whether the schema's output is the snapshot it validated. Reading the output may run the
+ * schema's own code (a getter, a Proxy trap): a throw means "not the same", and the full snapshot
+ * that follows refuses what threw, as a denial with its record, never as an error at the caller.
+ */
+function sameAsGiven(output: unknown, given: unknown): boolean {
+  try {
+    return sameData(output, given);
+  } catch {
+    return false;
+  }
 }
