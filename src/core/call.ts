@@ -1,4 +1,5 @@
 import { hashJson } from '../_internal/canonical.ts';
+import { describeError } from '../_internal/describe-error.ts';
 import type { LazyAbort } from '../_internal/lazy-abort.ts';
 import { EMPTY_CONTEXT } from '../context.ts';
 import type { CallOptions, ToolCallOptions } from '../guard-types.ts';
@@ -101,6 +102,8 @@ export class Call {
   private hashedArgs: unknown = undefined;
   private hash = '';
 
+  /** What the context step refuses in the caller's options (see the constructor), if anything. */
+  optionsProblem: { readonly path: string; readonly problem: string } | undefined = undefined;
   /** The caller's per-call context, merged over the scope's by the context step. */
   readonly perCallContext: ToolContext | undefined;
   readonly signal: AbortSignal | undefined;
@@ -124,10 +127,33 @@ export class Call {
     readonly wallStart: number,
   ) {
     this.peek = mode === 'dry-run';
-    this.perCallContext = caller?.context;
-    this.signal = caller?.signal;
-    const toolCallId = caller?.toolCallId;
-    this.toolCallId = typeof toolCallId === 'string' ? toolCallId : undefined;
+    if (caller === undefined) {
+      this.perCallContext = undefined;
+      this.signal = undefined;
+      this.toolCallId = undefined;
+      return;
+    }
+    // The caller's options are read once, here; what cannot be read (a getter that throws, a Proxy
+    // trap) or a `signal` that is no AbortSignal is refused by the context step, with its record.
+    let field = 'options';
+    try {
+      field = 'options.context';
+      this.perCallContext = caller?.context;
+      field = 'options.signal';
+      const signal = caller?.signal;
+      if (signal !== undefined && !isAbortSignal(signal)) {
+        this.signal = undefined;
+        this.optionsProblem = { path: field, problem: 'is not an AbortSignal' };
+      } else this.signal = signal;
+      field = 'options.toolCallId';
+      const toolCallId = caller?.toolCallId;
+      this.toolCallId = typeof toolCallId === 'string' ? toolCallId : undefined;
+    } catch (error) {
+      this.perCallContext = undefined;
+      this.signal = undefined;
+      this.toolCallId = undefined;
+      this.optionsProblem = { path: field, problem: `could not be read (${describeError(error)})` };
+    }
   }
 
   get tool(): ToolInfo {
@@ -227,4 +253,15 @@ export class LazyToolCallOptions implements ToolCallOptions {
   get signal(): AbortSignal {
     return this.#abort.signal;
   }
+}
+
+/** An AbortSignal or one that behaves as one (another realm's, a polyfill's): read without throwing. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (typeof value !== 'object' || value === null) return false;
+  const signal = value as Partial<AbortSignal>;
+  return (
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
 }

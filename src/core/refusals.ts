@@ -18,6 +18,20 @@ export function invalidContext(problem: string): DenyDecision {
   ]);
 }
 
+/** The denial of call options the guard cannot use (unreadable, or a `signal` that is none). */
+export function invalidCallOptions(refusal: {
+  readonly path: string;
+  readonly problem: string;
+}): DenyDecision {
+  return withFailed(deny('INVALID_CONTEXT', `call options are refused: ${refusal.path} ${refusal.problem}`), [
+    {
+      path: refusal.path,
+      expected: 'call options the guard can read (CallOptions)',
+      problem: refusal.problem,
+    },
+  ]);
+}
+
 /** The denial of arguments a snapshot refused, naming where and what. */
 export function refusedArgs(
   refusal: Extract<SnapshotResult<JsonObject>, { ok: false }>,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   autoApprove,
+  type CallOptions,
   ConfigurationError,
   createGuard,
   type DecisionEvent,
@@ -320,6 +321,45 @@ describe('execution', () => {
     const input = { list: [1] };
     const result = await tool(input);
     expect(result).not.toBe(input);
+  });
+
+  it('call options that cannot be read, or a signal that is no AbortSignal, deny INVALID_CONTEXT before anything runs, recorded', async () => {
+    const throwing = (name: string) =>
+      Object.defineProperty({}, name, {
+        enumerable: true,
+        get() {
+          throw new Error(`${name} cannot be read`);
+        },
+      });
+    const cases: [unknown, string][] = [
+      [throwing('context'), 'options.context'],
+      [throwing('signal'), 'options.signal'],
+      [throwing('toolCallId'), 'options.toolCallId'],
+      [{ signal: { aborted: false } }, 'options.signal'],
+      [{ signal: 'stop' }, 'options.signal'],
+      [
+        new Proxy(
+          {},
+          {
+            get() {
+              throw new Error('trap');
+            },
+          },
+        ),
+        'options.context',
+      ],
+    ];
+    for (const [options, path] of cases) {
+      const audit = memoryAudit();
+      const tg = createGuard({ policy: engine(ALLOW), audit, onDeny: 'return' });
+      const spy = spyTool();
+      const denial = await tg.guard(spy.fn, { name: 't' })({}, options as CallOptions);
+      expect(denial).toMatchObject({ denied: true, code: 'INVALID_CONTEXT' });
+      expect(spy.calls).toHaveLength(0);
+      expect(audit.events).toHaveLength(1);
+      expect(audit.events[0]).toMatchObject({ type: 'decision', code: 'INVALID_CONTEXT' });
+      expect((audit.events[0] as DecisionEvent).failed?.[0]?.path).toBe(path);
+    }
   });
 
   it('a caller signal that cannot take listeners fails the call once, recorded', async () => {

@@ -3,7 +3,7 @@ import { deny, withFailed } from '../../policy/evaluate.ts';
 import type { DeepReadonly, ToolContext } from '../../types.ts';
 import type { Call, StepResult } from '../call.ts';
 import type { GuardCore } from '../guard-core.ts';
-import { invalidContext } from '../refusals.ts';
+import { invalidCallOptions, invalidContext } from '../refusals.ts';
 
 /**
  * Who is calling, from where: the context of `withContext` narrowed by the per-call context
@@ -12,6 +12,7 @@ import { invalidContext } from '../refusals.ts';
  * cancelled. `INVALID_CONTEXT`, `CALL_DEPTH_EXCEEDED`, `CANCELLED`.
  */
 export function context(call: Call, core: GuardCore): StepResult {
+  if (call.optionsProblem !== undefined) return invalidCallOptions(call.optionsProblem);
   const scope = scopeStorage.getStore();
   if (scope?.callId !== undefined) {
     call.parentCallId = scope.callId;
