@@ -67,10 +67,15 @@ export interface GuardOptions<D extends OnDeny = 'throw'> {
   /**
    * Clock in epoch ms. The default is read once as a call starts; the call's records within a
    * second of it add the time since on `performance.now()` (docs/audit.md). A custom clock is read
-   * for every record. @default Date.now
+   * for every record, and must answer a finite number: a throw or any other answer denies the
+   * call it happens in (`POLICY_ERROR`) and is reported (docs/guard.md). @default Date.now
    */
   now?: () => number;
-  /** Id generator for calls, approval requests and events. @default nanoid's format: 21 URL-safe symbols, 126 random bits */
+  /**
+   * Id generator for calls, approval requests and events: a string of 1 to 256 characters, unique
+   * (a throw or any other answer is handled as for `now`). @default nanoid's format: 21 URL-safe
+   * symbols, 126 random bits
+   */
   generateId?: () => string;
   /**
    * Shared state: rate limits, concurrency slots, budgets, suspensions, grants and pending

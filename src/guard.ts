@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { parseDuration } from './_internal/duration.ts';
 import { registerGuardRecorder } from './_internal/guard-records.ts';
-import { registerWarnings } from './_internal/guard-warnings.ts';
+import { registerWarnings, reportWarning } from './_internal/guard-warnings.ts';
+import { HostFunctions } from './_internal/host-functions.ts';
 import { newId } from './_internal/ids.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
 import type { GrantOptions } from './approval/grant-types.ts';
@@ -107,10 +108,10 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     throw new ConfigurationError(
       `denialDetail must be 'code', 'reason' or 'full', not ${JSON.stringify(denialDetail)}`,
     );
-  const now = options.now ?? Date.now;
-  const generateId = options.generateId ?? newId;
-  if (typeof now !== 'function') throw new ConfigurationError('options.now must be a function');
-  if (typeof generateId !== 'function') throw new ConfigurationError('options.generateId must be a function');
+  const hostNow = options.now ?? Date.now;
+  const hostId = options.generateId ?? newId;
+  if (typeof hostNow !== 'function') throw new ConfigurationError('options.now must be a function');
+  if (typeof hostId !== 'function') throw new ConfigurationError('options.generateId must be a function');
   const store = options.store ?? memoryStore();
   if (typeof store !== 'object' || store === null || typeof store.admit !== 'function')
     throw new ConfigurationError('options.store must be a StateStore');
@@ -137,6 +138,17 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       // An error listener that throws has nowhere left to report to.
     }
   };
+  // The host's clock and id generator, every answer checked (src/_internal/host-functions.ts).
+  let warnOn: object | undefined;
+  const host = new HostFunctions(hostNow, hostId, (source, error) => {
+    emitError(source, error);
+    reportWarning(warnOn, {
+      code: source === 'now' ? 'CLOCK_FAULT' : 'ID_GENERATOR_FAULT',
+      message: `${host.lastFault}: calls it happens in are denied (POLICY_ERROR)`,
+      source: 'guard',
+    });
+  });
+  const { now, generateId } = host;
   const identity = identitySettings(options.identity, store);
   const secrets = options.secrets === undefined ? undefined : secretBroker(options.secrets);
   const recorded = createAuditDispatcher(options.audit, (source, error, event) =>
@@ -152,8 +164,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     audit,
     emitter,
     emitError,
-    now,
-    generateId,
+    host,
     onDeny,
     defaults: callDefaults,
     store,
@@ -266,6 +277,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     },
   };
   // Adapters report wiring mistakes as `warning` events (src/_internal/guard-warnings.ts).
+  warnOn = tg;
   registerWarnings(tg, (event) => {
     try {
       emitter.emit('warning', event);

@@ -102,6 +102,8 @@ export class Call {
   private hashedArgs: unknown = undefined;
   private hash = '';
 
+  /** `host.faults` of the core as the call started: a change by its decision denies it. */
+  hostFaultsAtStart = 0;
   /** What the context step refuses in the caller's options (see the constructor), if anything. */
   optionsProblem: { readonly path: string; readonly problem: string } | undefined = undefined;
   /** The caller's per-call context, merged over the scope's by the context step. */

@@ -81,7 +81,10 @@ export function run<R>(
     // The wall clock first: a record's time (its reading plus the monotonic time since the second
     // reading) then never runs ahead of the wall clock (see `CallEvents.tsAt`).
     const wall = core.systemClock ? core.now() : Number.NaN;
+    // Faults of the host's clock or id generator from here on deny the call (see `hostFault`).
+    const faults = core.host.faults;
     const call = new Call(core.generateId(), definition, rawArgs, caller, mode, performance.now(), wall);
+    call.hostFaultsAtStart = faults;
     const outcome = drive(steps, call, core, end);
     return outcome instanceof Promise ? outcome : Promise.resolve(outcome as Awaited<R>);
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import { CallFailure, callSync } from '../_internal/fail-closed.ts';
+import type { HostFunctions } from '../_internal/host-functions.ts';
 import type { SnapshotLimits } from '../_internal/snapshot.ts';
 import { ApprovalFlow } from '../approval/approval-flow.ts';
 import type { FloodLimits } from '../approval/flood.ts';
@@ -60,8 +61,8 @@ export interface GuardCoreOptions {
   readonly audit: AuditDispatcher;
   readonly emitter: EventEmitter<GuardEvents>;
   readonly emitError: (source: string, error: unknown, callId?: string) => void;
-  readonly now: () => number;
-  readonly generateId: () => string;
+  /** The host's clock and id generator, checked (src/_internal/host-functions.ts). */
+  readonly host: HostFunctions;
   readonly onDeny: 'throw' | 'return';
   readonly store: StateStore;
   /** Flood control for approval requests, per principal. */
@@ -76,10 +77,11 @@ export interface GuardCoreOptions {
  * it. One plain object per guard; the steps read it and never change it.
  */
 export interface GuardCore
-  extends Pick<
-    GuardCoreOptions,
-    'policy' | 'audit' | 'emitError' | 'now' | 'generateId' | 'onDeny' | 'defaults'
-  > {
+  extends Pick<GuardCoreOptions, 'policy' | 'audit' | 'emitError' | 'host' | 'onDeny' | 'defaults'> {
+  /** The guard's clock (`host.now`): epoch ms, always a finite number. */
+  readonly now: () => number;
+  /** The guard's id generator (`host.generateId`): always a string of 1 to 256 characters. */
+  readonly generateId: () => string;
   /** Builds, records and emits the calls' audit events (the recording side). */
   readonly events: CallEvents;
   /**
@@ -106,7 +108,8 @@ export interface GuardCore
 
 /** Builds the core of a guard. */
 export function createGuardCore(options: GuardCoreOptions): GuardCore {
-  const { store, now, generateId, emitError, defaults } = options;
+  const { store, host, emitError, defaults } = options;
+  const { now, generateId } = host;
   const systemClock = now === Date.now;
   const grants = new GrantManager({
     store,
@@ -134,6 +137,7 @@ export function createGuardCore(options: GuardCoreOptions): GuardCore {
     events: new CallEvents(options.audit, options.emitter, emitError, now, options.identity !== undefined),
     systemClock,
     emitError,
+    host,
     now,
     generateId,
     onDeny: options.onDeny,

@@ -24,9 +24,24 @@ export function decide(call: Call, core: GuardCore): StepResult | Promise<StepRe
 function decided(call: Call, core: GuardCore, decision: Decision): StepResult {
   call.policyDecision = decision.type;
   call.policyVersion = decision.policyVersion ?? core.policy.version;
-  const refused = refusal(decision, core);
+  const refused = hostFault(call, core) ?? refusal(decision, core);
   call.decision = refused ?? decision;
   return refused;
+}
+
+/**
+ * The deny (`POLICY_ERROR`) of a call during which the host's clock or id generator failed, up to
+ * its decision: the guard put its own time or id in (src/_internal/host-functions.ts), so what
+ * was decided is not what the host meant. A fault in another call meanwhile counts too: the
+ * clock is the guard's, and a guard whose clock fails denies until it answers again.
+ */
+function hostFault(call: Call, core: GuardCore): DenyDecision | undefined {
+  const host = core.host;
+  if (host.faults === call.hostFaultsAtStart) return undefined;
+  return deny(
+    'POLICY_ERROR',
+    `the guard's ${host.lastFault}; the call is denied rather than decided on a stand-in`,
+  );
 }
 
 /** Asks the engine, failing closed (src/policy/evaluate.ts), for the call's current args. */
