@@ -98,3 +98,24 @@ function shown(value: unknown): string {
       return value === null ? 'null' : `a ${typeof value}`;
   }
 }
+
+/**
+ * A host's clock (a `now` option) for a component outside the guard's calls (an approver, the
+ * console, the agent registry): its answer, or a TypeError when it throws (as it is) or answers
+ * anything but a finite number. A NaN time compares false with everything, so an expiry or a
+ * replay window checked against it would pass: the operation fails instead. `Date.now` is taken
+ * as it is.
+ */
+export function checkedClock(now: () => number, owner: string): () => number {
+  if (now === Date.now) return now;
+  return () => {
+    const value: unknown = now();
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    throw new TypeError(`toolgate: ${owner} now() answered ${shown(value)}, not a finite number of epoch ms`);
+  };
+}
+
+/** Whether `now` is a time a check can compare with: a finite number (epoch ms). */
+export function isTime(now: unknown): now is number {
+  return typeof now === 'number' && Number.isFinite(now);
+}

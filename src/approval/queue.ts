@@ -1,3 +1,4 @@
+import { checkedClock } from '../_internal/host-functions.ts';
 import { identityKey } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { StoreCapability } from '../store/capabilities.ts';
@@ -118,7 +119,7 @@ function parts<K extends StoreCapability>(
     throw new ConfigurationError(
       `${what}: the store ${JSON.stringify(store.name)} has no ${missing.join(', ')}, which it needs`,
     );
-  const now = options.now ?? Date.now;
+  const now = checkedClock(options.now ?? Date.now, what);
   return { store: store as Parts<K>['store'], key, now };
 }
 

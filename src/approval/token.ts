@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../_internal/canonical.ts';
+import { isTime } from '../_internal/host-functions.ts';
 import { ConfigurationError } from '../errors.ts';
 import { responseProblem } from './messages.ts';
 import type { ApprovalRequest, ApprovalResponse } from './types.ts';
@@ -137,7 +138,9 @@ export function verifyApprovalResponse(
   const problem = responseProblem(raw.response);
   if (problem !== undefined) return { ok: false, problem: `response: ${problem}` };
   if (typeof raw.iat !== 'number' || !Number.isFinite(raw.iat)) return { ok: false, problem: 'iat missing' };
-  if (Math.abs(options.now - raw.iat) > options.maxAgeMs)
+  if (!isTime(options.now)) return { ok: false, problem: 'now is not a finite number of epoch ms' };
+  // Written so that a window that is no number (NaN compares false) refuses too.
+  if (!(Math.abs(options.now - raw.iat) <= options.maxAgeMs))
     return { ok: false, problem: 'token outside the replay window' };
   const payload = raw as unknown as ApprovalTokenPayload;
   if (payload.response.requestId !== payload.binding.requestId)
@@ -179,7 +182,9 @@ export function verifyWebhookSignature(options: {
   const timestamp = Number(options.timestamp);
   if (!Number.isSafeInteger(timestamp) || typeof options.signature !== 'string') return false;
   const now = options.now ?? Date.now();
-  if (Math.abs(now - timestamp) > (options.toleranceMs ?? 300_000)) return false;
+  if (!isTime(now)) return false;
+  // Written so that a tolerance that is no number (NaN compares false) refuses too.
+  if (!(Math.abs(now - timestamp) <= (options.toleranceMs ?? 300_000))) return false;
   const expected = Buffer.from(signWebhookBody(options.body, timestamp, options.secret));
   const given = Buffer.from(options.signature);
   return given.length === expected.length && timingSafeEqual(given, expected);

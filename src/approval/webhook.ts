@@ -1,4 +1,5 @@
 import { parseDuration } from '../_internal/duration.ts';
+import { checkedClock } from '../_internal/host-functions.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Duration } from '../types.ts';
 import {
@@ -55,7 +56,8 @@ export interface WebhookApprover extends ApprovalProvider {
    * Verifies and applies a signed answer POSTed back by the receiver (`{ "token": "…" }`, made with
    * `signApprovalResponse`). Mount it on any Node HTTP framework; pass `res` to have it written.
    * 200: applied; 400: malformed; 401: bad signature or outside the replay window; 404: unknown
-   * request; 409: already settled, or bound to another call, tool, args, principal or policy.
+   * request; 409: already settled, or bound to another call, tool, args, principal or policy; 500:
+   * the `now` option failed (nothing applied).
    */
   handleApprovalCallback(
     request: ApprovalCallbackRequest,
@@ -98,7 +100,7 @@ export function webhookApprover(options: WebhookApproverOptions): WebhookApprove
     throw new ConfigurationError('webhookApprover: url must be http(s)');
   const timeoutMs = parseDuration(options.timeout ?? '10s', 'webhookApprover timeout');
   const replayMs = parseDuration(options.replayWindow ?? '5m', 'webhookApprover replayWindow');
-  const now = options.now ?? Date.now;
+  const now = checkedClock(options.now ?? Date.now, 'webhookApprover');
   const extraHeaders = { ...options.headers };
   const waiting = new Map<string, Waiting>();
   // Settled requests are remembered until they expire, so a late answer is recognised and reported.
@@ -172,7 +174,14 @@ export function webhookApprover(options: WebhookApproverOptions): WebhookApprove
     const token = (parsed as { token?: unknown } | null)?.token;
     if (typeof token !== 'string' || Object.keys(parsed as object).length !== 1)
       return reply(400, 'expected {"token": "…"}');
-    const verified = verifyApprovalResponse(token, key, { now: now(), maxAgeMs: replayMs });
+    let at: number;
+    try {
+      at = now();
+    } catch {
+      // No time, no replay window: nothing is applied (the clock's fault is the host's to see).
+      return reply(500, "the approver's clock failed");
+    }
+    const verified = verifyApprovalResponse(token, key, { now: at, maxAgeMs: replayMs });
     if (!verified.ok) return reply(401, verified.problem);
     const { binding, response } = verified.payload;
     const entry = waiting.get(binding.requestId);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkedClock } from '../_internal/host-functions.ts';
 import { type ApprovalQueue, approvalQueue, queueApprover } from '../approval/queue.ts';
 import type { ApprovalSecret } from '../approval/token.ts';
 import type { ApprovalProvider } from '../approval/types.ts';
@@ -79,7 +80,7 @@ export function secretSource(
 export function consoleApprover(options: ConsoleApproverOptions): ApprovalProvider {
   if (typeof options !== 'object' || options === null)
     throw new ConfigurationError('consoleApprover() takes options with a store');
-  const now = options.now ?? Date.now;
+  const now = checkedClock(options.now ?? Date.now, 'consoleApprover');
   const secret = secretSource(options.store, options.secret, now, 'consoleApprover');
   const pollMs = options.pollMs ?? 500;
   return {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../_internal/duration.ts';
+import { checkedClock } from '../_internal/host-functions.ts';
 import { consoleAudit } from '../audit/console.ts';
 import type { AuditSink } from '../audit/types.ts';
 import { ConfigurationError } from '../errors.ts';
@@ -62,7 +63,7 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
     throw new ConfigurationError('consoleHandler() takes options with a store and accounts');
   for (const key of Object.keys(options))
     if (!OPTION_KEYS.has(key)) throw new ConfigurationError(`console: unknown option ${JSON.stringify(key)}`);
-  const now = options.now ?? Date.now;
+  const now = checkedClock(options.now ?? Date.now, 'console');
   const store = options.store;
   if (typeof store !== 'object' || store === null || typeof store.get !== 'function')
     throw new ConfigurationError('console: store must be a StateStore');

@@ -1,4 +1,5 @@
 import { parseDuration } from '../_internal/duration.ts';
+import { checkedClock } from '../_internal/host-functions.ts';
 import { newId } from '../_internal/ids.ts';
 import type { AuditSink, IdentityEvent } from '../audit/types.ts';
 import { ConfigurationError, CredentialError } from '../errors.ts';
@@ -73,8 +74,9 @@ export function agentRegistry(options: AgentRegistryOptions): AgentRegistry {
     if (key !== 'store' && key !== 'audit' && key !== 'now')
       throw new ConfigurationError(`agentRegistry(): unknown option ${JSON.stringify(key)}`);
   const store = options.store;
-  const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new ConfigurationError('now must be a function returning epoch ms');
+  if (options.now !== undefined && typeof options.now !== 'function')
+    throw new ConfigurationError('now must be a function returning epoch ms');
+  const now = checkedClock(options.now ?? Date.now, 'agentRegistry');
   const sinks = auditSinks(options.audit);
   let lastSweep = Number.NEGATIVE_INFINITY;
 

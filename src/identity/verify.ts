@@ -1,5 +1,6 @@
 import { parseDuration } from '../_internal/duration.ts';
 import { CallFailure, callSafely, callSync } from '../_internal/fail-closed.ts';
+import { checkedClock, isTime } from '../_internal/host-functions.ts';
 import { ConfigurationError, CredentialError, type CredentialErrorCode, GuardError } from '../errors.ts';
 import type { AdmitResult, StateStore, SyncAdmission } from '../store/types.ts';
 import type { Awaitable, Duration } from '../types.ts';
@@ -89,6 +90,9 @@ export function verifyToken(
       : { ok: false, code: 'CREDENTIAL_INVALID', reason: checked.reason, credentialId: checked.credentialId };
   const credential = checked.entry;
   const credentialId = credential.credentialId;
+  // A NaN time compares false with everything: every check below would pass.
+  if (!isTime(now))
+    return { ok: false, code: 'CREDENTIAL_INVALID', reason: 'the clock answered no time', credentialId };
   if (now - skewMs >= credential.expiresAt) {
     state.cache.delete(token as string);
     return {
@@ -208,7 +212,7 @@ export async function verifyCredential(
 ): Promise<CredentialClaims> {
   const state = keySetInternals(options.keys);
   const registry = registryInternals(options.registry);
-  const now = (options.now ?? registry.now)();
+  const now = options.now === undefined ? registry.now() : checkedClock(options.now, 'verifyCredential')();
   const checked = verifyToken(state, token, checkAudience(options.audience), skewOf(options.clockSkew), now);
   if (!checked.ok) throw refusal(checked);
   const revoked = await checkRevocation(registry.store, checked.credential, now);

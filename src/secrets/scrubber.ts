@@ -1,4 +1,5 @@
 import { parseDuration } from '../_internal/duration.ts';
+import { checkedClock } from '../_internal/host-functions.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Duration } from '../types.ts';
 import { secretForms } from './encodings.ts';
@@ -67,7 +68,7 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
   const maxValues = options.maxValues ?? 100_000;
   if (!Number.isSafeInteger(maxValues) || maxValues < 1)
     throw new ConfigurationError('maxValues must be a positive integer');
-  const now = options.now ?? Date.now;
+  const now = checkedClock(options.now ?? Date.now, 'secretScrubber');
   // Insertion order is refresh order: the oldest entries come first.
   const entries = new Map<string, Entry>();
   const patterns = new PatternSet<string>();

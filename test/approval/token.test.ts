@@ -4,8 +4,10 @@ import {
   approvalSecret,
   signApprovalResponse,
   signPayload,
+  signWebhookBody,
   verifyApprovalResponse,
   verifyPayload,
+  verifyWebhookSignature,
 } from '../../src/approval/token.ts';
 import { ConfigurationError } from '../../src/index.ts';
 
@@ -76,5 +78,27 @@ describe('approval tokens', () => {
         expect(verifyApprovalResponse(value, SECRET, { now: 0, maxAgeMs: 1 }).ok).toBe(false);
       }),
     );
+  });
+
+  // A time that is no number compares false with everything: a window checked against it would pass.
+  it('refuse a time that is no number, and a window that is NaN', () => {
+    const token = signApprovalResponse(binding, response, SECRET, 500);
+    for (const now of [Number.NaN, Number.POSITIVE_INFINITY, '600' as unknown as number]) {
+      expect(verifyApprovalResponse(token, SECRET, { now, maxAgeMs: 1000 })).toEqual({
+        ok: false,
+        problem: 'now is not a finite number of epoch ms',
+      });
+    }
+    expect(verifyApprovalResponse(token, SECRET, { now: 600, maxAgeMs: Number.NaN }).ok).toBe(false);
+    const body = '{"x":1}';
+    const signed = {
+      body,
+      timestamp: 1_000,
+      signature: signWebhookBody(body, 1_000, SECRET),
+      secret: SECRET,
+    };
+    expect(verifyWebhookSignature({ ...signed, now: 1_500 })).toBe(true);
+    expect(verifyWebhookSignature({ ...signed, now: Number.NaN })).toBe(false);
+    expect(verifyWebhookSignature({ ...signed, now: 1_500, toleranceMs: Number.NaN })).toBe(false);
   });
 });

@@ -236,4 +236,21 @@ describe('webhookApprover', () => {
     expect(result.status).toBe(200);
     await expect(pending).resolves.toBe('ran');
   });
+
+  it('applies no answer while its clock answers no time (500)', async () => {
+    const broken = webhookApprover({ url: 'http://127.0.0.1:9/hook', secret: SECRET, now: () => Number.NaN });
+    const binding: ApprovalBinding = {
+      requestId: 'r1',
+      callId: 'c1',
+      tool: 't',
+      argsHash: 'a'.repeat(64),
+      principal: null,
+      policyVersion: null,
+      expiresAt: Date.now() + 60_000,
+    };
+    const token = signApprovalResponse(binding, yes(binding), SECRET);
+    const result = await broken.handleApprovalCallback({ body: { token } });
+    expect(result.status).toBe(500);
+    expect(result.body).toMatch(/clock failed/);
+  });
 });

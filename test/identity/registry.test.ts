@@ -69,6 +69,13 @@ describe('agentRegistry', () => {
     expect(await registry.get('ghost')).toBeUndefined();
   });
 
+  it('fails its operations, naming its clock, when `now` answers no time', async () => {
+    const broken = agentRegistry({ store: memoryStore(), now: () => Number.NaN });
+    await expect(
+      broken.register('bot', { owner: 'team', tools: ['t'], principals: ['user:*'], maxTtl: '1h' }),
+    ).rejects.toThrow(/agentRegistry now\(\) answered NaN, not a finite number of epoch ms/);
+  });
+
   it('validates registrations', async () => {
     const registry = agentRegistry({ store: memoryStore() });
     const good = { owner: 'team:a', tools: ['db.*'], principals: ['user:*'], maxTtl: '1h' };

@@ -248,6 +248,20 @@ describe('verifyCredential', () => {
     ).toMatch(/issuer/);
   });
 
+  it('refuses an expired credential when a clock answers no time (NaN compares false)', async () => {
+    const { authority, verifyOptions, clock } = await setup();
+    const token = await issueCredential(authority, { ...ISSUE, ttl: '10m' });
+    clock.set(START + 3_600_000);
+    const own = await verifyCredential({ ...verifyOptions, now: () => Number.NaN }, token).catch(
+      (e: unknown) => e,
+    );
+    expect(own).toBeInstanceOf(TypeError);
+    expect(String(own)).toMatch(/verifyCredential now\(\) answered NaN, not a finite number of epoch ms/);
+    // The verifier's step itself, given NaN (as a host passing a time of its own could).
+    const verifier = credentialVerifier(verifyOptions);
+    expect(verifier.verify(token, Number.NaN)).toMatchObject({ ok: false, code: 'CREDENTIAL_INVALID' });
+  });
+
   it('checks exp and nbf with the clock skew', async () => {
     const { authority, verifyOptions, clock, signing } = await setup();
     const token = await issueCredential(authority, { ...ISSUE, ttl: '10m' });
