@@ -50,6 +50,23 @@ function enterAndCall<A, B, R>(scope: Scope, fn: (a: A, b: B) => R, a: A, b: B):
 
 export const EMPTY_CONTEXT: DeepReadonly<ToolContext> = Object.freeze({});
 
+/**
+ * What an adapter passes as the call's context when the host's context function threw: the
+ * context step denies it (`INVALID_CONTEXT`, recorded) with `problem` as the reason, as it denies
+ * any context it cannot use. Not a plain object, and its problem is no enumerable property, so
+ * no copy of it can pass for a context.
+ */
+export class ContextFailure {
+  readonly #problem: string;
+  constructor(problem: string) {
+    this.#problem = problem;
+    Object.freeze(this);
+  }
+  get problem(): string {
+    return this.#problem;
+  }
+}
+
 export const IDENTITY_FIELDS = ['agent', 'principal', 'intent', 'session'] as const;
 
 /**

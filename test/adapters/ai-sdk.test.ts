@@ -31,12 +31,13 @@ function toAiSdkTools(tools: readonly ScenarioTool[]): ToolSet {
 
 runAdapterScenarios({
   name: 'ai-sdk generateText',
+  contextFunction: true,
   async run(setup, call) {
     const model = scriptedModel(call.tool, call.args);
     try {
       await generateText({
         model,
-        tools: guardTools(toAiSdkTools(setup.tools), setup.tg),
+        tools: guardTools(toAiSdkTools(setup.tools), setup.tg, { context: setup.contextFunction as never }),
         stopWhen: isStepCount(2),
         prompt: 'go',
         ...(call.signal ? { abortSignal: call.signal } : {}),
@@ -51,12 +52,13 @@ runAdapterScenarios({
 
 runAdapterScenarios({
   name: 'ai-sdk streamText',
+  contextFunction: true,
   async run(setup, call) {
     const model = streamingModel(call.tool, call.args);
     let error: unknown;
     const result = streamText({
       model,
-      tools: guardTools(toAiSdkTools(setup.tools), setup.tg),
+      tools: guardTools(toAiSdkTools(setup.tools), setup.tg, { context: setup.contextFunction as never }),
       stopWhen: isStepCount(2),
       prompt: 'go',
       onError: ({ error: e }) => {

@@ -46,17 +46,22 @@ async function runAgent(
 
 runAdapterScenarios({
   name: 'langchain guardTools + createAgent',
+  contextFunction: true,
   run(setup, call) {
     const model = fakeModel()
       .respondWithTools([{ name: call.tool, args: call.args, id: 'tc-1' }])
       .respond(new AIMessage('done'));
-    const agent = createAgent({ model, tools: guardTools(toLangChainTools(setup.tools), setup.tg) });
+    const agent = createAgent({
+      model,
+      tools: guardTools(toLangChainTools(setup.tools), setup.tg, { context: setup.contextFunction as never }),
+    });
     return runAgent(agent as never, call.signal);
   },
 });
 
 runAdapterScenarios({
   name: 'langchain toolgateMiddleware + createAgent',
+  contextFunction: true,
   run(setup, call) {
     const model = fakeModel()
       .respondWithTools([{ name: call.tool, args: call.args, id: 'tc-1' }])
@@ -64,7 +69,7 @@ runAdapterScenarios({
     const agent = createAgent({
       model,
       tools: toLangChainTools(setup.tools),
-      middleware: [toolgateMiddleware(setup.tg)],
+      middleware: [toolgateMiddleware(setup.tg, { context: setup.contextFunction as never })],
     });
     return runAgent(agent as never, call.signal);
   },

@@ -34,12 +34,13 @@ function scripted(toolName: string, args: unknown, callId = 'c-1') {
 
 runAdapterScenarios({
   name: 'openai-agents guardTool + run',
+  contextFunction: true,
   async run(setup, call) {
     const model = scripted(call.tool, call.args);
     const agent = new Agent({
       name: 'scenario',
       model,
-      tools: guardTools(toAgentsTools(setup.tools), setup.tg),
+      tools: guardTools(toAgentsTools(setup.tools), setup.tg, { context: setup.contextFunction as never }),
     });
     try {
       await run(agent, 'go', call.signal ? { signal: call.signal } : {});

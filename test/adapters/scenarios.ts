@@ -52,11 +52,18 @@ export interface ScenarioSetup {
   readonly tools: readonly ScenarioTool[];
   /** Host identity; drivers may pass it through their adapter's context option (the suite also sets it with `tg.withContext`). */
   readonly context: ToolContext;
+  /**
+   * Set by the context-function scenario: drivers whose adapter takes a context function
+   * (`contextFunction: true`) pass it as that option.
+   */
+  readonly contextFunction?: (info: never) => ToolContext | undefined;
 }
 
 /** An adapter-specific driver. */
 export interface ScenarioDriver {
   readonly name: string;
+  /** Its adapter takes a context function (the MCP client takes a fixed context only). */
+  readonly contextFunction?: boolean;
   run(setup: ScenarioSetup, call: ScenarioCall): Promise<ScenarioOutcome>;
 }
 
@@ -156,8 +163,12 @@ function eventsOf(events: readonly AuditEvent[], type: AuditEvent['type']) {
 /** Registers the shared scenarios for one adapter (call it inside a test file). */
 export function runAdapterScenarios(driver: ScenarioDriver): void {
   describe(`adapter scenarios: ${driver.name}`, () => {
-    async function run(h: ReturnType<typeof createScenarioHarness>, call: ScenarioCall) {
-      const setup: ScenarioSetup = { tg: h.tg, tools: h.tools, context: SCENARIO_CONTEXT };
+    async function run(
+      h: ReturnType<typeof createScenarioHarness>,
+      call: ScenarioCall,
+      more: Partial<ScenarioSetup> = {},
+    ) {
+      const setup: ScenarioSetup = { tg: h.tg, tools: h.tools, context: SCENARIO_CONTEXT, ...more };
       return h.tg.withContext(SCENARIO_CONTEXT, () => driver.run(setup, call));
     }
 
@@ -223,6 +234,23 @@ export function runAdapterScenarios(driver: ScenarioDriver): void {
       expect(outcome.modelSaw).toContain('refunded 100 on o-1');
       expect(eventsOf(h.audit.events, 'approval-response')).toMatchObject([{ approved: true, edited: true }]);
     });
+
+    if (driver.contextFunction === true)
+      it('a context function that throws: denied INVALID_CONTEXT and recorded; the tool never runs', async () => {
+        const h = createScenarioHarness();
+        const contextFunction = () => {
+          throw new Error('session store unreachable');
+        };
+        const outcome = await run(h, { tool: 'lookup_order', args: { orderId: 'o-1' } }, { contextFunction });
+        expect(h.calls.lookup_order).toBeUndefined();
+        expect(eventsOf(h.audit.events, 'decision')).toMatchObject([
+          { tool: 'lookup_order', decision: 'deny', code: 'INVALID_CONTEXT' },
+        ]);
+        expect(String(eventsOf(h.audit.events, 'decision')[0]?.reason)).toMatch(/context function threw/);
+        expect(eventsOf(h.audit.events, 'result')).toEqual([]);
+        // The model reads the denial, as for any other (a framework that throws it shows it too).
+        expect(outcome.modelSaw ?? String(outcome.error)).toContain('INVALID_CONTEXT');
+      });
 
     it('abort: aborting the run aborts the running tool and records a cancelled result', async () => {
       const h = createScenarioHarness();

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { describeError } from '../../_internal/describe-error.ts';
 import { reportWarning } from '../../_internal/guard-warnings.ts';
+import { ContextFailure } from '../../context.ts';
 import type { CallOptions, Guard, OnDeny, ToolCallOptions, ToolOptions } from '../../guard-types.ts';
 import type { DenyCode, JsonObject, ToolContext, ToolDenial } from '../../types.ts';
 import { asDenial, denialFromError } from './denials.ts';
@@ -210,10 +212,19 @@ export function optionalId(toolCallId: string | undefined): { toolCallId?: strin
   return toolCallId === undefined ? {} : { toolCallId };
 }
 
-/** Resolves host-supplied identity: a fixed context or a function of the framework's call info. */
+/**
+ * Resolves host-supplied identity: a fixed context or a function of the framework's call info.
+ * A function that throws gives a `ContextFailure`, which the guard denies `INVALID_CONTEXT` and
+ * records, as it does a context it cannot read in a direct call (the tool never runs).
+ */
 export function resolveContext<I>(
   option: ToolContext | ((info: I) => ToolContext | undefined) | undefined,
   info: I,
 ): ToolContext | undefined {
-  return typeof option === 'function' ? option(info) : option;
+  if (typeof option !== 'function') return option;
+  try {
+    return option(info);
+  } catch (error) {
+    return new ContextFailure(`the context function threw (${describeError(error)})`) as ToolContext;
+  }
 }

@@ -1,7 +1,7 @@
 import type { Tool, ToolExecutionOptions } from 'ai';
 import type { ToolContext } from '../../types.ts';
 import { type AnswerBook, AnswerBooks } from '../_shared/answer-book.ts';
-import type { AnyGuard, HostToolCaller } from '../_shared/host-call.ts';
+import { type AnyGuard, type HostToolCaller, resolveContext } from '../_shared/host-call.ts';
 import type { AdapterOnDeny } from '../_shared/on-deny.ts';
 import type { AiSdkCallInfo, AiSdkContextOption, AiSdkNameOption } from './types.ts';
 
@@ -58,7 +58,7 @@ export function callContext(
   option: AiSdkContextOption | undefined,
   call: AiSdkCallInfo,
 ): ToolContext | undefined {
-  return typeof option === 'function' ? option(call) : option;
+  return resolveContext(option, call);
 }
 
 /** An own property of a record (never an inherited one). */

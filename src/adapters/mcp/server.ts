@@ -4,6 +4,7 @@ import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
 import { detailOf } from '../_shared/denials.ts';
+import { resolveContext } from '../_shared/host-call.ts';
 import { type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
@@ -171,7 +172,7 @@ export function guardTransport(
     inflight.set(key, controller);
     try {
       const info: McpCallInfo = { tool: String(name), sessionId: transport.sessionId, extra };
-      const context = typeof options.context === 'function' ? options.context(info) : options.context;
+      const context = resolveContext(options.context, info);
       const callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string } = {
         signal: controller.signal,
         toolCallId: String(message.id),

@@ -4,7 +4,13 @@ import type { CallOptions } from '../../guard-types.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
 import type { ToolContext } from '../../types.ts';
 import { denialMessage, detailOf } from '../_shared/denials.ts';
-import { type AnyGuard, guardHostTool, type MissingAnswer, reportNoApprover } from '../_shared/host-call.ts';
+import {
+  type AnyGuard,
+  guardHostTool,
+  type MissingAnswer,
+  reportNoApprover,
+  resolveContext,
+} from '../_shared/host-call.ts';
 import { denialError, type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { hostToolOptions } from '../_shared/tool-options.ts';
 import { findApproval, watchInterruption } from './answers.ts';
@@ -97,8 +103,7 @@ export function guardTool<T extends FunctionTool<never, never, unknown>, TContex
     name,
     toolName: original.name,
     tg,
-    contextFor: (runContext) =>
-      typeof contextOption === 'function' ? contextOption(runContext) : contextOption,
+    contextFor: (runContext) => resolveContext(contextOption, runContext),
     call,
   };
   const missing: MissingAnswer = {

@@ -1,4 +1,4 @@
-import { EMPTY_CONTEXT, mergeContext, scopeStorage, snapshotContext } from '../../context.ts';
+import { ContextFailure, EMPTY_CONTEXT, mergeContext, scopeStorage, snapshotContext } from '../../context.ts';
 import { deny, withFailed } from '../../policy/evaluate.ts';
 import type { DeepReadonly, ToolContext } from '../../types.ts';
 import type { Call, StepResult } from '../call.ts';
@@ -22,6 +22,7 @@ export function context(call: Call, core: GuardCore): StepResult {
   call.context = outer;
   call.credential = scope?.credential;
   if (call.perCallContext !== undefined) {
+    if (call.perCallContext instanceof ContextFailure) return invalidContext(call.perCallContext.problem);
     const inner = snapshotContext(call.perCallContext);
     if (typeof inner === 'string') return invalidContext(inner);
     // The credential goes to the verify step, never into the context.

@@ -45,8 +45,14 @@ async function callThrough(server: McpServer, call: ScenarioCall, guardClient?: 
 
 runAdapterScenarios({
   name: 'mcp guardMcpServer',
+  contextFunction: true,
   run: (setup, call) =>
-    callThrough(guardMcpServer(scenarioServer(setup), setup.tg, { context: setup.context }), call),
+    callThrough(
+      guardMcpServer(scenarioServer(setup), setup.tg, {
+        context: (setup.contextFunction ?? setup.context) as never,
+      }),
+      call,
+    ),
 });
 
 runAdapterScenarios({
