@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describeError } from '../_internal/describe-error.ts';
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { identityKey } from '../_internal/names.ts';
+import { snapshot } from '../_internal/snapshot.ts';
 import type { ApprovalRequestEvent, ApprovalResponseEvent } from '../audit/types.ts';
 import { deny } from '../policy/evaluate.ts';
 import type { Decision, DenyDecision, ToolRequest } from '../types.ts';
@@ -124,9 +125,10 @@ export class ApprovalFlow {
     const expiresAt = request.now + requirements.timeoutMs;
     const deadline = performance.now() + requirements.timeoutMs;
     const base = buildApprovalRequest(this.options.generateId(), request, decision, expiresAt, shown);
+    const name = approverName(approver);
     call.recordRequest({
       requestId: base.id,
-      provider: approver.name,
+      provider: name,
       reason: decision.reason,
       rules,
       expiresAt,
@@ -149,7 +151,7 @@ export class ApprovalFlow {
         (control) => approver.request(asked, { signal: control.signal, onLateResponse: onLate }),
         { timeoutMs: Math.max(0, deadline - performance.now()), signal, onLate },
       );
-      const verdict = this.judge(outcome, approver, base, requirements, request, names);
+      const verdict = this.judge(outcome, name, base, requirements, request, names);
       if (!verdict.ok) {
         const fields: Writable<ApprovalResponseFields> = {
           requestId: base.id,
@@ -201,7 +203,7 @@ export class ApprovalFlow {
   /** Validates one round's outcome. */
   private judge(
     outcome: SafeResult<ApprovalResponse>,
-    approver: ApprovalProvider,
+    approver: string,
     request: ApprovalRequest,
     requirements: NormalizedRequirements,
     call: ToolRequest,
@@ -213,7 +215,7 @@ export class ApprovalFlow {
         case 'timeout':
           return {
             ok: false,
-            decision: deny('APPROVAL_TIMEOUT', `no answer from ${approver.name} in time`, rules),
+            decision: deny('APPROVAL_TIMEOUT', `no answer from ${approver} in time`, rules),
           };
         case 'aborted':
           return {
@@ -225,18 +227,20 @@ export class ApprovalFlow {
             ok: false,
             decision: deny(
               'APPROVAL_ERROR',
-              `approver ${approver.name} failed: ${describeError(outcome.error)}`,
+              `approver ${approver} failed: ${describeError(outcome.error)}`,
               rules,
             ),
           };
       }
     }
-    const value: unknown = outcome.value;
-    const problem = responseProblem(value) ?? rememberProblem(value);
+    // Read once, as data: no getter or Proxy trap of the answer runs, and what is checked below is
+    // what is used (an answer whose fields changed between reads could pass as another).
+    const value = readAnswer(outcome.value);
+    const problem = typeof value === 'string' ? value : (responseProblem(value) ?? rememberProblem(value));
     if (problem !== undefined) {
       return {
         ok: false,
-        decision: deny('APPROVAL_INVALID', `approver ${approver.name} answered badly: ${problem}`, rules),
+        decision: deny('APPROVAL_INVALID', `approver ${approver} answered badly: ${problem}`, rules),
       };
     }
     const response = value as ApprovalResponse;
@@ -324,8 +328,9 @@ export class ApprovalFlow {
       late: true,
       reason: 'the answer arrived after the request was settled and was ignored',
     };
-    if (responseProblem(value) === undefined) {
-      const response = value as ApprovalResponse;
+    const answer = readAnswer(value);
+    if (typeof answer !== 'string' && responseProblem(answer) === undefined) {
+      const response = answer as ApprovalResponse;
       fields.approved = response.approved;
       fields.approver = response.approver;
     }
@@ -348,4 +353,28 @@ export function allowFrom(decision: Exclude<Decision, { type: 'deny' }>, reason:
   if (decision.limits !== undefined) allow.limits = decision.limits;
   if (decision.policyVersion !== undefined) allow.policyVersion = decision.policyVersion;
   return Object.freeze(allow);
+}
+
+/** An approver as records and reasons name it: its `name`, or `unnamed` when it gives none. */
+function approverName(approver: ApprovalProvider): string {
+  try {
+    const name: unknown = approver.name;
+    return typeof name === 'string' && name !== '' ? name : 'unnamed';
+  } catch {
+    return 'unnamed';
+  }
+}
+
+/** Bounds the work of reading an answer (edited arguments are held to the guard's own caps later). */
+const ANSWER_LIMITS = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
+
+/**
+ * An approver's answer as a frozen copy of plain data (src/_internal/snapshot.ts), or why it cannot
+ * be read as one (an accessor, a Proxy, a class instance). Anything but an object is left to
+ * `responseProblem`, which names it.
+ */
+function readAnswer(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const copy = snapshot(value, ANSWER_LIMITS);
+  return copy.ok ? copy.value : `the answer cannot be read as data: ${copy.problem}`;
 }

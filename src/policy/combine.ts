@@ -3,7 +3,7 @@ import { describeError } from '../_internal/describe-error.ts';
 import { isThenable } from '../_internal/fail-closed.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Decision, LimitRequirement, ToolRequest } from '../types.ts';
-import { deny, normalizeDecision } from './evaluate.ts';
+import { deny, engineLabel, normalizeDecision } from './evaluate.ts';
 import { mergeApproval, mergeObligations } from './merge.ts';
 import type { PolicyEngine } from './types.ts';
 
@@ -126,7 +126,7 @@ async function ask(engine: PolicyEngine, request: ToolRequest, options: Options)
     if (isThenable(result)) result = await result;
     return normalizeDecision(result);
   } catch (error) {
-    return deny('POLICY_ERROR', `policy engine ${engine.name} failed: ${describeError(error)}`);
+    return deny('POLICY_ERROR', `${engineLabel(engine)} failed: ${describeError(error)}`);
   }
 }
 

@@ -58,20 +58,33 @@ export function evaluatePolicy(
     : toDecision(outcome, engine);
 }
 
+/**
+ * An engine as denial reasons name it: `policy engine <name>`, or `the policy engine` when it has
+ * no name it can give (none, not a string, a getter that throws).
+ */
+export function engineLabel(engine: PolicyEngine): string {
+  try {
+    const name: unknown = engine.name;
+    return typeof name === 'string' && name !== '' ? `policy engine ${name}` : 'the policy engine';
+  } catch {
+    return 'the policy engine';
+  }
+}
+
 function toDecision(result: SafeResult<unknown>, engine: PolicyEngine): Decision {
   if (!result.ok) {
     if (result.reason === 'timeout')
-      return deny('POLICY_TIMEOUT', `policy engine ${engine.name} did not decide in time`);
+      return deny('POLICY_TIMEOUT', `${engineLabel(engine)} did not decide in time`);
     if (result.reason === 'aborted')
       return deny('CANCELLED', 'the call was cancelled while the policy was deciding');
-    return deny('POLICY_ERROR', `policy engine ${engine.name} failed: ${describeError(result.error)}`);
+    return deny('POLICY_ERROR', `${engineLabel(engine)} failed: ${describeError(result.error)}`);
   }
   try {
     return normalizeDecision(result.value);
   } catch (error) {
     return deny(
       'POLICY_ERROR',
-      `policy engine ${engine.name} returned an invalid decision: ${describeError(error)}`,
+      `${engineLabel(engine)} returned an invalid decision: ${describeError(error)}`,
     );
   }
 }

@@ -125,6 +125,40 @@ describe('failures deny with stable codes', () => {
       (r: { id: string }) => ({ requestId: r.id, approved: false, approver: 'a', reason: 'no' }),
       'APPROVAL_DENIED',
     ],
+    // Read once, as data: a getter never runs, so it can neither throw at the flow nor say one
+    // thing when checked and another when used.
+    [
+      'answers with a getter that throws',
+      (r: { id: string }) => ({
+        requestId: r.id,
+        get approved(): boolean {
+          throw new Error('boom');
+        },
+        approver: 'a',
+      }),
+      'APPROVAL_INVALID',
+    ],
+    [
+      'answers with a getter that changes its answer',
+      (r: { id: string }) => {
+        let reads = 0;
+        return {
+          requestId: r.id,
+          get approved() {
+            reads += 1;
+            return reads !== 1;
+          },
+          approver: 'a',
+          reason: 'no',
+        };
+      },
+      'APPROVAL_INVALID',
+    ],
+    [
+      'answers a class instance',
+      (r: { id: string }) => Object.assign(new (class Answer {})(), approve(r)),
+      'APPROVAL_INVALID',
+    ],
   ])('approver %s', async (_name, answer, code) => {
     const { tg, audit } = setup({ policy: engine(() => ask()), approver: callbackApprover(answer as never) });
     const tool = spy();
@@ -148,6 +182,20 @@ describe('failures deny with stable codes', () => {
       });
       await expect(tg.guard(() => 1, { name: 't' })({})).resolves.toMatchObject({ code: 'POLICY_ERROR' });
     }
+  });
+});
+
+describe('an approver that cannot give its name', () => {
+  it('is recorded as unnamed, and its answer still decides', async () => {
+    const approver = callbackApprover((r) => approve(r));
+    Object.defineProperty(approver, 'name', {
+      get() {
+        throw new Error('no name');
+      },
+    });
+    const { tg, audit } = setup({ policy: engine(() => ask()), approver });
+    await expect(tg.guard(() => 'ran', { name: 't' })({})).resolves.toBe('ran');
+    expect(ofType(audit.events, 'approval-request')[0]).toMatchObject({ provider: 'unnamed' });
   });
 });
 

@@ -114,3 +114,39 @@ describe('decide: a decision the guard cannot enforce denies before limits or ap
     await tg.close();
   });
 });
+
+describe('the policy version a call is recorded under', () => {
+  const allow = { type: 'allow', rules: ['r'] } as Decision;
+  it('an engine whose version getter throws, or whose version is no string, denies POLICY_ERROR', async () => {
+    const throwing: PolicyEngine = {
+      name: 'odd',
+      evaluate: () => allow,
+      get version(): string {
+        throw new Error('version store down');
+      },
+    };
+    const numbered = { name: 'odd', evaluate: () => allow, version: 7 } as unknown as PolicyEngine;
+    for (const [policy, said] of [
+      [throwing, /policy engine odd could not give its version: Error: version store down/],
+      [numbered, /policy engine odd gave a version that is no string \(number\)/],
+    ] as const) {
+      const { tg, audit, tool, ran } = setup(policy);
+      await expect(tool({})).resolves.toMatchObject({
+        code: 'POLICY_ERROR',
+        reason: expect.stringMatching(said),
+      });
+      await expect(tg.check('search', {})).resolves.toMatchObject({ code: 'POLICY_ERROR' });
+      expect(ran()).toBe(0);
+      expect(audit.events).toMatchObject([{ type: 'decision', decision: 'deny', code: 'POLICY_ERROR' }]);
+    }
+  });
+
+  it('a nameless engine is named as such in reasons', async () => {
+    const { tool } = setup({
+      evaluate: () => {
+        throw new Error('boom');
+      },
+    } as unknown as PolicyEngine);
+    await expect(tool({})).resolves.toMatchObject({ reason: 'the policy engine failed: Error: boom' });
+  });
+});

@@ -1,7 +1,8 @@
+import { describeError } from '../../_internal/describe-error.ts';
 import { normalizeRequirements } from '../../approval/requirements.ts';
 import { redactPathsProblem } from '../../audit/redact.ts';
 import { outputCapsProblem } from '../../limits/output.ts';
-import { deny, evaluatePolicy } from '../../policy/evaluate.ts';
+import { deny, engineLabel, evaluatePolicy } from '../../policy/evaluate.ts';
 import type { Decision, DenyDecision } from '../../types.ts';
 import { type Call, requestOf, type StepResult } from '../call.ts';
 import { after } from '../driver.ts';
@@ -23,8 +24,10 @@ export function decide(call: Call, core: GuardCore): StepResult | Promise<StepRe
 
 function decided(call: Call, core: GuardCore, decision: Decision): StepResult {
   call.policyDecision = decision.type;
-  call.policyVersion = decision.policyVersion ?? core.policy.version;
-  const refused = hostFault(call, core) ?? refusal(decision, core);
+  const version = policyVersion(decision, core);
+  call.policyVersion = typeof version === 'string' ? version : undefined;
+  const refused =
+    hostFault(call, core) ?? (typeof version === 'object' ? version : undefined) ?? refusal(decision, core);
   call.decision = refused ?? decision;
   return refused;
 }
@@ -52,6 +55,29 @@ export function evaluate(call: Call, core: GuardCore): Decision | Promise<Decisi
   const options =
     signal === undefined ? core.policyOptions : { timeoutMs: core.defaults.policyTimeoutMs, signal };
   return evaluatePolicy(core.policy, requestOf(call, core.now), options);
+}
+
+/**
+ * The policy version the call is recorded under: the decision's, else the engine's as it reads now
+ * (it changes on a reload). A version the engine cannot give (its getter throws) or that is no
+ * string denies `POLICY_ERROR`: a record must say which policy decided.
+ */
+function policyVersion(decision: Decision, core: GuardCore): string | undefined | DenyDecision {
+  if (decision.policyVersion !== undefined) return decision.policyVersion;
+  let version: unknown;
+  try {
+    version = core.policy.version;
+  } catch (error) {
+    return deny(
+      'POLICY_ERROR',
+      `${engineLabel(core.policy)} could not give its version: ${describeError(error)}`,
+    );
+  }
+  if (version === undefined || typeof version === 'string') return version;
+  return deny(
+    'POLICY_ERROR',
+    `${engineLabel(core.policy)} gave a version that is no string (${typeof version})`,
+  );
 }
 
 /** `decision` itself when the guard can enforce all of it; otherwise the deny (`POLICY_ERROR`). */
