@@ -125,6 +125,21 @@ function failed<D extends Decision>(decision: D): D {
  */
 export function shownError(error: unknown, redactor: Redactor): unknown {
   if (!redactor.active) return error;
+  try {
+    return redactedError(error, redactor);
+  } catch {
+    // An error that cannot be read (a Proxy whose traps throw, a getter on `name`): it cannot be
+    // redacted either, so it does not go back as it is. Never a throw here: this runs where the
+    // call settles, and a throw would leave the call unsettled and its result unrecorded.
+    return new Error(UNREADABLE_ERROR);
+  }
+}
+
+/** What goes back in place of a tool's error that could not be read to be redacted. */
+export const UNREADABLE_ERROR =
+  'the tool failed with an error that could not be read (withheld: it could not be redacted)';
+
+function redactedError(error: unknown, redactor: Redactor): unknown {
   if (typeof error === 'string') return redactor.redactText(error) ?? REDACTION_FAILED;
   if (!(error instanceof Error)) return error;
   let parent: Error | undefined;

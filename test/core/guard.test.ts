@@ -109,6 +109,54 @@ describe('G10 complete mediation and G11 one decision record', () => {
   });
 });
 
+describe('a tool error that cannot be read', () => {
+  // A Proxy whose every trap throws: `instanceof`, `message`, `name` all throw when read.
+  const unreadable = () =>
+    new Proxy(new Error('secret sk-live-123'), {
+      get() {
+        throw new Error('trap');
+      },
+      getPrototypeOf() {
+        throw new Error('trap');
+      },
+    });
+
+  it.each([
+    ['rejects with it', async () => Promise.reject(unreadable())],
+    [
+      'throws it',
+      () => {
+        throw unreadable();
+      },
+    ],
+  ])('a tool that %s: the call rejects with a stand-in, recorded once; nothing escapes it', async (_, fn) => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: engine(ALLOW), audit });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const error = await tg
+        .guard(fn, { name: 't' })({})
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      // It could not be redacted, so it is withheld: a plain Error says so.
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/could not be read/);
+      expect(audit.events.map((e) => [e.type, (e as { outcome?: string }).outcome])).toEqual([
+        ['decision', undefined],
+        ['result', 'error'],
+      ]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
 describe('tool results', () => {
   it('a result whose then getter throws is recorded once as an error and rethrown', async () => {
     const audit = memoryAudit();
