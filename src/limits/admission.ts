@@ -147,9 +147,9 @@ function admitted(
   admit: AdmitRequest,
   answer: unknown,
 ): Admitted {
-  if (typeof answer !== 'object' || answer === null || typeof (answer as AdmitResult).ok !== 'boolean')
+  const result = readAnswer(answer);
+  if (result === undefined)
     return limitDeny('STORE_UNAVAILABLE', 'the state store gave a malformed answer', []);
-  const result = answer as AdmitResult;
   if (!result.ok) {
     const identity =
       result.kind === 'suspended' && typeof result.key === 'string'
@@ -164,6 +164,24 @@ function admitted(
   if (semaphores === undefined && budgets === undefined) return undefined;
   return lease(settings, request, semaphores, budgets);
 }
+
+/**
+ * The store's answer read once, field by field (a getter that throws, a Proxy: malformed), so what
+ * is checked is what is used; `undefined` when it is not an answer.
+ */
+function readAnswer(answer: unknown): AdmitResult | undefined {
+  if (typeof answer !== 'object' || answer === null) return undefined;
+  try {
+    const { ok } = answer as AdmitResult;
+    if (ok === true) return ACCEPTED;
+    if (ok !== false) return undefined;
+    const { kind, key, retryAfterMs } = answer as Extract<AdmitResult, { ok: false }>;
+    return retryAfterMs === undefined ? { ok, kind, key } : { ok, kind, key, retryAfterMs };
+  } catch {
+    return undefined;
+  }
+}
+const ACCEPTED: AdmitResult = Object.freeze({ ok: true });
 
 function buildAdmit(
   settings: LimitsSettings,

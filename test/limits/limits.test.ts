@@ -253,6 +253,17 @@ describe('fail closed', () => {
     ['never answers', failing(() => new Promise(() => {}))],
     ['answers garbage', failing(() => 'yes' as never)],
     ['answers null', failing(() => null as never)],
+    [
+      'answers with a getter that throws',
+      failing(
+        async () =>
+          ({
+            get ok(): boolean {
+              throw new Error('trap');
+            },
+          }) as never,
+      ),
+    ],
   ])('a store that %s denies with STORE_UNAVAILABLE', async (_label, store) => {
     let ran = false;
     const { tg } = limitedGuard(limitedPolicy({ rate: '10/1m' }), { store, defaults: { storeTimeout: 30 } });
