@@ -102,6 +102,8 @@ export class Call {
   private hashedArgs: unknown = undefined;
   private hash = '';
 
+  /** The number of the step running (src/core/pipeline.ts): what a step that throws denies with. */
+  at = 0;
   /** `host.faults` of the core as the call started: a change by its decision denies it. */
   hostFaultsAtStart = 0;
   /** What the context step refuses in the caller's options (see the constructor), if anything. */

@@ -16,7 +16,16 @@ import type { GuardCore } from './guard-core.ts';
  * `undefined` to go on, or the deny (or interruption) that stops the call there; a promise of
  * that when it has to wait.
  */
-export type Steps = (call: Call, core: GuardCore, next: number) => StepResult | Promise<StepResult>;
+export type Steps = ((call: Call, core: GuardCore, next: number) => StepResult | Promise<StepResult>) & {
+  /** The deny (or interruption) of a call whose step `call.at` threw or rejected with `error`. */
+  readonly failed: (call: Call, error: unknown) => StepResult;
+};
+
+/** For a step list: marks step `index` as the one running (for `Steps.failed`); gives back `call`. */
+export function at(call: Call, index: number): Call {
+  call.at = index;
+  return call;
+}
 
 /** What runs after the last step, or at the step that stopped the call (`stop`). */
 export type End<R> = (call: Call, core: GuardCore, stop: StepResult) => R;
@@ -29,11 +38,19 @@ export function drive<R>(
   end: End<R>,
   next = 0,
 ): R | Promise<Awaited<R>> {
-  const result = steps(call, core, next);
+  let result: StepResult | Promise<StepResult>;
+  try {
+    result = steps(call, core, next);
+  } catch (error) {
+    // A step that throws fails closed: denied, recorded (`Steps.failed`), never a bare rejection.
+    return end(call, core, steps.failed(call, error));
+  }
   if (result instanceof Promise) {
     call.waited = true;
-    return result.then((stop: StepResult) =>
-      stop === undefined ? drive(steps, call, core, end, call.resumeAt) : end(call, core, stop),
+    return result.then(
+      (stop: StepResult) =>
+        stop === undefined ? drive(steps, call, core, end, call.resumeAt) : end(call, core, stop),
+      (error: unknown) => end(call, core, steps.failed(call, error)),
     ) as Promise<Awaited<R>>;
   }
   return end(call, core, result);

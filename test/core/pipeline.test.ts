@@ -9,22 +9,29 @@ const root = join(import.meta.dirname, '..', '..');
 const source = readFileSync(join(root, 'src/core/pipeline.ts'), 'utf8');
 const lines = [
   ...source.matchAll(
-    /if \(next <= (\d+) && \(step = (\w+)\(call, core\)\) !== undefined\) return stopped\(call, (\d+), step\);/g,
+    /if \(next <= (\d+) && \(step = (\w+)\(at\(call, (\d+)\), core\)\) !== undefined\) return stopped\(call, (\d+), step\);/g,
   ),
 ];
 /** The steps of a call, in order. */
 const callSteps = lines.map((line) => line[2]!);
+/** What each step denies when it throws, as the pipeline lists it. */
+const failures = [...source.matchAll(/^ {2}\['(\w+)', '([A-Z_]+)'\],$/gm)].map((match) => match[1]!);
 /** The steps of a dry run: those before the line that ends it. */
 const dryRunEnd = source.indexOf('if (call.peek) return undefined;');
 const checkSteps = lines.filter((line) => line.index! < dryRunEnd).map((line) => line[2]!);
 
 describe('the step list (src/core/pipeline.ts)', () => {
-  it('numbers its lines 0, 1, 2, … in order, each line with its own number twice', () => {
+  it('numbers its lines 0, 1, 2, … in order, each line with its own number three times', () => {
     expect(lines.length).toBeGreaterThanOrEqual(10);
     lines.forEach((line, index) => {
       expect(Number(line[1])).toBe(index);
       expect(Number(line[3])).toBe(index);
+      expect(Number(line[4])).toBe(index);
     });
+  });
+
+  it('says, for every step in order, what it denies when it throws', () => {
+    expect(failures).toEqual(callSteps);
   });
 
   it('has one file per step, named as the step, in src/core/steps/', () => {
