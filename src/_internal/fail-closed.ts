@@ -107,6 +107,19 @@ export function callSync<I, T>(fn: (input: I) => T, input: I): T | CallFailure {
 
 function ignore(): void {}
 
+/**
+ * Settles a host function's promise that nobody will wait for (it answered with one where a value
+ * was due, or its answer is ignored): its rejection is handled here, so it never becomes an
+ * unhandled rejection, which ends a Node process by default. Anything else is left alone.
+ */
+export function dropPromise(value: unknown): void {
+  try {
+    if (isThenable(value)) Promise.resolve(value).catch(ignore);
+  } catch {
+    // A `then` that cannot be read is no promise anyone can settle.
+  }
+}
+
 /** Hands a late value to `onLate`; recording it must never affect anything else. */
 function late(onLate: ((value: unknown) => void) | undefined, value: unknown): void {
   try {

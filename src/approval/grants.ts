@@ -93,13 +93,13 @@ export class GrantManager implements GrantsApi {
   async list(): Promise<Grant[]> {
     const { store, now } = this.options;
     const t = now();
-    const ids = await store.list(IDS, t);
+    const ids = await this.timed(() => store.list(IDS, t));
     const grants: Grant[] = [];
     await Promise.all(
       ids.map(async (entry) => {
         const collection = (entry.value as { c?: unknown } | null)?.c;
         if (typeof collection !== 'string') return;
-        const record = await store.get(collection, entry.id, t);
+        const record = await this.timed(() => store.get(collection, entry.id, t));
         const stored = parseStored(record?.value);
         if (record !== undefined && stored !== undefined)
           grants.push(toGrant(record.id, stored, record.uses));
@@ -112,11 +112,11 @@ export class GrantManager implements GrantsApi {
     if (typeof id !== 'string') throw new ConfigurationError('grants.revoke() takes a grant id');
     const { store, now } = this.options;
     this.conditions.delete(id);
-    const entry = await store.get(IDS, id, now());
+    const entry = await this.timed(() => store.get(IDS, id, now()));
     const collection = (entry?.value as { c?: unknown } | null | undefined)?.c;
     if (typeof collection !== 'string') return false;
-    const existed = await store.delete(collection, id);
-    await store.delete(IDS, id);
+    const existed = await this.timed(() => store.delete(collection, id));
+    await this.timed(() => store.delete(IDS, id));
     return existed;
   }
 
@@ -194,8 +194,23 @@ export class GrantManager implements GrantsApi {
   private async put(id: string, stored: StoredGrant, now: number): Promise<void> {
     const collection = collectionOf(stored);
     const options = { now, ttlMs: stored.expiresAt - now };
-    await this.options.store.put(IDS, id, { c: collection }, options);
-    await this.options.store.put(collection, id, stored as unknown as JsonObject, options);
+    const { store } = this.options;
+    await this.timed(() => store.put(IDS, id, { c: collection }, options));
+    await this.timed(() => store.put(collection, id, stored as unknown as JsonObject, options));
+  }
+
+  /**
+   * One store operation outside a call's steps (issuing, listing, revoking, remembering), held to
+   * `defaults.storeTimeout` like the steps' own: a store that never answers fails the operation
+   * (a remembered approval's call goes on without its grant) instead of hanging it.
+   */
+  private async timed<T>(operation: () => T | PromiseLike<T>): Promise<T> {
+    const result = await callSafely(operation, { timeoutMs: this.options.storeTimeoutMs });
+    if (!result.ok)
+      throw new Error(`toolgate: grants: ${storeProblem(result)}`, {
+        cause: result.reason === 'error' ? result.error : undefined,
+      });
+    return result.value;
   }
 }
 

@@ -1,3 +1,4 @@
+import { dropPromise } from '../_internal/fail-closed.ts';
 import { checkedClock } from '../_internal/host-functions.ts';
 import { identityKey } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
@@ -159,7 +160,8 @@ export function queueApprover(options: QueueApproverOptions): ApprovalProvider {
       await store.put(PENDING, request.id, { token, round }, { now: created, ttlMs });
       await announce(store, `pending:${request.id}`);
       try {
-        options.onPending?.(request);
+        // Not awaited: an async one's rejection is handled, never unhandled.
+        dropPromise(options.onPending?.(request));
       } catch {
         // Telling someone is a courtesy; the request waits in the queue either way.
       }

@@ -1,5 +1,5 @@
 import { describeError } from '../_internal/describe-error.ts';
-import { CallFailure, callSafely, callSync, type SafeResult } from '../_internal/fail-closed.ts';
+import { CallFailure, callSafely, callSync, dropPromise, type SafeResult } from '../_internal/fail-closed.ts';
 import { deny } from '../policy/evaluate.ts';
 import type {
   AdmitRequest,
@@ -245,6 +245,8 @@ function buildAdmit(
 function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolRequest, rule: string): number {
   const amount = budget.amount(request);
   if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
+    // An async cost function: too late to count, and its rejection must not end the process.
+    dropPromise(amount);
     throw new BudgetAmountError(
       rule,
       budget.what,

@@ -1,4 +1,5 @@
 import { describeError } from '../_internal/describe-error.ts';
+import { dropPromise } from '../_internal/fail-closed.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { JsonValue, Obligations, ToolRequest } from '../types.ts';
 import { allOf, anyOf, concatExplain, type Evaluate, leafExplain, notOf } from './condition-logic.ts';
@@ -184,8 +185,11 @@ function predicateEvaluator(fn: Predicate, where: string): Evaluate {
     } catch (error) {
       throw new ConditionError(`${where}: the predicate threw: ${describeError(error)}`, { cause: error });
     }
-    if (typeof result !== 'boolean')
+    if (typeof result !== 'boolean') {
+      // An async predicate: its answer comes too late to decide, and its rejection must not end the process.
+      dropPromise(result);
       throw new ConditionError(`${where}: the predicate returned ${kindOf(result)}, not a boolean`);
+    }
     return result;
   };
 }

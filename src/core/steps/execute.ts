@@ -58,8 +58,31 @@ function obligationsOf(call: Call): Obligations | undefined {
   return decision.type === 'deny' ? undefined : decision.obligations;
 }
 
-/** Output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. */
+/**
+ * Output caps (`maxRows`, `maxBytes`, src/limits/output.ts), then the result record. A result that
+ * cannot be read on the way (a getter that throws, a Proxy) is withheld: recorded as an error,
+ * and the call rejects with a plain Error saying so (never with what the getter threw, which could
+ * carry what scrubbing and redaction were to remove).
+ */
 function finishOk(call: Call, core: GuardCore, execStarted: number, returned: unknown): unknown {
+  let outcome: unknown;
+  try {
+    outcome = finishValue(call, core, execStarted, returned);
+  } catch {
+    const withheld = new Error(UNREADABLE_RESULT);
+    withheld.name = 'OutputWithheld';
+    recordResult(call, core, 'error', execStarted, undefined, withheld);
+    throw withheld;
+  }
+  // A cap withheld it (recorded): the call ends as the obligation says.
+  return outcome instanceof Interruption ? interrupted(call, core, outcome) : outcome;
+}
+
+/** What goes back in place of a result that could not be read. */
+const UNREADABLE_RESULT =
+  "toolgate: the tool's result could not be read (a getter that throws, a Proxy); it is withheld";
+
+function finishValue(call: Call, core: GuardCore, execStarted: number, returned: unknown): unknown {
   // With secrets, what the tool returns goes back scrubbed of every value handed out.
   const value = core.secrets === undefined ? returned : scrubResult(returned, core.secrets.scrubber);
   const obligations = obligationsOf(call);
@@ -76,7 +99,7 @@ function finishOk(call: Call, core: GuardCore, execStarted: number, returned: un
   const withheld = new Error(capped.reason);
   withheld.name = 'OutputWithheld';
   recordResult(call, core, 'error', execStarted, undefined, withheld);
-  return interrupted(call, core, new Interruption('DENIED_BY_RULE', capped.reason, 'ran'));
+  return new Interruption('DENIED_BY_RULE', capped.reason, 'ran');
 }
 
 /** Gives back what the limits step took (the tool ran), then records the result. */
