@@ -90,6 +90,36 @@ describe('a step whose host component fails unforeseen denies with the code of t
   });
 });
 
+describe('an async input schema that never answers', () => {
+  const never = {
+    '~standard': { version: 1 as const, vendor: 'x', validate: () => new Promise<never>(() => {}) },
+  };
+
+  it('denies INVALID_ARGS after defaults.policyTimeout, recorded (the call and check() alike)', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: rules([{ id: 'a', effect: 'allow', tool: 't' }]),
+      audit,
+      defaults: { policyTimeout: '100ms' },
+    });
+    const tool = tg.guard(async () => 'ran', { name: 't', input: never });
+    await expect(tool({})).rejects.toMatchObject({
+      code: 'INVALID_ARGS',
+      reason: 'the input schema did not answer within 100 ms (defaults.policyTimeout)',
+    });
+    await expect(tg.check('t', {})).resolves.toMatchObject({ code: 'INVALID_ARGS' });
+    expect(types(audit.events)).toEqual(['decision']);
+  });
+
+  it("ends at the caller's abort: CANCELLED, recorded", async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: rules([{ id: 'a', effect: 'allow', tool: 't' }]), audit });
+    const tool = tg.guard(async () => 'ran', { name: 't', input: never });
+    await expect(tool({}, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(types(audit.events)).toEqual(['decision']);
+  });
+});
+
 describe('a result that cannot be read is withheld, recorded, and its lease given back', () => {
   const policy: PolicyEngine = {
     name: 'capped',

@@ -1,3 +1,4 @@
+import { callSafely, type SafeResult } from '../../_internal/fail-closed.ts';
 import { sameData, snapshot } from '../../_internal/snapshot.ts';
 import { type ValidationResult, validateArgs } from '../../_internal/validate.ts';
 import { deny, withFailed } from '../../policy/evaluate.ts';
@@ -9,12 +10,31 @@ import { refusedArgs, SCHEMA_OUTPUT } from '../refusals.ts';
 /**
  * The tool's input schema (any Standard Schema) on the frozen args; unknown keys are refused. When
  * the schema's output differs from its input, that output is what runs, frozen in turn.
- * `INVALID_ARGS` (or the code of a refusing schema: the MCP gate's unlisted tools, `UNKNOWN_TOOL`).
+ * `INVALID_ARGS` (or the code of a refusing schema: the MCP gate's unlisted tools, `UNKNOWN_TOOL`);
+ * `CANCELLED` when the caller aborts while an async schema decides.
  */
 export function validate(call: Call, core: GuardCore): StepResult | Promise<StepResult> {
   const schema = call.definition.input;
   if (schema === undefined) return undefined;
-  return after(validateArgs(schema, call.args), call, core, validated);
+  const result = validateArgs(schema, call.args);
+  if (!(result instanceof Promise)) return validated(call, core, result);
+  // An async schema is held to the policy's timeout and the caller's signal, as the engine is:
+  // one that never answers denies instead of holding the call forever.
+  const waited = callSafely(() => result, { timeoutMs: core.defaults.policyTimeoutMs, signal: call.signal });
+  return after(waited, call, core, settled);
+}
+
+function settled(call: Call, core: GuardCore, outcome: SafeResult<ValidationResult>): StepResult {
+  if (outcome.ok) return validated(call, core, outcome.value);
+  call.args = undefined;
+  if (outcome.reason === 'aborted')
+    return deny('CANCELLED', 'the call was cancelled while its arguments were validated');
+  return deny(
+    'INVALID_ARGS',
+    outcome.reason === 'timeout'
+      ? `the input schema did not answer within ${core.defaults.policyTimeoutMs} ms (defaults.policyTimeout)`
+      : 'the input schema failed',
+  );
 }
 
 function validated(call: Call, core: GuardCore, result: ValidationResult): StepResult {
