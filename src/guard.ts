@@ -240,19 +240,19 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       revoke: (id: string) => core.grants.revoke(id),
     }),
     async suspend(suspendOptions) {
-      const active = await suspend(store, suspendOptions, now());
+      const active = await suspend(store, suspendOptions, now(), callDefaults.storeTimeoutMs);
       const recorded =
         active.reason === undefined ? active : { ...active, reason: audit.recordedText(active.reason) };
       audit.record(suspensionEvent(generateId(), now(), 'suspend', recorded));
       return active;
     },
     async resume(target) {
-      const lifted = await resume(store, target, now());
+      const lifted = await resume(store, target, now(), callDefaults.storeTimeoutMs);
       audit.record(suspensionEvent(generateId(), now(), 'resume', suspendTarget(target), lifted));
       return lifted;
     },
     suspensions() {
-      return listSuspensions(store, now());
+      return listSuspensions(store, now(), callDefaults.storeTimeoutMs);
     },
     policy,
     denialDetail,

@@ -1,4 +1,5 @@
 import { parseDuration } from '../_internal/duration.ts';
+import { callSafely } from '../_internal/fail-closed.ts';
 import { identityKey, identityProblem } from '../_internal/names.ts';
 import type { StateStore, SuspensionRecord } from '../store/types.ts';
 import type { Duration } from '../types.ts';
@@ -47,29 +48,57 @@ export function suspendTarget(target: unknown): { field: (typeof FIELDS)[number]
   return { field, value: identityKey(value) };
 }
 
+/** How long a kill-switch operation waits for the store unless told otherwise (`defaults.storeTimeout`'s default). */
+const STORE_TIMEOUT_MS = 1_000;
+
+/**
+ * One store operation of the kill switch, held to `timeoutMs`: a store that never answers fails
+ * it (an operator pressing the switch learns it did not take) instead of hanging it.
+ */
+async function timed<T>(operation: () => T | PromiseLike<T>, timeoutMs: number, what: string): Promise<T> {
+  const result = await callSafely(operation, { timeoutMs });
+  if (result.ok) return result.value;
+  if (result.reason === 'error') throw result.error;
+  throw new Error(`toolgate: ${what}: the state store did not answer within ${timeoutMs} ms`);
+}
+
 /** Writes a suspension to the store. */
 export async function suspend(
   store: StateStore,
   options: SuspendOptions,
   now: number,
+  timeoutMs: number = STORE_TIMEOUT_MS,
 ): Promise<ActiveSuspension> {
   const { field, value } = suspendTarget(options);
   const entry: { at: number; until?: number; reason?: string } = { at: now };
   if (options.for !== undefined) entry.until = now + parseDuration(options.for, 'suspend for');
   if (options.reason !== undefined) entry.reason = String(options.reason);
-  await store.suspend(suspensionKey(field, value), entry);
+  await timed(() => store.suspend(suspensionKey(field, value), entry), timeoutMs, 'suspend');
   return Object.freeze({ field, value, ...entry });
 }
 
 /** Lifts a suspension; `true` if one was in force. */
-export async function resume(store: StateStore, target: SuspendTarget, now: number): Promise<boolean> {
+export async function resume(
+  store: StateStore,
+  target: SuspendTarget,
+  now: number,
+  timeoutMs: number = STORE_TIMEOUT_MS,
+): Promise<boolean> {
   const { field, value } = suspendTarget(target);
-  return (await store.resume(suspensionKey(field, value), now)) === true;
+  return (await timed(() => store.resume(suspensionKey(field, value), now), timeoutMs, 'resume')) === true;
 }
 
 /** Suspensions in force at `now`. */
-export async function listSuspensions(store: StateStore, now: number): Promise<ActiveSuspension[]> {
-  const records: readonly SuspensionRecord[] = await store.suspensions(now);
+export async function listSuspensions(
+  store: StateStore,
+  now: number,
+  timeoutMs: number = STORE_TIMEOUT_MS,
+): Promise<ActiveSuspension[]> {
+  const records: readonly SuspensionRecord[] = await timed(
+    () => store.suspensions(now),
+    timeoutMs,
+    'suspensions',
+  );
   const result: ActiveSuspension[] = [];
   for (const record of records) {
     const at = record.key.indexOf('=');

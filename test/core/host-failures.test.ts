@@ -253,4 +253,19 @@ describe('a store that never answers, outside the steps', () => {
     expect(errors).toContain('grants');
     await expect(tg.grants.issue({ tool: 't', for: '1h' })).rejects.toThrow(/did not answer in time/);
   });
+
+  it('the kill switch: suspend, resume and suspensions() reject instead of hanging', async () => {
+    const stuck: StateStore = {
+      ...memoryStore(),
+      suspend: () => new Promise(() => {}),
+      resume: () => new Promise(() => {}),
+      suspensions: () => new Promise(() => {}),
+    };
+    const tg = createGuard({ policy: rules([]), store: stuck, defaults: { storeTimeout: '100ms' } });
+    await expect(tg.suspend({ agent: 'bot' })).rejects.toThrow(
+      /suspend: the state store did not answer within 100 ms/,
+    );
+    await expect(tg.resume({ agent: 'bot' })).rejects.toThrow(/resume: .* within 100 ms/);
+    await expect(tg.suspensions()).rejects.toThrow(/suspensions: .* within 100 ms/);
+  });
 });
