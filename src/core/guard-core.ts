@@ -169,8 +169,19 @@ export function createGuardCore(options: GuardCoreOptions): GuardCore {
  * so a call hands them to the fail-closed helper without making a closure.
  */
 function syncAdmissionOf(store: StateStore): SyncAdmission | undefined {
-  const sync = callSync(() => store.syncAdmission?.(), undefined);
-  if (sync instanceof CallFailure) return undefined;
-  if (typeof sync?.admitNew !== 'function' || typeof sync.nothingSuspended !== 'function') return undefined;
-  return { nothingSuspended: () => sync.nothingSuspended(), admitNew: (request) => sync.admitNew(request) };
+  // Its members are read once, here, inside the helper: a getter that throws means none.
+  const sync = callSync(() => {
+    const capability = store.syncAdmission?.();
+    if (typeof capability !== 'object' || capability === null) return undefined;
+    const { admitNew, nothingSuspended } = capability;
+    return typeof admitNew === 'function' && typeof nothingSuspended === 'function'
+      ? { admitNew, nothingSuspended, capability }
+      : undefined;
+  }, undefined);
+  if (sync instanceof CallFailure || sync === undefined) return undefined;
+  const { admitNew, nothingSuspended, capability } = sync;
+  return {
+    nothingSuspended: () => nothingSuspended.call(capability),
+    admitNew: (request) => admitNew.call(capability, request),
+  };
 }

@@ -90,6 +90,28 @@ describe('a step whose host component fails unforeseen denies with the code of t
   });
 });
 
+describe("a store's synchronous admission that cannot be read", () => {
+  it('is no capability: the guard is made and asks admit() instead', async () => {
+    const base = memoryStore();
+    const store: StateStore = {
+      ...base,
+      syncAdmission: () =>
+        Object.defineProperty({ nothingSuspended: () => true }, 'admitNew', {
+          get() {
+            throw new Error('admitNew getter boom');
+          },
+        }) as never,
+    };
+    const tg = createGuard({
+      policy: rules([{ id: 'a', effect: 'allow', tool: 't', limit: { rate: '1/1m' } }]),
+      store,
+    });
+    const tool = tg.guard(async () => 'ran', { name: 't' });
+    await expect(tool({})).resolves.toBe('ran');
+    await expect(tool({})).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+  });
+});
+
 describe('an async input schema that never answers', () => {
   const never = {
     '~standard': { version: 1 as const, vendor: 'x', validate: () => new Promise<never>(() => {}) },
