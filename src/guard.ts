@@ -5,6 +5,7 @@ import { registerWarnings, reportWarning } from './_internal/guard-warnings.ts';
 import { HostFunctions } from './_internal/host-functions.ts';
 import { newId } from './_internal/ids.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
+import { GuardListeners } from './_internal/listeners.ts';
 import type { GrantOptions } from './approval/grant-types.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
@@ -149,6 +150,13 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     });
   });
   const { now, generateId } = host;
+  // A listener that throws or rejects is reported and never stops the others; an `error`
+  // listener's own failure has nowhere left to go.
+  const listeners = new GuardListeners((event, error, payload) => {
+    if (event === 'error') return;
+    const callId = (payload as { callId?: unknown } | undefined)?.callId;
+    emitError(`listener:${event}`, error, typeof callId === 'string' ? callId : undefined);
+  });
   const identity = identitySettings(options.identity, store);
   const secrets = options.secrets === undefined ? undefined : secretBroker(options.secrets);
   const recorded = createAuditDispatcher(options.audit, (source, error, event) =>
@@ -223,15 +231,17 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       return scopeStorage.run(scope, fn);
     },
     on(event, listener) {
-      emitter.on(event, listener as never);
+      if (typeof listener !== 'function') throw new ConfigurationError('tg.on() takes a listener function');
+      emitter.on(event, listeners.wrap(event, listener as never) as never);
       return tg;
     },
     off(event, listener) {
-      emitter.off(event, listener as never);
+      emitter.off(event, listeners.unwrap(event, listener as never) as never);
       return tg;
     },
     once(event, listener) {
-      emitter.once(event, listener as never);
+      if (typeof listener !== 'function') throw new ConfigurationError('tg.once() takes a listener function');
+      emitter.once(event, listeners.wrap(event, listener as never) as never);
       return tg;
     },
     grants: Object.freeze({

@@ -556,6 +556,50 @@ describe('events and errors', () => {
     expect(errors).toEqual(['listener:decision']);
   });
 
+  it('a listener that throws or rejects never stops the listeners after it nor reaches the process', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const seen: string[] = [];
+    const errors: { source: string; callId: string | undefined }[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      tg.on('decision', () => {
+        throw new Error('first listener bug');
+      });
+      tg.on('decision', async () => {
+        throw new Error('async listener bug');
+      });
+      tg.on('decision', (event) => seen.push(event.decision));
+      tg.on('error', ({ source, callId }) => errors.push({ source, callId }));
+      // An error listener that throws has nowhere left to report to: no loop, no crash.
+      tg.on('error', () => {
+        throw new Error('error listener bug');
+      });
+      await expect(tg.guard(() => 7, { name: 't' })({})).resolves.toBe(7);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen).toEqual(['allow']);
+      expect(errors.map((e) => e.source)).toEqual(['listener:decision', 'listener:decision']);
+      expect(errors.every((e) => typeof e.callId === 'string')).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('off() removes what on() added, and once() fires once', async () => {
+    const tg = createGuard({ policy: engine(ALLOW) });
+    const seen: string[] = [];
+    const listener = () => seen.push('on');
+    tg.on('decision', listener);
+    tg.once('decision', () => seen.push('once'));
+    const tool = tg.guard(() => 7, { name: 't' });
+    await tool({});
+    tg.off('decision', listener);
+    await tool({});
+    expect(seen).toEqual(['on', 'once']);
+  });
+
   it('a failing best-effort sink raises error and never breaks the call', async () => {
     const errors: unknown[] = [];
     const tg = createGuard({
