@@ -1,4 +1,5 @@
 import { errorParts } from '../../_internal/describe-error.ts';
+import { dropPromise } from '../../_internal/fail-closed.ts';
 import { toolNameProblem } from '../../_internal/names.ts';
 import { refusingSchema } from '../../_internal/validate.ts';
 import { ConfigurationError } from '../../errors.ts';
@@ -289,7 +290,8 @@ export class McpGate {
 
   private report(tool: string, pinned: string | undefined, current: string): void {
     try {
-      this.options.onPinMismatch?.({ server: this.options.server, tool, pinned, current });
+      // An async one's rejection is handled here, never unhandled.
+      dropPromise(this.options.onPinMismatch?.({ server: this.options.server, tool, pinned, current }));
     } catch {
       // A reporting callback never changes a decision.
     }

@@ -7,7 +7,7 @@ import {
   ListToolsRequestSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
 import { guardMcpClient, guardMcpServer, MCP_DENIED_ERROR } from '../../../src/adapters/mcp/index.ts';
 import { autoDeny, callbackApprover, createGuard, memoryAudit, rules } from '../../../src/index.ts';
 import { demoServer, textOf } from './fixtures.ts';
@@ -184,7 +184,19 @@ describe('guardMcpServer (McpServer, in-memory transport)', () => {
     const mismatches: string[] = [];
     const tg = createGuard({ policy: rules([{ id: 'all', effect: 'allow' }]) });
     const server = demoServer(executed);
-    guardMcpServer(server, tg, { onPinMismatch: (event) => mismatches.push(event.tool) });
+    // An async callback that rejects: reported nowhere, handled (never an unhandled rejection).
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    onTestFinished(() => {
+      process.off('unhandledRejection', onUnhandled);
+    });
+    guardMcpServer(server, tg, {
+      onPinMismatch: async (event) => {
+        mismatches.push(event.tool);
+        throw new Error('alerting is down');
+      },
+    });
     const client = await connect(server);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'a' } }))).toBe('echo: a');
     // The server swaps in a poisoned description through the SDK's own update().
@@ -202,6 +214,8 @@ describe('guardMcpServer (McpServer, in-memory transport)', () => {
     expect(textOf(after)).toMatch(/changed since it was pinned.*re-approved/);
     expect(executed).toEqual(['echo:a']);
     expect(mismatches).toContain('echo');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(unhandled).toEqual([]);
   });
 
   test('a low-level Server is guarded too, and denials without an approver fail closed', async () => {
