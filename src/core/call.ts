@@ -87,6 +87,8 @@ export class Call {
   admissions = 0;
   /** What the output caps (`maxRows`, `maxBytes`) cut from the result. */
   outputCut: OutputCut | undefined = undefined;
+  /** Why an output cap withheld the result, when one did (src/core/steps/execute.ts). */
+  withheldBecause: string | undefined = undefined;
   eventSeq = 0;
   /** Where the step list goes on after a step that had to wait (see src/core/driver.ts). */
   resumeAt = 0;

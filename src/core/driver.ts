@@ -103,8 +103,21 @@ export function run<R>(
     const call = new Call(core.generateId(), definition, rawArgs, caller, mode, performance.now(), wall);
     call.hostFaultsAtStart = faults;
     const outcome = drive(steps, call, core, end);
-    return outcome instanceof Promise ? outcome : Promise.resolve(outcome as Awaited<R>);
+    return isPromise(outcome) ? outcome : Promise.resolve(outcome as Awaited<R>);
   } catch (error) {
     return Promise.reject(error);
+  }
+}
+
+/**
+ * `value instanceof Promise`, for what a call ends with (the tool's own value, when it is
+ * synchronous): a Proxy whose `getPrototypeOf` trap throws is no promise of ours, and the call
+ * resolves with it, as its record says, instead of rejecting with what the trap threw.
+ */
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  try {
+    return value instanceof Promise;
+  } catch {
+    return false;
   }
 }

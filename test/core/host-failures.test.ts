@@ -205,6 +205,24 @@ describe('a result that cannot be read is withheld, recorded, and its lease give
   });
 });
 
+describe('a synchronous tool that returns a Proxy whose getPrototypeOf trap throws', () => {
+  it('resolves with it, as its ok record says', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: rules([{ id: 'a', effect: 'allow', tool: 't' }]), audit });
+    const odd = new Proxy(
+      { rows: 1 },
+      {
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    const result = await tg.guard(() => odd, { name: 't' })({});
+    expect(result).toBe(odd);
+    expect(audit.events).toMatchObject([{ type: 'decision' }, { type: 'result', outcome: 'ok' }]);
+  });
+});
+
 describe('async host functions whose promise nobody awaits', () => {
   const boom = async () => {
     throw new Error('backend down');

@@ -74,9 +74,15 @@ function finishOk(call: Call, core: GuardCore, execStarted: number, returned: un
     recordResult(call, core, 'error', execStarted, undefined, withheld);
     throw withheld;
   }
-  // A cap withheld it (recorded): the call ends as the obligation says.
-  return outcome instanceof Interruption ? interrupted(call, core, outcome) : outcome;
+  // A cap withheld it (recorded): the call ends as the obligation says. (Compared by identity:
+  // `instanceof` on the tool's own value could run a Proxy trap.)
+  if (outcome === WITHHELD)
+    return interrupted(call, core, new Interruption('DENIED_BY_RULE', call.withheldBecause!, 'ran'));
+  return outcome;
 }
+
+/** What `finishValue` gives back when a cap withheld the result (`call.withheldBecause` says why). */
+const WITHHELD: unique symbol = Symbol('withheld');
 
 /** What goes back in place of a result that could not be read. */
 const UNREADABLE_RESULT =
@@ -99,7 +105,8 @@ function finishValue(call: Call, core: GuardCore, execStarted: number, returned:
   const withheld = new Error(capped.reason);
   withheld.name = 'OutputWithheld';
   recordResult(call, core, 'error', execStarted, undefined, withheld);
-  return new Interruption('DENIED_BY_RULE', capped.reason, 'ran');
+  call.withheldBecause = capped.reason;
+  return WITHHELD;
 }
 
 /** Gives back what the limits step took (the tool ran), then records the result. */
