@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import { describeError } from '../_internal/describe-error.ts';
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { identityKey } from '../_internal/names.ts';
-import { snapshot } from '../_internal/snapshot.ts';
 import type { ApprovalRequestEvent, ApprovalResponseEvent } from '../audit/types.ts';
 import { deny } from '../policy/evaluate.ts';
 import type { Decision, DenyDecision, ToolRequest } from '../types.ts';
@@ -11,7 +10,7 @@ import { FloodControl, type FloodLimits } from './flood.ts';
 import { grantApprovalOf } from './grant-approval.ts';
 import type { GrantApproval } from './grant-types.ts';
 import type { GrantManager } from './grants.ts';
-import { buildApprovalRequest, responseProblem } from './messages.ts';
+import { approverName, buildApprovalRequest, readAnswer, responseProblem } from './messages.ts';
 import { rememberedGrant, rememberProblem } from './remember.ts';
 import { approverProblem, type NormalizedRequirements, normalizeRequirements } from './requirements.ts';
 import type { ApprovalProvider, ApprovalRequest, ApprovalResponse } from './types.ts';
@@ -353,28 +352,4 @@ export function allowFrom(decision: Exclude<Decision, { type: 'deny' }>, reason:
   if (decision.limits !== undefined) allow.limits = decision.limits;
   if (decision.policyVersion !== undefined) allow.policyVersion = decision.policyVersion;
   return Object.freeze(allow);
-}
-
-/** An approver as records and reasons name it: its `name`, or `unnamed` when it gives none. */
-function approverName(approver: ApprovalProvider): string {
-  try {
-    const name: unknown = approver.name;
-    return typeof name === 'string' && name !== '' ? name : 'unnamed';
-  } catch {
-    return 'unnamed';
-  }
-}
-
-/** Bounds the work of reading an answer (edited arguments are held to the guard's own caps later). */
-const ANSWER_LIMITS = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
-
-/**
- * An approver's answer as a frozen copy of plain data (src/_internal/snapshot.ts), or why it cannot
- * be read as one (an accessor, a Proxy, a class instance). Anything but an object is left to
- * `responseProblem`, which names it.
- */
-function readAnswer(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const copy = snapshot(value, ANSWER_LIMITS);
-  return copy.ok ? copy.value : `the answer cannot be read as data: ${copy.problem}`;
 }

@@ -1,8 +1,9 @@
 import { describeError } from '../_internal/describe-error.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
+import { storeCall } from '../_internal/store-call.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { StateStore, StoredRecord } from '../store/types.ts';
-import type { JsonObject, JsonValue, ToolRequest } from '../types.ts';
+import type { Awaitable, JsonObject, JsonValue, ToolRequest } from '../types.ts';
 import { type GrantNeed, grantMeets } from './grant-approval.ts';
 import { grantFromOptions, jsonOrUndefined } from './grant-options.ts';
 import {
@@ -204,13 +205,8 @@ export class GrantManager implements GrantsApi {
    * `defaults.storeTimeout` like the steps' own: a store that never answers fails the operation
    * (a remembered approval's call goes on without its grant) instead of hanging it.
    */
-  private async timed<T>(operation: () => T | PromiseLike<T>): Promise<T> {
-    const result = await callSafely(operation, { timeoutMs: this.options.storeTimeoutMs });
-    if (!result.ok)
-      throw new Error(`toolgate: grants: ${storeProblem(result)}`, {
-        cause: result.reason === 'error' ? result.error : undefined,
-      });
-    return result.value;
+  private timed<T>(operation: () => Awaitable<T>): Promise<T> {
+    return storeCall('grants', operation, this.options.storeTimeoutMs);
   }
 }
 

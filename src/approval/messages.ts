@@ -1,8 +1,9 @@
 import { identityProblem } from '../_internal/names.ts';
+import { snapshot } from '../_internal/snapshot.ts';
 import type { ToolRequest } from '../types.ts';
 import type { ShownCall } from './approver-view.ts';
 import { inputSchemaOf } from './input-schema.ts';
-import type { ApprovalRequest } from './types.ts';
+import type { ApprovalProvider, ApprovalRequest } from './types.ts';
 
 // The messages of an approval: the request an approver receives, and the check of its answer.
 
@@ -72,4 +73,28 @@ export function buildApprovalRequest(
   if (inputSchema !== undefined) approval.inputSchema = inputSchema;
   if (request.tool.risk !== undefined) approval.risk = request.tool.risk;
   return Object.freeze(approval);
+}
+
+/** An approver as records and reasons name it: its `name`, or `unnamed` when it gives none. */
+export function approverName(approver: ApprovalProvider): string {
+  try {
+    const name: unknown = approver.name;
+    return typeof name === 'string' && name !== '' ? name : 'unnamed';
+  } catch {
+    return 'unnamed';
+  }
+}
+
+/** Bounds the work of reading an answer (edited arguments are held to the guard's own caps later). */
+const ANSWER_LIMITS = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
+
+/**
+ * An approver's answer as a frozen copy of plain data (src/_internal/snapshot.ts), or why it cannot
+ * be read as one (an accessor, a Proxy, a class instance). Anything but an object is left to
+ * `responseProblem`, which names it.
+ */
+export function readAnswer(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const copy = snapshot(value, ANSWER_LIMITS);
+  return copy.ok ? copy.value : `the answer cannot be read as data: ${copy.problem}`;
 }

@@ -1,4 +1,5 @@
 import { callSafely } from '../_internal/fail-closed.ts';
+import { storeCall as callStore } from '../_internal/store-call.ts';
 import type { AuditSink, IdentityEvent } from '../audit/types.ts';
 import { GuardError } from '../errors.ts';
 import type { Awaitable } from '../types.ts';
@@ -6,19 +7,9 @@ import type { Awaitable } from '../types.ts';
 /** How long one store operation or audit write of the registry may take. */
 export const REGISTRY_TIMEOUT_MS = 5_000;
 
-/**
- * Runs one store operation through the fail-closed helper; any throw, timeout or rejection
- * becomes a `STORE_UNAVAILABLE` error, so an identity decision never rests on a store that did not
- * answer.
- */
-export async function storeCall<T>(what: string, fn: () => Awaitable<T>): Promise<T> {
-  const result = await callSafely(() => fn(), { timeoutMs: REGISTRY_TIMEOUT_MS });
-  if (result.ok) return result.value;
-  throw new GuardError({
-    code: 'STORE_UNAVAILABLE',
-    message: `toolgate: the state store ${result.reason === 'timeout' ? `did not answer within ${REGISTRY_TIMEOUT_MS} ms` : 'failed'} (${what})`,
-    ...(result.reason === 'error' ? { cause: result.error } : {}),
-  });
+/** One store operation of the registry, within `REGISTRY_TIMEOUT_MS` (src/_internal/store-call.ts). */
+export function storeCall<T>(what: string, fn: () => Awaitable<T>): Promise<T> {
+  return callStore(what, fn, REGISTRY_TIMEOUT_MS);
 }
 
 /** The registry's audit sinks, from its `audit` option. */

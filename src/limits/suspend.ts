@@ -1,6 +1,6 @@
 import { parseDuration } from '../_internal/duration.ts';
-import { callSafely } from '../_internal/fail-closed.ts';
 import { identityKey, identityProblem } from '../_internal/names.ts';
+import { storeCall } from '../_internal/store-call.ts';
 import type { StateStore, SuspensionRecord } from '../store/types.ts';
 import type { Duration } from '../types.ts';
 import { suspensionKey } from './keys.ts';
@@ -51,17 +51,6 @@ export function suspendTarget(target: unknown): { field: (typeof FIELDS)[number]
 /** How long a kill-switch operation waits for the store unless told otherwise (`defaults.storeTimeout`'s default). */
 const STORE_TIMEOUT_MS = 1_000;
 
-/**
- * One store operation of the kill switch, held to `timeoutMs`: a store that never answers fails
- * it (an operator pressing the switch learns it did not take) instead of hanging it.
- */
-async function timed<T>(operation: () => T | PromiseLike<T>, timeoutMs: number, what: string): Promise<T> {
-  const result = await callSafely(operation, { timeoutMs });
-  if (result.ok) return result.value;
-  if (result.reason === 'error') throw result.error;
-  throw new Error(`toolgate: ${what}: the state store did not answer within ${timeoutMs} ms`);
-}
-
 /** Writes a suspension to the store. */
 export async function suspend(
   store: StateStore,
@@ -73,7 +62,7 @@ export async function suspend(
   const entry: { at: number; until?: number; reason?: string } = { at: now };
   if (options.for !== undefined) entry.until = now + parseDuration(options.for, 'suspend for');
   if (options.reason !== undefined) entry.reason = String(options.reason);
-  await timed(() => store.suspend(suspensionKey(field, value), entry), timeoutMs, 'suspend');
+  await storeCall('suspend', () => store.suspend(suspensionKey(field, value), entry), timeoutMs);
   return Object.freeze({ field, value, ...entry });
 }
 
@@ -85,7 +74,9 @@ export async function resume(
   timeoutMs: number = STORE_TIMEOUT_MS,
 ): Promise<boolean> {
   const { field, value } = suspendTarget(target);
-  return (await timed(() => store.resume(suspensionKey(field, value), now), timeoutMs, 'resume')) === true;
+  return (
+    (await storeCall('resume', () => store.resume(suspensionKey(field, value), now), timeoutMs)) === true
+  );
 }
 
 /** Suspensions in force at `now`. */
@@ -94,10 +85,10 @@ export async function listSuspensions(
   now: number,
   timeoutMs: number = STORE_TIMEOUT_MS,
 ): Promise<ActiveSuspension[]> {
-  const records: readonly SuspensionRecord[] = await timed(
+  const records: readonly SuspensionRecord[] = await storeCall(
+    'suspensions',
     () => store.suspensions(now),
     timeoutMs,
-    'suspensions',
   );
   const result: ActiveSuspension[] = [];
   for (const record of records) {

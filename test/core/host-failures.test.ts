@@ -24,15 +24,13 @@ const throwing = (name: string) =>
     },
     enumerable: true,
   });
-const trapError = () =>
-  new Proxy(
-    {},
-    {
-      getPrototypeOf() {
-        throw new Error('trap');
-      },
+/** `target` behind a Proxy whose `getPrototypeOf` trap throws (so `instanceof` on it throws). */
+const trapping = (target: object = {}) =>
+  new Proxy(target, {
+    getPrototypeOf() {
+      throw new Error('trap');
     },
-  );
+  });
 
 let unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -80,7 +78,7 @@ describe('a step whose host component fails unforeseen denies with the code of t
       policy: rules([{ id: 'a', effect: 'allow', tool: 'pay.x', limit: { concurrency: 1 } }]),
       audit,
       secrets: {
-        provider: { name: 'vault', get: () => Promise.reject(trapError()) },
+        provider: { name: 'vault', get: () => Promise.reject(trapping()) },
         bindings: { stripe: { tools: ['pay.*'] } },
       },
     });
@@ -209,14 +207,7 @@ describe('a synchronous tool that returns a Proxy whose getPrototypeOf trap thro
   it('resolves with it, as its ok record says', async () => {
     const audit = memoryAudit();
     const tg = createGuard({ policy: rules([{ id: 'a', effect: 'allow', tool: 't' }]), audit });
-    const odd = new Proxy(
-      { rows: 1 },
-      {
-        getPrototypeOf() {
-          throw new Error('trap');
-        },
-      },
-    );
+    const odd = trapping({ rows: 1 });
     const result = await tg.guard(() => odd, { name: 't' })({});
     expect(result).toBe(odd);
     expect(audit.events).toMatchObject([{ type: 'decision' }, { type: 'result', outcome: 'ok' }]);
@@ -291,7 +282,9 @@ describe('a store that never answers, outside the steps', () => {
     expect(result).toBe('ran');
     expect(types(audit.events)).toEqual(['approval-request', 'approval-response', 'decision', 'result']);
     expect(errors).toContain('grants');
-    await expect(tg.grants.issue({ tool: 't', for: '1h' })).rejects.toThrow(/did not answer in time/);
+    await expect(tg.grants.issue({ tool: 't', for: '1h' })).rejects.toThrow(
+      /the state store did not answer within 100 ms \(grants\)/,
+    );
   });
 
   it('the kill switch: suspend, resume and suspensions() reject instead of hanging', async () => {
@@ -303,9 +296,9 @@ describe('a store that never answers, outside the steps', () => {
     };
     const tg = createGuard({ policy: rules([]), store: stuck, defaults: { storeTimeout: '100ms' } });
     await expect(tg.suspend({ agent: 'bot' })).rejects.toThrow(
-      /suspend: the state store did not answer within 100 ms/,
+      /the state store did not answer within 100 ms \(suspend\)/,
     );
-    await expect(tg.resume({ agent: 'bot' })).rejects.toThrow(/resume: .* within 100 ms/);
-    await expect(tg.suspensions()).rejects.toThrow(/suspensions: .* within 100 ms/);
+    await expect(tg.resume({ agent: 'bot' })).rejects.toThrow(/within 100 ms \(resume\)/);
+    await expect(tg.suspensions()).rejects.toThrow(/within 100 ms \(suspensions\)/);
   });
 });
