@@ -99,9 +99,12 @@ describe.skipIf(skip !== undefined)('console in a browser', { timeout: 60_000 },
     return opened;
   };
   const card = (page: Page, text: string) => page.locator('article.card', { hasText: text });
+  // The file is read while the agent process appends to it: only whole lines (ended by their
+  // newline) are records yet; the last piece may be a line still being written.
   const events = (path: string) =>
     readFileSync(path, 'utf8')
       .split('\n')
+      .slice(0, -1)
       .filter((line) => line.startsWith('{"event":'))
       .map((line) => (JSON.parse(line) as { event: Record<string, unknown> }).event);
 
