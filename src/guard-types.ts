@@ -25,6 +25,15 @@ export type OnDeny = 'throw' | 'return';
  */
 export type DenialDetail = 'code' | 'reason' | 'full';
 
+/** Options of `tg.flush()` and `tg.close()`. */
+export interface ShutdownOptions {
+  /**
+   * How long each audit sink (and, for `close`, the approver and the policy engine) may take; past
+   * it the guard stops waiting and says so. @default '30s'
+   */
+  timeout?: Duration;
+}
+
 /** Defaults for every call of a guard. */
 export interface GuardDefaults {
   /** Call timeout. @default '30s' */
@@ -209,8 +218,17 @@ export interface Guard<D extends OnDeny = 'throw'> {
   readonly denialDetail: DenialDetail;
   /** The policy engine this guard decides with (for tooling such as the console). */
   readonly policy: PolicyEngine;
-  /** Flushes audit sinks. */
-  flush(): Promise<void>;
-  /** Flushes and closes audit sinks, the approver and the policy engine. */
-  close(): Promise<void>;
+  /**
+   * Writes and flushes what every audit sink was given (retrying what it holds for retry), each
+   * sink within `timeout` (default 30 s). Rejects (`AUDIT_UNAVAILABLE`) naming each sink that
+   * could not, or did not in time; the sinks keep what they could not write for a retry.
+   */
+  flush(options?: ShutdownOptions): Promise<void>;
+  /**
+   * Flushes and closes the audit sinks, then closes the approver and the policy engine, each
+   * within `timeout` (default 30 s). Everything is closed whatever fails; rejects
+   * (`AUDIT_UNAVAILABLE`) when records could not be written, and says which. Closing again
+   * returns the first close's outcome.
+   */
+  close(options?: ShutdownOptions): Promise<void>;
 }

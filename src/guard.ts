@@ -6,6 +6,7 @@ import { HostFunctions } from './_internal/host-functions.ts';
 import { newId } from './_internal/ids.ts';
 import { rejectUnknownKeys } from './_internal/keys.ts';
 import { GuardListeners } from './_internal/listeners.ts';
+import { closeGuard, flushAudit } from './_internal/shutdown.ts';
 import type { GrantOptions } from './approval/grant-types.ts';
 import { createAuditDispatcher } from './audit/dispatch.ts';
 import { recordPolicyReloads } from './audit/policy-reload.ts';
@@ -30,7 +31,7 @@ import { registryInternals } from './identity/registry.ts';
 import { credentialVerifier } from './identity/verify.ts';
 import { listSuspensions, resume, suspend, suspendTarget } from './limits/suspend.ts';
 import { secretBroker } from './secrets/broker.ts';
-import { scrubbingAudit } from './secrets/scrubbing.ts';
+import { scrubbingAudit, scrubResult } from './secrets/scrubbing.ts';
 import { memoryStore } from './store/memory.ts';
 import type { StateStore } from './store/types.ts';
 import { defineTool } from './tool-definition.ts';
@@ -183,7 +184,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
       perMinute: positiveInteger(defaults.approvalsPerMinute ?? 60, 'defaults.approvalsPerMinute'),
     },
   });
-  let closed = false;
+  let closing: Promise<void> | undefined;
 
   const tg: Guard<D> = {
     guard<A, R>(
@@ -266,24 +267,24 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     },
     policy,
     denialDetail,
-    flush() {
-      return audit.flush();
+    flush(options) {
+      return flushAudit(audit, options);
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      stopPolicyReloads();
-      await audit.close();
-      for (const [source, closable] of [
-        ['approver', approver],
-        ['policy', policy],
-      ] as const) {
-        try {
-          await closable?.close?.();
-        } catch (error) {
-          emitError(source, error);
-        }
-      }
+    close(options) {
+      // One close: a second caller waits for the first and learns its outcome.
+      closing ??= (async () => {
+        stopPolicyReloads();
+        await closeGuard(
+          audit,
+          [
+            ['approver', approver],
+            ['policy', policy],
+          ],
+          options,
+          emitError,
+        );
+      })();
+      return closing;
     },
   };
   // Adapters report wiring mistakes as `warning` events (src/_internal/guard-warnings.ts).
@@ -298,6 +299,12 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
   // Entry points record their own events (sessions, refusals) in this guard's trail.
   registerGuardRecorder(tg, {
     record: (build) => audit.record(build(generateId(), now())),
+    shown: (value) => (secrets === undefined ? value : scrubResult(value, secrets.scrubber)),
+    handedOut(name, value) {
+      if (secrets === undefined)
+        throw new ConfigurationError('a secret was handed out by a guard without secrets');
+      secrets.scrubber.add(name, value);
+    },
     recordedText: (text) => audit.recordedText(text),
   });
   return tg;

@@ -11,6 +11,7 @@ export type {
   IdentityOptions,
   OnDeny,
   DenialDetail,
+  ShutdownOptions,
   ToolCallOptions,
   ToolOptions,
 } from './guard-types.ts';

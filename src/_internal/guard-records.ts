@@ -10,6 +10,17 @@ export interface GuardRecorder {
   record(build: (id: string, ts: number) => AuditEvent): void;
   /** Free text as the guard records it (redacted). */
   recordedText(text: string): string;
+  /**
+   * A secret the entry point handed out itself (an MCP server's environment): from now on it is
+   * scrubbed from everything the guard returns and records, as the guard's own secrets are.
+   * Throws when the guard has no `secrets` option, or the value is too short to find.
+   */
+  handedOut(name: string, value: string): void;
+  /**
+   * A value an entry point passes on outside a call's result (an AI SDK tool's preliminary
+   * results): scrubbed of the guard's secrets as a result is (itself when there are none).
+   */
+  shown(value: unknown): unknown;
 }
 
 const recorders = new WeakMap<object, GuardRecorder>();

@@ -1,9 +1,20 @@
 /**
- * Characters refused in names: controls (Cc), format characters (Cf: zero-width, soft hyphen,
- * bidi overrides, BOM), separators and whitespace (Z*, including NBSP), unassigned and surrogates.
- * Identities may hold single inner U+0020 spaces (`'Jane Doe'`), checked apart.
+ * Characters that show as nothing, or as a blank, yet make a string another string: controls (Cc),
+ * format characters (Cf: zero-width, soft hyphen, bidi overrides, BOM), unassigned (Cn), lone
+ * surrogates (Cs), the rest of Unicode's Default_Ignorable_Code_Point set (the combining grapheme
+ * joiner U+034F, variation selectors, Hangul fillers, Mongolian free variation selectors, …), and
+ * U+2800 BRAILLE PATTERN BLANK, which renders blank. One set for every check of a name or an
+ * identity, and for every escape of text shown to a person.
  */
-const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Z}\p{Cn}\p{Cs}\s]/u;
+export const INVISIBLE_CHARACTER = /[\p{Cc}\p{Cf}\p{Cn}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800]/u;
+/** `INVISIBLE_CHARACTER`, every occurrence (for escaping). */
+export const INVISIBLE_CHARACTERS = new RegExp(INVISIBLE_CHARACTER.source, 'gu');
+
+/**
+ * Characters refused in names: the invisible ones above, separators and whitespace (Z*, including
+ * NBSP). Identities may hold single inner U+0020 spaces (`'Jane Doe'`), checked apart.
+ */
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Z}\p{Cn}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800\s]/u;
 
 /** The kinds of names the guard checks at its boundaries. */
 export type NameKind = 'tool' | 'identity';
@@ -29,7 +40,7 @@ export function nameProblem(value: unknown, kind: NameKind, label?: string): str
   if (value.length > rules.maxLength) return `${what} must be at most ${rules.maxLength} characters`;
   const visible = rules.spaces ? value.replaceAll(' ', '') : value;
   if (FORBIDDEN.test(visible))
-    return `${what} must not contain control, format (zero-width, bidi) or whitespace characters`;
+    return `${what} must not contain control, format (zero-width, bidi), other invisible or whitespace characters`;
   if (rules.spaces && (value.startsWith(' ') || value.endsWith(' ') || value.includes('  ')))
     return `${what} must not start or end with a space or hold two in a row`;
   if (rules.nfc && value.normalize('NFC') !== value) return `${what} must be in Unicode NFC`;

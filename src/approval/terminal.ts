@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { parseDuration } from '../_internal/duration.ts';
-import { identityProblem } from '../_internal/names.ts';
+import { INVISIBLE_CHARACTERS, identityProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { JsonObject } from '../types.ts';
 import type { ApprovalProvider, ApprovalRequest, ApprovalResponse } from './types.ts';
@@ -155,9 +155,15 @@ function render(request: ApprovalRequest, maxArgsChars: number): string {
 
 /** Escapes control and format characters so nothing shown can move the cursor or recolor the prompt. */
 function clean(text: string): string {
-  return text.replace(/[\p{Cc}\p{Cf}]/gu, (char) =>
-    char === '\n' ? '\n' : `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  return text.replace(INVISIBLE_CHARACTERS, (char) =>
+    char === '\n' ? '\n' : escaped(char.codePointAt(0)!),
   );
+}
+
+/** `\u202e`, or `\u{e0100}` past the first plane. */
+function escaped(code: number): string {
+  const hex = code.toString(16);
+  return code > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
 }
 
 function safeUser(): string {

@@ -1,3 +1,4 @@
+import { describeError } from '../_internal/describe-error.ts';
 import { parseDuration } from '../_internal/duration.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
 import type { ApproverView } from '../approval/approver-view.ts';
@@ -38,8 +39,20 @@ export interface AuditDispatcher {
   describeResult(event: ResultOutputFields, output: unknown, redactPaths?: readonly string[]): void;
   /** Events dropped per sink after its retry buffer filled up. */
   dropped(): Readonly<Record<string, number>>;
-  flush(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Waits for every sink's writes, retries what it holds for retry, and flushes it, each sink
+   * within `timeoutMs`; never throws. What could not be done, by sink, comes back (and is raised
+   * as an `error` event): the guard rejects its `flush()` with it.
+   */
+  flush(timeoutMs: number): Promise<AuditShortfall[]>;
+  /** `flush`, and then the sinks are closed: what still waits for a retry is dropped and reported. */
+  close(timeoutMs: number): Promise<AuditShortfall[]>;
+}
+
+/** What `flush` or `close` could not do for one sink. */
+export interface AuditShortfall {
+  readonly sink: string;
+  readonly error: Error;
 }
 
 /** Retry settings of best-effort mode. */
@@ -56,10 +69,15 @@ export function createAuditDispatcher(
   // Events get their computed fields as own properties before a sink sees them, unless every
   // sink completes them itself when it hands them out (src/audit/event-fields.ts).
   const complete = sinks.some((sink) => !completesEvents(sink));
-  const pending = new Set<Promise<unknown>>();
+  /** Each sink's writes not settled yet (only sinks whose `write` returns a promise have any). */
+  const pending = new Map<AuditSink, Set<Promise<unknown>>>();
   const retries = new Map<AuditSink, Retry>();
   const droppedBySink: Record<string, number> = {};
+  /** Of `droppedBySink`, what a `flush` or `close` has already reported. */
+  const droppedReported: Record<string, number> = {};
   let closed = false;
+  /** Set when `close` starts: no retry is scheduled from then on (close retries once itself). */
+  let closing = false;
 
   for (const sink of sinks) {
     try {
@@ -79,8 +97,13 @@ export function createAuditDispatcher(
       () => undefined,
       (error: unknown) => fail(sink, error, event),
     );
-    pending.add(tracked);
-    void tracked.finally(() => pending.delete(tracked));
+    let writes = pending.get(sink);
+    if (writes === undefined) {
+      writes = new Set();
+      pending.set(sink, writes);
+    }
+    writes.add(tracked);
+    void tracked.finally(() => writes.delete(tracked));
   };
 
   const writeOne = (sink: AuditSink, event: AuditEvent): void => {
@@ -99,7 +122,7 @@ export function createAuditDispatcher(
   const retryLater = (sink: AuditSink, event: AuditEvent) => {
     let retry = retries.get(sink);
     if (retry === undefined) {
-      retry = { queue: [], delay: RETRY_FIRST_MS, timer: undefined };
+      retry = { queue: [], delay: RETRY_FIRST_MS, timer: undefined, draining: undefined };
       retries.set(sink, retry);
     }
     if (retry.queue.length >= retryBuffer) {
@@ -113,7 +136,7 @@ export function createAuditDispatcher(
       );
     }
     retry.queue.push(event);
-    if (retry.timer === undefined) schedule(sink, retry);
+    if (retry.timer === undefined && !closing) schedule(sink, retry);
   };
   const schedule = (sink: AuditSink, retry: Retry) => {
     retry.timer = setTimeout(() => {
@@ -122,18 +145,112 @@ export function createAuditDispatcher(
     }, retry.delay);
     retry.timer.unref?.();
   };
-  const drain = async (sink: AuditSink, retry: Retry): Promise<void> => {
+  // One drain at a time per sink: two would write the head of the queue twice.
+  const drain = (sink: AuditSink, retry: Retry): Promise<void> => {
+    if (retry.draining === undefined) {
+      retry.draining = drainNow(sink, retry).finally(() => {
+        retry.draining = undefined;
+      });
+    }
+    return retry.draining;
+  };
+  const drainNow = async (sink: AuditSink, retry: Retry): Promise<void> => {
     while (retry.queue.length > 0) {
       const event = retry.queue[0]!;
       const outcome = await callSafely(() => sink.write(event), { timeoutMs });
       if (!outcome.ok) {
         retry.delay = Math.min(retry.delay * 2, RETRY_MAX_MS);
-        if (!closed) schedule(sink, retry);
+        if (!closing && retry.timer === undefined) schedule(sink, retry);
         return;
       }
       retry.queue.shift();
       retry.delay = RETRY_FIRST_MS;
     }
+  };
+  /** Retries what `sink` holds for retry now, after a drain already under way; returns what is left. */
+  const retryNow = async (sink: AuditSink): Promise<number> => {
+    const retry = retries.get(sink);
+    if (retry === undefined) return 0;
+    if (retry.draining !== undefined) await retry.draining;
+    if (retry.queue.length === 0) return 0;
+    if (retry.timer !== undefined) clearTimeout(retry.timer);
+    retry.timer = undefined;
+    await drain(sink, retry);
+    return retry.queue.length;
+  };
+
+  /**
+   * The part of `flush` and `close` for one sink, within `timeoutMs`: its writes settle, what it
+   * holds for retry is retried, then `finish` (its flush or close) runs. Returns what fell short.
+   */
+  const settle = async (
+    sink: AuditSink,
+    timeoutMs: number,
+    closes: boolean,
+    finish: () => unknown,
+  ): Promise<AuditShortfall[]> => {
+    const shortfalls: AuditShortfall[] = [];
+    const short = (error: unknown) => {
+      const reported = error instanceof Error ? error : new Error(describeError(error));
+      onError(`audit:${sink.name}`, reported);
+      shortfalls.push({ sink: sink.name, error: reported });
+    };
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    const writes = [...(pending.get(sink) ?? [])];
+    if (writes.length > 0) {
+      const outcome = await callSafely(() => Promise.allSettled(writes), { timeoutMs: left() });
+      if (!outcome.ok) {
+        const still = [...(pending.get(sink) ?? [])].filter((write) => writes.includes(write)).length;
+        short(new Error(`audit sink ${sink.name}: ${still} write(s) not settled within ${timeoutMs} ms`));
+      }
+    }
+    const retrying = await callSafely(() => retryNow(sink), { timeoutMs: left() });
+    const waiting = retrying.ok ? retrying.value : (retries.get(sink)?.queue.length ?? 0);
+    const dropped = (droppedBySink[sink.name] ?? 0) - (droppedReported[sink.name] ?? 0);
+    if (dropped > 0)
+      short(
+        new Error(
+          `audit sink ${sink.name}: ${dropped} event(s) dropped since the last flush (its retry buffer was full)`,
+        ),
+      );
+    if (waiting > 0 && closes) {
+      retries.get(sink)!.queue.length = 0;
+      droppedBySink[sink.name] = (droppedBySink[sink.name] ?? 0) + waiting;
+      short(
+        new Error(
+          `audit sink ${sink.name}: ${waiting} event(s) dropped at close (writing them kept failing)`,
+        ),
+      );
+    } else if (waiting > 0)
+      short(new Error(`audit sink ${sink.name}: ${waiting} event(s) not written yet (kept for retry)`));
+    droppedReported[sink.name] = droppedBySink[sink.name] ?? 0;
+    const finished = await callSafely(() => finish(), { timeoutMs: left() });
+    if (!finished.ok) {
+      short(
+        finished.reason === 'error'
+          ? finished.error
+          : new Error(
+              `audit sink ${sink.name} did not finish ${closes ? 'closing' : 'flushing'} within ${timeoutMs} ms`,
+            ),
+      );
+    }
+    return shortfalls;
+  };
+  const settleAll = async (timeoutMs: number, closes: boolean): Promise<AuditShortfall[]> => {
+    if (closes) closing = true;
+    const each = await Promise.all(
+      sinks.map((sink) =>
+        settle(sink, timeoutMs, closes, () => {
+          if (!closes) return sink.flush?.();
+          // From the first sink closing on, a durable write is refused and a failed one not kept.
+          closed = true;
+          return sink.close ? sink.close() : sink.flush?.();
+        }),
+      ),
+    );
+    if (closes) closed = true;
+    return each.flat();
   };
 
   // No memo here: the pipeline caches per call. A WeakMap keyed by every call's args measurably
@@ -195,45 +312,11 @@ export function createAuditDispatcher(
     dropped() {
       return { ...droppedBySink };
     },
-    async flush() {
-      await Promise.allSettled([...pending]);
-      await Promise.all(
-        sinks.map(async (sink) => {
-          try {
-            await sink.flush?.();
-          } catch (error) {
-            onError(`audit:${sink.name}`, error);
-          }
-        }),
-      );
+    flush(timeoutMs) {
+      return settleAll(timeoutMs, false);
     },
-    async close() {
-      await Promise.allSettled([...pending]);
-      // One last try for events still waiting to be retried; what fails now is reported as dropped.
-      for (const [sink, retry] of retries) {
-        if (retry.timer !== undefined) clearTimeout(retry.timer);
-        retry.timer = undefined;
-        await drain(sink, retry);
-        if (retry.queue.length > 0) {
-          droppedBySink[sink.name] = (droppedBySink[sink.name] ?? 0) + retry.queue.length;
-          onError(
-            `audit:${sink.name}`,
-            new Error(`audit sink ${sink.name}: ${retry.queue.length} event(s) dropped at close`),
-          );
-          retry.queue.length = 0;
-        }
-      }
-      closed = true;
-      await Promise.all(
-        sinks.map(async (sink) => {
-          try {
-            if (sink.close) await sink.close();
-            else await sink.flush?.();
-          } catch (error) {
-            onError(`audit:${sink.name}`, error);
-          }
-        }),
-      );
+    close(timeoutMs) {
+      return settleAll(timeoutMs, true);
     },
   };
 }
@@ -242,6 +325,8 @@ interface Retry {
   queue: AuditEvent[];
   delay: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** The drain under way, if any. */
+  draining: Promise<void> | undefined;
 }
 
 function normalizeAuditOption(option: AuditOption | undefined): {

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { compileGlob } from '../_internal/glob.ts';
 import type { AuditSink } from '../audit/types.ts';
 import type { StateStore } from '../store/types.ts';
+import { closeAll } from './failures.ts';
 
 const USAGE = `usage:
   toolgate console --store <redis://host:port | memory> --accounts <accounts.json> [--audit <file…>]
@@ -44,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const closers: (() => Promise<void>)[] = [];
+  let exit: number;
   try {
     const store = await openStore(values.store, values.prefix, closers);
     const audit = expand([...(values.audit ?? []), ...positionals]);
@@ -84,13 +86,13 @@ export async function run(argv: string[]): Promise<number> {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    return 0;
+    exit = 0;
   } catch (error) {
     console.error(`toolgate console: ${(error as Error)?.message ?? String(error)}`);
-    return 1;
-  } finally {
-    for (const close of closers) await close().catch(() => undefined);
+    exit = 1;
   }
+  // An action log that could not be completed fails the run.
+  return (await closeAll('toolgate console', closers)) ? exit : 1;
 }
 
 function parse(argv: string[]) {

@@ -141,3 +141,24 @@ export function inputError(error: unknown, path: string): unknown {
     return new CliError(`cannot read ${path}: ${FILE_PROBLEMS[code]}`, EXIT.input, { cause: error });
   return error;
 }
+
+/**
+ * Runs each of `closers` in turn, all of them whatever fails; a failure is printed as one line
+ * (`<command>: <message>`). Answers whether all closed cleanly: a command whose audit log or
+ * action log could not be completed must not exit 0.
+ */
+export async function closeAll(
+  command: string,
+  closers: readonly (() => Promise<unknown>)[],
+): Promise<boolean> {
+  let clean = true;
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (error) {
+      clean = false;
+      console.error(`${command}: while closing: ${describeFailure(error).message}`);
+    }
+  }
+  return clean;
+}

@@ -41,7 +41,13 @@ export interface ListenSetup {
   readonly port: number;
   readonly identity: { keys: KeySet; registry: AgentRegistry; audience: string };
   authenticate(token: string): Promise<HttpAuthentication>;
-  serverEnv(caller: HttpCaller): Promise<NodeJS.ProcessEnv>;
+  /**
+   * The environment of a caller's server process; each secret put in it is first passed to
+   * `handedOut`, which makes the guard scrub it (a value it cannot scrub fails the session).
+   */
+  serverEnv(caller: HttpCaller, handedOut: (name: string, value: string) => void): Promise<NodeJS.ProcessEnv>;
+  /** The provider of `--server-secret` values; the guard needs it (and so scrubs) when set. */
+  readonly secretProvider: SecretProvider | undefined;
   close(): Promise<void>;
 }
 
@@ -95,7 +101,8 @@ export async function openListen(flags: ListenFlags, server: string): Promise<Li
         throw error;
       }
     },
-    async serverEnv(caller) {
+    secretProvider: provider,
+    async serverEnv(caller, handedOut) {
       const env: NodeJS.ProcessEnv = { ...process.env };
       // The server gets the secrets it is given, not the proxy's own secret variables.
       if (prefix !== undefined)
@@ -106,6 +113,7 @@ export async function openListen(flags: ListenFlags, server: string): Promise<Li
           callId: `session:${caller.agent}`,
           context: { agent: caller.agent, principal: caller.principal },
         });
+        handedOut(secret, value);
         env[variable] = value;
       }
       return env;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { guardRecorder } from '../_internal/guard-records.ts';
 import { elicitationApprover } from '../adapters/mcp/elicitation.ts';
 import { checkServerName } from '../adapters/mcp/gate.ts';
 import { serveMcpProxyHttp } from '../adapters/mcp/http-listener.ts';
@@ -14,7 +15,7 @@ import type { DenialDetail, Guard, OnDeny } from '../guard-types.ts';
 import { loadPolicy } from '../policy/load.ts';
 import type { PolicyEngine } from '../policy/types.ts';
 import type { ToolContext } from '../types.ts';
-import { EXIT, importOptional, reportFailure, UsageError } from './failures.ts';
+import { closeAll, EXIT, importOptional, reportFailure, UsageError } from './failures.ts';
 import { LISTEN_ONLY, LISTEN_USAGE, type ListenSetup, openListen } from './mcp-proxy-listen.ts';
 import { PROXY_AUDIT_USAGE, proxyAudit } from './proxy-audit.ts';
 import { openRedisStore, redactUrl } from './redis.ts';
@@ -183,6 +184,10 @@ export async function run(argv: string[]): Promise<number> {
     ...(approver === undefined ? {} : { approver }),
     ...(denialDetail === undefined ? {} : { denialDetail }),
     ...(listen === undefined ? {} : { identity: listen.identity }),
+    // Secrets the server is given are the guard's to scrub from what reaches callers and the log.
+    ...(listen?.secretProvider === undefined
+      ? {}
+      : { secrets: { provider: listen.secretProvider, bindings: {} } }),
   });
   if (listen !== undefined)
     return serve(tg, listen, { command: executable, args, server, pins, values, queue });
@@ -190,8 +195,10 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => handle?.child.kill(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let exit: number;
+  let closed = false;
   try {
-    return await runMcpProxy(tg, {
+    exit = await runMcpProxy(tg, {
       command: executable,
       args,
       server,
@@ -212,9 +219,11 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     // tg.close() closes the policy and the approver; the queue's store is the proxy's own.
-    await tg.close();
+    closed = await closeAll('toolgate mcp-proxy', [() => tg.close()]);
     await queue?.close().catch(() => undefined);
   }
+  // Records the log could not take: the run did not end well, whatever the server did.
+  return closed || exit !== EXIT.ok ? exit : EXIT.failed;
 }
 
 interface OpenedQueue {
@@ -287,6 +296,7 @@ async function serve(
   },
 ): Promise<number> {
   const { values } = setup;
+  let exit: number;
   try {
     const proxy = await serveMcpProxyHttp(tg, {
       command: setup.command,
@@ -297,7 +307,12 @@ async function serve(
       host: listen.host,
       port: listen.port,
       authenticate: listen.authenticate,
-      serverEnv: listen.serverEnv,
+      serverEnv: (caller) =>
+        listen.serverEnv(caller, (name, value) => {
+          const recorder = guardRecorder(tg);
+          if (recorder === undefined) throw new Error('the guard cannot scrub the server secrets');
+          recorder.handedOut(name, value);
+        }),
     });
     console.error(`toolgate mcp-proxy: listening on ${proxy.url} (Streamable HTTP, bearer credentials)`);
     await new Promise<void>((resolve) => {
@@ -305,12 +320,12 @@ async function serve(
       process.once('SIGTERM', resolve);
     });
     await proxy.close();
-    return EXIT.ok;
+    exit = EXIT.ok;
   } catch (error) {
-    return reportFailure('toolgate mcp-proxy', error);
-  } finally {
-    await tg.close();
-    await setup.queue?.close().catch(() => undefined);
-    await listen.close().catch(() => undefined);
+    exit = reportFailure('toolgate mcp-proxy', error);
   }
+  const closed = await closeAll('toolgate mcp-proxy', [() => tg.close()]);
+  await setup.queue?.close().catch(() => undefined);
+  await listen.close().catch(() => undefined);
+  return closed || exit !== EXIT.ok ? exit : EXIT.failed;
 }

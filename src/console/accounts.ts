@@ -1,5 +1,6 @@
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { identityProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
 
 /** What an account may do: `viewer` reads, `approver` also answers approvals, `admin` also revokes and suspends. */
@@ -150,9 +151,9 @@ function checkAccount(value: unknown, index: number): ConsoleAccount {
   const { name, role, passwordHash, token } = raw;
   if (typeof name !== 'string' || name.length === 0 || name.length > 200 || name !== name.trim())
     throw new ConfigurationError(`${label}: name must be a non-empty string without outer spaces`);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/u.test(name))
-    throw new ConfigurationError(`${label}: name has control or invisible characters`);
+  // The name is who approves: checked as every identity is, so one person is one name.
+  const problem = identityProblem(name, 'name');
+  if (problem !== undefined) throw new ConfigurationError(`${label}: ${problem}`);
   if (name !== name.normalize('NFC')) throw new ConfigurationError(`${label}: name must be NFC-normalized`);
   const who = `console: account ${JSON.stringify(name)}`;
   if (!ROLES.includes(role as ConsoleRole))

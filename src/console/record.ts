@@ -1,4 +1,6 @@
+import { callSafely } from '../_internal/fail-closed.ts';
 import { newId } from '../_internal/ids.ts';
+import { auditIncomplete, SHUTDOWN_TIMEOUT_MS } from '../_internal/shutdown.ts';
 import type { AuditSink, ConsoleEvent } from '../audit/types.ts';
 import type { JsonObject } from '../types.ts';
 import type { SignedIn } from './accounts.ts';
@@ -81,13 +83,22 @@ export class ActionLog {
     return result;
   }
 
+  /**
+   * Flushes every sink, each within 30 s; rejects (`AUDIT_UNAVAILABLE`) naming those that failed
+   * or did not finish, after trying them all.
+   */
   async flush(): Promise<void> {
+    const failures: unknown[] = [];
     for (const sink of this.sinks) {
-      try {
-        await sink.flush?.();
-      } catch (error) {
-        this.onError(error);
-      }
+      const outcome = await callSafely(() => sink.flush?.(), { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+      if (outcome.ok) continue;
+      const error =
+        outcome.reason === 'error'
+          ? outcome.error
+          : new Error(`action sink ${sink.name} did not finish flushing within ${SHUTDOWN_TIMEOUT_MS} ms`);
+      this.onError(error);
+      failures.push(error);
     }
+    if (failures.length > 0) throw auditIncomplete('flush', failures);
   }
 }

@@ -1,4 +1,4 @@
-import { toolNameProblem } from '../_internal/names.ts';
+import { INVISIBLE_CHARACTER, toolNameProblem } from '../_internal/names.ts';
 
 /** One link of a delegation chain: an ancestor credential and the agent it was issued to. */
 export interface CredentialLink {
@@ -49,8 +49,6 @@ export const MAX_TOOLS = 256;
 /** Longest compact token accepted or issued, in characters. */
 export const MAX_TOKEN_LENGTH = 8192;
 
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cn}\p{Cs}]/u;
-
 /**
  * Why `value` is not an acceptable identity string (agent, principal, intent, session, jti), or
  * undefined: a non-empty NFC string of at most 256 characters, without control, format (zero-width,
@@ -59,7 +57,8 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cn}\p{Cs}]/u;
 export function identityProblem(value: unknown, what: string): string | undefined {
   if (typeof value !== 'string') return `${what} must be a string`;
   if (value.length === 0 || value.length > 256) return `${what} must have 1 to 256 characters`;
-  if (INVISIBLE.test(value)) return `${what} must not contain control, format or unassigned characters`;
+  if (INVISIBLE_CHARACTER.test(value))
+    return `${what} must not contain control, format, unassigned or other invisible characters`;
   if (value.trim() !== value) return `${what} must not start or end with whitespace`;
   if (value.normalize('NFC') !== value) return `${what} must be in Unicode NFC`;
   return undefined;

@@ -1,5 +1,6 @@
 import { generateKeyPair, type KeyObject, sign as signBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { INVISIBLE_CHARACTER } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
 import {
   type Ed25519PrivateJwk,
@@ -150,7 +151,13 @@ function localKey(key: KeyObject, x: string, d: string, kid: string | undefined)
 }
 
 function checkKid(kid: unknown): string {
-  if (typeof kid !== 'string' || kid.length === 0 || kid.length > 128 || /[\p{Cc}\p{Cf}\s]/u.test(kid))
+  if (
+    typeof kid !== 'string' ||
+    kid.length === 0 ||
+    kid.length > 128 ||
+    INVISIBLE_CHARACTER.test(kid) ||
+    /\s/u.test(kid)
+  )
     throw new ConfigurationError(
       `a key id must be a non-empty string of at most 128 characters without spaces or control characters, got ${JSON.stringify(kid)}`,
     );

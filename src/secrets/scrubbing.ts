@@ -52,8 +52,8 @@ export function scrubbingAudit(audit: AuditDispatcher, scrubber: SecretScrubber)
     describeResult: (event, output, redactPaths) =>
       audit.describeResult(event, scrubber.value(output), redactPaths),
     dropped: () => audit.dropped(),
-    flush: () => audit.flush(),
-    close: () => audit.close(),
+    flush: (timeoutMs) => audit.flush(timeoutMs),
+    close: (timeoutMs) => audit.close(timeoutMs),
   } satisfies AuditDispatcher);
 }
 

@@ -13,7 +13,14 @@ import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { aiSdkApprover, guardTools, toolApproval } from '../../src/adapters/ai-sdk/index.ts';
-import { autoApprove, createGuard, memoryAudit, rules, ToolDeniedError } from '../../src/index.ts';
+import {
+  autoApprove,
+  callbackSecrets,
+  createGuard,
+  memoryAudit,
+  rules,
+  ToolDeniedError,
+} from '../../src/index.ts';
 import { scriptedModel, streamingModel, textResult, toolResultSeen } from './ai-sdk-helpers.ts';
 import { runAdapterScenarios, type ScenarioTool } from './scenarios.ts';
 
@@ -203,6 +210,58 @@ describe('guardTools', () => {
     });
     expect(denied.steps[0]?.toolResults[0]?.output).toMatchObject({ denied: true, code: 'DENIED_BY_RULE' });
     expect(ran).toBe(1);
+  });
+
+  it('a streaming tool is scrubbed and recorded like any tool: its last chunk is the result', async () => {
+    // Before: the guard saw the generator object (recorded as an empty object, scrubbed as
+    // nothing) and the SDK read the chunks straight from the tool, secrets and all.
+    const SECRET = 'Zq7vT2mWp9xK4rLs8bNc3dFh';
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: rules([{ id: 'all', effect: 'allow', tool: '*' }]),
+      audit,
+      secrets: { provider: callbackSecrets(() => ({ value: SECRET })), bindings: { k: { tools: ['pay'] } } },
+    });
+    // The guard hands the secret out to a tool of its own, so it knows to scrub it.
+    await tg.guard((_args: object, { secrets }) => secrets.k!.length, { name: 'pay', secrets: ['k'] })({});
+    let finished = false;
+    const report = tool({
+      inputSchema: z.object({}),
+      async *execute() {
+        try {
+          yield { status: `working with ${SECRET}` };
+          yield { status: 'half way' };
+          yield { status: `done with ${SECRET}`, rows: 3 };
+        } finally {
+          finished = true;
+        }
+      },
+    });
+    const model = streamingModel('report', {});
+    const result = streamText({
+      model,
+      tools: guardTools({ report }, tg),
+      stopWhen: isStepCount(2),
+      prompt: 'go',
+    });
+    const results: { preliminary: boolean | undefined; output: unknown }[] = [];
+    for await (const part of result.fullStream)
+      if (part.type === 'tool-result') results.push({ preliminary: part.preliminary, output: part.output });
+    // Preliminary results still stream, scrubbed (the SDK repeats the last yield as the final
+    // result); the final one is the guard's finished result.
+    expect(results.filter((r) => r.preliminary === true).map((r) => r.output)).toEqual([
+      { status: 'working with [secret:k]' },
+      { status: 'half way' },
+      { status: 'done with [secret:k]', rows: 3 },
+    ]);
+    expect(results.filter((r) => r.preliminary !== true).map((r) => r.output)).toEqual([
+      { status: 'done with [secret:k]', rows: 3 },
+    ]);
+    expect(JSON.stringify(model.doStreamCalls[1]?.prompt)).not.toContain(SECRET);
+    expect(finished).toBe(true);
+    const recorded = audit.events.find((e) => e.type === 'result' && e.tool === 'report');
+    expect(recorded).toMatchObject({ outcome: 'ok', outputShape: { type: 'object', size: 2 } });
+    expect(JSON.stringify(audit.events)).not.toContain(SECRET);
   });
 });
 

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli/failures.ts';
+import { closeAll, EXIT } from '../../src/cli/failures.ts';
 import { main } from '../../src/cli/main.ts';
+import { GuardError } from '../../src/index.ts';
 import { captureConsole } from '../audit/helpers.ts';
 
 describe('the CLI exit codes', () => {
@@ -23,5 +24,30 @@ describe('the CLI exit codes', () => {
     captureConsole();
     expect(await main(['constructor'])).toBe(2);
     expect(await main(['__proto__'])).toBe(2);
+  });
+});
+
+describe('closing at the end of a long-running command (mcp-proxy, console)', () => {
+  it('runs every closer, prints each failure, and answers false so the command exits 1', async () => {
+    const { err } = captureConsole();
+    const closed: string[] = [];
+    const clean = await closeAll('toolgate x', [
+      async () => {
+        closed.push('guard');
+        throw new GuardError({
+          code: 'AUDIT_UNAVAILABLE',
+          message: 'toolgate: close incomplete, audit records may be missing: disk full',
+        });
+      },
+      async () => {
+        closed.push('store');
+      },
+    ]);
+    expect(clean).toBe(false);
+    expect(closed).toEqual(['guard', 'store']);
+    expect(err).toEqual([
+      'toolgate x: while closing: close incomplete, audit records may be missing: disk full',
+    ]);
+    expect(await closeAll('toolgate x', [async () => {}])).toBe(true);
   });
 });

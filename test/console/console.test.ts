@@ -139,6 +139,9 @@ describe('accounts', () => {
       [{ name: 'a', role: 'viewer', token: 'x'.repeat(20), passwordHash: hashPassword('p') }],
       [{ name: 'a', role: 'viewer', passwordHash: 'plain-text' }],
       [{ name: 'a\u200b', role: 'viewer', token: 'x'.repeat(20) }],
+      [{ name: 'a\u034f', role: 'viewer', token: 'x'.repeat(20) }],
+      [{ name: 'a\u3164', role: 'viewer', token: 'x'.repeat(20) }],
+      [{ name: 'a\u00a0b', role: 'viewer', token: 'x'.repeat(20) }],
       [{ name: ' a', role: 'viewer', token: 'x'.repeat(20) }],
       [{ name: 'a', role: 'viewer', token: 'x'.repeat(20), extra: 1 }],
       [

@@ -616,7 +616,10 @@ describe('events and errors', () => {
     });
     tg.on('error', (event) => errors.push(event.source));
     await expect(tg.guard(() => 7, { name: 't' })({})).resolves.toBe(7);
-    await tg.flush();
+    // The records are not written: flush says so, naming both sinks, and they stay kept for retry.
+    const flushed = tg.flush({ timeout: '2s' });
+    await expect(flushed).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    await expect(flushed).rejects.toThrow(/sync-bad: 2 event\(s\) not written yet.*async-bad: 2 event\(s\)/);
     expect(errors).toEqual(expect.arrayContaining(['audit:sync-bad', 'audit:async-bad']));
   });
 

@@ -124,6 +124,24 @@ describe('pathScope: the class of links and names', () => {
     expect(strict.test(`${root}//sub/./deep/`, req)).toBe(true);
   });
 
+  it('refuses a path holding a lone surrogate: it has no UTF-8 form, so runtimes open different files', () => {
+    // Node opens U+FFFD in its place; Python (surrogateescape, e.g. an MCP server behind the proxy)
+    // opens the raw byte 0x80–0xFF, which can name a link out of the root the scope never saw.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0xd800, max: 0xdfff }),
+        fc.constantFrom('', 'sub/', 'sub/deep/'),
+        fc.constantFrom('', '/secret', 'x'),
+        (unit, before, after) => {
+          const path = `${root}/${before}${String.fromCharCode(unit)}${after}`;
+          return !strict.test(path, req) && !loose.test(path, req);
+        },
+      ),
+    );
+    // A pair is a character like any other.
+    expect(strict.test(`${root}/sub/\ud83d\ude00`, req)).toBe(true);
+  });
+
   it('a root that is a symlink is resolved once, at construction, and must keep resolving there', () => {
     expect(viaAlias.test(join(alias, 'file.txt'), req)).toBe(true);
     expect(viaAlias.test(join(root, 'file.txt'), req)).toBe(true);

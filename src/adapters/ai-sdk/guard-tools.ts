@@ -1,4 +1,5 @@
 import type { Tool, ToolExecutionOptions, ToolSet } from 'ai';
+import { guardRecorder } from '../../_internal/guard-records.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import { asDenial, denialMessage, detailOf } from '../_shared/denials.ts';
@@ -81,7 +82,10 @@ function guardTool(
     (args, toolCallOptions, data) => {
       if (data === undefined) throw new Error(`toolgate: ${name} has no AI SDK call to run`);
       // The tool gets the frozen, evaluated args and the guard's signal (caller abort + timeout).
-      return data.execute(args, { ...data.options, abortSignal: toolCallOptions.signal });
+      const result = data.execute(args, { ...data.options, abortSignal: toolCallOptions.signal });
+      // A streaming tool's result is its last chunk: read here, inside the call, so the guard
+      // scrubs, caps and records what the model gets, and the call ends when the stream does.
+      return isAsyncIterable(result) ? lastChunk(result, toolCallOptions.signal, data.preliminary) : result;
     },
   );
   const info: GuardedToolInfo = {
@@ -92,7 +96,11 @@ function guardTool(
     onDeny,
     call,
   };
-  const run = async (input: unknown, execOptions: ToolExecutionOptions<unknown>): Promise<unknown> => {
+  const run = async (
+    input: unknown,
+    execOptions: ToolExecutionOptions<unknown>,
+    preliminary?: (chunk: unknown) => void,
+  ): Promise<unknown> => {
     const callOptions: CallOptions = { toolCallId: execOptions.toolCallId };
     const context = callContext(info.context, {
       toolName: key,
@@ -104,7 +112,7 @@ function guardTool(
     const outcome = await call(
       input,
       callOptions,
-      { execute, options: execOptions },
+      { execute, options: execOptions, preliminary },
       { approval: findApproval(info, execOptions), missing: () => missingAnswer(info, execOptions) },
     );
     if (outcome.ok) return outcome.value;
@@ -114,17 +122,36 @@ function guardTool(
 
   const wrapped = { ...original } as Tool & { execute: NonNullable<Tool['execute']> };
   if (isAsyncGeneratorFunction(execute)) {
-    // Streaming tools: the SDK needs an async iterable back, so the wrapper is one too.
+    // Streaming tools stay streaming: preliminary results are passed on as they come (scrubbed of
+    // the guard's secrets), and the last, the call's result, once the guard has finished it.
     wrapped.execute = async function* (
       input: unknown,
       execOptions: ToolExecutionOptions<unknown>,
     ): AsyncGenerator<unknown, void, unknown> {
-      const value = await run(input, execOptions);
-      if (asDenial(value) !== undefined) {
-        yield value;
-        return;
+      const queue: unknown[] = [];
+      let wake: (() => void) | undefined;
+      const outcome = run(input, execOptions, (chunk) => {
+        queue.push(guardRecorder(tg)?.shown(chunk) ?? chunk);
+        wake?.();
+      }).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      let settled: { value: unknown } | { error: unknown } | undefined;
+      void outcome.then((result) => {
+        settled = result;
+        wake?.();
+      });
+      for (;;) {
+        while (queue.length > 0) yield queue.shift();
+        if (settled !== undefined) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
       }
-      yield* value as AsyncIterable<unknown>;
+      if ('error' in settled) throw settled.error;
+      yield settled.value;
     };
   } else {
     wrapped.execute = run;
@@ -147,6 +174,35 @@ function guardTool(
   };
   guardedTools.set(wrapped, info);
   return wrapped;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/**
+ * Reads a stream to its end (or the call's abort) and answers its last chunk; each chunk before it
+ * goes to `preliminary` when the next arrives.
+ */
+async function lastChunk(
+  stream: AsyncIterable<unknown>,
+  signal: AbortSignal,
+  preliminary: ((chunk: unknown) => void) | undefined,
+): Promise<unknown> {
+  let last: unknown;
+  let any = false;
+  for await (const chunk of stream) {
+    if (any) preliminary?.(last);
+    last = chunk;
+    any = true;
+    // Leaving the loop ends the tool's generator (its `finally` runs).
+    if (signal.aborted) break;
+  }
+  return last;
 }
 
 function isAsyncGeneratorFunction(fn: unknown): boolean {

@@ -9,6 +9,8 @@ import type { AiSdkCallInfo, AiSdkContextOption, AiSdkNameOption } from './types
 export interface ExecuteData {
   readonly execute: NonNullable<Tool['execute']>;
   readonly options: ToolExecutionOptions<unknown>;
+  /** Hears a streaming tool's preliminary results, each before the next arrives (not the last). */
+  readonly preliminary?: ((chunk: unknown) => void) | undefined;
 }
 
 /** What `guardTools` knows about a tool it wrapped, for `toolApproval` and `respondToApproval`. */

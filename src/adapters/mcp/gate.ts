@@ -1,6 +1,6 @@
 import { errorParts } from '../../_internal/describe-error.ts';
 import { dropPromise } from '../../_internal/fail-closed.ts';
-import { toolNameProblem } from '../../_internal/names.ts';
+import { INVISIBLE_CHARACTER, toolNameProblem } from '../../_internal/names.ts';
 import { refusingSchema } from '../../_internal/validate.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions, DenialDetail, Guard, OnDeny } from '../../guard-types.ts';
@@ -301,7 +301,14 @@ export class McpGate {
 /** Throws a ConfigurationError when `server` cannot be the first part of a tool name. */
 export function checkServerName(server: string | undefined): void {
   if (server === undefined) return;
-  const problem = typeof server === 'string' ? toolNameProblem(`${server}.x`) : 'it must be a string';
+  // No dot: `<server>.<tool>` then names one server's tool however many dots the tool name holds
+  // (servers `git` and `git.admin` would both own `git.admin.wipe`).
+  const problem =
+    typeof server !== 'string'
+      ? 'it must be a string'
+      : server.includes('.')
+        ? 'it must not contain a dot (the separator of <server>.<tool>)'
+        : toolNameProblem(`${server}.x`);
   if (problem !== undefined)
     throw new ConfigurationError(`the MCP server name ${JSON.stringify(server)} is not usable: ${problem}`);
 }
@@ -320,13 +327,15 @@ function refusing(message: string): StandardSchemaV1 {
 /** The name calls to unlisted tools are recorded under (`<server>.(unlisted)`). */
 const UNLISTED = '(unlisted)';
 const MAX_SHOWN_NAME = 100;
+/** Characters a name is shown with as escapes: the invisible ones and separators. */
+const SHOWN_ESCAPED = new RegExp(`${INVISIBLE_CHARACTER.source.slice(0, -1)}\\p{Z}]`, 'gu');
 
 /** A name as text safe for the model and the audit trail: quoted, escaped and cut short. */
 function describeName(name: unknown): string {
   if (typeof name !== 'string') return name === undefined ? 'a missing name' : `a ${typeof name} as name`;
   const shown = name.length > MAX_SHOWN_NAME ? `${name.slice(0, MAX_SHOWN_NAME)}…` : name;
   // Invisible and control characters are shown as escapes, so the text reads as what was sent.
-  return JSON.stringify(shown).replace(/[\p{Cc}\p{Cf}\p{Z}\p{Cn}\p{Cs}]/gu, (char) =>
+  return JSON.stringify(shown).replace(SHOWN_ESCAPED, (char) =>
     char === ' ' ? char : `\\u{${char.codePointAt(0)!.toString(16)}}`,
   );
 }

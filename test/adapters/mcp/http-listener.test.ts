@@ -421,7 +421,7 @@ describe.skipIf(skipRedis !== undefined)(
       });
       const bearer = await issueCredential(
         { keys: cliKeys, registry: redisRegistry },
-        { agent, principal: 'user:1', tools: ['payments.charge'], audience: 'pay' },
+        { agent, principal: 'user:1', tools: ['payments.charge', 'payments.debug'], audience: 'pay' },
       );
       const cliAudit = join(work, 'audit.jsonl');
       const child = spawn(
@@ -473,12 +473,18 @@ describe.skipIf(skipRedis !== undefined)(
         expect(textOf(charged)).toBe(`charged 3 with a key of ${PAYMENT_KEY.length} characters`);
         const refund = await mcp.callTool({ name: 'refund', arguments: { cents: 3 } });
         expect(textOf(refund)).toContain('OUT_OF_SCOPE');
+        // The key the proxy handed the server never comes back, in any form (before: it did).
+        const leaked = JSON.stringify(await mcp.callTool({ name: 'debug', arguments: {} }));
+        expect(leaked).toContain('[secret:stripe]');
+        expect(leaked).not.toContain(PAYMENT_KEY);
+        expect(leaked).not.toContain(Buffer.from(PAYMENT_KEY).toString('base64'));
         await mcp.close();
         const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         expect(await exited).toBe(0);
         const log = readFileSync(cliAudit, 'utf8');
         expect(log).not.toContain(PAYMENT_KEY);
+        expect(log).not.toContain(Buffer.from(PAYMENT_KEY).toString('base64'));
         expect((await verifyAuditLog(cliAudit)).ok).toBe(true);
         expect(log).toContain(`"agent":"${agent}"`);
         // The session itself is in the same chained trail, its credential not.

@@ -299,6 +299,10 @@ describe('guardMcpServer (McpServer, in-memory transport)', () => {
     expect(() => guardMcpServer(demoServer(), tg, { server: 'my server' })).toThrow(/not usable/);
     const client = { callTool: async () => ({}), listTools: async () => ({ tools: [] }) };
     expect(() => guardMcpClient(client, tg, { server: 'bad\u200bname' })).toThrow(/not usable/);
+    // A dot would make `<server>.<tool>` ambiguous: server `git` with tool `admin.wipe` and server
+    // `git.admin` with tool `wipe` would both be `git.admin.wipe` to the policy.
+    expect(() => guardMcpClient(client, tg, { server: 'git.admin' })).toThrow(/must not contain a dot/);
+    expect(() => guardMcpServer(demoServer(), tg, { server: 'a.b' })).toThrow(/must not contain a dot/);
   });
 
   test('guardMcpServer refuses a server that is already connected', async () => {
