@@ -187,6 +187,10 @@ export class ParseState {
         const chain: FromItem[] = [];
         for (let at: NameScope | undefined = scope; at !== undefined; at = at.parent) chain.push(...at.items);
         if (ref.qualifier === undefined) {
+          // No FROM item up the chain: the name is an output alias, an error, or a column this model
+          // does not see (as the ORDER BY of a parenthesized query once was): refused, never unchecked.
+          if (chain.length === 0)
+            throw new SqlRefusal(`${ref.itemKey} names no column of the query's tables`);
           this.useColumn(ref.column, baseTables(chain), seen);
           if (this.rules.family === 'postgresql') {
             const rows = chain.filter((item) => item.key === ref.itemKey);

@@ -8,8 +8,11 @@ import { asciiLower } from './token.ts';
  * A WITH name is visible in the later WITH bodies, in the query after the list, and (with
  * RECURSIVE) in its own body; every other name in FROM is a table. In MySQL / MariaDB a WITH body
  * does not see the names of enclosing WITH lists (MariaDB reads them as tables there).
+ *
+ * Returns the scope its ORDER BY and LIMIT resolve names in: that of its first SELECT, however
+ * deeply parenthesized, so a parenthesized query's own trailing clauses resolve there too.
  */
-export function query(p: ParseState, env: CteEnv | undefined, outer: NameScope | undefined): void {
+export function query(p: ParseState, env: CteEnv | undefined, outer: NameScope | undefined): NameScope {
   p.enter();
   const declared = p.withNames.length;
   if (p.acceptWord('with')) {
@@ -39,16 +42,16 @@ export function query(p: ParseState, env: CteEnv | undefined, outer: NameScope |
       siblings = { key, parent: siblings };
     } while (p.acceptOp(','));
   }
-  let last = setOperand(p, env, outer);
-  let compound = false;
+  const first = setOperand(p, env, outer);
   while (p.isWord('union') || p.isWord('intersect') || p.isWord('except')) {
     p.next();
     if (!p.acceptWord('all')) p.acceptWord('distinct');
-    compound = true;
-    last = setOperand(p, env, outer);
+    setOperand(p, env, outer);
   }
-  // ORDER BY and LIMIT of a compound or parenthesized query see its output columns, not a FROM.
-  const ctx: Context = { env, scope: compound || last === undefined ? p.scope(outer) : last };
+  // Both servers resolve the ORDER BY of `(SELECT …) ORDER BY x` in the inner SELECT's FROM
+  // (PostgreSQL moves the clause into it), and that of a set operation in its first branch's output
+  // columns (MariaDB also takes expressions there): the first SELECT's scope covers both.
+  const ctx: Context = { env, scope: first };
   if (p.acceptWord('order')) {
     p.expectWord('by');
     orderByList(p, ctx);
@@ -56,18 +59,15 @@ export function query(p: ParseState, env: CteEnv | undefined, outer: NameScope |
   limits(p, ctx);
   p.withNames.length = declared;
   p.leave();
+  return first;
 }
 
-/** A SELECT, or a parenthesized query (undefined then). */
-function setOperand(
-  p: ParseState,
-  env: CteEnv | undefined,
-  outer: NameScope | undefined,
-): NameScope | undefined {
+/** A SELECT, or a parenthesized query: the scope of its first SELECT. */
+function setOperand(p: ParseState, env: CteEnv | undefined, outer: NameScope | undefined): NameScope {
   if (p.acceptOp('(')) {
-    query(p, env, outer);
+    const scope = query(p, env, outer);
     p.expectOp(')');
-    return undefined;
+    return scope;
   }
   p.expectWord('select');
   const scope = p.scope(outer);

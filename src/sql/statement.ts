@@ -37,8 +37,9 @@ function insert(p: ParseState): void {
     while (p.acceptOp(','));
     p.expectOp(')');
   } else p.columns.push({ column: undefined, tables: [table] });
-  // VALUES and the query cannot see the target's columns.
-  const values: Context = { env: undefined, scope: p.scope(undefined) };
+  // MySQL and MariaDB read a name in VALUES as a column of the target (a read of it); PostgreSQL
+  // and SQLite refuse such names. Neither lets the query of INSERT … SELECT see the target.
+  const values: Context = p.rules.family === 'mysql' ? ctx : { env: undefined, scope: p.scope(undefined) };
   if (p.acceptWord('values')) {
     do {
       p.expectOp('(');

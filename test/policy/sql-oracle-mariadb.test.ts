@@ -2,6 +2,14 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
+import {
+  NARROW_COLUMNS,
+  reviewCases,
+  TRAILING_ALLOWED,
+  TRAILING_REFUSED,
+  VALUES_ALLOWED,
+  VALUES_REFUSED,
+} from './sql-oracle/review-cases.ts';
 import { runCorpus, runGenerated } from './sql-oracle/runs.ts';
 import { GENERATED_RUNS, MARIADB, mariadbSkipReason, uniqueName } from './sql-oracle/servers.ts';
 import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
@@ -9,21 +17,26 @@ import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
 const skip = await mariadbSkipReason();
 const database = uniqueName('sql');
 const target: OracleTarget = { family: 'mysql', schema: database, other: `${database}_x` };
-const users = { read: `${database}_r`, write: `${database}_w`, narrow: `${database}_n` };
+const users = {
+  read: `${database}_r`,
+  write: `${database}_w`,
+  narrow: `${database}_n`,
+  narrowWrite: `${database}_nw`,
+};
 const tables = oracleTables(target);
-const NARROW_COLUMNS = [
-  'orders.id',
-  'orders.customer_id',
-  'orders.total',
-  'orders.status',
-  'customers.id',
-  'customers.name',
-];
 const scopes = {
   read: sqlScope({ dialect: 'mariadb', tables }),
   write: sqlScope({ dialect: 'mariadb', tables, readOnly: false }),
   narrow: sqlScope({ dialect: 'mariadb', tables, columns: NARROW_COLUMNS }),
+  narrowWrite: sqlScope({ dialect: 'mariadb', tables, columns: NARROW_COLUMNS, readOnly: false }),
 };
+/** Information and miscellaneous functions (MariaDB's help) a scope may still allow: none waits, locks or sets state. */
+const PLAIN_INFORMATION = new Set(
+  `charset coercibility collation connection_id current_role current_user database decode_histogram default
+  found_rows last_value row_count rownum schema session_user system_user user version format_bytes inet6_aton
+  inet6_ntoa inet_aton inet_ntoa is_ipv4 is_ipv4_compat is_ipv4_mapped is_ipv6 name_const old_value sys_guid
+  uuid uuid_short uuid_v4 uuid_v7`.split(/\s+/),
+);
 const request = {} as never;
 /** MariaDB's default sql_mode, pinned: other tests may change the server's global one. */
 const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';
@@ -49,6 +62,8 @@ const SETUP = [
   `GRANT SELECT, INSERT, UPDATE, DELETE ON ${database}.customers TO '${users.write}'@'%'`,
   `GRANT SELECT (id, customer_id, total, status) ON ${database}.orders TO '${users.narrow}'@'%'`,
   `GRANT SELECT (id, name) ON ${database}.customers TO '${users.narrow}'@'%'`,
+  `GRANT SELECT (id, customer_id, total, status), INSERT (id, customer_id, total, status), UPDATE (id, customer_id, total, status) ON ${database}.orders TO '${users.narrowWrite}'@'%'`,
+  `GRANT SELECT (id, name), INSERT (id, name), UPDATE (id, name) ON ${database}.customers TO '${users.narrowWrite}'@'%'`,
 ];
 
 type Connection = mysql.Connection;
@@ -131,6 +146,50 @@ describe.skipIf(skip !== undefined)('MariaDB judges sqlScope', () => {
     } finally {
       await connection.end();
     }
+  });
+
+  test('the second review: trailing clauses of parenthesized queries, names in VALUES (narrow users)', async () => {
+    const failures: string[] = [];
+    for (const [cases, allow] of [
+      [TRAILING_REFUSED, false],
+      [VALUES_REFUSED, false],
+      [TRAILING_ALLOWED, true],
+      [VALUES_ALLOWED, true],
+    ] as const) {
+      for (const entry of reviewCases(cases, 'mysql')) {
+        const scope = entry.write ? scopes.narrowWrite : scopes.narrow;
+        if (scope.test(entry.sql, request) !== allow) failures.push(`scope says ${!allow}: ${entry.sql}`);
+        // What the scope allows runs as the user granted exactly the scope; what it refuses, the
+        // server refuses too (a permission error, or a name it cannot resolve).
+        const problem = await judge(entry.write ? connections.narrowWrite : connections.narrow, entry.sql);
+        if (allow ? problem !== undefined : problem === undefined)
+          failures.push(`${problem ?? 'the server runs it'}\n    ${entry.sql}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  test("MariaDB's information and miscellaneous functions that wait, lock or set state cannot be allowed", async (context) => {
+    const [rows] = await admin.query<mysql.RowDataPacket[]>(
+      `SELECT lower(replace(t.name, '\\\\_', '_')) AS name FROM mysql.help_topic t
+       JOIN mysql.help_category c USING (help_category_id)
+       WHERE c.name IN ('Information Functions', 'Miscellaneous Functions')
+          OR (c.name = 'Contents' AND t.name LIKE 'WSREP%')`,
+    );
+    // The help tables are optional (mariadb-install-db fills them): without them there is no catalog.
+    if (rows.length === 0) context.skip();
+    const accepted = rows
+      .map((row) => String(row.name))
+      .filter((name) => /^[a-z_][a-z0-9_]*$/.test(name) && !PLAIN_INFORMATION.has(name))
+      .filter((name) => {
+        try {
+          sqlScope({ dialect: 'mariadb', tables, functions: { add: [name] } });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    expect(accepted).toEqual([]);
   });
 
   test(`${GENERATED_RUNS} generated statements: the scope agrees with the generator and the server`, async () => {

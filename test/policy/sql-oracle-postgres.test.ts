@@ -2,6 +2,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultSqlFunctions, sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
+import {
+  NARROW_COLUMNS,
+  reviewCases,
+  TRAILING_ALLOWED,
+  TRAILING_REFUSED,
+  VALUES_ALLOWED,
+  VALUES_REFUSED,
+} from './sql-oracle/review-cases.ts';
 import { runCorpus, runGenerated } from './sql-oracle/runs.ts';
 import { GENERATED_RUNS, POSTGRES, postgresSkipReason, uniqueName } from './sql-oracle/servers.ts';
 import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
@@ -9,21 +17,21 @@ import { type OracleTarget, oracleTables } from './sql-oracle/vocabulary.ts';
 const skip = await postgresSkipReason();
 const schema = uniqueName('sql');
 const target: OracleTarget = { family: 'postgresql', schema, other: `${schema}_x` };
-const roles = { read: `${schema}_read`, write: `${schema}_write`, narrow: `${schema}_narrow` };
+const roles = {
+  read: `${schema}_read`,
+  write: `${schema}_write`,
+  narrow: `${schema}_narrow`,
+  narrowWrite: `${schema}_nw`,
+};
 const tables = oracleTables(target);
-const NARROW_COLUMNS = [
-  'orders.id',
-  'orders.customer_id',
-  'orders.total',
-  'orders.status',
-  'customers.id',
-  'customers.name',
-];
 const scopes = {
   read: sqlScope({ dialect: 'postgresql', tables }),
   write: sqlScope({ dialect: 'postgresql', tables, readOnly: false }),
   narrow: sqlScope({ dialect: 'postgresql', tables, columns: NARROW_COLUMNS }),
+  narrowWrite: sqlScope({ dialect: 'postgresql', tables, columns: NARROW_COLUMNS, readOnly: false }),
 };
+/** Volatile pg_catalog functions a scope may still allow: plain computations, none waits or writes. */
+const PLAIN_VOLATILE = new Set(['clock_timestamp', 'gen_random_uuid', 'random', 'timeofday']);
 const _request = {} as never;
 
 const SETUP = `
@@ -43,11 +51,15 @@ const SETUP = `
   CREATE ROLE ${roles.read} LOGIN;
   CREATE ROLE ${roles.write} LOGIN;
   CREATE ROLE ${roles.narrow} LOGIN;
-  GRANT USAGE ON SCHEMA ${schema} TO ${roles.read}, ${roles.write}, ${roles.narrow};
+  CREATE ROLE ${roles.narrowWrite} LOGIN;
+  GRANT USAGE ON SCHEMA ${schema} TO ${roles.read}, ${roles.write}, ${roles.narrow}, ${roles.narrowWrite};
   GRANT SELECT ON ${schema}.orders, ${schema}.customers TO ${roles.read};
   GRANT SELECT, INSERT, UPDATE, DELETE ON ${schema}.orders, ${schema}.customers TO ${roles.write};
   GRANT SELECT (id, customer_id, total, status) ON ${schema}.orders TO ${roles.narrow};
   GRANT SELECT (id, name) ON ${schema}.customers TO ${roles.narrow};
+  GRANT SELECT (id, customer_id, total, status), INSERT (id, customer_id, total, status),
+    UPDATE (id, customer_id, total, status) ON ${schema}.orders TO ${roles.narrowWrite};
+  GRANT SELECT (id, name), INSERT (id, name), UPDATE (id, name) ON ${schema}.customers TO ${roles.narrowWrite};
 `;
 
 /** A connection as `role`, pinned to the test schema, printing its parse trees as notices. */
@@ -93,6 +105,7 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
     read: new RoleConnection(roles.read),
     write: new RoleConnection(roles.write),
     narrow: new RoleConnection(roles.narrow),
+    narrowWrite: new RoleConnection(roles.narrowWrite),
   };
   let allowedRelations: Set<string>;
   const functionNames = new Map<string, string>();
@@ -165,6 +178,62 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
     );
     expect(failures).toEqual([]);
   }, 120_000);
+
+  test('the second review: trailing clauses of parenthesized queries, names in VALUES (narrow roles)', async () => {
+    const failures: string[] = [];
+    for (const [cases, allow] of [
+      [TRAILING_REFUSED, false],
+      [VALUES_REFUSED, false],
+      [TRAILING_ALLOWED, true],
+      [VALUES_ALLOWED, true],
+    ] as const) {
+      for (const entry of reviewCases(cases, 'postgresql')) {
+        const scope = entry.write ? scopes.narrowWrite : scopes.narrow;
+        if (scope.test(entry.sql, _request) !== allow) failures.push(`scope says ${!allow}: ${entry.sql}`);
+        // What the scope allows runs as the role granted exactly the scope; what it refuses, the
+        // server refuses too (a permission error, or a name it cannot resolve).
+        const problem = await judge(entry.write ? connections.narrowWrite : connections.narrow, entry.sql);
+        if (allow ? problem !== undefined : problem === undefined)
+          failures.push(`${problem ?? 'the server runs it'}\n    ${entry.sql}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  test('every volatile pg_catalog function SQL can call, but a few plain ones, cannot be allowed', async (ctx) => {
+    const { rows: version } = await admin.query<{ major: string }>(
+      `SELECT current_setting('server_version_num')::int / 10000 AS major`,
+    );
+    const { rows } = await admin.query<{ proname: string }>(
+      `SELECT DISTINCT p.proname FROM pg_proc p
+       WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.provolatile = 'v' AND p.prokind = 'f'
+         AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype, 'internal'::regtype,
+           'table_am_handler'::regtype, 'index_am_handler'::regtype, 'tsm_handler'::regtype,
+           'language_handler'::regtype)
+         AND NOT ('internal'::regtype = ANY (p.proargtypes::oid[]))`,
+    );
+    expect(rows.length).toBeGreaterThan(50);
+    const accepted = rows
+      .map((row) => row.proname)
+      .filter((name) => /^[a-z_][a-z0-9_]*$/.test(name) && !PLAIN_VOLATILE.has(name))
+      .filter((name) => {
+        try {
+          sqlScope({ dialect: 'postgresql', tables, functions: { add: [name] } });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    // The families and the plain list were reviewed against PostgreSQL 15's catalog. Another major
+    // version may add volatile functions (PostgreSQL 18's uuidv7, say) that need the same review:
+    // they are printed, and this check is skipped there rather than failing every `npm test`.
+    const major = Number(version[0]?.major);
+    if (major !== 15 && accepted.length > 0) {
+      console.warn(`PostgreSQL ${major}: volatile functions not reviewed for sqlScope: ${accepted.join(', ')}`);
+      ctx.skip(`the catalog check was reviewed on PostgreSQL 15; this server is ${major}`);
+    }
+    expect(accepted).toEqual([]);
+  });
 
   test(`${GENERATED_RUNS} generated statements: the scope agrees with the generator and the server`, async () => {
     const { failures, ran, count } = await runGenerated('PostgreSQL', target, scopes, connections, judge);

@@ -1,0 +1,84 @@
+// The second attack review's statements (the real servers as the oracle) and their in-scope
+// neighbours, shared by the unit test and the PostgreSQL / MariaDB oracles. Every entry is judged by
+// a scope with NARROW_COLUMNS (`readOnly: false` for writes), the columns the narrow roles are
+// granted; `only` limits an entry to one family.
+import type { Family } from './vocabulary.ts';
+
+export interface ReviewCase {
+  readonly sql: string;
+  readonly write?: boolean;
+  readonly only?: Family;
+}
+
+export const NARROW_COLUMNS: readonly string[] = [
+  'orders.id',
+  'orders.customer_id',
+  'orders.total',
+  'orders.status',
+  'customers.id',
+  'customers.name',
+];
+
+const read = (sql: string, only?: Family): ReviewCase => (only === undefined ? { sql } : { sql, only });
+const write = (sql: string, only?: Family): ReviewCase =>
+  only === undefined ? { sql, write: true } : { sql, write: true, only };
+
+/**
+ * ORDER BY / LIMIT after a parenthesized query, at any nesting and position: both servers resolve
+ * them in the inner SELECT's FROM (a set operation: its first branch's output columns).
+ */
+export const TRAILING_REFUSED: readonly ReviewCase[] = [
+  read('(SELECT id FROM orders) ORDER BY note'),
+  read('(SELECT total FROM orders o) ORDER BY o'),
+  read('WITH c AS ((SELECT id FROM orders) ORDER BY note LIMIT 1) SELECT id FROM c'),
+  read('SELECT EXISTS ((SELECT 1 FROM orders) ORDER BY note)'),
+  write('INSERT INTO orders (id) (SELECT id FROM customers) ORDER BY email'),
+  write('INSERT INTO orders (id) ((SELECT id FROM customers)) ORDER BY email LIMIT 1'),
+  read('((SELECT id FROM orders)) ORDER BY note'),
+  read('((SELECT id FROM orders) ORDER BY note) LIMIT 1'),
+  read('(SELECT id FROM orders o) ORDER BY o.note'),
+  read('WITH c AS (SELECT id FROM orders) (SELECT id FROM orders) ORDER BY note'),
+  read('SELECT id FROM customers c WHERE EXISTS ((SELECT 1 FROM orders) ORDER BY email)'),
+  read('SELECT id FROM orders WHERE EXISTS ((SELECT 1 FROM customers) ORDER BY email)'),
+  read('(SELECT id FROM orders) UNION (SELECT id FROM customers) ORDER BY note'),
+  read('SELECT id FROM orders UNION SELECT id FROM orders ORDER BY note'),
+  read('SELECT 1 ORDER BY note'),
+];
+
+export const TRAILING_ALLOWED: readonly ReviewCase[] = [
+  read('(SELECT id FROM orders) ORDER BY id'),
+  read('(SELECT total FROM orders o) ORDER BY o.total DESC LIMIT 1'),
+  read('WITH c AS ((SELECT id FROM orders) ORDER BY total LIMIT 1) SELECT id FROM c'),
+  read('SELECT EXISTS ((SELECT 1 FROM orders) ORDER BY status)'),
+  read('((SELECT id FROM orders) ORDER BY id) LIMIT 1'),
+  read('(SELECT id FROM orders) UNION (SELECT id FROM customers) ORDER BY id'),
+  read('SELECT id FROM orders UNION SELECT id FROM customers ORDER BY id LIMIT 2'),
+  read('SELECT id FROM customers c WHERE EXISTS ((SELECT 1 FROM orders) ORDER BY c.name)'),
+  write('INSERT INTO orders (id) (SELECT id FROM customers) ORDER BY name'),
+];
+
+/** Names in INSERT … VALUES: MySQL and MariaDB read them as the target's columns, PostgreSQL refuses them. */
+export const VALUES_REFUSED: readonly ReviewCase[] = [
+  write('INSERT INTO orders (id) VALUES (note)'),
+  write('INSERT INTO orders (id) VALUES (1), (note)'),
+  write('INSERT INTO orders (id) VALUES (coalesce(note, 1))'),
+  write('INSERT INTO orders (id, status) VALUES (1, orders.note)', 'mysql'),
+  write('INSERT INTO orders (id) VALUES ((SELECT max(id) FROM customers WHERE email IS NULL))'),
+  // Forms the scope does not read (each would read note as a column of orders in MariaDB).
+  write('INSERT INTO orders (id) VALUE (note)', 'mysql'),
+  write('INSERT INTO orders SET id = note', 'mysql'),
+  write('INSERT INTO orders (id) VALUES (1) ON DUPLICATE KEY UPDATE total = note', 'mysql'),
+  write('INSERT INTO orders (id) VALUES (1) ON DUPLICATE KEY UPDATE total = VALUES(note)', 'mysql'),
+];
+
+export const VALUES_ALLOWED: readonly ReviewCase[] = [
+  write('INSERT INTO orders (id, total) VALUES (1, 2), (3, 4)'),
+  write('INSERT INTO orders (id, total) VALUES (1, id + 1)', 'mysql'),
+  write('INSERT INTO orders (id) VALUES (coalesce(total, 1))', 'mysql'),
+  write('INSERT INTO orders (id) VALUES ((SELECT max(id) FROM customers))'),
+];
+
+/** The review's entries for one family. */
+export function reviewCases(cases: readonly ReviewCase[], family: Family): ReviewCase[] {
+  return cases.filter((entry) => entry.only === undefined || entry.only === family);
+}
