@@ -4,12 +4,13 @@ import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import { identityKey } from '../_internal/names.ts';
 import type { ApprovalRequestEvent, ApprovalResponseEvent } from '../audit/types.ts';
 import { deny } from '../policy/evaluate.ts';
-import type { Decision, DenyDecision, ToolRequest } from '../types.ts';
+import type { Decision, DenyDecision, JsonObject, ToolRequest } from '../types.ts';
 import { type ApproverView, type ShownCall, shownToApprover } from './approver-view.ts';
 import { FloodControl, type FloodLimits } from './flood.ts';
 import { grantApprovalOf } from './grant-approval.ts';
 import type { GrantApproval } from './grant-types.ts';
 import type { GrantManager } from './grants.ts';
+import { EDIT_CHANGED, schemaOutcome } from './input-schema.ts';
 import { approverName, buildApprovalRequest, readAnswer, responseProblem } from './messages.ts';
 import { rememberedGrant, rememberProblem } from './remember.ts';
 import { approverProblem, type NormalizedRequirements, normalizeRequirements } from './requirements.ts';
@@ -173,7 +174,7 @@ export class ApprovalFlow {
       };
       if (verdict.response.args !== undefined) {
         // Applied before recording, so the response event carries the edited args' hash.
-        const problem = await call.applyEdit(verdict.response.args);
+        const problem = await this.edit(call, verdict.response.args);
         if (problem !== undefined) {
           const refused = deny('APPROVAL_INVALID', `edited arguments are invalid: ${problem}`, rules);
           call.recordResponse({ ...fields, code: refused.code, reason: refused.reason });
@@ -275,6 +276,20 @@ export class ApprovalFlow {
     if (requirements.quorum > 1 && response.args !== undefined)
       return invalid('arguments cannot be edited when approval needs a quorum');
     return { ok: true, response };
+  }
+
+  /**
+   * G9 for edits: the tool runs with exactly the args the approver approved. The edit goes through
+   * the tool's schema (src/core/steps/validate.ts); a schema that transforms (dollars into cents)
+   * would run something else than what was approved, so the edit is accepted only when the schema
+   * gives it back unchanged (canonical JSON). Known to change it: refused before it is applied, so
+   * the call's args stay the asked ones. Checked again on what was applied, which is what runs.
+   */
+  private async edit(call: ApprovalCall, edited: JsonObject): Promise<string | undefined> {
+    if (schemaOutcome(call.request().tool, edited) === 'changed') return EDIT_CHANGED;
+    // Applied, the edit is checked again on what would run (an async schema is only known then);
+    // refused, the call keeps the asked args.
+    return call.applyEdit(edited);
   }
 
   /** Edit then approve: decide again on the edited args; deny wins, and the approvals must still suffice. */

@@ -17,7 +17,20 @@ export type GrantNeed =
       readonly requirements: NormalizedRequirements;
       /** The principal of the call being decided (separation of duties is checked against it). */
       readonly principal: string | undefined;
+      /** The agent of the call being decided (an approver's own calls are checked against it too). */
+      readonly agent: string | undefined;
     };
+
+/** What `grantMeets` reads of a grant: where it comes from, its approval, and whose calls it is kept to. */
+export interface GrantProvenance {
+  readonly source: GrantSource;
+  readonly approval?: GrantApproval | undefined;
+  /** The exact principal (or agent) a remembered grant is kept to, `null` for "none"; absent: any. */
+  readonly principal?: string | null | undefined;
+  readonly agent?: string | null | undefined;
+  /** For a remembered grant, the approver who remembered it. */
+  readonly issuedBy: string;
+}
 
 const DEFAULT_DENY: GrantNeed = Object.freeze({ kind: 'default-deny' });
 
@@ -30,7 +43,7 @@ export function grantNeed(decision: Decision, request: ToolRequest): GrantNeed |
   // The timeout does not matter here: a grant answers at once or not at all.
   const requirements = normalizeRequirements(decision.approval, 0);
   if (typeof requirements === 'string') return undefined;
-  return { kind: 'ask', requirements, principal: request.context.principal };
+  return { kind: 'ask', requirements, principal: request.context.principal, agent: request.context.agent };
 }
 
 /**
@@ -40,27 +53,44 @@ export function grantNeed(decision: Decision, request: ToolRequest): GrantNeed |
  * - an `ask` is answered by a remembered approval only if its approvers would meet the ask's own
  *   requirements as a fresh approval: enough distinct approvers, each matching the ask's approver
  *   globs and, under separation of duties, none of them the call's principal;
+ * - an approver of a remembered grant never counts for a call of their own (they are its principal
+ *   or agent) unless the grant is kept to exactly that principal or agent, i.e. they approved a call
+ *   of their own: approving someone else's call never lets the approver run theirs on the grant
+ *   (and the console, where nobody answers their own call, so never);
  * - an `ask` is answered by a grant that names no approvers (host grants, and remembered grants
  *   stored before grants carried their approval) only if it needs no more than one approval from
  *   anyone: quorum 1, no approver globs, no separation of duties.
  */
-export function grantMeets(
-  source: GrantSource,
-  approval: GrantApproval | undefined,
-  need: GrantNeed,
-): boolean {
-  if (need.kind === 'default-deny') return source === 'host';
+export function grantMeets(grant: GrantProvenance, need: GrantNeed): boolean {
+  if (need.kind === 'default-deny') return grant.source === 'host';
   const requirements = need.requirements;
+  const approval = grant.approval;
   if (approval === undefined) {
+    // A remembered grant stored before grants carried their approval still names who remembered it.
+    if (grant.source === 'approval' && ownCall(grant, identityKey(grant.issuedBy), need)) return false;
     return (
       requirements.quorum === 1 && requirements.approvers === undefined && !requirements.separationOfDuties
     );
   }
   const qualified = new Set<string>();
   for (const name of approval.approvedBy) {
-    if (approverProblem(requirements, name, need.principal) === undefined) qualified.add(identityKey(name));
+    const key = identityKey(name);
+    if (ownCall(grant, key, need)) continue;
+    if (approverProblem(requirements, name, need.principal) === undefined) qualified.add(key);
   }
   return qualified.size >= requirements.quorum;
+}
+
+/** Whether `approver` is the principal or agent of the call `need` is for, and the grant is not kept to them. */
+function ownCall(
+  grant: GrantProvenance,
+  approver: string,
+  need: Extract<GrantNeed, { kind: 'ask' }>,
+): boolean {
+  const asPrincipal = need.principal !== undefined && identityKey(need.principal) === approver;
+  if (asPrincipal && grant.principal !== approver) return true;
+  const asAgent = need.agent !== undefined && identityKey(need.agent) === approver;
+  return asAgent && grant.agent !== approver;
 }
 
 /** What a grant remembers of an approval: the distinct approvers and the requirement they met. */

@@ -138,7 +138,7 @@ export class GrantManager implements GrantsApi {
       for (const record of listed.value as readonly StoredRecord[]) {
         const stored = parseStored(record?.value);
         if (stored === undefined || !(stored.expiresAt > request.now)) continue;
-        if (grantMeets(stored.source, stored.approval, need) && this.covers(record.id, stored, request))
+        if (grantMeets(stored, need) && this.covers(record.id, stored, request))
           candidates.push({ record, stored, collection });
       }
     }

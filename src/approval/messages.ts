@@ -2,7 +2,7 @@ import { identityProblem } from '../_internal/names.ts';
 import { snapshot } from '../_internal/snapshot.ts';
 import type { ToolRequest } from '../types.ts';
 import type { ShownCall } from './approver-view.ts';
-import { inputSchemaOf } from './input-schema.ts';
+import { inputSchemaOf, schemaOutcome } from './input-schema.ts';
 import type { ApprovalProvider, ApprovalRequest } from './types.ts';
 
 // The messages of an approval: the request an approver receives, and the check of its answer.
@@ -71,6 +71,10 @@ export function buildApprovalRequest(
   if (decision.approval !== undefined) approval.requirements = decision.approval;
   const inputSchema = inputSchemaOf(request.tool);
   if (inputSchema !== undefined) approval.inputSchema = inputSchema;
+  // The schema does not give these args back unchanged (it transforms them): an edit of them would
+  // be refused, so channels offer none.
+  const kept = schemaOutcome(request.tool, request.args);
+  if (kept === 'changed' || kept === 'refused') approval.editable = false;
   if (request.tool.risk !== undefined) approval.risk = request.tool.risk;
   return Object.freeze(approval);
 }

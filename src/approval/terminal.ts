@@ -155,9 +155,7 @@ function render(request: ApprovalRequest, maxArgsChars: number): string {
 
 /** Escapes control and format characters so nothing shown can move the cursor or recolor the prompt. */
 function clean(text: string): string {
-  return text.replace(INVISIBLE_CHARACTERS, (char) =>
-    char === '\n' ? '\n' : escaped(char.codePointAt(0)!),
-  );
+  return text.replace(INVISIBLE_CHARACTERS, (char) => (char === '\n' ? '\n' : escaped(char.codePointAt(0)!)));
 }
 
 /** `\u202e`, or `\u{e0100}` past the first plane. */

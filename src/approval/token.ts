@@ -19,6 +19,12 @@ export interface ApprovalBinding {
   /** The policy version that asked, or `null`. */
   readonly policyVersion: string | null;
   readonly expiresAt: number;
+  /**
+   * The quorum round asked (how many approvals were counted before it: `approvedBy.length`, 0 for
+   * the first), so an answer given in one round can never be taken again in the next. Always set by
+   * `approvalBinding`; a binding built by hand without it is signed as round 0.
+   */
+  readonly round?: number;
 }
 
 /** A signed answer to one approval request. */
@@ -58,10 +64,11 @@ export function approvalBinding(request: ApprovalRequest): ApprovalBinding {
     principal: request.context.principal ?? null,
     policyVersion: request.policyVersion ?? null,
     expiresAt: request.expiresAt,
+    round: request.approvedBy?.length ?? 0,
   };
 }
 
-/** True when two bindings name exactly the same request, call, tool, args, principal, policy and expiry. */
+/** True when two bindings name exactly the same request, call, tool, args, principal, policy, expiry and round. */
 export function sameBinding(a: ApprovalBinding, b: ApprovalBinding): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
@@ -103,7 +110,7 @@ export function verifyPayload(
 /**
  * Signs an answer to an approval request for a channel that leaves the process (webhook, queue,
  * CLI). The token binds the answer to the request's id, call, tool, args hash, principal, policy
- * version and expiry.
+ * version, expiry and quorum round.
  *
  * @example
  * const token = signApprovalResponse(request, { requestId: request.id, approved: true, approver: 'user:7' },
@@ -115,7 +122,12 @@ export function signApprovalResponse(
   secret: ApprovalSecret,
   now: number = Date.now(),
 ): string {
-  const binding = 'requestId' in request ? request : approvalBinding(request);
+  const binding =
+    'requestId' in request
+      ? request.round === undefined
+        ? { ...request, round: 0 }
+        : request
+      : approvalBinding(request);
   const payload: ApprovalTokenPayload = { binding, response, iat: now };
   return signPayload('response', payload, secret);
 }
@@ -157,7 +169,9 @@ function bindingProblem(value: unknown): string | undefined {
   if (b.principal !== null && typeof b.principal !== 'string') return 'binding.principal invalid';
   if (b.policyVersion !== null && typeof b.policyVersion !== 'string') return 'binding.policyVersion invalid';
   if (typeof b.expiresAt !== 'number') return 'binding.expiresAt must be a number';
-  if (Object.keys(b).length !== 7) return 'binding has unexpected fields';
+  if (!Number.isSafeInteger(b.round) || (b.round as number) < 0)
+    return 'binding.round must be a non-negative integer';
+  if (Object.keys(b).length !== 8) return 'binding has unexpected fields';
   return undefined;
 }
 

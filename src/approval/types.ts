@@ -40,6 +40,12 @@ export interface ApprovalRequest {
   readonly inputSchema?: DeepReadonly<JsonObject>;
   /** The tool's risk label (`guard(fn, { risk })`), if it has one. */
   readonly risk?: string;
+  /**
+   * `false` when the tool's input schema does not give these args back unchanged (it transforms
+   * them, e.g. dollars into cents): an edit is accepted only if the schema keeps it exactly as
+   * approved, so a channel should not offer editing. Absent otherwise.
+   */
+  readonly editable?: false;
 }
 
 /** Scope of a grant created by a remembered approval (see the approvals docs). */

@@ -103,8 +103,11 @@ export function webhookApprover(options: WebhookApproverOptions): WebhookApprove
   const now = checkedClock(options.now ?? Date.now, 'webhookApprover');
   const extraHeaders = { ...options.headers };
   const waiting = new Map<string, Waiting>();
-  // Settled requests are remembered until they expire, so a late answer is recognised and reported.
+  // Settled rounds of requests are remembered until they expire, so a late answer (or one replayed
+  // in a later quorum round) is recognised and reported, never applied.
   const settled = new Map<string, { binding: ApprovalBinding; late: Waiting['late'] }>();
+  const settle = (binding: ApprovalBinding, late: Waiting['late']) =>
+    settled.set(roundKey(binding), { binding, late });
 
   const forget = () => {
     const t = now();
@@ -123,7 +126,7 @@ export function webhookApprover(options: WebhookApproverOptions): WebhookApprove
         signal.addEventListener(
           'abort',
           () => {
-            if (waiting.delete(request.id)) settled.set(request.id, { binding, late: onLateResponse });
+            if (waiting.delete(request.id)) settle(binding, onLateResponse);
             reject(signal.reason);
           },
           { once: true },
@@ -149,7 +152,7 @@ export function webhookApprover(options: WebhookApproverOptions): WebhookApprove
         await response.body?.cancel();
         if (!response.ok) throw new Error(`the webhook answered HTTP ${response.status}`);
       } catch (error) {
-        if (waiting.delete(request.id)) settled.set(request.id, { binding, late: onLateResponse });
+        if (waiting.delete(request.id)) settle(binding, onLateResponse);
         throw error;
       }
       return answer;
@@ -185,24 +188,31 @@ export function webhookApprover(options: WebhookApproverOptions): WebhookApprove
     if (!verified.ok) return reply(401, verified.problem);
     const { binding, response } = verified.payload;
     const entry = waiting.get(binding.requestId);
-    if (entry === undefined) {
-      forget();
-      const done = settled.get(binding.requestId);
-      if (done !== undefined && sameBinding(done.binding, binding)) {
-        done.late?.(response);
-        return reply(409, 'the request was already settled');
-      }
-      return reply(404, 'no such pending request');
+    if (entry !== undefined && sameBinding(entry.binding, binding)) {
+      // Consumed before resolving: a second answer with the same token finds nothing pending.
+      waiting.delete(binding.requestId);
+      settle(binding, entry.late);
+      entry.resolve(response);
+      return reply(200, 'ok');
     }
-    if (!sameBinding(entry.binding, binding)) return reply(409, 'the answer is bound to another call');
-    // Consumed before resolving: a second answer with the same token finds nothing pending.
-    waiting.delete(binding.requestId);
-    settled.set(binding.requestId, { binding, late: entry.late });
-    entry.resolve(response);
-    return reply(200, 'ok');
+    forget();
+    // The binding names the quorum round: an answer to an earlier round of a request still pending
+    // is a late one, never an answer to the round asked now.
+    const done = settled.get(roundKey(binding));
+    if (done !== undefined && sameBinding(done.binding, binding)) {
+      done.late?.(response);
+      return reply(409, 'the request was already settled');
+    }
+    if (entry !== undefined) return reply(409, 'the answer is bound to another call');
+    return reply(404, 'no such pending request');
   }
 
   return approver;
+}
+
+/** Settled answers are kept per request and quorum round. */
+function roundKey(binding: ApprovalBinding): string {
+  return `${binding.requestId}\u0000${binding.round ?? 0}`;
 }
 
 function reply(status: number, message: string): ApprovalCallbackResult {

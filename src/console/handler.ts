@@ -147,10 +147,10 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
         return await serveFile('index.html', secure);
       const asset = /^\/assets\/([a-z0-9-]+\.(?:js|css|svg|png))$/.exec(path);
       if (method === 'GET' && asset !== null) return await serveFile(asset[1]!, secure);
-      const cookiePath = basePath === '' ? '/' : basePath;
+      const cookiePath = context.sessions.cookiePath(secure, basePath);
       const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
       const clientAddress = options.trustProxy === true && forwarded ? forwarded : info.clientAddress;
-      const session = await context.sessions.read(request, secure, cookiePath);
+      const session = await context.sessions.read(request, secure);
       for (const route of table) {
         if (route.method !== method) continue;
         const match = route.pattern.exec(path);

@@ -87,14 +87,19 @@ export async function readJsonObject(request: Request, limit: number): Promise<R
   return value as Record<string, unknown>;
 }
 
-/** Cookies of a request, by name (the first of a repeated name wins). */
+/** Cookies of a request, by name; a name the request repeats is left out. */
 export function cookies(request: Request): Map<string, string> {
   const found = new Map<string, string>();
+  const repeated = new Set<string>();
   for (const part of (request.headers.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim();
-    if (!found.has(name)) found.set(name, part.slice(eq + 1).trim());
+    if (found.has(name)) repeated.add(name);
+    else found.set(name, part.slice(eq + 1).trim());
   }
+  // Which of two cookies of one name is genuine cannot be told (one may have been planted from a
+  // sibling host over plain HTTP): neither is taken, so a planted session never signs anyone in.
+  for (const name of repeated) found.delete(name);
   return found;
 }

@@ -90,7 +90,8 @@ export function inboxItem(entry: PendingApproval, account: SignedIn): InboxItem 
     approvedBy: request.approvedBy ?? [],
     separationOfDuties: request.requirements?.separationOfDuties === true,
     answer: problem === undefined ? { allowed: true } : { allowed: false, why: problem },
-    canEdit: quorum === 1 && !argsRedacted,
+    // `editable: false`: the tool's schema transforms these args, so the guard would refuse an edit.
+    canEdit: quorum === 1 && !argsRedacted && request.editable !== false,
     canRemember: quorum === 1,
   };
   if (request.risk !== undefined) item.risk = request.risk;
@@ -118,7 +119,9 @@ export function approvalAnswer(
         400,
         item.argsRedacted
           ? 'these arguments were redacted for display; they cannot be edited here'
-          : 'arguments cannot be edited when approval needs a quorum',
+          : entry.request.editable === false
+            ? "the tool's input schema transforms these arguments, so an edit would not run as approved; approve or deny them as they are"
+            : 'arguments cannot be edited when approval needs a quorum',
       );
     const args = body.args;
     if (typeof args !== 'object' || args === null || Array.isArray(args))

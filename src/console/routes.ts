@@ -100,8 +100,7 @@ export function routes(c: ConsoleContext): Route[] {
           busy = true;
           try {
             // A session ended elsewhere (sign-out, account removed) ends the stream too.
-            if ((await c.sessions.read(x.request, x.secure, x.cookiePath)) === undefined)
-              return stream.close();
+            if ((await c.sessions.read(x.request, x.secure)) === undefined) return stream.close();
             const view = await inbox(x);
             const digest = JSON.stringify(view.items);
             if (digest !== last) {

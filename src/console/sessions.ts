@@ -26,10 +26,20 @@ export class Sessions {
     private readonly now: () => number,
   ) {}
 
-  /** The cookie's name: `__Host-` prefixed behind TLS, so no subdomain or path can set it. */
-  cookieName(secure: boolean, path: string): string {
-    if (!secure) return 'toolgate-session';
-    return path === '/' ? '__Host-toolgate-session' : '__Secure-toolgate-session';
+  /**
+   * The cookie's name: `__Host-` prefixed behind TLS, so no other host (a sibling subdomain) and no
+   * plain-HTTP page can set or shadow it. A `__Secure-` cookie could be planted from a subdomain.
+   */
+  cookieName(secure: boolean): string {
+    return secure ? '__Host-toolgate-session' : 'toolgate-session';
+  }
+
+  /**
+   * The cookie's `Path`: `/` behind TLS, which the `__Host-` prefix requires (the console is meant
+   * to have its origin to itself); the mount point otherwise.
+   */
+  cookiePath(secure: boolean, basePath: string): string {
+    return secure || basePath === '' ? '/' : basePath;
   }
 
   async create(account: SignedIn): Promise<{ token: string; session: Session }> {
@@ -41,8 +51,8 @@ export class Sessions {
     return { token, session: { ...account, id, csrf, expiresAt: at + this.ttlMs } };
   }
 
-  async read(request: Request, secure: boolean, path: string): Promise<Session | undefined> {
-    const token = cookies(request).get(this.cookieName(secure, path));
+  async read(request: Request, secure: boolean): Promise<Session | undefined> {
+    const token = cookies(request).get(this.cookieName(secure));
     if (token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     const id = idOf(token);
     const record = await this.store.get(COLLECTION, id, this.now());
@@ -59,7 +69,7 @@ export class Sessions {
 
   setCookie(token: string, secure: boolean, path: string): string {
     const parts = [
-      `${this.cookieName(secure, path)}=${token}`,
+      `${this.cookieName(secure)}=${token}`,
       `Path=${path}`,
       `Max-Age=${Math.floor(this.ttlMs / 1000)}`,
       'HttpOnly',
@@ -70,13 +80,7 @@ export class Sessions {
   }
 
   clearCookie(secure: boolean, path: string): string {
-    const parts = [
-      `${this.cookieName(secure, path)}=`,
-      `Path=${path}`,
-      'Max-Age=0',
-      'HttpOnly',
-      'SameSite=Strict',
-    ];
+    const parts = [`${this.cookieName(secure)}=`, `Path=${path}`, 'Max-Age=0', 'HttpOnly', 'SameSite=Strict'];
     if (secure) parts.push('Secure');
     return parts.join('; ');
   }

@@ -20,6 +20,7 @@ const binding = {
   principal: 'user:1',
   policyVersion: null,
   expiresAt: 1000,
+  round: 0,
 };
 const response = { requestId: 'r1', approved: true as const, approver: 'u' };
 

@@ -1,4 +1,5 @@
 import type { ApprovalCall } from '../../approval/approval-flow.ts';
+import { EDIT_CHANGED, sameJson } from '../../approval/input-schema.ts';
 import type { Decision } from '../../types.ts';
 import { type Call, requestOf, type StepResult } from '../call.ts';
 import type { GuardCore } from '../guard-core.ts';
@@ -53,11 +54,16 @@ function approvalCall(call: Call, core: GuardCore): ApprovalCall {
     request: () => requestOf(call, core.now),
     applyEdit: async (args) => {
       const asked = call.args;
+      const askedRaw = call.rawArgs;
       call.rawArgs = args;
       const stop = snapshot(call, core) ?? (await validate(call, core));
-      if (stop === undefined) return undefined;
+      // G9: what runs is what was approved. A schema that transforms (dollars into cents) would run
+      // something else, sync or async: the edit is refused and the call keeps the asked args.
+      const problem = stop?.reason ?? (sameJson(call.args, args) ? undefined : EDIT_CHANGED);
+      if (problem === undefined) return undefined;
       call.args = asked;
-      return stop.reason;
+      call.rawArgs = askedRaw;
+      return problem;
     },
     decide: async () => enforceable(await evaluate(call, core), core),
     recordRequest: (fields) => core.events.approvalRequest(call, fields),
