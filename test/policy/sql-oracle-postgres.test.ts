@@ -229,7 +229,9 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
     // they are printed, and this check is skipped there rather than failing every `npm test`.
     const major = Number(version[0]?.major);
     if (major !== 15 && accepted.length > 0) {
-      console.warn(`PostgreSQL ${major}: volatile functions not reviewed for sqlScope: ${accepted.join(', ')}`);
+      console.warn(
+        `PostgreSQL ${major}: volatile functions not reviewed for sqlScope: ${accepted.join(', ')}`,
+      );
       ctx.skip(`the catalog check was reviewed on PostgreSQL 15; this server is ${major}`);
     }
     expect(accepted).toEqual([]);
