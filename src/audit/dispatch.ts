@@ -157,8 +157,17 @@ export function createAuditDispatcher(
   const drainNow = async (sink: AuditSink, retry: Retry): Promise<void> => {
     while (retry.queue.length > 0) {
       const event = retry.queue[0]!;
-      const outcome = await callSafely(() => sink.write(event), { timeoutMs });
-      if (!outcome.ok) {
+      // No timeout here, off every call's path: a slow write that still lands must not be written
+      // again (G11: one decision record). A write that never settles stalls the retries of this
+      // sink, and `flush`/`close` say so once their own timeout passes.
+      let written: boolean;
+      try {
+        await sink.write(event);
+        written = true;
+      } catch {
+        written = false;
+      }
+      if (!written) {
         retry.delay = Math.min(retry.delay * 2, RETRY_MAX_MS);
         if (!closing && retry.timer === undefined) schedule(sink, retry);
         return;

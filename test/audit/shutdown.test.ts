@@ -119,6 +119,29 @@ describe('tg.flush() and tg.close()', () => {
     expect(written).toEqual(['decision', 'result']);
   });
 
+  it('a retry that is slow but lands is not written again (G11: one decision record)', async () => {
+    // Before: a retry slower than audit.timeout counted as failed and was retried while the first
+    // one still landed: the sink held the decision twice.
+    let attempts = 0;
+    const stored: AuditEvent[] = [];
+    const sink: AuditSink = {
+      name: 'slow',
+      async write(event) {
+        attempts += 1;
+        if (attempts <= 2) throw new Error('down'); // the call's own writes (decision, result)
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stored.push(event);
+      },
+    };
+    const tg = createGuard({ policy, audit: { sinks: [sink], timeout: '100ms' } });
+    tg.on('error', () => {});
+    await tg.guard(() => 1, { name: 't' })({});
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await tg.close({ timeout: 5_000 });
+    expect(stored.map((e) => e.type)).toEqual(['decision', 'result']);
+    expect(new Set(stored.map((e) => e.id)).size).toBe(2);
+  });
+
   it('refuses a timeout that is no duration', async () => {
     const tg = createGuard({ policy });
     await expect(tg.flush({ timeout: 'soon' })).rejects.toThrow(/flush\(\{ timeout \}\)/);
