@@ -34,7 +34,7 @@ import { secretBroker } from './secrets/broker.ts';
 import { scrubbingAudit, scrubResult } from './secrets/scrubbing.ts';
 import { memoryStore } from './store/memory.ts';
 import type { StateStore } from './store/types.ts';
-import { defineTool } from './tool-definition.ts';
+import { checkSameTool, defineTool } from './tool-definition.ts';
 import type { DeepReadonly, ToolContext } from './types.ts';
 
 const DEFAULTS = {
@@ -193,6 +193,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     ): GuardedTool<A, Awaited<R>, D> {
       if (typeof fn !== 'function') throw new ConfigurationError('guard() takes the function to wrap');
       const definition = defineTool(fn as ToolDefinition['fn'], toolOptions, secrets);
+      checkSameTool(registry.get(definition.info.name), definition);
       registry.set(definition.info.name, definition);
       const guarded = (args: A, callOptions?: CallOptions) => runCall(core, definition, args, callOptions);
       Object.defineProperty(guarded, 'toolName', { value: definition.info.name, enumerable: true });

@@ -66,3 +66,28 @@ function declaredSecrets(tool: string, names: unknown, broker: SecretBroker | un
   broker.checkTool(tool, names as string[]);
   return Object.freeze([...new Set(names as string[])]);
 }
+
+/**
+ * One name, one tool as the policy sees it. A name guarded again (an adapter guarding its tools
+ * per request, the MCP gate per call) must keep the risk, the tags and the secrets the policy and
+ * `check()` read: otherwise `check()` (and the console) would decide on the last registration
+ * while each wrapper runs with its own, and the two would disagree (G13). Throws a
+ * ConfigurationError naming what differs.
+ */
+export function checkSameTool(previous: ToolDefinition | undefined, next: ToolDefinition): void {
+  if (previous === undefined) return;
+  const differs: string[] = [];
+  if (previous.info.risk !== next.info.risk) differs.push('risk');
+  if (!sameSet(previous.info.tags, next.info.tags)) differs.push('tags');
+  if (!sameSet(previous.secrets, next.secrets)) differs.push('secrets');
+  if (differs.length === 0) return;
+  throw new ConfigurationError(
+    `a tool named ${JSON.stringify(next.info.name)} is already guarded with other ${differs.join(', ')}: each tool needs its own name (check() and the policy would otherwise see one and run the other)`,
+  );
+}
+
+function sameSet(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  const left = [...new Set(a ?? [])].sort();
+  const right = [...new Set(b ?? [])].sort();
+  return left.length === right.length && left.every((value, i) => value === right[i]);
+}

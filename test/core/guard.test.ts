@@ -706,3 +706,20 @@ describe('events and errors', () => {
     expect(closed).toEqual(['sink', 'approver', 'policy']);
   });
 });
+
+describe('one name, one tool', () => {
+  it('refuses a second guard of a name with other risk, tags or secrets: check() would disagree with the call (G13)', () => {
+    // Before: the registry kept the last registration, each wrapper its own: with a deny rule on
+    // risk high, check() answered allow while the risk-high wrapper was denied, and the reverse.
+    const tg = createGuard({
+      policy: rules([{ id: 'no-high', effect: 'deny', tool: '*', when: { 'tool.risk': { eq: 'high' } } }]),
+    });
+    tg.guard(() => 1, { name: 'db.query', risk: 'high', tags: ['sql'] });
+    expect(() => tg.guard(() => 2, { name: 'db.query', risk: 'low', tags: ['sql'] })).toThrow(
+      /already guarded with other risk/,
+    );
+    expect(() => tg.guard(() => 2, { name: 'db.query', risk: 'high' })).toThrow(/other tags/);
+    // The same tool guarded again (an adapter per request) is fine.
+    expect(() => tg.guard(() => 3, { name: 'db.query', risk: 'high', tags: ['sql', 'sql'] })).not.toThrow();
+  });
+});
