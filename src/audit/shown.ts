@@ -1,3 +1,5 @@
+import type { SecretScrubber } from '../secrets/scrubber.ts';
+import { scrubThrown } from '../secrets/scrubbing.ts';
 import type { Decision, FailedCondition } from '../types.ts';
 import type { Redactor } from './redact.ts';
 
@@ -119,14 +121,17 @@ function failed<D extends Decision>(decision: D): D {
 
 /**
  * A tool's own error as it goes back to the caller (and from there, often, to the model): the
- * message and stack of an Error (and of its `cause` chain) are redacted in place, so it stays the
- * same object; a thrown string is redacted. Anything else is returned as it is. An Error whose
- * message cannot be rewritten (frozen) is replaced by a plain Error carrying the redacted message.
+ * name, message and stack of an Error (and of its `cause` chain) are redacted in place, so it
+ * stays the same object; a thrown string is redacted. An Error whose message cannot be rewritten
+ * (frozen) is replaced by a plain Error carrying the redacted name and message. With the guard's
+ * `secrets`, everything thrown is then scrubbed of handed-out values (`scrubThrown`): the error's
+ * own properties, `cause` chain and `errors` too, and a thrown value that is not an Error.
  */
-export function shownError(error: unknown, redactor: Redactor): unknown {
-  if (!redactor.active) return error;
+export function shownError(error: unknown, redactor: Redactor, scrubber?: SecretScrubber): unknown {
+  if (!redactor.active && scrubber === undefined) return error;
   try {
-    return redactedError(error, redactor);
+    const redacted = redactedError(error, redactor);
+    return scrubber === undefined ? redacted : scrubThrown(redacted, scrubber);
   } catch {
     // An error that cannot be read (a Proxy whose traps throw, a getter on `name`): it cannot be
     // redacted either, so it does not go back as it is. Never a throw here: this runs where the
@@ -140,6 +145,7 @@ export const UNREADABLE_ERROR =
   'the tool failed with an error that could not be read (withheld: it could not be redacted)';
 
 function redactedError(error: unknown, redactor: Redactor): unknown {
+  if (!redactor.active) return error;
   if (typeof error === 'string') return redactor.redactText(error) ?? REDACTION_FAILED;
   if (!(error instanceof Error)) return error;
   let parent: Error | undefined;
@@ -170,14 +176,19 @@ function plainCopy(error: Error, redactor: Redactor): Error {
     message = REDACTION_FAILED;
   }
   const copy = new Error(message);
-  copy.name = typeof error.name === 'string' ? error.name : 'Error';
+  try {
+    copy.name =
+      typeof error.name === 'string' ? (redactor.redactText(error.name) ?? REDACTION_FAILED) : 'Error';
+  } catch {
+    copy.name = 'Error';
+  }
   return copy;
 }
 
-/** Rewrites `message` and `stack` of one error; false when they could not be rewritten. */
+/** Rewrites `name`, `message` and `stack` of one error; false when they could not be rewritten. */
 function rewrite(error: Error, redactor: Redactor): boolean {
   try {
-    for (const field of ['message', 'stack'] as const) {
+    for (const field of ['name', 'message', 'stack'] as const) {
       const text = error[field];
       if (typeof text !== 'string') continue;
       const redacted = redactor.redactText(text) ?? REDACTION_FAILED;
@@ -185,7 +196,7 @@ function rewrite(error: Error, redactor: Redactor): boolean {
       Object.defineProperty(error, field, {
         value: redacted,
         writable: true,
-        enumerable: false,
+        enumerable: Object.getOwnPropertyDescriptor(error, field)?.enumerable ?? false,
         configurable: true,
       });
     }

@@ -89,7 +89,10 @@ export class CallEvents {
     if (call.outputCut !== undefined) event.outputCut = call.outputCut;
     if (outcome === 'error') {
       const parts = errorParts(error);
-      event.error = { name: parts.name, message: this.audit.recordedText(parts.message) };
+      event.error = {
+        name: this.audit.recordedText(parts.name),
+        message: this.audit.recordedText(parts.message),
+      };
     }
     // Size and shape always (size measured only if a sink reads it); content only with capture on.
     if (outcome === 'ok') this.audit.describeResult(event, output, redactPaths(call));

@@ -1,10 +1,15 @@
+import { unescapedForms } from './escapes.ts';
+import { WINDOW } from './text-search.ts';
+
 /**
  * The text forms a secret value can take in a tool's output, for the scrubber: the value itself,
  * JSON-escaped, URL-encoded (component, form and URI styles, upper- and lower-case escapes), hex
  * (both cases), and base64 / base64url, both of the value alone (with and without padding) and
  * of the value inside a longer string at each of the three byte alignments (only the symbols
  * that depend on nothing but the value's own bytes: at most two symbols at each end, carrying
- * at most 12 bits of the value, stay visible).
+ * at most 12 bits of the value, stay visible). Any mix of raw and escaped characters (`%HH`,
+ * `\uHHHH`, JSON's `\"`) is found by searching the decoded views of a text (`unescapedViews`)
+ * for these forms and for the value's own decoded forms, which are listed here too.
  */
 export function secretForms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
@@ -30,6 +35,7 @@ export function secretForms(value: string): string[] {
     forms.add(core);
     forms.add(toUrl(core));
   }
+  for (const form of unescapedForms(value)) if (form.length >= WINDOW) forms.add(form);
   return [...forms];
 }
 

@@ -3,7 +3,9 @@ import { checkedClock } from '../_internal/host-functions.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Duration } from '../types.ts';
 import { secretForms } from './encodings.ts';
-import { type Pattern, PatternSet, WINDOW } from './text-search.ts';
+import { escapedParts, sourceSpan, unescapedViews } from './escapes.ts';
+import { customToJSON, pinToJSON, serializesItself, unboxed } from './serialized.ts';
+import { type Match, type Pattern, PatternSet, WINDOW } from './text-search.ts';
 import { checkSecretName, LONE_SURROGATE } from './types.ts';
 
 /** Options of `secretScrubber`. */
@@ -31,12 +33,18 @@ export interface SecretScrubber {
   text(input: string): string;
   /**
    * Scrubs strings, arrays and plain objects (keys and values) deeply, and errors in place
-   * (`message`, `stack`, `cause`, their own properties). Returns `input` itself when nothing
-   * occurs in it; otherwise a scrubbed copy (errors stay the same objects). Other objects
-   * (class instances, typed arrays, Maps) are returned as they are: give it a snapshot.
+   * (`name`, `message`, `stack`, `cause`, `errors`, their own properties). Returns `input` itself
+   * when nothing occurs in it; otherwise a scrubbed copy (errors stay the same objects). A value
+   * with its own `toJSON` (any but a plain Date's) is what `JSON.stringify` would write: it is
+   * replaced by the scrubbed result of calling its `toJSON` once, or by `[secret:scrubbed]` when
+   * that throws; an error's `toJSON` is replaced by one giving that result. Other objects (class
+   * instances, typed arrays, Maps) are returned as they are: give it a snapshot.
    */
   value<T>(input: T): T;
-  /** Whether anything remembered occurs in `input` (strings, arrays, plain objects, errors). */
+  /**
+   * Whether anything remembered occurs in `input` (strings, arrays, plain objects, errors), or
+   * could (a getter, a `toJSON`): `value` would copy it.
+   */
   test(input: unknown): boolean;
   /** Values remembered now. */
   readonly size: number;
@@ -45,8 +53,11 @@ export interface SecretScrubber {
 /** Shortest value the scrubber accepts. */
 export const MIN_SECRET_LENGTH: number = WINDOW;
 const MAX_PASSES = 4;
-/** What a text becomes when replacing keeps producing new occurrences (only contrived values do). */
-const FALLBACK = '[secret:scrubbed]';
+/**
+ * What a text becomes when replacing keeps producing new occurrences (only contrived values do),
+ * and what a value whose `toJSON` throws becomes: withheld, since what it would write is unknown.
+ */
+export const FALLBACK = '[secret:scrubbed]';
 
 interface Entry {
   readonly name: string;
@@ -73,6 +84,8 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
   const entries = new Map<string, Entry>();
   const patterns = new PatternSet<string>();
   const markers = new Set<string>();
+  // The longest form ever added (it is not lowered when values are forgotten: only searched wider).
+  let longest = 0;
 
   const forget = (key: string, entry: Entry) => {
     entries.delete(key);
@@ -86,10 +99,37 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
     }
   };
 
+  // Every occurrence, in the text and in its decoded views (mapped back onto the text).
+  const find = (text: string): Match<string>[] => {
+    const views = unescapedViews(text);
+    const matches = patterns.find(text);
+    if (views.length === 0) return matches;
+    for (const view of views) {
+      const parts = escapedParts(view, longest);
+      for (let k = 0; k < parts.length; k += 2) {
+        const offset = parts[k]!;
+        for (const match of patterns.find(view.text.slice(offset, parts[k + 1]))) {
+          const [start, end] = sourceSpan(view, offset + match.start, offset + match.end);
+          matches.push({ start, end, owner: match.owner });
+        }
+      }
+    }
+    return matches.sort((a, b) => a.start - b.start || b.end - a.end);
+  };
+  const occurs = (text: string): boolean => {
+    if (patterns.test(text)) return true;
+    for (const view of unescapedViews(text)) {
+      const parts = escapedParts(view, longest);
+      for (let k = 0; k < parts.length; k += 2)
+        if (patterns.test(view.text.slice(parts[k], parts[k + 1]))) return true;
+    }
+    return false;
+  };
+
   const replace = (input: string): string => {
     let text = input;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const matches = patterns.find(text);
+      const matches = find(text);
       if (matches.length === 0) return text;
       let out = '';
       let at = 0;
@@ -109,15 +149,18 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
       }
       text = out + text.slice(at);
     }
-    return patterns.test(text) ? FALLBACK : text;
+    return occurs(text) ? FALLBACK : text;
   };
 
   const test = (input: unknown, seen: Set<object>): boolean => {
-    if (typeof input === 'string') return patterns.test(input);
+    if (typeof input === 'string') return occurs(input);
     if (typeof input !== 'object' || input === null || seen.has(input)) return false;
     seen.add(input);
+    // What `toJSON` would write is known only by calling it: copy it (calling it once).
+    if (serializesItself(input)) return true;
     if (input instanceof Error) {
-      if (patterns.test(String(input.message)) || patterns.test(String(input.stack ?? ''))) return true;
+      if (occurs(String(input.name)) || occurs(String(input.message)) || occurs(String(input.stack ?? '')))
+        return true;
       if ('cause' in input && test(input.cause, seen)) return true;
       if (input instanceof AggregateError && test(input.errors, seen)) return true;
       return Object.keys(input).some((key) => test((input as unknown as Record<string, unknown>)[key], seen));
@@ -125,7 +168,7 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
     if (Array.isArray(input)) return input.some((item) => test(item, seen));
     if (!isPlain(input)) return false;
     for (const key of Reflect.ownKeys(input)) {
-      if (typeof key === 'string' && patterns.test(key)) return true;
+      if (typeof key === 'string' && occurs(key)) return true;
       const descriptor = Reflect.getOwnPropertyDescriptor(input, key)!;
       // A getter could answer differently next time: copy it (calling it once) rather than trust it.
       if (!('value' in descriptor) || test(descriptor.value, seen)) return true;
@@ -133,47 +176,102 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
     return false;
   };
 
-  const copy = (input: unknown, copies: Map<object, unknown>): unknown => {
+  // `key` is the property holding `input`, for its `toJSON`, as `JSON.stringify` passes it.
+  const copy = (input: unknown, copies: Map<object, unknown>, key: string): unknown => {
     if (typeof input === 'string') return replace(input);
     if (typeof input !== 'object' || input === null) return input;
     const done = copies.get(input);
     if (done !== undefined) return done;
     if (input instanceof Error) return scrubError(input, copies);
+    const toJSON = customToJSON(input);
+    if (toJSON !== undefined) return serialized(input, toJSON, key, copies);
     if (Array.isArray(input)) {
       const result: unknown[] = [];
       copies.set(input, result);
-      for (const item of input) result.push(copy(item, copies));
+      for (let i = 0; i < input.length; i++) result.push(copy(input[i], copies, String(i)));
       return result;
     }
     if (!isPlain(input)) return input;
     const result: Record<string, unknown> = Object.getPrototypeOf(input) === null ? Object.create(null) : {};
     copies.set(input, result);
+    copyFields(input, result, copies, false);
+    return result;
+  };
+
+  const copyFields = (input: object, result: object, copies: Map<object, unknown>, json: boolean) => {
     for (const key of Object.keys(input)) {
+      const value = (input as Record<string, unknown>)[key];
+      // `JSON.stringify` leaves functions out; a `toJSON` kept in the copy would be called again.
+      if (json && typeof value === 'function') continue;
       Object.defineProperty(result, replace(key), {
-        value: copy((input as Record<string, unknown>)[key], copies),
+        value: copy(value, copies, key),
         enumerable: true,
         writable: true,
         configurable: true,
       });
     }
+  };
+
+  // What `JSON.stringify` writes for `input`: its `toJSON` called once, the answer taken as data
+  // (its own `toJSON` is not called again, as `JSON.stringify` does not), scrubbed.
+  const serialized = (
+    input: object,
+    toJSON: (key: string) => unknown,
+    key: string,
+    copies: Map<object, unknown>,
+  ): unknown => {
+    let json: unknown;
+    try {
+      json = Reflect.apply(toJSON, input, [key]);
+    } catch {
+      copies.set(input, FALLBACK);
+      return FALLBACK;
+    }
+    if (typeof json !== 'object' || json === null) {
+      const result = typeof json === 'string' ? replace(json) : json;
+      copies.set(input, result);
+      return result;
+    }
+    const done = copies.get(json);
+    if (done !== undefined) return done;
+    const boxed = unboxed(json);
+    if (boxed !== json) return copy(boxed, copies, key);
+    const result: unknown[] | Record<string, unknown> = Array.isArray(json) ? [] : {};
+    copies.set(input, result);
+    copies.set(json, result);
+    if (Array.isArray(result))
+      for (let i = 0; i < (json as unknown[]).length; i++)
+        result.push(copy((json as unknown[])[i], copies, String(i)));
+    else copyFields(json, result, copies, true);
     return result;
   };
 
   // In place, so the caller can rethrow the same object; a frozen error is replaced by a new one.
   const scrubError = (error: Error, copies: Map<object, unknown>): Error => {
     copies.set(error, error);
+    const originalName = String(error.name);
+    const name = replace(originalName);
     const message = replace(String(error.message));
     const stack = typeof error.stack === 'string' ? replace(error.stack) : undefined;
     let ok = setOwn(error, 'message', message) && (stack === undefined || setOwn(error, 'stack', stack));
-    if ('cause' in error) ok = setOwn(error, 'cause', copy(error.cause, copies)) && ok;
+    // Only when it changed: a name the class gives stays on the class.
+    if (name !== originalName) ok = setOwn(error, 'name', name) && ok;
+    if ('cause' in error) ok = setOwn(error, 'cause', copy(error.cause, copies, 'cause')) && ok;
     for (const key of Object.keys(error)) {
-      if (key === 'message' || key === 'stack' || key === 'cause') continue;
-      ok = setOwn(error, key, copy((error as unknown as Record<string, unknown>)[key], copies)) && ok;
+      if (key === 'message' || key === 'stack' || key === 'cause' || key === 'name') continue;
+      ok = setOwn(error, key, copy((error as unknown as Record<string, unknown>)[key], copies, key)) && ok;
     }
-    if (error instanceof AggregateError) ok = setOwn(error, 'errors', copy(error.errors, copies)) && ok;
+    if (error instanceof AggregateError)
+      ok = setOwn(error, 'errors', copy(error.errors, copies, 'errors')) && ok;
+    const toJSON = customToJSON(error);
+    if (toJSON !== undefined) {
+      // What it writes is fixed now, scrubbed: its own `toJSON` gives that from then on.
+      const json = serialized(error, toJSON, '', new Map<object, unknown>([[error, error]]));
+      ok = pinToJSON(error, json) && ok;
+    }
     if (ok) return error;
     const replacement = new Error(message);
-    replacement.name = String(error.name);
+    replacement.name = name;
     if (stack !== undefined) replacement.stack = stack;
     copies.set(error, replacement);
     return replacement;
@@ -211,7 +309,10 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
         at: now(),
         patterns: forms.map((text) => ({ text, owner: name })),
       };
-      for (const pattern of entry.patterns) patterns.add(pattern);
+      for (const pattern of entry.patterns) {
+        patterns.add(pattern);
+        longest = Math.max(longest, pattern.text.length);
+      }
       entries.set(key, entry);
       markers.add(label);
       expire();
@@ -224,7 +325,7 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
       expire();
       if (typeof input === 'string') return replace(input) as T;
       if (!test(input, new Set())) return input;
-      return copy(input, new Map()) as T;
+      return copy(input, new Map(), '') as T;
     },
     test(input) {
       expire();

@@ -44,7 +44,7 @@ export function execute(call: Call, core: GuardCore): unknown {
     thenable = isThenable(returned);
   } catch (thrown) {
     // What the tool threw goes back redacted, as it is recorded.
-    const error = shownError(thrown, core.audit.redactor);
+    const error = shownError(thrown, core.audit.redactor, core.secrets?.scrubber);
     recordResult(call, core, 'error', execStarted, undefined, error);
     throw error;
   }
@@ -192,7 +192,7 @@ class Running {
 
   private failed(thrown: unknown): void {
     if (!this.finish()) return;
-    const error = shownError(thrown, this.core.audit.redactor);
+    const error = shownError(thrown, this.core.audit.redactor, this.core.secrets?.scrubber);
     recordResult(this.call, this.core, 'error', this.execStarted, undefined, error);
     this.reject(error);
   }
