@@ -5,6 +5,7 @@ import { EventEmitter } from 'eventemitter3';
 import { errorParts } from '../_internal/describe-error.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Decision, ToolRequest } from '../types.ts';
+import { duplicateJsonKey } from './json-keys.ts';
 import { type RulesEngine, type RulesOptions, rules } from './rules.ts';
 import type { Rule } from './schema.ts';
 import type { PolicyEngine } from './types.ts';
@@ -194,10 +195,24 @@ export async function readPolicyFile(
 
 type YamlParse = (text: string, options: object) => unknown;
 
+interface YamlDocument {
+  readonly errors: readonly Error[];
+  readonly warnings: readonly Error[];
+  toJS(options: object): unknown;
+}
+
 async function loadYaml(): Promise<YamlParse> {
   try {
-    const module = (await import('yaml')) as { parse: YamlParse };
-    return module.parse;
+    const module = (await import('yaml')) as {
+      parseDocument: (text: string, options: object) => YamlDocument;
+    };
+    // Warnings are refusals too: an unknown tag (`!foo pay`) would otherwise pass as a string.
+    return (text, options) => {
+      const document = module.parseDocument(text, options);
+      const problem = document.errors[0] ?? document.warnings[0];
+      if (problem !== undefined) throw problem;
+      return document.toJS({ maxAliasCount: 100 });
+    };
   } catch {
     throw new ConfigurationError(
       'YAML policy files need the optional peer dependency "yaml": npm install yaml (or use JSON)',
@@ -221,9 +236,15 @@ export function parsePolicy(
   try {
     if (format === 'yaml') {
       if (yamlParse === undefined) throw new Error('no YAML parser given');
-      data = yamlParse(text, { uniqueKeys: true, maxAliasCount: 100, merge: false });
+      // A `%YAML 1.1` directive would change what scalars mean (`0100` octal, `yes` a boolean).
+      if (/^%/m.test(text))
+        throw new Error('directives (%YAML, %TAG) are not accepted: policies are YAML 1.2');
+      data = yamlParse(text, { uniqueKeys: true, maxAliasCount: 100, merge: false, version: '1.2' });
     } else {
       data = JSON.parse(text);
+      const twice = duplicateJsonKey(text);
+      if (twice !== undefined)
+        throw new Error(`the key ${JSON.stringify(twice)} appears twice in one object`);
     }
   } catch (error) {
     throw new ConfigurationError(`${source}: not valid ${format.toUpperCase()}: ${(error as Error).message}`);

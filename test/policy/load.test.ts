@@ -143,3 +143,41 @@ describe('hot reload', () => {
     await policy.close();
   });
 });
+
+describe('a policy file says one thing', () => {
+  // Before: JSON.parse kept the last of duplicate keys (a rule reading "deny" to a reviewer ran as
+  // an allow), a `%YAML 1.1` directive read `lte: 0100` as 64, and an unknown tag passed as a string.
+  test('JSON: a key twice in one object is refused, at any depth', () => {
+    for (const text of [
+      '{"rules":[{"id":"no-del","effect":"deny","tool":"db.delete","effect":"allow"}]}',
+      '{"rules":[{"id":"a","effect":"deny","tool":"x"}],"rules":[]}',
+      '{"rules":[{"id":"p","effect":"allow","tool":"pay","when":{"args.amount":{"lte":100,"lte":1e9}}}]}',
+      '{"rules":[{"id":"e","effect":"allow","tool":"x","when":{"args.\\u0061":{"eq":1},"args.a":{"eq":2}}}]}',
+    ])
+      expect(() => parsePolicy(text), text).toThrow(/appears twice/);
+    // The same key in two objects, or inside strings, is fine.
+    const ok =
+      '{"rules":[{"id":"a","effect":"allow","tool":"x","reason":"\\"effect\\": no"},{"id":"b","effect":"deny","tool":"y"}]}';
+    expect(() => parsePolicy(ok)).not.toThrow();
+  });
+
+  test('YAML: directives and tags the parser would have to guess at are refused', async () => {
+    const { parse } = await import('yaml');
+    const rule =
+      'rules:\n  - id: p\n    effect: allow\n    tool: pay\n    when:\n      args.amount: { lte: 0100 }\n';
+    expect(() => parsePolicy(`%YAML 1.1\n---\n${rule}`, { format: 'yaml' }, parse)).toThrow(/directives/);
+    for (const [name, text] of [
+      ['directive', `%YAML 1.1\n---\n${rule}`],
+      ['unknown tag', 'rules:\n  - id: p\n    effect: allow\n    tool: !foo pay\n'],
+    ] as const) {
+      const file = join(dir, `tagged-${name.replace(' ', '-')}.yaml`);
+      writeFileSync(file, text);
+      await expect(loadPolicy(file), name).rejects.toThrow(ConfigurationError);
+    }
+    // YAML 1.2 reads 0100 as 100, as before.
+    const file = join(dir, 'plain.yaml');
+    writeFileSync(file, rule);
+    const engine = await loadPolicy(file);
+    expect(engine.evaluate(request('pay', { amount: 90 })).type).toBe('allow');
+  });
+});
