@@ -189,12 +189,84 @@ function kindOf(line: Buffer): ChainRecordKind {
   return 'other';
 }
 
-/** Parses the body of a record line (JSON). */
+/** Parses the body of a record line (JSON); throws a SyntaxError when it is not JSON. */
 export function recordBody(line: Uint8Array): Record<string, unknown> {
   return JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.length).toString('utf8')) as Record<
     string,
     unknown
   >;
+}
+
+/** The payload of a `file` record (the first record of every file). */
+export interface FileHeader {
+  readonly chain: string;
+  readonly index: number;
+}
+
+/** The payload of a `checkpoint` record; its `seq`, `prev` and `hash` are the record's own. */
+export interface CheckpointPayload {
+  readonly chain: string;
+  readonly keyId: string;
+  readonly sig: string;
+  readonly ts: number;
+}
+
+/** The payload of a `gap` record: a repaired torn write, or events dropped. */
+export type GapPayload =
+  | { readonly reason: 'torn'; readonly bytes: number; readonly sha256: string }
+  | { readonly reason: 'dropped'; readonly count: number };
+
+/**
+ * The payload of a `file` record line, or `undefined` when its body is not JSON or not the shape
+ * a file header needs (`chain`, a string; `index`, a whole number). Never throws, like the two
+ * below: a line's hash can be recomputed by anyone, so its body proves nothing about its shape.
+ */
+export function fileHeaderOf(line: Uint8Array): FileHeader | undefined {
+  const file = payloadOf(line, 'file');
+  if (!isObject(file) || typeof file.chain !== 'string' || !isCount(file.index)) return undefined;
+  return { chain: file.chain, index: file.index };
+}
+
+/** The payload of a `checkpoint` record line, or `undefined` when it is not JSON or not that shape. */
+export function checkpointPayloadOf(line: Uint8Array): CheckpointPayload | undefined {
+  const body = payloadOf(line, 'checkpoint');
+  if (
+    !isObject(body) ||
+    typeof body.chain !== 'string' ||
+    typeof body.keyId !== 'string' ||
+    typeof body.sig !== 'string' ||
+    typeof body.ts !== 'number' ||
+    !Number.isFinite(body.ts)
+  )
+    return undefined;
+  return { chain: body.chain, keyId: body.keyId, sig: body.sig, ts: body.ts };
+}
+
+/** The payload of a `gap` record line, or `undefined` when it is not JSON or not one of its shapes. */
+export function gapPayloadOf(line: Uint8Array): GapPayload | undefined {
+  const gap = payloadOf(line, 'gap');
+  if (!isObject(gap)) return undefined;
+  if (gap.reason === 'torn' && isCount(gap.bytes) && typeof gap.sha256 === 'string' && HEX64.test(gap.sha256))
+    return { reason: 'torn', bytes: gap.bytes, sha256: gap.sha256 };
+  if (gap.reason === 'dropped' && isCount(gap.count) && gap.count > 0)
+    return { reason: 'dropped', count: gap.count };
+  return undefined;
+}
+
+function payloadOf(line: Uint8Array, kind: 'file' | 'checkpoint' | 'gap'): unknown {
+  try {
+    return recordBody(line)[kind];
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function checkpointMessage(fields: {

@@ -6,7 +6,10 @@ import type { AuditCheckpoint } from './chain.ts';
 
 /** Stable codes of `verifyAuditLog` problems. */
 export type AuditVerifyCode =
-  /** A record's content does not match its hash (edited, or a flipped byte). */
+  /**
+   * A record's content does not match its hash (edited, or a flipped byte), or a line is not a
+   * record: not one at all, or a file header, checkpoint or gap whose body is not what it needs.
+   */
   | 'hash_mismatch'
   /** A record does not point at the hash of the record before it (a record was rewritten). */
   | 'prev_mismatch'
@@ -20,11 +23,19 @@ export type AuditVerifyCode =
   | 'unknown_key'
   /** The log ends before the externally anchored checkpoint. */
   | 'truncated_after_anchor'
+  /**
+   * The anchored checkpoint is not a record of the log: it starts after it (`allowPartial`, the
+   * files that held it deleted), so nothing shows that the log extends the anchored history.
+   */
+  | 'anchor_not_found'
   /** The last line is incomplete (a write was cut off and never repaired). */
   | 'torn_write'
   /** Two records continue the same record (two writers on one chain), or the log diverges from the anchor. */
   | 'fork_detected'
-  /** A file of the log is missing (a path that does not exist, a gap in file indexes, no genesis). */
+  /**
+   * A file of the log is missing or cannot be read (a path that does not exist, a directory, an I/O
+   * error, a gap in file indexes, no genesis).
+   */
   | 'missing_file';
 
 /** Every verification code. */
@@ -36,6 +47,7 @@ export const AUDIT_VERIFY_CODES: readonly AuditVerifyCode[] = Object.freeze([
   'bad_signature',
   'unknown_key',
   'truncated_after_anchor',
+  'anchor_not_found',
   'torn_write',
   'fork_detected',
   'missing_file',
@@ -57,7 +69,11 @@ export interface VerifyAuditLogOptions {
   readonly publicKeys?: Readonly<Record<string, KeyObject | string>>;
   /** The latest checkpoint kept outside the log (or several; the highest `seq` is used). */
   readonly anchor?: AuditCheckpoint | readonly AuditCheckpoint[];
-  /** Accept a log that does not start at its genesis (older files deleted by retention). @default false */
+  /**
+   * Accept a log that does not start at its genesis (older files deleted by retention). With an
+   * `anchor`, the anchored checkpoint must still be among the files left: a log that starts after
+   * it fails (`anchor_not_found`). @default false
+   */
   readonly allowPartial?: boolean;
 }
 

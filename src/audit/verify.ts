@@ -4,14 +4,16 @@ import {
   type AuditCheckpoint,
   buildLine,
   checkCheckpointSignature,
+  checkpointPayloadOf,
+  fileHeaderOf,
   GENESIS_PREV,
+  gapPayloadOf,
   loadPublicKey,
   type ParsedLine,
   parseLine,
-  recordBody,
 } from './chain.ts';
 import { auditLogFiles } from './files.ts';
-import { forEachLine } from './lines.ts';
+import { forEachLine, MAX_LINE_BYTES } from './lines.ts';
 import type {
   AuditVerifyCode,
   AuditVerifyNotice,
@@ -33,7 +35,9 @@ const MAX_NOTICES = 100;
 /**
  * Verifies a hash-chained JSONL audit log, streaming (memory stays flat whatever its size).
  * `source` is the active file (its rotated files `<path>.N` are found and checked first) or an
- * explicit list of files in chain order. Reports `ok` or the first problem with a stable code.
+ * explicit list of files in chain order. Reports `ok` or the first problem with a stable code:
+ * nothing in the files makes it throw (only options that are not what they should be). With an
+ * anchor, the anchored checkpoint must be a record of the log (`allowPartial` included).
  *
  * @example
  * const result = await verifyAuditLog('/var/log/toolgate/audit.jsonl', { publicKeys: { k1: pem } });
@@ -64,8 +68,12 @@ export async function verifyAuditLog(
   let anchor: AuditCheckpoint | undefined;
   const anchors =
     options.anchor === undefined ? [] : Array.isArray(options.anchor) ? options.anchor : [options.anchor];
-  for (const candidate of anchors as AuditCheckpoint[]) {
-    if (anchor === undefined || candidate.seq > anchor.seq) anchor = candidate;
+  for (const candidate of anchors as unknown[]) {
+    // An anchor file is input too: an entry that is no checkpoint at all proves nothing.
+    if (typeof candidate !== 'object' || candidate === null)
+      return fail(new Problem('bad_signature', 'the anchor is not a signed checkpoint', 0), '(anchor)', 0);
+    const checkpoint = candidate as AuditCheckpoint;
+    if (anchor === undefined || checkpoint.seq > anchor.seq) anchor = checkpoint;
   }
   if (anchor !== undefined) {
     const problem = checkSignature(anchor, keys, 0) ?? checkAnchorHash(anchor);
@@ -109,20 +117,27 @@ export async function verifyAuditLog(
       );
       if (problem !== undefined) return fail(problem, file, state.records);
     } finally {
-      await handle.close();
+      await handle.close().catch(() => undefined);
     }
   }
-  if (anchor !== undefined && state.lastSeq < anchor.seq) {
-    return fail(
-      new Problem(
-        'truncated_after_anchor',
-        `the log ends at seq ${state.lastSeq}, before the anchored checkpoint at seq ${anchor.seq}`,
-        0,
-        anchor.seq,
-      ),
-      files[files.length - 1] ?? '',
-      state.records,
-    );
+  if (anchor !== undefined && !state.anchorSeen) {
+    // A log that starts after the anchor is refused at its first record; this is the other way
+    // to miss it, and the last line of defence should an anchor slip past both.
+    const problem =
+      state.lastSeq < anchor.seq
+        ? new Problem(
+            'truncated_after_anchor',
+            `the log ends at seq ${state.lastSeq}, before the anchored checkpoint at seq ${anchor.seq}`,
+            0,
+            anchor.seq,
+          )
+        : new Problem(
+            'anchor_not_found',
+            `the anchored checkpoint at seq ${anchor.seq} is not a record of the log`,
+            0,
+            anchor.seq,
+          );
+    return fail(problem, files[files.length - 1] ?? '', state.records);
   }
   const ok: AuditVerifyResult = {
     ok: true,
@@ -165,6 +180,10 @@ async function verifyFile(
   let lineNo = 0;
   let firstInFile = true;
   let torn: { line: number; bytes: number; sha256: string } | undefined;
+  // The verifier reads the body of every record but an event (see docs/audit.md): one that is not
+  // what its kind needs is refused like any line that is not a record, never read as one.
+  const malformed = (what: string, seq: number): Problem =>
+    new Problem('hash_mismatch', `malformed ${what}: its body is not what the record needs`, lineNo, seq);
 
   const check = (line: Buffer, terminated: boolean): Problem | undefined => {
     lineNo += 1;
@@ -189,7 +208,7 @@ async function verifyFile(
   };
 
   const acceptTorn = (parsed: ParsedLine, line: Buffer): Problem | undefined => {
-    const gap = parsed.kind === 'gap' ? (recordBody(line).gap as Record<string, unknown>) : undefined;
+    const gap = parsed.kind === 'gap' ? gapPayloadOf(line) : undefined;
     if (gap?.reason === 'torn' && gap.bytes === torn!.bytes && gap.sha256 === torn!.sha256) {
       if (notices.length < MAX_NOTICES)
         notices.push({ kind: 'torn_repaired', file, line: torn!.line, seq: parsed.seq });
@@ -214,6 +233,12 @@ async function verifyFile(
             seq,
           );
         return new Problem('seq_gap', `the log starts at seq ${seq}, not at its genesis`, lineNo, seq);
+      } else if (anchor !== undefined && seq > anchor.seq) {
+        // With retention, a log that starts past the anchored checkpoint cannot show that it
+        // extends it: the records linking the two are gone, and a signed checkpoint after them
+        // proves no link (the writer signs whatever chain it resumes, and anyone who can write the
+        // files can forge that). So the anchored checkpoint must be a record of the log.
+        return anchorNotFound(anchor, seq, lineNo);
       }
     } else {
       if (hash === state.lastHash)
@@ -270,9 +295,8 @@ async function verifyFile(
         state.events += 1;
         return undefined;
       case 'file': {
-        const header = recordBody(line).file as { chain?: unknown; index?: unknown };
-        if (typeof header.chain !== 'string' || typeof header.index !== 'number')
-          return new Problem('hash_mismatch', 'malformed file header', lineNo, parsed.seq);
+        const header = fileHeaderOf(line);
+        if (header === undefined) return malformed('file header', parsed.seq);
         if (state.chain !== undefined && header.chain !== state.chain)
           return new Problem('fork_detected', 'the file belongs to another chain', lineNo, parsed.seq);
         if (state.fileIndex >= 0 && header.index !== state.fileIndex + 1)
@@ -289,12 +313,13 @@ async function verifyFile(
         return undefined;
       }
       case 'checkpoint': {
-        const body = recordBody(line).checkpoint as Record<string, unknown>;
+        const body = checkpointPayloadOf(line);
+        if (body === undefined) return malformed('checkpoint', parsed.seq);
         const checkpoint = {
-          chain: String(body.chain),
-          keyId: String(body.keyId),
-          sig: String(body.sig),
-          ts: Number(body.ts),
+          chain: body.chain,
+          keyId: body.keyId,
+          sig: body.sig,
+          ts: body.ts,
           seq: parsed.seq,
           prev: parsed.prev,
           hash: parsed.hash,
@@ -308,15 +333,10 @@ async function verifyFile(
         return undefined;
       }
       case 'gap': {
-        const gap = recordBody(line).gap as Record<string, unknown>;
+        const gap = gapPayloadOf(line);
+        if (gap === undefined) return malformed('gap record', parsed.seq);
         if (gap.reason === 'dropped' && notices.length < MAX_NOTICES)
-          notices.push({
-            kind: 'events_dropped',
-            file,
-            line: lineNo,
-            seq: parsed.seq,
-            count: Number(gap.count),
-          });
+          notices.push({ kind: 'events_dropped', file, line: lineNo, seq: parsed.seq, count: gap.count });
         return undefined;
       }
       default:
@@ -324,7 +344,24 @@ async function verifyFile(
     }
   };
 
-  const problem = await forEachLine(handle, check);
+  let problem: Problem | undefined;
+  try {
+    problem = await forEachLine(handle, check);
+  } catch (error) {
+    // The file could not be read to its end (a directory, an I/O error) or holds a line no
+    // record is as long as: answers, never exceptions.
+    return error instanceof RangeError
+      ? new Problem(
+          'hash_mismatch',
+          `a line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB: no record is, this is not a toolgate audit log`,
+          lineNo + 1,
+        )
+      : new Problem(
+          'missing_file',
+          `${file} cannot be read (${readError(error)})`,
+          lineNo === 0 ? 0 : lineNo + 1,
+        );
+  }
   if (problem !== undefined) return problem;
   if (torn !== undefined) {
     return lastFile
@@ -335,12 +372,21 @@ async function verifyFile(
 }
 
 function fileIndexOf(line: Buffer): number {
-  try {
-    const file = recordBody(line).file as { index?: unknown };
-    return typeof file.index === 'number' ? file.index : -1;
-  } catch {
-    return -1;
-  }
+  return fileHeaderOf(line)?.index ?? -1;
+}
+
+function anchorNotFound(anchor: AuditCheckpoint, seq: number, line: number): Problem {
+  return new Problem(
+    'anchor_not_found',
+    `the log starts at seq ${seq}, after the anchored checkpoint at seq ${anchor.seq}: nothing links it to the anchor (pass the files that hold seq ${anchor.seq}, or a later anchor)`,
+    line,
+    seq,
+  );
+}
+
+function readError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : String(error);
 }
 
 function checkSignature(

@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
-import { parseLine, recordBody } from '../audit/chain.ts';
+import { type FileHandle, open } from 'node:fs/promises';
+import { gapPayloadOf, parseLine, recordBody } from '../audit/chain.ts';
 import { auditLogFiles } from '../audit/files.ts';
 import { forEachLine } from '../audit/lines.ts';
 import { CliError, EXIT, inputError } from './failures.ts';
@@ -23,13 +23,19 @@ export async function notAnAuditLog(file: string): Promise<string | undefined> {
   try {
     let lines = 0;
     let first: 'record' | 'other' | 'torn' | undefined;
-    const found = await forEachLine(handle, (line, terminated) => {
-      lines += 1;
-      const record = parseLine(line) !== undefined;
-      first ??= record ? 'record' : terminated ? 'other' : 'torn';
-      if (record) return true;
-      return lines >= SNIFF_LINES ? false : undefined;
-    });
+    let found: boolean | undefined;
+    try {
+      found = await forEachLine(handle, (line, terminated) => {
+        lines += 1;
+        const record = parseLine(line) !== undefined;
+        first ??= record ? 'record' : terminated ? 'other' : 'torn';
+        if (record) return true;
+        return lines >= SNIFF_LINES ? false : undefined;
+      });
+    } catch {
+      // A file that cannot be read (a directory, an I/O error) is the verifier's to report too.
+      return undefined;
+    }
     if (lines === 0) return `${file} is empty: it is not a toolgate audit log`;
     // A record further down means a damaged log, which verification reports as such.
     if (found === true || first !== 'other') return undefined;
@@ -71,7 +77,7 @@ export async function scanLog(
       if (problem !== undefined) throw new CliError(problem, EXIT.input);
       let lineNo = 0;
       let suspect: number | undefined;
-      const stopped = await forEachLine(handle, (line, terminated) => {
+      const stopped = await readLines(file, handle, (line, terminated) => {
         lineNo += 1;
         const parsed = parseLine(line);
         if (parsed === undefined) {
@@ -85,7 +91,7 @@ export async function scanLog(
           return undefined;
         }
         if (suspect !== undefined) {
-          const gap = parsed.kind === 'gap' ? (recordBody(line).gap as { reason?: unknown }) : undefined;
+          const gap = parsed.kind === 'gap' ? gapPayloadOf(line) : undefined;
           if (gap?.reason !== 'torn') damage ??= `${file}:${suspect}: not a record of the log`;
           suspect = undefined;
         }
@@ -94,8 +100,14 @@ export async function scanLog(
           return undefined;
         }
         if (parsed.kind !== 'event') return undefined;
+        const event = eventOf(line);
+        if (event === undefined) {
+          // Its hash was recomputed over a body that is no event: damage, not a crash.
+          damage ??= `${file}:${lineNo}: the record is not an event`;
+          return undefined;
+        }
         events += 1;
-        return onEvent(recordBody(line).event as Record<string, unknown>) === true ? true : undefined;
+        return onEvent(event) === true ? true : undefined;
       });
       if (stopped === true) return { events };
       if (suspect !== undefined) damage ??= `${file}:${suspect}: not a record of the log`;
@@ -107,4 +119,33 @@ export async function scanLog(
   if (damage !== undefined)
     throw new CliError(`${damage}; \`toolgate audit verify\` checks the whole log`, EXIT.input);
   return { events };
+}
+
+/** `forEachLine`, with a file that cannot be read to its end reported as such (exit 3). */
+async function readLines<T>(
+  file: string,
+  handle: FileHandle,
+  onLine: (line: Buffer, terminated: boolean) => T | undefined,
+): Promise<T | undefined> {
+  try {
+    return await forEachLine(handle, onLine);
+  } catch (error) {
+    if (error instanceof RangeError) throw new CliError(`${file}: ${error.message}`, EXIT.input);
+    const failure = inputError(error, file);
+    throw failure instanceof CliError
+      ? failure
+      : new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.input, { cause: error });
+  }
+}
+
+/** The event of an `event` record line, or `undefined` when its body is not JSON or not an object. */
+function eventOf(line: Buffer): Record<string, unknown> | undefined {
+  try {
+    const event = recordBody(line).event;
+    return typeof event === 'object' && event !== null && !Array.isArray(event)
+      ? (event as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -21,8 +21,9 @@ const USAGE = `usage:
 
 verify  checks the hash chain, signed checkpoints and the anchor; exits 0 when intact, 1 on the first
         problem (hash_mismatch, prev_mismatch, seq_gap, seq_duplicate, bad_signature, unknown_key,
-        truncated_after_anchor, torn_write, fork_detected, missing_file), 3 when a file is not a
-        toolgate audit log
+        truncated_after_anchor, anchor_not_found, torn_write, fork_detected, missing_file), 3 when a
+        file is not a toolgate audit log; with --partial and --anchor, the anchored checkpoint must
+        still be in the files left
 tail    prints the last events, one line each
 query   prints the events that match every filter
 tail and query exit 3 when the file is missing, is not a toolgate audit log, or has a damaged or

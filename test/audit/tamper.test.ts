@@ -225,6 +225,23 @@ describe('tampering is detected with a stable code', () => {
     await expectCode(path, 'bad_signature', { publicKeys, anchor: { ...anchor, seq: anchor.seq + 1 } });
   });
 
+  it('with allowPartial, a log that starts after the anchored checkpoint: anchor_not_found', async () => {
+    const { path, anchored } = await signedLog();
+    const anchor = anchored[anchored.length - 1]!;
+    const lines = read(path);
+    // The older files deleted, the active one replaced: a header right after the anchored record,
+    // then forged events, chained (the chain is not keyed).
+    const header = JSON.parse(lines[0]!) as { file: Record<string, unknown> };
+    const rest = [buildLine('file', header.file, anchor.seq + 1, 'f'.repeat(64)).line.slice(0, -1)];
+    for (const n of [1, 2, 3]) {
+      const prev = JSON.parse(rest[rest.length - 1]!).hash as string;
+      rest.push(buildLine('event', decisionEvent(100 + n), anchor.seq + 1 + n, prev).line.slice(0, -1));
+    }
+    write(path, rest);
+    expect(await codeOf(path, { publicKeys, allowPartial: true })).toBe('ok');
+    await expectCode(path, 'anchor_not_found', { publicKeys, anchor: anchored, allowPartial: true });
+  });
+
   it('a torn final line: torn_write', async () => {
     const { path } = await signedLog();
     const size = readFileSync(path).length;
