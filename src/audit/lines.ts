@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
  * log (a device such as /dev/zero that never ends, without a newline) would otherwise double the
  * buffer until Node aborts the process.
  */
-export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+export const MAX_LINE_BYTES: number = 256 * 1024 * 1024;
 
 /**
  * Reads a file in chunks and calls `onLine` with each line, without its newline, as a view into
