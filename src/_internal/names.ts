@@ -6,7 +6,8 @@
  * U+2800 BRAILLE PATTERN BLANK, which renders blank. One set for every check of a name or an
  * identity, and for every escape of text shown to a person.
  */
-export const INVISIBLE_CHARACTER: RegExp = /[\p{Cc}\p{Cf}\p{Cn}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800]/u;
+export const INVISIBLE_CHARACTER: RegExp =
+  /[\p{Cc}\p{Cf}\p{Cn}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800]/u;
 /** `INVISIBLE_CHARACTER`, every occurrence (for escaping). */
 export const INVISIBLE_CHARACTERS: RegExp = new RegExp(INVISIBLE_CHARACTER.source, 'gu');
 

@@ -1,5 +1,5 @@
+import { scrubThrown } from '../secrets/scrub-result.ts';
 import type { SecretScrubber } from '../secrets/scrubber.ts';
-import { scrubThrown } from '../secrets/scrubbing.ts';
 import type { Decision, FailedCondition } from '../types.ts';
 import type { Redactor } from './redact.ts';
 

@@ -1,7 +1,6 @@
 import type { AuditDispatcher } from '../audit/dispatch.ts';
 import type { Redactor } from '../audit/redact.ts';
 import type { SecretScrubber } from './scrubber.ts';
-import { pinToJSON } from './serialized.ts';
 
 // With the guard's `secrets` option, every value the guard handed out is scrubbed from everything
 // that leaves it: records (args, attributes, reasons, outputs, errors), approval prompts, denials,
@@ -56,97 +55,4 @@ export function scrubbingAudit(audit: AuditDispatcher, scrubber: SecretScrubber)
     flush: (timeoutMs) => audit.flush(timeoutMs),
     close: (timeoutMs) => audit.close(timeoutMs),
   } satisfies AuditDispatcher);
-}
-
-/** How deep `scrubResult` follows objects that are not plain data. */
-const MAX_HOST_DEPTH = 6;
-
-/**
- * A tool's result scrubbed of handed-out values. Plain data (strings, arrays, plain objects,
- * errors) goes through the scrubber, which copies what it changes and puts in place of a plain
- * object with a `toJSON` the scrubbed result of calling it once. A framework's own object (a
- * LangChain `ToolMessage`, an adapter's wrapper around an MCP result), at the top or inside plain
- * data that has something to scrub, cannot be copied without losing its class, so its own enumerable properties are scrubbed
- * in place, a few levels deep: the object was made for this call. A property that cannot be
- * written keeps its value. Such an object with a `toJSON` keeps its class and gets an own `toJSON`
- * giving the scrubbed result of one call to its own (so a second call cannot answer otherwise);
- * one that takes no new property is replaced by that result.
- */
-export function scrubResult(value: unknown, scrubber: SecretScrubber, depth = 0, key = ''): unknown {
-  if (typeof value !== 'object' || value === null) return scrubber.value(value);
-  if (value instanceof Error) return scrubber.value(value);
-  if (isData(value)) {
-    // Nothing to scrub and no `toJSON` to answer for (the common case): one walk, no copy.
-    if (!scrubber.test(value)) return value;
-    objectsInData(value, scrubber, depth, new Set());
-    return scrubbedAt(value, key, scrubber);
-  }
-  if (
-    depth >= MAX_HOST_DEPTH ||
-    ArrayBuffer.isView(value) ||
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-    return value;
-  const record = value as Record<string, unknown>;
-  for (const field of Object.keys(record)) {
-    let current: unknown;
-    try {
-      current = record[field];
-    } catch {
-      continue;
-    }
-    const next = scrubResult(current, scrubber, depth + 1, field);
-    if (next === current) continue;
-    try {
-      record[field] = next;
-    } catch {
-      // A frozen or accessor-only property keeps its value.
-    }
-  }
-  // The same object back means it has no `toJSON` of its own to answer for it.
-  const json = scrubbedAt(value, key, scrubber);
-  if (json === value) return value;
-  return pinToJSON(value, json) ? value : json;
-}
-
-function isData(value: object): boolean {
-  if (Array.isArray(value)) return true;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-/**
- * Scrubs in place the objects that are not plain data inside plain data that has something to
- * scrub (the scrubber copies the data, and keeps such objects as they are). Data properties only:
- * a getter is left to the scrubber, which calls it once.
- */
-function objectsInData(data: object, scrubber: SecretScrubber, depth: number, seen: Set<object>): void {
-  if (seen.has(data)) return;
-  seen.add(data);
-  for (const field of Object.keys(data)) {
-    const descriptor = Reflect.getOwnPropertyDescriptor(data, field);
-    if (descriptor === undefined || !('value' in descriptor)) continue;
-    const child: unknown = descriptor.value;
-    if (typeof child !== 'object' || child === null || child instanceof Error) continue;
-    if (isData(child)) objectsInData(child, scrubber, depth, seen);
-    else scrubResult(child, scrubber, depth + 1, field);
-  }
-}
-
-/** `scrubber.value(value)`, with `key` as the key its `toJSON` is called with. */
-function scrubbedAt(value: object, key: string, scrubber: SecretScrubber): unknown {
-  if (key === '') return scrubber.value(value);
-  const holder = { [key]: value };
-  return scrubber.value(holder)[key];
-}
-
-/**
- * What a tool threw, scrubbed of handed-out values, all of it: a string, an error in place (its
- * name, message, stack, own properties, `cause` chain and `errors`; a frozen one replaced by a
- * plain Error), and any other value as `scrubResult` scrubs a result. Throws what reading it
- * throws (a getter, a Proxy trap): the caller withholds such an error.
- */
-export function scrubThrown(thrown: unknown, scrubber: SecretScrubber): unknown {
-  if (thrown instanceof Error) return scrubber.value(thrown);
-  return scrubResult(thrown, scrubber);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callbackSecrets, createGuard, memoryAudit, rules } from '../../src/index.ts';
+import { scrubResult } from '../../src/secrets/scrub-result.ts';
 import { secretScrubber } from '../../src/secrets/scrubber.ts';
-import { scrubResult } from '../../src/secrets/scrubbing.ts';
 
 // What reaches the model is what JSON.stringify writes: a value's `toJSON` is part of it.
 

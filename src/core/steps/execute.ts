@@ -6,7 +6,7 @@ import { shownError } from '../../audit/shown.ts';
 import type { ResultEvent } from '../../audit/types.ts';
 import { runInScope, type Scope } from '../../context.ts';
 import { capOutput, hasOutputCaps } from '../../limits/output.ts';
-import { scrubResult } from '../../secrets/scrubbing.ts';
+import { scrubResult } from '../../secrets/scrub-result.ts';
 import type { Obligations } from '../../types.ts';
 import { type Call, Interruption, LazyToolCallOptions } from '../call.ts';
 import { interrupted } from '../exits.ts';
