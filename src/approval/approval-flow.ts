@@ -186,14 +186,18 @@ export class ApprovalFlow {
     }
 
     const last = approvals[approvals.length - 1]!;
-    let result: AllowDecision;
-    if (last.args !== undefined) {
-      const edited = await this.redecide(call, decision, requirements, names, request.context.principal);
-      if (!edited.ok) return edited;
-      result = edited.decision;
-    } else {
-      result = allowFrom(decision, decision.reason);
-    }
+    // Decided again at the time the call would run: a deny that came up while a human decided (a
+    // schedule window closed, a rule changed) wins, edited or not.
+    const again = await this.redecide(
+      call,
+      decision,
+      requirements,
+      names,
+      request.context.principal,
+      last.args !== undefined,
+    );
+    if (!again.ok) return again;
+    const result = again.decision;
     if (last.remember !== undefined && approvals.length === 1) {
       await this.remember(call, last, decision, grantApprovalOf(names, requirements));
     }
@@ -292,16 +296,23 @@ export class ApprovalFlow {
     return call.applyEdit(edited);
   }
 
-  /** Edit then approve: decide again on the edited args; deny wins, and the approvals must still suffice. */
+  /**
+   * After the approval, decide again (at the time the call would run); deny wins. Without an edit
+   * the approval stands (an ask again needs no second one) and the call keeps the approved
+   * decision. Edit then approve: the decision on the edited args, and the approvals must still
+   * suffice for it.
+   */
   private async redecide(
     call: ApprovalCall,
     asked: AskDecision,
     requirements: NormalizedRequirements,
     approvers: readonly string[],
     principal: string | undefined,
+    edited: boolean,
   ): Promise<{ ok: true; decision: AllowDecision } | { ok: false; decision: DenyDecision }> {
     const again = await call.decide();
     if (again.type === 'deny') return denied(again);
+    if (!edited) return { ok: true, decision: allowFrom(asked, asked.reason) };
     if (again.type === 'ask') {
       // The human saw and approved exactly these arguments; the approval must meet the new ask too.
       const next = normalizeRequirements(again.approval, requirements.timeoutMs);

@@ -12,11 +12,12 @@ import type {
 } from '../store/types.ts';
 import type { Decision, DenyCode, DenyDecision, ToolRequest } from '../types.ts';
 import { cachedSuspensionKey, keysOf, parsedLimits, SUSPENSION_FIELDS } from './keys.ts';
+import { HeldLease, type LimitLease, leaseOf } from './lease.ts';
+
+export { LEASE_GRACE_MS } from './lease.ts';
+
 import type { ParsedLimits } from './parse.ts';
 import { BudgetAmountError, budgetAmountDenial, limitDeny, refusedByStore } from './refusals.ts';
-
-/** How long past its call timeout (and approval wait) a slot is held if its process dies. */
-export const LEASE_GRACE_MS = 1000;
 
 /** Window of the per-session call counter (loop protection). */
 export const SESSION_WINDOW_MS: number = 24 * 60 * 60 * 1000;
@@ -44,11 +45,7 @@ export interface LimitsSettings {
     | undefined;
 }
 
-/** What a call holds after the limits step: give it back exactly once, when the call settles. */
-export interface LimitLease {
-  /** `'ran'`: the tool was invoked, so budget reservations become spending; `'not-run'`: they are released. */
-  release(how: 'ran' | 'not-run'): void;
-}
+export type { LimitLease } from './lease.ts';
 
 /** The call being admitted, beyond its request (the pipeline's `Call` is one). */
 export interface AdmittedCall {
@@ -78,6 +75,7 @@ export function admitCall(
   request: ToolRequest,
   decision: Exclude<Decision, { type: 'deny' }>,
   call: AdmittedCall,
+  clock?: () => number,
 ): Admitted | Promise<Admitted> {
   // A store with a synchronous admission (the memory store) knows, at once and in this process,
   // whether anything is suspended at all. When nothing is, the suspension check cannot deny and is
@@ -103,16 +101,55 @@ export function admitCall(
     if (call.signal?.aborted) return CANCELLED;
     const answer = callSync(sync.admitNew, admit);
     if (answer instanceof CallFailure) return storeFailed(answer.error);
-    return admitted(settings, request, call, admit, answer);
+    return admitted(settings, request, call, admit, answer, clock);
   }
   const store = settings.store;
   const result = callSafely(() => store.admit(admit), {
     timeoutMs: settings.storeTimeoutMs,
     signal: call.signal,
+    // The call gave up (cancelled, or the store took longer than storeTimeout) but the store
+    // still admitted it: what it took is given back at once, or the slot would be held until its
+    // lease ends and the reservation counted all window long for a call that never ran.
+    onLate: (answer) => {
+      const late = call.peek ? undefined : admitted(settings, request, call, admit, answer, clock);
+      if (late !== undefined && !('type' in late)) late.release('not-run');
+    },
   });
   return result instanceof Promise
-    ? result.then((outcome) => answered(settings, request, call, admit, outcome))
-    : answered(settings, request, call, admit, result);
+    ? result.then((outcome) => answered(settings, request, call, admit, outcome, clock))
+    : answered(settings, request, call, admit, result, clock);
+}
+
+/**
+ * After a wait for an approval, before anything else: the kill switch (and the credential's
+ * revocation entries) checked again, at `now`, in one store operation that also renews the
+ * call's concurrency slots. A deny, or undefined to go on. Nothing else is taken again.
+ */
+export function checkAgain(
+  settings: LimitsSettings,
+  request: ToolRequest,
+  call: AdmittedCall,
+  held: LimitLease | undefined,
+): DenyDecision | undefined | Promise<DenyDecision | undefined> {
+  const sync = settings.syncAdmission;
+  const nothingSuspended = sync !== undefined && callSync(sync.nothingSuspended, undefined) === true;
+  const suspensions = nothingSuspended ? NO_SUSPENSIONS : suspensionKeys(request, call);
+  if (call.signal?.aborted) return CANCELLED;
+  const renewal =
+    held instanceof HeldLease
+      ? held.renew(suspensions, call.signal)
+      : suspensions.length === 0
+        ? undefined
+        : callSafely(() => settings.store.admit({ now: request.now, holder: request.callId, suspensions }), {
+            timeoutMs: settings.storeTimeoutMs,
+            signal: call.signal,
+          });
+  if (renewal === undefined) return undefined;
+  const read = (outcome: SafeResult<unknown>): DenyDecision | undefined => {
+    const answer = answered(settings, request, call, { now: request.now, holder: request.callId }, outcome);
+    return answer !== undefined && 'type' in answer ? answer : undefined;
+  };
+  return renewal instanceof Promise ? renewal.then(read) : read(renewal);
 }
 
 const CANCELLED: DenyDecision = deny('CANCELLED', 'the call was cancelled during the limit check');
@@ -127,9 +164,10 @@ function answered(
   request: ToolRequest,
   call: AdmittedCall,
   admit: AdmitRequest,
-  outcome: SafeResult<AdmitResult>,
+  outcome: SafeResult<unknown>,
+  clock?: () => number,
 ): Admitted {
-  if (outcome.ok) return admitted(settings, request, call, admit, outcome.value);
+  if (outcome.ok) return admitted(settings, request, call, admit, outcome.value, clock);
   if (outcome.reason === 'aborted') return CANCELLED;
   if (outcome.reason === 'error') return storeFailed(outcome.error);
   return limitDeny(
@@ -146,6 +184,7 @@ function admitted(
   call: AdmittedCall,
   admit: AdmitRequest,
   answer: unknown,
+  clock?: () => number,
 ): Admitted {
   const result = readAnswer(answer);
   if (result === undefined)
@@ -159,10 +198,10 @@ function admitted(
     return refusedByStore(admit, result);
   }
   if (call.peek) return undefined;
-  const semaphores = admit.semaphores?.map((check) => check.key);
+  const semaphores = admit.semaphores;
   const budgets = admit.budgets?.map((check) => check.key);
   if (semaphores === undefined && budgets === undefined) return undefined;
-  return lease(settings, request, semaphores, budgets);
+  return new HeldLease(settings, request.callId, request.now, semaphores, budgets, clock);
 }
 
 /**
@@ -191,16 +230,7 @@ function buildAdmit(
   nothingSuspended: boolean,
 ): AdmitRequest {
   const context = request.context;
-  let suspensions: string[] = NO_SUSPENSIONS as string[];
-  if (!nothingSuspended) {
-    suspensions = [];
-    for (const field of SUSPENSION_FIELDS) {
-      const value = field === 'tool' ? request.tool.name : context[field];
-      if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));
-    }
-    const revocations = call.revocationKeys;
-    if (revocations !== undefined) for (const key of revocations) suspensions.push(key);
-  }
+  const suspensions = nothingSuspended ? (NO_SUSPENSIONS as string[]) : suspensionKeys(request, call);
   let rates: readonly RateCheck[] | undefined;
   let semaphores: SemaphoreCheck[] | undefined;
   let budgets: BudgetCheck[] | undefined;
@@ -242,6 +272,19 @@ function buildAdmit(
   return admit;
 }
 
+/** The suspension entries that refuse the call: its tool, agent, principal, session, and revocations. */
+function suspensionKeys(request: ToolRequest, call: AdmittedCall): string[] {
+  const context = request.context;
+  const suspensions: string[] = [];
+  for (const field of SUSPENSION_FIELDS) {
+    const value = field === 'tool' ? request.tool.name : context[field];
+    if (value !== undefined) suspensions.push(cachedSuspensionKey(field, value));
+  }
+  const revocations = call.revocationKeys;
+  if (revocations !== undefined) for (const key of revocations) suspensions.push(key);
+  return suspensions;
+}
+
 function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolRequest, rule: string): number {
   const amount = budget.amount(request);
   if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
@@ -254,57 +297,4 @@ function measure(budget: NonNullable<ParsedLimits['budget']>, request: ToolReque
     );
   }
   return amount;
-}
-
-function lease(
-  settings: LimitsSettings,
-  request: ToolRequest,
-  semaphores: string[] | undefined,
-  budgets: string[] | undefined,
-): LimitLease {
-  let released = false;
-  return {
-    release(how) {
-      if (released) return;
-      released = true;
-      const settle: { now: number; holder: string; ran: boolean; semaphores?: string[]; budgets?: string[] } =
-        {
-          now: request.now,
-          holder: request.callId,
-          ran: how === 'ran',
-        };
-      if (semaphores !== undefined) settle.semaphores = semaphores;
-      if (budgets !== undefined) settle.budgets = budgets;
-      // Not awaited: a lost settle only holds a slot until its lease ends, and keeps a reservation
-      // counted, which errs on the side of denying.
-      const outcome = callSafely(() => settings.store.settle(settle), { timeoutMs: settings.storeTimeoutMs });
-      const report = (result: SafeResult<void>) => {
-        if (!result.ok)
-          settings.onError(
-            'store',
-            result.ok === false && result.reason === 'error'
-              ? result.error
-              : new Error(`toolgate: store settle ${result.reason}`),
-            request.callId,
-          );
-      };
-      if (outcome instanceof Promise) void outcome.then(report);
-      else report(outcome);
-    },
-  };
-}
-
-/**
- * How long a slot is held if nobody settles it: the call's timeout (the default or a tighter
- * `timeout` obligation), its wait for an approval (for an ask), and a grace period.
- */
-function leaseOf(settings: LimitsSettings, decision: Exclude<Decision, { type: 'deny' }>): number {
-  const timeout = decision.obligations?.timeout;
-  const timeoutMs = typeof timeout === 'number' && timeout >= 0 ? timeout : settings.timeoutMs;
-  let approvalMs = 0;
-  if (decision.type === 'ask') {
-    const wait = decision.approval?.timeout;
-    approvalMs = typeof wait === 'number' && wait >= 0 ? wait : settings.approvalTimeoutMs;
-  }
-  return timeoutMs + approvalMs + LEASE_GRACE_MS;
 }

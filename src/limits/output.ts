@@ -32,20 +32,23 @@ export function outputCapsProblem(obligations: Obligations | undefined): string 
 }
 
 /**
- * Applies `maxRows` and `maxBytes` to a tool's result. The rows of a result are the result itself
- * when it is an array, or its `rows` property when it is a plain object with an array there (the
- * shape of most database clients). `maxRows` keeps the first rows. `maxBytes` bounds the JSON
- * serialization: strings are cut at a character boundary, rows are dropped from the end; a result
- * that still does not fit (or is not JSON) is withheld. The tool's own value is never mutated.
+ * Applies `maxRows` and `maxBytes` to a tool's result. The rows of a result (see `rowsOf`) are
+ * the result itself when it is an array; the `rows` array of an object that has one as an own
+ * data property, whatever its prototype (node-postgres' `Result`, `{ rows, rowCount }` of most
+ * database clients); or the first element of a mysql2 `[rows, fields]` tuple. `maxRows` keeps
+ * the first rows. `maxBytes` bounds the JSON serialization: strings are cut at a character
+ * boundary, rows are dropped from the end; a result that still does not fit (or is not JSON, or a
+ * cap so small that not even `""` fits) is withheld. The tool's own value is never mutated: a cut
+ * result is a copy (an object with rows becomes a plain object with its own data properties).
  */
 export function capOutput(value: unknown, obligations: Obligations): CappedOutput {
   const { maxRows, maxBytes } = obligations;
   let current = value;
   let rowsCut: { from: number; to: number } | undefined;
-  const rows = rowsOf(current);
-  if (maxRows !== undefined && rows !== undefined && rows.length > maxRows) {
-    current = withRows(current, rows.slice(0, maxRows));
-    rowsCut = { from: rows.length, to: maxRows };
+  const shape = maxRows === undefined ? undefined : rowsOf(current);
+  if (maxRows !== undefined && shape !== undefined && shape.rows.length > maxRows) {
+    current = shape.withRows(shape.rows.slice(0, maxRows));
+    rowsCut = { from: shape.rows.length, to: maxRows };
   }
   if (maxBytes === undefined)
     return rowsCut === undefined
@@ -57,23 +60,25 @@ export function capOutput(value: unknown, obligations: Obligations): CappedOutpu
     return rowsCut === undefined
       ? { ok: true, value: current }
       : { ok: true, value: current, cut: { rows: rowsCut } };
-  if (typeof current === 'string') {
+  // A string is cut to fit; `""` alone is 2 bytes, so under a cap of 0 or 1 nothing fits.
+  if (typeof current === 'string' && maxBytes >= 2) {
     const cutText = cutString(current, maxBytes - 2);
     const bytes = { from: size ?? 0, to: byteLength(cutText) ?? 0 };
     return { ok: true, value: cutText, cut: rowsCut === undefined ? { bytes } : { rows: rowsCut, bytes } };
   }
-  const currentRows = rowsOf(current);
-  if (size !== undefined && currentRows !== undefined) {
+  const currentShape = typeof current === 'string' ? undefined : rowsOf(current);
+  if (size !== undefined && currentShape !== undefined) {
+    const currentRows = currentShape.rows;
     // Binary search for the most rows that fit.
     let low = 0;
     let high = currentRows.length;
     while (low < high) {
       const mid = Math.ceil((low + high) / 2);
-      const bytes = byteLength(withRows(current, currentRows.slice(0, mid)));
+      const bytes = byteLength(currentShape.withRows(currentRows.slice(0, mid)));
       if (bytes !== undefined && bytes <= maxBytes) low = mid;
       else high = mid - 1;
     }
-    const fitted = withRows(current, currentRows.slice(0, low));
+    const fitted = currentShape.withRows(currentRows.slice(0, low));
     const fittedBytes = byteLength(fitted);
     if (fittedBytes !== undefined && fittedBytes <= maxBytes) {
       const from = rowsCut?.from ?? currentRows.length;
@@ -98,20 +103,91 @@ export function capOutput(value: unknown, obligations: Obligations): CappedOutpu
   };
 }
 
-function rowsOf(value: unknown): readonly unknown[] | undefined {
-  if (Array.isArray(value)) return value;
-  if (isPlainObject(value) && Array.isArray(value.rows)) return value.rows as unknown[];
+/** The rows of a result, and how to build a copy of the result with other rows. */
+interface RowsShape {
+  readonly rows: readonly unknown[];
+  withRows(rows: unknown[]): unknown;
+}
+
+/**
+ * The rows of a result, read as data from property descriptors, so no getter runs; a Proxy's
+ * trap that throws propagates, and the caller withholds the result.
+ * - an array: its items, unless it is a mysql2 `[rows, fields]` tuple (below);
+ * - a mysql2 tuple: an array of exactly two arrays whose second is a non-empty list of field
+ *   descriptions (objects with an own string `name`): the first array's items; the copy keeps
+ *   `fields`;
+ * - any other object (a plain object or a class instance such as node-postgres' `Result`) with an
+ *   own data property `rows` that is an array: those; the copy is a plain object with the
+ *   original's own enumerable data properties (accessors are left out, never run).
+ */
+function rowsOf(value: unknown): RowsShape | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    if (isMysqlTuple(value)) {
+      const [rows, fields] = value as [unknown[], unknown[]];
+      return { rows, withRows: (kept) => [kept, fields] };
+    }
+    return { rows: value, withRows: (kept) => kept };
+  }
+  const rows = rowsProperty(value);
+  if (!Array.isArray(rows)) return undefined;
+  return { rows, withRows: (kept) => copyWithRows(value, kept) };
+}
+
+/**
+ * The `rows` of an object, own or inherited, read from its property descriptor. Behind a getter
+ * it cannot be read without running code, and a cap cannot be applied to what was not read:
+ * that throws, and the result is withheld (src/core/steps/execute.ts).
+ */
+function rowsProperty(value: object): unknown {
+  for (
+    let at: object | null = value;
+    at !== null && at !== Object.prototype;
+    at = Object.getPrototypeOf(at)
+  ) {
+    const descriptor = Object.getOwnPropertyDescriptor(at, 'rows');
+    if (descriptor === undefined) continue;
+    if (!('value' in descriptor)) throw new TypeError('toolgate: the rows of the result are behind a getter');
+    return descriptor.value;
+  }
   return undefined;
 }
 
-function withRows(value: unknown, rows: unknown[]): unknown {
-  return Array.isArray(value) ? rows : { ...(value as Record<string, unknown>), rows };
+function isMysqlTuple(value: readonly unknown[]): boolean {
+  if (value.length !== 2) return false;
+  const rows = ownData(value, '0');
+  const fields = ownData(value, '1');
+  if (!Array.isArray(rows) || !Array.isArray(fields) || fields.length === 0) return false;
+  for (let index = 0; index < fields.length; index++) {
+    const field = ownData(fields, String(index));
+    if (typeof field !== 'object' || field === null || typeof ownData(field, 'name') !== 'string')
+      return false;
+  }
+  return true;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+/** An own data property's value, or undefined (missing, inherited, or an accessor, never run). */
+function ownData(value: object, key: string): unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(value, key);
+  return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined;
+}
+
+/** A plain copy of `value`'s own enumerable data properties, with `rows` in place of its rows. */
+function copyWithRows(value: object, rows: unknown[]): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    // Defined, not assigned: an own `__proto__` key stays a key.
+    if (descriptor !== undefined && 'value' in descriptor)
+      Object.defineProperty(copy, key, {
+        value: descriptor.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  }
+  Object.defineProperty(copy, 'rows', { value: rows, enumerable: true, writable: true, configurable: true });
+  return copy;
 }
 
 function byteLength(value: unknown): number | undefined {

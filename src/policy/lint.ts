@@ -1,5 +1,6 @@
 import { compileGlob } from '../_internal/glob.ts';
 import type { CompiledRule } from './compile.ts';
+import { parseInstant } from './schedule.ts';
 
 // Which rules can take part in a decision: `toolgate policy check` reports the others, and
 // `toolgate policy coverage` never counts them (src/cli/policy.ts). One analysis serves both; the
@@ -61,8 +62,13 @@ export function lint(rules: readonly CompiledRule[], now: number): { rule: strin
 
 function scheduleEnd(rule: CompiledRule): { ms: number; text: string } | undefined {
   const until = (rule.spec as { schedule?: { until?: unknown } }).schedule?.until;
-  const ms = typeof until === 'number' ? until : typeof until === 'string' ? Date.parse(until) : Number.NaN;
-  return Number.isNaN(ms) ? undefined : { ms, text: String(until) };
+  let ms: number;
+  try {
+    ms = parseInstant(until, 'schedule.until');
+  } catch {
+    return undefined;
+  }
+  return { ms, text: String(until) };
 }
 
 function isUnconditional(rule: CompiledRule): boolean {

@@ -136,17 +136,47 @@ function parseHours(value: unknown, where: string): [number, number][] {
   });
 }
 
-/** Parses an instant: epoch ms, or ISO 8601 with a time and an explicit offset or `Z`. */
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Parses an instant: epoch ms, or ISO 8601 with a time and an explicit offset or `Z`. Every part
+ * must exist on the calendar (`2026-02-31`, `2025-02-29`, `24:00`, an offset of `+25:00` are
+ * refused): `Date.parse` would roll them over into another day. The one parser of instants in the
+ * policy language (schedule `from` / `until`, rule `expires`, the CLI's `--now`).
+ */
 export function parseInstant(value: unknown, where: string): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (
-    typeof value === 'string' &&
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
-  ) {
-    const parsed = Date.parse(value);
-    if (Number.isFinite(parsed)) return parsed;
-  }
+  const parsed = typeof value === 'string' ? calendarInstant(value) : undefined;
+  if (parsed !== undefined) return parsed;
   throw new ConfigurationError(
-    `${where}: must be an ISO 8601 instant with an offset (e.g. '2026-01-01T00:00:00Z') or epoch ms`,
+    `${where}: must be an ISO 8601 instant with an offset (e.g. '2026-01-01T00:00:00Z') or epoch ms, on the calendar; got ${JSON.stringify(value)}`,
   );
+}
+
+/** The epoch ms of an ISO 8601 instant whose every component exists, or undefined. */
+function calendarInstant(text: string): number | undefined {
+  const match = INSTANT.exec(text);
+  if (match === null) return undefined;
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(match[i])) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const second = match[6] === undefined ? 0 : Number(match[6]);
+  const millis = match[7] === undefined ? 0 : Number(match[7].padEnd(3, '0'));
+  const offsetHours = match[9] === undefined ? 0 : Number(match[9]);
+  const offsetMinutes = match[10] === undefined ? 0 : Number(match[10]);
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return undefined;
+  // Round trip: the components as a UTC date must come back unchanged (no Feb 31 → Mar 3).
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return undefined;
+  date.setUTCHours(hour, minute, second, millis);
+  const sign = match[8] === '-' ? -1 : 1;
+  const epoch = date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return Number.isFinite(epoch) ? epoch : undefined;
 }

@@ -1,5 +1,6 @@
 import type { ApprovalCall } from '../../approval/approval-flow.ts';
 import { EDIT_CHANGED, sameJson } from '../../approval/input-schema.ts';
+import { checkAgain } from '../../limits/admission.ts';
 import type { Decision } from '../../types.ts';
 import { type Call, requestOf, type StepResult } from '../call.ts';
 import type { GuardCore } from '../guard-core.ts';
@@ -15,8 +16,10 @@ import { verifyAgain } from './verify.ts';
  * its timeout and the caller's signal; quorum, separation of duties, edit then approve (the edit
  * goes through the snapshot, validate, decide and redact steps again, and the limits are taken
  * again for what will run). `APPROVAL_DENIED`, `APPROVAL_TIMEOUT`, `APPROVAL_INVALID`,
- * `APPROVAL_MISMATCH`, `APPROVAL_ERROR`, `APPROVAL_RATE_LIMITED`, `CANCELLED`. After the wait the
- * agent credential is checked again (src/core/steps/verify.ts).
+ * `APPROVAL_MISMATCH`, `APPROVAL_ERROR`, `APPROVAL_RATE_LIMITED`, `CANCELLED`. After the wait,
+ * at the time the call would run, the policy decides again (a deny that came up meanwhile wins;
+ * an ask stands approved), the agent credential is checked again (src/core/steps/verify.ts) and
+ * so is the kill switch, in a store operation that also renews the call's concurrency slots.
  */
 export function approve(call: Call, core: GuardCore): StepResult | Promise<StepResult> {
   const decision = call.decision!;
@@ -38,7 +41,9 @@ async function askApprover(
   // A credential revoked, expired or suspended while a human decided does not run.
   const refused = await verifyAgain(call, core);
   if (refused !== undefined) return refused;
-  if (call.args === argsAsked) return undefined;
+  // Nor does a call whose tool, agent, principal or session was suspended meanwhile (the edited
+  // args' admission below checks that itself).
+  if (call.args === argsAsked) return checkAgain(core.limits, requestOf(call, core.now), call, call.lease);
   // Edited arguments are recorded too, and what will run is admitted again (a budget counts the
   // new amount); the limits of the asked args are given back first.
   const unrecordable = redact(call, core);
@@ -65,7 +70,11 @@ function approvalCall(call: Call, core: GuardCore): ApprovalCall {
       call.rawArgs = askedRaw;
       return problem;
     },
-    decide: async () => enforceable(await evaluate(call, core), core),
+    decide: async () => {
+      // At the time the call would run, not when it was asked: the request is built anew.
+      call.request = undefined;
+      return enforceable(await evaluate(call, core), core);
+    },
     recordRequest: (fields) => core.events.approvalRequest(call, fields),
     recordResponse: (fields) => core.events.approvalResponse(call, fields),
   };

@@ -13,7 +13,14 @@ type Admittable = Exclude<Decision, { type: 'deny' }>;
  * `BUDGET_EXCEEDED`, `STORE_UNAVAILABLE`.
  */
 export function limits(call: Call, core: GuardCore): StepResult | Promise<StepResult> {
-  const admitted = admitCall(core.limits, requestOf(call, core.now), call.decision as Admittable, call);
+  // The guard's clock, so the lease renews its slots in the time the store counts in.
+  const admitted = admitCall(
+    core.limits,
+    requestOf(call, core.now),
+    call.decision as Admittable,
+    call,
+    core.now,
+  );
   call.admissions += 1;
   return after(admitted, call, core, taken);
 }
