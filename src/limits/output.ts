@@ -38,17 +38,41 @@ export function outputCapsProblem(obligations: Obligations | undefined): string 
  * database clients); or the first element of a mysql2 `[rows, fields]` tuple. `maxRows` keeps
  * the first rows. `maxBytes` bounds the JSON serialization: strings are cut at a character
  * boundary, rows are dropped from the end; a result that still does not fit (or is not JSON, or a
- * cap so small that not even `""` fits) is withheld. The tool's own value is never mutated: a cut
- * result is a copy (an object with rows becomes a plain object with its own data properties).
+ * cap so small that not even `""` fits) is withheld. The tool's own value is never mutated, and
+ * never handed back when a cap applies to it: with `maxBytes` the result is the JSON that was
+ * measured, read back as data; with `maxRows` a result with rows is a copy (an object with rows
+ * becomes a plain object with its own data properties), so nothing the tool still holds can grow
+ * it past what was checked.
  */
 export function capOutput(value: unknown, obligations: Obligations): CappedOutput {
   const { maxRows, maxBytes } = obligations;
   let current = value;
+  if (maxBytes !== undefined && typeof value !== 'string') {
+    // Measured once: what goes back is the JSON that was measured, read back as data. The tool's
+    // own value (a toJSON or a getter answering bigger the second time, rows pushed later) can
+    // never make the result bigger than what was checked.
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined)
+      return {
+        ok: false,
+        reason: 'the result is not JSON data, so its maxBytes obligation cannot be checked; it was withheld',
+        cut: { bytes: { from: -1, to: 0 } },
+      };
+    current = JSON.parse(text);
+  }
   let rowsCut: { from: number; to: number } | undefined;
   const shape = maxRows === undefined ? undefined : rowsOf(current);
   if (maxRows !== undefined && shape !== undefined && shape.rows.length > maxRows) {
     current = shape.withRows(shape.rows.slice(0, maxRows));
     rowsCut = { from: shape.rows.length, to: maxRows };
+  } else if (shape !== undefined && current === value) {
+    // Within the cap now: a copy of the rows, so the tool cannot add rows after the check.
+    current = shape.withRows(shape.rows.slice());
   }
   if (maxBytes === undefined)
     return rowsCut === undefined

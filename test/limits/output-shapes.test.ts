@@ -52,11 +52,46 @@ describe('output caps: the shapes of database clients', () => {
     });
   });
 
-  it('a Result within the cap comes back as it is', () => {
+  it('a Result within the cap comes back as a copy of its data, which the tool can no longer grow', () => {
     const original = pgResult(3);
     const capped = capOutput(original, { maxRows: 5 });
-    expect(capped).toEqual({ ok: true, value: original });
-    expect(capped.ok && capped.value).toBe(original);
+    expect(capped.ok).toBe(true);
+    const value = (capped as { value: { rows: unknown[]; rowCount: number } }).value;
+    expect(value).not.toBe(original);
+    expect(value.rows).toEqual(original.rows);
+    expect(value.rowCount).toBe(3);
+    original.rows.push({ id: 99 });
+    expect(value.rows).toHaveLength(3);
+  });
+
+  describe('the result is read once: what goes back is what was checked', () => {
+    // Before: the caps measured the tool's live value and handed it back: a toJSON or a getter
+    // answering bigger the second time, or rows pushed after the check, passed the cap.
+    it('a toJSON that answers small, then big', () => {
+      let calls = 0;
+      const sneaky = { toJSON: () => (calls++ === 0 ? { ok: 1 } : { big: 'x'.repeat(1_000_000) }) };
+      const capped = capOutput(sneaky, { maxBytes: 100 });
+      expect(capped).toEqual({ ok: true, value: { ok: 1 } });
+      expect(JSON.stringify((capped as { value: unknown }).value).length).toBeLessThan(100);
+    });
+
+    it('a getter that answers small, then big', () => {
+      let reads = 0;
+      const sneaky = {
+        get data() {
+          return reads++ === 0 ? 'small' : 'x'.repeat(1_000_000);
+        },
+      };
+      const capped = capOutput(sneaky, { maxBytes: 100 });
+      expect(JSON.stringify((capped as { value: unknown }).value)).toBe('{"data":"small"}');
+    });
+
+    it('rows pushed after the check', () => {
+      const rows = [{ id: 1 }];
+      const capped = capOutput(rows, { maxRows: 2 });
+      rows.push(...Array.from({ length: 1000 }, (_, id) => ({ id })));
+      expect((capped as { value: unknown[] }).value).toHaveLength(1);
+    });
   });
 
   it('maxBytes drops rows of a Result instance until it fits', () => {
