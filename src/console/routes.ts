@@ -49,7 +49,8 @@ export function routes(c: ConsoleContext): Route[] {
       role: 'public',
       run: async (x) => {
         const { name, password } = await signInFields(x.request);
-        const wait = c.limiter.retryAfter(name, x.clientAddress);
+        // Counted before the (slow) password check, so concurrent guesses cannot all pass the limit.
+        const wait = c.limiter.begin(name, x.clientAddress);
         if (wait > 0) {
           await c.actions.write('sign-in', { name }, 'refused', { reason: 'rate limited' });
           throw new HttpError(429, `too many failed sign-ins; try again in ${wait} s`, {
@@ -58,12 +59,11 @@ export function routes(c: ConsoleContext): Route[] {
         }
         const account = await c.accounts.verify(name, password);
         if (account === undefined) {
-          c.limiter.fail(name, x.clientAddress);
           await c.actions.write('sign-in', { name }, 'refused', { reason: 'wrong name or password' });
           throw new HttpError(401, 'wrong name or password');
         }
         await c.actions.write('sign-in', account, 'ok');
-        c.limiter.succeed(name);
+        c.limiter.succeed(name, x.clientAddress);
         const { token, session } = await c.sessions.create(account);
         const headers = new Headers({ 'set-cookie': c.sessions.setCookie(token, x.secure, x.cookiePath) });
         return json(sessionView({ ...x, session }), 200, x.secure, headers);

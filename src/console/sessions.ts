@@ -117,6 +117,17 @@ export class SignInLimiter {
     return Math.max(...waits);
   }
 
+  /**
+   * Starts a sign-in: answers the seconds to wait (nothing counted), or 0 after counting the attempt
+   * as a failure until `succeed` says otherwise. Counted before the password is checked (an await),
+   * so a burst of concurrent guesses meets the limit as the same guesses one by one would.
+   */
+  begin(name: string, address: string | undefined): number {
+    const wait = this.retryAfter(name, address);
+    if (wait === 0) this.fail(name, address);
+    return wait;
+  }
+
   fail(name: string, address: string | undefined): void {
     // No global limit: it would let anyone lock every account out.
     for (const key of [`n:${name}`, address === undefined ? undefined : `a:${address}`]) {
@@ -128,8 +139,12 @@ export class SignInLimiter {
     if (this.failures.size > 10_000) this.prune();
   }
 
-  succeed(name: string): void {
+  /** A sign-in that `begin` counted succeeded: the name starts afresh, and the address's count of it is taken back. */
+  succeed(name: string, address?: string): void {
     this.failures.delete(`n:${name}`);
+    if (address === undefined) return;
+    const list = this.failures.get(`a:${address}`);
+    list?.pop();
   }
 
   private live(key: string): number[] {

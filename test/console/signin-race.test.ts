@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { consoleHandler, hashPassword } from '../../src/console/index.ts';
+import { memoryAudit, memoryStore } from '../../src/index.ts';
+
+// Before: the route checked the limit, awaited the (slow) password check, and only then counted
+// the failure, so a burst of concurrent guesses all passed the check: 150 wrong passwords and the
+// right one, sent at once, got 150 × 401, one 200 and no 429.
+const BASE = 'http://127.0.0.1:4000';
+
+describe('sign-in limit under concurrency', () => {
+  it('concurrent wrong passwords meet the per-name limit as sequential ones would', async () => {
+    const handler = consoleHandler({
+      store: memoryStore(),
+      accounts: [{ name: 'dana', role: 'approver', passwordHash: hashPassword('dana-pass') }],
+      actionAudit: memoryAudit(),
+    });
+    const attempt = (password: string) =>
+      handler(
+        new Request(`${BASE}/api/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: BASE },
+          body: JSON.stringify({ name: 'dana', password }),
+        }),
+      ).then((response) => response.status);
+    const statuses = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => attempt(`guess-${i}`)),
+      attempt('dana-pass'),
+    ]);
+    const count = (status: number) => statuses.filter((s) => s === status).length;
+    // Five attempts are let through to the password check (five failures per name), the rest wait.
+    expect(count(401) + count(200)).toBe(5);
+    expect(count(429)).toBe(26);
+    await handler.close();
+  });
+});
