@@ -89,12 +89,17 @@ export function guardMcpClient(
       const gateOptions: { context?: ToolContext; signal?: AbortSignal } = {};
       if (merged !== undefined) gateOptions.context = merged;
       if (clientOptions.signal !== undefined) gateOptions.signal = clientOptions.signal;
+      // Read once, before the decision: the request sent is built from this copy, so a caller
+      // that changes its params object (or a getter) while approval is pending changes nothing.
+      const name: unknown = params?.name;
+      const args: unknown = params?.arguments;
+      const meta = copyOf(params?._meta);
       const outcome = await gate.call(
-        params?.name,
-        params?.arguments,
-        async (args: JsonObject, signal) => {
-          const forwarded: McpCallToolParams = { name: params.name, arguments: args };
-          if (params._meta !== undefined) forwarded._meta = params._meta;
+        name,
+        args,
+        async (decided: JsonObject, signal) => {
+          const forwarded: McpCallToolParams = { name: name as string, arguments: decided };
+          if (meta !== undefined) forwarded._meta = meta;
           return (await calls.callTool(forwarded, resultSchema, {
             ...clientOptions,
             signal,
@@ -114,6 +119,11 @@ export function guardMcpClient(
       gate.invalidate();
     },
   };
+}
+
+/** A copy of `_meta` taken when the call is made (undefined stays undefined). */
+function copyOf(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return meta === undefined ? undefined : structuredClone(meta);
 }
 
 function mergeContexts(

@@ -275,17 +275,29 @@ export async function serveMcpProxyHttp(
     }
     const open = session;
     open.touch(idleMs, endIdle(open));
-    const requests = (messages as JsonRpcMessage[]).filter(isRequest) as (JsonRpcMessage & {
-      id: JsonRpcId;
-    })[];
-    const answers = requests.map(
-      (message) =>
-        new Promise<JsonRpcMessage>((resolve) =>
-          open.pending.set(idKey(message.id), { id: message.id, resolve }),
-        ),
-    );
-    for (const message of messages) open.input.write(`${JSON.stringify(message)}\n`);
-    if (requests.length === 0) {
+    // A request whose id is in flight in this session (or earlier in this batch) is refused here:
+    // two answers to one id would settle the wrong POST and leave the other hanging.
+    const requests: (JsonRpcMessage & { id: JsonRpcId })[] = [];
+    const answers: Promise<JsonRpcMessage>[] = [];
+    const passed: JsonRpcMessage[] = [];
+    for (const message of messages as JsonRpcMessage[]) {
+      if (!isRequest(message)) {
+        passed.push(message);
+        continue;
+      }
+      const key = idKey(message.id);
+      if (open.pending.has(key)) {
+        answers.push(Promise.resolve(duplicateId(message.id)));
+        continue;
+      }
+      requests.push(message);
+      passed.push(message);
+      answers.push(
+        new Promise<JsonRpcMessage>((resolve) => open.pending.set(key, { id: message.id, resolve })),
+      );
+    }
+    for (const message of passed) open.input.write(`${JSON.stringify(message)}\n`);
+    if (answers.length === 0) {
       response.writeHead(202, { [SESSION_HEADER]: open.id }).end();
       return;
     }
@@ -337,5 +349,14 @@ export async function serveMcpProxyHttp(
       });
       await Promise.allSettled(exits);
     },
+  };
+}
+
+/** The refusal of a request whose id is already in flight in its session. */
+function duplicateId(id: JsonRpcId): JsonRpcMessage {
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: { code: -32600, message: 'toolgate: duplicate request id (one is in flight)' },
   };
 }

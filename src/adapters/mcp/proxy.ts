@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { guardRecorder } from '../../_internal/guard-records.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
+import { ownRequest, proxyRequestId, type Waiter } from './proxy-ids.ts';
 import type { JsonRpcId, JsonRpcMessage } from './types.ts';
 
 /** Options of `runMcpProxy`. */
@@ -46,8 +47,10 @@ export interface McpProxyHandle {
  * A stdio MCP proxy at the JSON-RPC level: it spawns the server, relays newline-delimited JSON-RPC
  * both ways, and guards every `tools/call` (policy, pins, argument check, approval, audit) before the
  * server sees it. `tools/list` answers are pin-checked (changed definitions are hidden); every other
- * message passes through unchanged, so it works with servers of any SDK or language. Resolves with
- * the server's exit code (128 + signal number when it was killed by a signal).
+ * message passes through, so it works with servers of any SDK or language. Each side sees only the
+ * proxy's own random request ids (answers are mapped back; one to no request sent is dropped), and
+ * with a guard that has secrets every message to the client is scrubbed of them. Resolves with the
+ * server's exit code (128 + signal number when it was killed by a signal).
  */
 export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promise<number> {
   // Configuration errors throw here, before the server is started.
@@ -56,8 +59,7 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
   const output = options.output ?? process.stdout;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const listTimeoutMs = options.listTimeoutMs ?? 30_000;
-  const nonce = randomBytes(9).toString('base64url');
-  let nextId = 0;
+  const recorder = guardRecorder(tg);
 
   let child: ChildProcess;
   try {
@@ -71,81 +73,49 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
     return Promise.resolve(127);
   }
 
-  /** Our own requests to the server (tools/list) and to the client (elicitation). */
+  // Every request the proxy sends carries an id of its own (proxy-ids.ts): neither side ever sees
+  // the other's ids, and an answer is looked up only among the requests sent to the side it came from.
+  /** The proxy's own requests to the server (tools/list) and to the client (elicitation), by id. */
   const ownToServer = new Map<string, Waiter>();
   const ownToClient = new Map<string, Waiter>();
-  /** Gated calls forwarded to the server, waiting for its answer. */
-  const forwarded = new Map<string, Waiter>();
+  /** The client's requests passed on to the server, by the id the server was sent. */
+  const toServer = new Map<string, ClientRequest>();
+  /** The client's requests in flight, by the client's id: the id the server was sent. */
+  const clientIds = new Map<string, string>();
+  /** The gated calls, by the client's id. */
   const inflight = new Map<string, AbortController>();
-  /** The client's `tools/list` requests, whose answers are pin-checked. */
-  const listings = new Set<string>();
+  /** The server's requests passed on to the client, by the id the client was sent: the server's id. */
+  const toClient = new Map<string, JsonRpcId>();
   let clientCapabilities: JsonObject | undefined;
   let serverGone = false;
 
-  const writeUp = (message: JsonRpcMessage | string) => {
-    output.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+  const writeUp = (message: JsonRpcMessage) => {
+    // With secrets, nothing the server sends reaches the client unscrubbed, whatever the message.
+    const shown = recorder === undefined ? message : recorder.shown(message);
+    output.write(`${JSON.stringify(shown)}\n`);
   };
-  const writeDown = (message: JsonRpcMessage | string) => {
+  const writeDown = (message: JsonRpcMessage) => {
     if (serverGone || child.stdin === null || child.stdin.destroyed) return;
-    child.stdin.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+    child.stdin.write(`${JSON.stringify(message)}\n`);
   };
-
-  const ownRequest = (
-    waiters: Map<string, Waiter>,
-    write: (message: JsonRpcMessage) => void,
-    method: string,
-    params: JsonObject,
-    timeoutMs: number | undefined,
-    signal?: AbortSignal,
-  ) =>
-    new Promise<JsonRpcMessage>((resolve, reject) => {
-      if (serverGone) return reject(new Error('the MCP server has exited'));
-      const id = `toolgate-proxy:${nonce}:${nextId++}`;
-      const key = idKey(id);
-      const done = () => {
-        waiters.delete(key);
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(signal?.reason ?? new Error('aborted'));
-      };
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              done();
-              reject(new Error(`no answer to ${method} within ${timeoutMs} ms`));
-            }, timeoutMs);
-      timer?.unref?.();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.set(key, {
-        resolve: (message) => {
-          done();
-          resolve(message);
-        },
-        reject: (error) => {
-          done();
-          reject(error);
-        },
-      });
-      write({ jsonrpc: '2.0', id, method, params });
-    });
+  /** Tells the server a request it was sent is no longer wanted; its answer, if any, is dropped. */
+  const cancelDown = (id: string, reason: string) => {
+    if (!toServer.delete(id)) return;
+    writeDown({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+  };
 
   const gate = new McpGate(tg, options, async (cursor) => {
-    const response = await ownRequest(
-      ownToServer,
-      writeDown,
-      'tools/list',
-      cursor === undefined ? {} : { cursor },
-      listTimeoutMs,
-    );
+    if (serverGone) throw new Error('the MCP server has exited');
+    const response = await ownRequest('server', ownToServer, writeDown, {
+      method: 'tools/list',
+      params: cursor === undefined ? {} : { cursor },
+      timeoutMs: listTimeoutMs,
+    });
     if (response.error !== undefined) throw new Error(`tools/list failed: ${response.error.message}`);
     return response.result as { tools: unknown; nextCursor?: unknown };
   });
 
-  const onCall = async (message: JsonRpcMessage & { id: JsonRpcId }) => {
+  const onCall = async (message: JsonRpcMessage & { id: JsonRpcId }, serverId: string) => {
     const params = paramsOf(message);
     const key = idKey(message.id);
     const controller = new AbortController();
@@ -159,11 +129,32 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       const outcome = await gate.call(
         params.name,
         params.arguments,
-        (args) =>
+        (args, signal) =>
           new Promise<JsonRpcMessage>((resolve, reject) => {
             if (serverGone) return reject(new Error('the MCP server has exited'));
-            forwarded.set(key, { resolve, reject });
-            writeDown({ ...message, params: { ...params, arguments: args as JsonObject } });
+            if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
+            // The guard's abort (its timeout, or the client's cancellation) reaches the server.
+            const onAbort = () => {
+              cancelDown(serverId, 'toolgate: the call was ended (timeout or cancellation)');
+              reject(signal.reason ?? new Error('aborted'));
+            };
+            signal.addEventListener('abort', onAbort, { once: true });
+            const settled = () => signal.removeEventListener('abort', onAbort);
+            toServer.set(serverId, {
+              id: message.id,
+              listing: false,
+              waiter: {
+                resolve: (response) => {
+                  settled();
+                  resolve(response);
+                },
+                reject: (error) => {
+                  settled();
+                  reject(error);
+                },
+              },
+            });
+            writeDown({ ...message, id: serverId, params: { ...params, arguments: args as JsonObject } });
           }),
         callOptions,
         resultOf,
@@ -171,7 +162,7 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       // A cancelled request gets no response (MCP cancellation).
       if (controller.signal.aborted) return;
       if (outcome.ok) {
-        writeUp(outcome.value);
+        writeUp({ ...outcome.value, id: message.id });
       } else {
         if (outcome.denial !== undefined) log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
         writeUp({ jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue });
@@ -185,7 +176,9 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       });
     } finally {
       inflight.delete(key);
-      forwarded.delete(key);
+      clientIds.delete(key);
+      // Still waiting for the server (the call ended another way): its late answer is dropped.
+      cancelDown(serverId, 'toolgate: the call was ended');
     }
   };
 
@@ -218,32 +211,59 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
     }
     const method = (message as { method?: unknown }).method;
     if (isResponse(message)) {
-      const own = ownToClient.get(idKey(message.id));
+      const id = message.id;
+      const own = typeof id === 'string' ? ownToClient.get(id) : undefined;
       if (own !== undefined) return own.resolve(message);
-    } else if (method === 'tools/call') {
-      // Only a well-formed request is decided and forwarded; a tools/call without a usable id
-      // (a "notification", an id of null or another type) never reaches the server.
-      if (!isRequest(message))
-        return refuse((message as { id?: unknown }).id, -32600, 'invalid tools/call request');
-      if (inflight.has(idKey(message.id))) return refuse(message.id, -32600, 'duplicate request id');
-      void onCall(message);
+      const serverId = typeof id === 'string' ? toClient.get(id) : undefined;
+      if (serverId === undefined)
+        return log('toolgate mcp-proxy: dropped an answer to no request of the server');
+      toClient.delete(id as string);
+      writeDown({ ...message, id: serverId });
       return;
-    } else if (isRequest(message)) {
-      if (message.method === 'tools/list') listings.add(idKey(message.id));
+    }
+    if (isRequest(message)) {
+      const key = idKey(message.id);
+      // Whatever its method: a second answer to one id would settle the wrong request.
+      if (clientIds.has(key)) return refuse(message.id, -32600, 'duplicate request id (one is in flight)');
+      const serverId = proxyRequestId('server');
+      clientIds.set(key, serverId);
+      if (message.method === 'tools/call') {
+        void onCall(message, serverId);
+        return;
+      }
       if (message.method === 'initialize') {
         const capabilities = paramsOf(message).capabilities;
-        if (typeof capabilities === 'object' && capabilities !== null && !Array.isArray(capabilities))
-          clientCapabilities = capabilities;
+        if (isObject(capabilities)) clientCapabilities = capabilities as JsonObject;
       }
-    } else if (isNotification(message) && message.method === 'notifications/cancelled') {
-      const requestId = paramsOf(message).requestId;
-      if (typeof requestId === 'string' || typeof requestId === 'number') {
-        const controller = inflight.get(idKey(requestId));
-        if (controller !== undefined) controller.abort(new Error('cancelled by the client'));
-      }
+      toServer.set(serverId, { id: message.id, listing: message.method === 'tools/list' });
+      // Re-serialized, so the server reads exactly what the proxy read (no duplicate-key ambiguity).
+      writeDown({ ...message, id: serverId });
+      return;
     }
-    // Re-serialized, so the server reads exactly what the proxy read (no duplicate-key ambiguity).
-    writeDown(message as JsonRpcMessage);
+    if (method === 'tools/call' || (typeof method === 'string' && 'id' in message)) {
+      // Only a well-formed request is decided and forwarded; a tools/call without a usable id
+      // (a "notification", an id of null or another type) never reaches the server.
+      const text = method === 'tools/call' ? 'invalid tools/call request' : 'invalid request id';
+      return refuse((message as { id?: unknown }).id, -32600, text);
+    }
+    if (!isNotification(message))
+      return log('toolgate mcp-proxy: dropped a message of the client that is no JSON-RPC message');
+    if (message.method === 'notifications/cancelled') {
+      const requestId = paramsOf(message).requestId;
+      if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
+      const key = idKey(requestId);
+      const controller = inflight.get(key);
+      // A gated call: the guard's abort tells the server, if it was sent the call.
+      if (controller !== undefined) return controller.abort(new Error('cancelled by the client'));
+      const serverId = clientIds.get(key);
+      if (serverId === undefined) return;
+      // The client wants no answer now: one that still comes is dropped, and the id is free again.
+      clientIds.delete(key);
+      toServer.delete(serverId);
+      writeDown({ ...message, params: { ...paramsOf(message), requestId: serverId } });
+      return;
+    }
+    writeDown(message);
   };
 
   const fromServer = (line: string) => {
@@ -252,25 +272,50 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
     try {
       message = JSON.parse(line);
     } catch {
-      writeUp(line);
-      return;
+      return log('toolgate mcp-proxy: dropped a line of the server that is not JSON');
     }
     if (isResponse(message)) {
-      const key = idKey(message.id);
-      const own = ownToServer.get(key) ?? forwarded.get(key);
+      const id = message.id;
+      const own = typeof id === 'string' ? ownToServer.get(id) : undefined;
       if (own !== undefined) return own.resolve(message);
-      if (listings.delete(key) && isObject(message.result)) {
+      const request = typeof id === 'string' ? toServer.get(id) : undefined;
+      // An answer to no request the server was sent (a late one, a guessed or retyped id) is dropped.
+      if (request === undefined)
+        return log('toolgate mcp-proxy: dropped an answer of the server to no request it was sent');
+      toServer.delete(id as string);
+      if (request.waiter !== undefined) return request.waiter.resolve(message);
+      clientIds.delete(idKey(request.id));
+      if (request.listing && isObject(message.result)) {
         const result = message.result as JsonObject;
         writeUp({
           ...message,
+          id: request.id,
           result: { ...result, tools: gate.observe(result.tools) as unknown as JsonValue },
         });
         return;
       }
-    } else if (isNotification(message) && message.method === 'notifications/tools/list_changed') {
-      gate.invalidate();
+      writeUp({ ...message, id: request.id });
+      return;
     }
-    writeUp(line);
+    if (isRequest(message)) {
+      // Renamed: a server's request can never carry an id of the proxy's own requests to the client.
+      const clientId = proxyRequestId('client');
+      toClient.set(clientId, message.id);
+      writeUp({ ...message, id: clientId });
+      return;
+    }
+    if (!isNotification(message))
+      return log('toolgate mcp-proxy: dropped a message of the server that is no JSON-RPC message');
+    if (message.method === 'notifications/tools/list_changed') gate.invalidate();
+    if (message.method === 'notifications/cancelled') {
+      const requestId = paramsOf(message).requestId;
+      const clientId = [...toClient].find(([, serverId]) => serverId === requestId)?.[0];
+      if (clientId === undefined) return;
+      toClient.delete(clientId);
+      writeUp({ ...message, params: { ...paramsOf(message), requestId: clientId } });
+      return;
+    }
+    writeUp(message);
   };
 
   const clientLines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
@@ -304,7 +349,13 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       return clientCapabilities;
     },
     requestClient: (method, params, signal) =>
-      ownRequest(ownToClient, writeUp, method, params, undefined, signal),
+      serverGone
+        ? Promise.reject(new Error('the MCP server has exited'))
+        : ownRequest('client', ownToClient, writeUp, {
+            method,
+            params,
+            ...(signal === undefined ? {} : { signal }),
+          }),
   });
 
   return new Promise<number>((resolve) => {
@@ -312,8 +363,9 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       serverGone = true;
       if (killTimer !== undefined) clearTimeout(killTimer);
       const gone = new Error('the MCP server has exited');
-      for (const waiters of [ownToServer, forwarded, ownToClient])
+      for (const waiters of [ownToServer, ownToClient])
         for (const waiter of [...waiters.values()]) waiter.reject(gone);
+      for (const request of [...toServer.values()]) request.waiter?.reject(gone);
       clientLines.close();
       serverLines.close();
       if (input === process.stdin) process.stdin.pause();
@@ -329,9 +381,14 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
   });
 }
 
-interface Waiter {
-  resolve(message: JsonRpcMessage): void;
-  reject(error: Error): void;
+/** A client's request passed on to the server. */
+interface ClientRequest {
+  /** The client's id, which its answer gets back. */
+  readonly id: JsonRpcId;
+  /** A `tools/list`, whose answer is pin-checked. */
+  readonly listing: boolean;
+  /** A gated call's forward, waiting for the server's answer. */
+  readonly waiter?: Waiter;
 }
 
 function isObject(value: unknown): boolean {

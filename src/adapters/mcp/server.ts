@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errorParts } from '../../_internal/describe-error.ts';
+import { guardRecorder } from '../../_internal/guard-records.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
@@ -92,9 +93,10 @@ export function guardMcpServer<S extends McpServerLike>(
 
 /**
  * Wraps an MCP transport on the server side: `tools/call` requests go through the guard before the
- * server sees them, and every other message passes unchanged. Works with any transport and SDK
- * version, since it acts on JSON-RPC messages. The tool list is read from the server itself with
- * `tools/list` requests the client never sees.
+ * server sees them, and every other message passes (scrubbed of the guard's secrets, if it has
+ * any). A request with the id of one in flight is refused; a call the guard ends is cancelled at
+ * the server. Works with any transport and SDK version, since it acts on JSON-RPC messages. The
+ * tool list is read from the server itself with `tools/list` requests the client never sees.
  */
 export function guardTransport(
   transport: McpTransport,
@@ -104,14 +106,20 @@ export function guardTransport(
   if (typeof transport?.send !== 'function' || typeof transport.start !== 'function')
     throw new ConfigurationError('guardTransport() takes an MCP transport');
   const onDeny = parseOnDeny(options.onDeny, 'guardMcpServer');
-  const nonce = randomBytes(9).toString('base64url');
-  let nextId = 0;
+  const recorder = guardRecorder(tg);
   /** Our own requests to the server, and gated calls waiting for the server's response. */
   const waiting = new Map<
     string,
     { resolve: (message: JsonRpcMessage) => void; reject: (error: Error) => void }
   >();
   const inflight = new Map<string, AbortController>();
+  /** The client's requests the server has not answered yet (any method). */
+  const pending = new Set<string>();
+  /**
+   * Gated calls the guard ended (timeout, cancellation) after the server was sent them: its late
+   * answer is dropped, and their ids are never taken again.
+   */
+  const cancelled = new Set<string>();
   /** The client's own `tools/list` requests, whose answers are pin-checked on the way out. */
   const listings = new Set<string>();
   let deliver: ((message: JsonRpcMessage, extra?: McpMessageExtra) => void) | undefined;
@@ -120,10 +128,26 @@ export function guardTransport(
     message: JsonRpcMessage & { id: string | number },
     extra?: McpMessageExtra,
     timeoutMs?: number,
+    signal?: AbortSignal,
   ) =>
     new Promise<JsonRpcMessage>((resolve, reject) => {
       if (deliver === undefined) return reject(new Error('the server is not connected'));
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       const key = idKey(message.id);
+      // The guard's abort (its timeout, or the client's cancellation) reaches the server: the
+      // tool's own signal aborts, and an answer it still sends is dropped.
+      const onAbort = () => {
+        if (!waiting.delete(key)) return;
+        clearTimeout(timer);
+        cancelled.add(key);
+        deliver?.({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: message.id, reason: 'toolgate: the call was ended (timeout or cancellation)' },
+        });
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const timer =
         timeoutMs === undefined
           ? undefined
@@ -135,10 +159,12 @@ export function guardTransport(
       waiting.set(key, {
         resolve: (response) => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           resolve(response);
         },
         reject: (error) => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           reject(error);
         },
       });
@@ -146,7 +172,8 @@ export function guardTransport(
     });
 
   const gate = new McpGate(tg, options, async (cursor) => {
-    const id = `toolgate:${nonce}:${nextId++}`;
+    // Random per request: a client cannot send a request with the id of one of ours.
+    const id = `toolgate:${randomBytes(16).toString('base64url')}`;
     const response = await ask(
       {
         jsonrpc: '2.0',
@@ -181,7 +208,8 @@ export function guardTransport(
       const outcome = await gate.call(
         name,
         params.arguments,
-        (args) => ask({ ...message, params: { ...params, arguments: args as JsonObject } }, extra),
+        (args, signal) =>
+          ask({ ...message, params: { ...params, arguments: args as JsonObject } }, extra, undefined, signal),
         callOptions,
         resultOf,
       );
@@ -211,8 +239,16 @@ export function guardTransport(
       });
     } finally {
       inflight.delete(key);
-      // A cancelled call may never get its response from the server.
-      waiting.delete(key);
+      pending.delete(key);
+      // A call that ended while the server still had it: told so, and its late answer is dropped.
+      if (waiting.delete(key)) {
+        cancelled.add(key);
+        deliver?.({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: message.id, reason: 'toolgate: the call was ended' },
+        });
+      }
     }
   };
 
@@ -221,13 +257,17 @@ export function guardTransport(
     close: () => transport.close(),
     send(message, sendOptions) {
       if (isResponse(message)) {
-        const pending = waiting.get(idKey(message.id));
-        if (pending !== undefined) {
-          waiting.delete(idKey(message.id));
-          pending.resolve(message);
+        const key = idKey(message.id);
+        const waiter = waiting.get(key);
+        if (waiter !== undefined) {
+          waiting.delete(key);
+          waiter.resolve(message);
           return Promise.resolve();
         }
-        if (listings.delete(idKey(message.id)) && isObjectResult(message.result)) {
+        // The late answer of a call the guard ended: the client had its one response.
+        if (cancelled.has(key)) return Promise.resolve();
+        pending.delete(key);
+        if (listings.delete(key) && isObjectResult(message.result)) {
           const result = message.result as JsonObject;
           message = {
             ...message,
@@ -237,7 +277,9 @@ export function guardTransport(
       } else if (isNotification(message) && message.method === 'notifications/tools/list_changed') {
         gate.invalidate();
       }
-      return transport.send(message, sendOptions);
+      // With secrets, nothing the server sends reaches the client unscrubbed, whatever the message.
+      const shown = recorder === undefined ? message : (recorder.shown(message) as JsonRpcMessage);
+      return transport.send(shown, sendOptions);
     },
     get sessionId() {
       return transport.sessionId;
@@ -272,30 +314,40 @@ export function guardTransport(
         handler === undefined
           ? undefined
           : (message, extra) => {
-              if (message?.method === 'tools/call') {
-                // Only a well-formed request is decided and forwarded; anything else named
-                // tools/call (no id, an id of another type, a reused id) never reaches the server.
-                if (!isRequest(message) || inflight.has(idKey(message.id))) {
-                  const id = message.id;
-                  if (typeof id === 'string' || typeof id === 'number') {
-                    void transport
-                      .send({
-                        jsonrpc: '2.0',
-                        id,
-                        error: { code: -32600, message: 'toolgate: invalid tools/call request' },
-                      })
-                      .catch((error: unknown) => transport.onerror?.(error as Error));
-                  }
+              const refuse = (text: string) => {
+                const id = message.id;
+                if (typeof id !== 'string' && typeof id !== 'number') return;
+                void transport
+                  .send({ jsonrpc: '2.0', id, error: { code: -32600, message: `toolgate: ${text}` } })
+                  .catch((error: unknown) => transport.onerror?.(error as Error));
+              };
+              if (isRequest(message)) {
+                const key = idKey(message.id);
+                // Whatever its method: a second answer to one id would settle the wrong request
+                // (and let the first one's real answer out unrecorded).
+                if (pending.has(key) || waiting.has(key) || cancelled.has(key))
+                  return refuse('duplicate request id (one is in flight)');
+                pending.add(key);
+                if (message.method === 'tools/call') {
+                  void onCall(message, extra).catch((error: unknown) => transport.onerror?.(error as Error));
                   return;
                 }
-                void onCall(message, extra).catch((error: unknown) => transport.onerror?.(error as Error));
-                return;
+                if (message.method === 'tools/list') listings.add(key);
+              } else if (message?.method === 'tools/call') {
+                // Only a well-formed request is decided and forwarded; anything else named
+                // tools/call (no id, an id of another type) never reaches the server.
+                return refuse('invalid tools/call request');
               }
-              if (isRequest(message) && message.method === 'tools/list') listings.add(idKey(message.id));
               if (isNotification(message) && message.method === 'notifications/cancelled') {
                 const requestId = paramsOf(message).requestId;
-                if (typeof requestId === 'string' || typeof requestId === 'number')
-                  inflight.get(idKey(requestId))?.abort(new Error('cancelled by the client'));
+                if (typeof requestId === 'string' || typeof requestId === 'number') {
+                  const key = idKey(requestId);
+                  const controller = inflight.get(key);
+                  // A gated call: the guard's abort tells the server, if it was sent the call.
+                  if (controller !== undefined) return controller.abort(new Error('cancelled by the client'));
+                  // The server does not answer a cancelled request; its id is free again.
+                  pending.delete(key);
+                }
               }
               handler(message, extra);
             };

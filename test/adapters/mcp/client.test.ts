@@ -96,4 +96,33 @@ describe('guardMcpClient', () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('NO_MATCHING_RULE');
   });
+
+  test('the call forwarded is the one decided, whatever the caller changes while approval is pending', async () => {
+    const executed: string[] = [];
+    let approve: () => void = () => undefined;
+    const tg = createGuard({
+      policy: rules([
+        { id: 'refunds', effect: 'ask', tool: 'demo.refund' },
+        { id: 'no-deletes', effect: 'deny', tool: 'demo.delete_file' },
+      ]),
+      approver: {
+        name: 'person',
+        request: (request) =>
+          new Promise((resolve) => {
+            approve = () => resolve({ requestId: request.id, approved: true, approver: 'user:ann' });
+          }),
+      },
+    });
+    const { client } = await connect(executed);
+    const guarded = guardMcpClient(client, tg, { server: 'demo' });
+    const params = { name: 'refund', arguments: { orderId: 'o-1', amount: 5 }, _meta: { trace: 'a' } };
+    const pending = guarded.callTool(params);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The host reuses its params object while the person decides.
+    params.name = 'delete_file';
+    params._meta.trace = 'b';
+    approve();
+    expect(textOf(await pending)).toBe('refunded 5 on o-1');
+    expect(executed).toEqual(['refund:o-1:5']);
+  });
 });

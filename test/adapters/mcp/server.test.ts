@@ -8,6 +8,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
+import { z } from 'zod';
 import { guardMcpClient, guardMcpServer, MCP_DENIED_ERROR } from '../../../src/adapters/mcp/index.ts';
 import { autoDeny, callbackApprover, createGuard, memoryAudit, rules } from '../../../src/index.ts';
 import { demoServer, textOf } from './fixtures.ts';
@@ -323,3 +324,94 @@ function rebuild(_server: Server): Server {
   });
   return server;
 }
+
+describe('guardMcpServer: ids in flight and guard timeouts', () => {
+  async function rawClient() {
+    const executed: string[] = [];
+    let aborted = false;
+    const server = new McpServer({ name: 'slow', version: '1.0.0' });
+    server.registerTool('slow', { inputSchema: { n: z.number() } }, async ({ n }, extra) => {
+      extra.signal.addEventListener('abort', () => {
+        aborted = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      executed.push(`slow:${n}`);
+      return { content: [{ type: 'text', text: `REAL RESULT ${n}` }] };
+    });
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: rules([
+        { id: 'slow', effect: 'allow', tool: 'demo.slow', when: { 'args.n': { ne: 2 } } },
+        {
+          id: 'timed',
+          effect: 'allow',
+          tool: 'demo.slow',
+          when: { 'args.n': { eq: 2 } },
+          obligations: { timeout: '100ms' },
+        },
+      ]),
+      audit,
+    });
+    guardMcpServer(server, tg, { server: 'demo' });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const received: { id?: unknown; result?: unknown; error?: { message: string } }[] = [];
+    clientSide.onmessage = (message) => received.push(message as (typeof received)[number]);
+    await clientSide.start();
+    closers.push(() => clientSide.close());
+    await clientSide.send({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    await clientSide.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return {
+      send: (message: object) => clientSide.send(message as never),
+      received,
+      audit,
+      executed,
+      aborted: () => aborted,
+    };
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test('a request reusing the id of a call in flight is refused, whatever its method', async () => {
+    const raw = await rawClient();
+    await raw.send({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'slow', arguments: { n: 1 } },
+    });
+    await sleep(50);
+    await raw.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    await raw.send({ jsonrpc: '2.0', id: 7, method: 'tools/list' });
+    await sleep(500);
+    const answers = raw.received.filter((message) => message.id === 7);
+    expect(answers.map((message) => message.error?.message)).toEqual([
+      'toolgate: duplicate request id (one is in flight)',
+      'toolgate: duplicate request id (one is in flight)',
+      undefined,
+    ]);
+    expect(JSON.stringify(answers[2]?.result)).toContain('REAL RESULT 1');
+    const result = raw.audit.events.find((event) => event.type === 'result' && event.toolCallId === '7');
+    expect(result).toMatchObject({ outcome: 'ok' });
+    expect(JSON.stringify(result)).not.toContain('"outputBytes":2,');
+  });
+
+  test('a guard timeout aborts the tool (extra.signal), and no second answer follows', async () => {
+    const raw = await rawClient();
+    await raw.send({
+      jsonrpc: '2.0',
+      id: 8,
+      method: 'tools/call',
+      params: { name: 'slow', arguments: { n: 2 } },
+    });
+    await sleep(600);
+    expect(raw.aborted()).toBe(true);
+    const answers = raw.received.filter((message) => message.id === 8);
+    expect(answers).toHaveLength(1);
+    expect(JSON.stringify(answers[0]?.result)).toContain('TIMEOUT');
+  });
+});
