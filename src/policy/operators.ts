@@ -111,8 +111,17 @@ export function compileOperator(
     }
     case 'matches': {
       const regex = compileSafeRegex(operand, `${site.label}: ${where}`);
-      return (actual) =>
-        typeof actual !== 'string' || actual.length > MAX_MATCH_INPUT ? undefined : regex.test(actual);
+      // The explanation of a decision tests the same value again: remember the last answer.
+      let last: string | undefined;
+      let answer: Tri;
+      return (actual) => {
+        if (typeof actual !== 'string' || actual.length > MAX_MATCH_INPUT) return undefined;
+        if (actual !== last) {
+          answer = regex.test(actual);
+          last = actual;
+        }
+        return answer;
+      };
     }
     case 'exists': {
       if (typeof operand !== 'boolean') site.fail(where, 'exists takes true or false');

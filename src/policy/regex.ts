@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.ts';
+import { type CharClass, type MatchRun, program, run, type State } from './regex-run.ts';
 
 /** Strings longer than this are never matched: the comparison is indeterminate. */
 export const MAX_MATCH_INPUT = 4096;
@@ -9,15 +10,22 @@ const MAX_STATES = 20_000;
 /** A compiled `matches` pattern. */
 export interface SafeRegex {
   readonly source: string;
-  /** Same answer as `new RegExp(source, 'u').test(input)`, in time linear in the input. */
-  test(input: string): boolean;
+  /**
+   * Same answer as `new RegExp(source, 'u').test(input)`, or `undefined` (indeterminate) when that
+   * would take more than `MAX_MATCH_STEPS` steps of work.
+   */
+  test(input: string): boolean | undefined;
+  /** `test`, with the work it took; `budget` (steps) defaults to `MAX_MATCH_STEPS`. */
+  run(input: string, budget?: number): MatchRun;
 }
 
 /**
  * Compiles a `matches` pattern to a Thompson NFA run in lockstep (no backtracking), so matching
  * takes time linear in the input whatever the pattern: `(a+)+$` or `\d+\d+x` on hostile input cannot
- * stall the policy. JavaScript (`u` mode) syntax; features a linear engine cannot have are refused
- * at load: back-references, lookahead and lookbehind, and word-boundary assertions.
+ * stall the policy. Counted repetition makes one state per copy, so the work (positions × live
+ * states) is also capped per test: past `MAX_MATCH_STEPS` the answer is indeterminate. JavaScript
+ * (`u` mode) syntax; features a linear engine cannot have are refused at load: back-references,
+ * lookahead and lookbehind, and word-boundary assertions.
  */
 export function compileSafeRegex(pattern: unknown, where: string): SafeRegex {
   if (typeof pattern !== 'string') throw new ConfigurationError(`${where}: matches takes a string pattern`);
@@ -28,22 +36,22 @@ export function compileSafeRegex(pattern: unknown, where: string): SafeRegex {
   } catch (error) {
     throw new ConfigurationError(`${where}: invalid pattern: ${(error as Error).message}`);
   }
+  const parser = new Parser(pattern);
   let start: State;
   try {
-    start = new Parser(pattern).compile();
+    start = parser.compile();
   } catch (error) {
     throw new ConfigurationError(
       `${where}: pattern ${JSON.stringify(pattern)} is refused: ${(error as Error).message}`,
     );
   }
-  return Object.freeze({ source: pattern, test: (input: string) => run(start, input) });
+  const compiled = program(start, parser.size);
+  return Object.freeze({
+    source: pattern,
+    test: (input: string) => run(compiled, input).result,
+    run: (input: string, budget?: number) => run(compiled, input, budget),
+  });
 }
-
-type State =
-  | { kind: 'char'; test: (cp: number) => boolean; out: State | undefined; id: number }
-  | { kind: 'split'; out: State | undefined; alt: State | undefined; id: number }
-  | { kind: 'assert'; at: 'start' | 'end'; out: State | undefined; id: number }
-  | { kind: 'match'; id: number };
 
 /** A fragment: its start state and the dangling exits to patch. */
 interface Fragment {
@@ -55,6 +63,7 @@ class Parser {
   private index = 0;
   private count = 0;
   private readonly chars: string[];
+  private readonly classes = new Map<string, CharClass>();
 
   constructor(pattern: string) {
     this.chars = [...pattern];
@@ -66,6 +75,11 @@ class Parser {
     const match: State = { kind: 'match', id: this.next() };
     patch(fragment, match);
     return fragment.start;
+  }
+
+  /** The number of states. */
+  get size(): number {
+    return this.count;
   }
 
   private next(): number {
@@ -174,7 +188,11 @@ class Parser {
       text = ch;
       this.index += 1;
     }
-    const test = charTest(text);
+    let test = this.classes.get(text);
+    if (test === undefined) {
+      test = charClass(text);
+      this.classes.set(text, test);
+    }
     const state: State = { kind: 'char', test, out: undefined, id: this.next() };
     return {
       start: state,
@@ -253,61 +271,7 @@ function patch(fragment: Fragment, next: State): void {
 }
 
 /** A one-character test, answered by the engine's own RegExp on a single code point (linear). */
-function charTest(text: string): (cp: number) => boolean {
+function charClass(text: string): CharClass {
   const regex = new RegExp(`^(?:${text})$`, 'u');
-  const ascii = new Int8Array(128); // 0 unknown, 1 yes, -1 no
-  return (cp) => {
-    if (cp < 128) {
-      const known = ascii[cp]!;
-      if (known !== 0) return known === 1;
-      const result = regex.test(String.fromCharCode(cp));
-      ascii[cp] = result ? 1 : -1;
-      return result;
-    }
-    return regex.test(String.fromCodePoint(cp));
-  };
-}
-
-/** Lockstep simulation: every position starts a thread (search semantics of `RegExp#test`). */
-function run(start: State, input: string): boolean {
-  const codePoints = [...input];
-  const length = codePoints.length;
-  let current: State[] = [];
-  let next: State[] = [];
-  const seen = new Map<number, number>();
-  let generation = 0;
-
-  const add = (list: State[], state: State | undefined, position: number): boolean => {
-    if (state === undefined) return false;
-    if (seen.get(state.id) === generation) return false;
-    seen.set(state.id, generation);
-    switch (state.kind) {
-      case 'match':
-        return true;
-      case 'split':
-        return add(list, state.out, position) || add(list, state.alt, position);
-      case 'assert':
-        if (state.at === 'start' ? position !== 0 : position !== length) return false;
-        return add(list, state.out, position);
-      default:
-        list.push(state);
-        return false;
-    }
-  };
-
-  for (let position = 0; position <= length; position++) {
-    generation += 1;
-    // States carried over from the previous step were already marked; re-mark them for this step.
-    for (const state of current) seen.set(state.id, generation);
-    if (add(current, start, position)) return true;
-    if (position === length) break;
-    const cp = codePoints[position]!.codePointAt(0)!;
-    generation += 1;
-    next = [];
-    for (const state of current) {
-      if (state.kind === 'char' && state.test(cp) && add(next, state.out, position + 1)) return true;
-    }
-    current = next;
-  }
-  return false;
+  return { index: 0, test: (cp) => regex.test(String.fromCodePoint(cp)), ascii: new Int8Array(128) };
 }

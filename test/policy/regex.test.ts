@@ -65,6 +65,43 @@ describe('linear-time matches', () => {
     );
   });
 
+  test("differential: with any work budget, the answer is RegExp's or indeterminate", () => {
+    const atom = fc.constantFrom('a', 'b', '.', '[^a]', '\\w', 'x', '😀', '\\p{L}');
+    const node: fc.Arbitrary<string> = fc.letrec<{ re: string }>((tie) => ({
+      re: fc.oneof(
+        { depthSize: 'small' },
+        atom,
+        fc.tuple(tie('re'), tie('re')).map(([a, b]) => `${a}${b}`),
+        fc.tuple(tie('re'), tie('re')).map(([a, b]) => `(?:${a}|${b})`),
+        fc
+          .tuple(tie('re'), fc.constantFrom('*', '+', '?', '{3}', '{0,12}', '{2,40}', '{5,}'))
+          .map(([a, q]) => `(?:${a})${q}`),
+      ),
+    })).re;
+    const pattern = fc
+      .tuple(fc.boolean(), node, fc.boolean())
+      .map(([s, re, e]) => `${s ? '^' : ''}${re}${e ? '$' : ''}`);
+    fc.assert(
+      fc.property(
+        pattern,
+        fc.stringMatching(/^[abxé😀 ]{0,60}$/u),
+        fc.integer({ min: 0, max: 5000 }),
+        (source, input, budget) => {
+          const regex = compileSafeRegex(source, 'fuzz');
+          const expected = new RegExp(source, 'u').test(input);
+          const full = regex.run(input);
+          expect(full.result).toBe(expected);
+          const limited = regex.run(input, budget);
+          if (limited.result !== undefined) expect(limited.result).toBe(expected);
+          // Deterministic: the work it took is always enough for the same answer.
+          expect(regex.run(input, full.steps)).toEqual(full);
+          if (budget >= full.steps) expect(limited).toEqual(full);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
   test('huge repetitions are refused instead of exploding', () => {
     expect(() => compileSafeRegex('(?:(?:a{1000}){1000})', 'test')).toThrow(/too large/);
   });
