@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { ConfigurationError } from '../../src/errors.ts';
 import { compileSafeRegex } from '../../src/policy/regex.ts';
 
 describe('linear-time matches', () => {
@@ -74,7 +75,7 @@ describe('linear-time matches', () => {
         fc.tuple(tie('re'), tie('re')).map(([a, b]) => `${a}${b}`),
         fc.tuple(tie('re'), tie('re')).map(([a, b]) => `(?:${a}|${b})`),
         fc
-          .tuple(tie('re'), fc.constantFrom('*', '+', '?', '{3}', '{0,12}', '{2,40}', '{5,}'))
+          .tuple(tie('re'), fc.constantFrom('*', '+', '?', '{3}', '{0,6}', '{2,5}', '{5,}'))
           .map(([a, q]) => `(?:${a})${q}`),
       ),
     })).re;
@@ -84,10 +85,19 @@ describe('linear-time matches', () => {
     fc.assert(
       fc.property(
         pattern,
-        fc.stringMatching(/^[abxé😀 ]{0,60}$/u),
+        // Short inputs: RegExp backtracks, and nested counted repetition on a long input could
+        // take it minutes.
+        fc.stringMatching(/^[abxé😀 ]{0,16}$/u),
         fc.integer({ min: 0, max: 5000 }),
         (source, input, budget) => {
-          const regex = compileSafeRegex(source, 'fuzz');
+          let regex: ReturnType<typeof compileSafeRegex>;
+          try {
+            regex = compileSafeRegex(source, 'fuzz');
+          } catch (error) {
+            // A pattern the compiler refuses (too large) has nothing to compare.
+            if (ConfigurationError.isInstance(error)) return;
+            throw error;
+          }
           const expected = new RegExp(source, 'u').test(input);
           const full = regex.run(input);
           expect(full.result).toBe(expected);
