@@ -12,7 +12,7 @@ import type {
 } from '../types.ts';
 import { type CompiledRule, compareIds, compileRule, policyVersionOf } from './compile.ts';
 import type { CompileConditionOptions, Tri } from './condition-types.ts';
-import { deny, withFailed } from './evaluate.ts';
+import { deny, ownDecision, withFailed } from './evaluate.ts';
 import { ToolIndex } from './index-by-tool.ts';
 import { mergeApproval, mergeObligations } from './merge.ts';
 import type { PolicyEngine } from './types.ts';
@@ -301,7 +301,7 @@ function combine(applicable: readonly CompiledRule[], version: string, request: 
   if (approval !== undefined) decision.approval = approval;
   attachEffects(decision, applicable);
   decision.policyVersion = version;
-  return Object.freeze(decision);
+  return ownDecision(Object.freeze(decision));
 }
 
 function allowOf(allows: readonly CompiledRule[], version: string): Decision {
@@ -314,7 +314,7 @@ function allowOf(allows: readonly CompiledRule[], version: string): Decision {
   };
   attachEffects(decision, allows);
   decision.policyVersion = version;
-  return Object.freeze(decision);
+  return ownDecision(Object.freeze(decision));
 }
 
 /** Obligations (strictest wins) and limits of every applicable allow and ask rule. */
