@@ -294,3 +294,39 @@ describe('toolgateMiddleware', () => {
     });
   });
 });
+
+describe('toolgateMiddleware: one tool object under two names', () => {
+  it('guards each call under the name it was made with', async () => {
+    // Before: the guarded caller was cached by tool object alone, so a tool reached under a second
+    // name was decided under the first (allowed by `read`'s rule while `wipe` was denied).
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: rules([{ id: 'reads', effect: 'allow', tool: 'read' }]),
+      audit,
+      onDeny: 'return',
+    });
+    const shared = tool(async () => 'done', { name: 'read', description: 'r', schema: z.object({}) });
+    const middleware = toolgateMiddleware(tg) as unknown as {
+      wrapToolCall(request: unknown, handler: (request: unknown) => Promise<unknown>): Promise<unknown>;
+    };
+    let ran = 0;
+    const handler = async () => {
+      ran += 1;
+      return new ToolMessage({ tool_call_id: 'c', content: 'done' });
+    };
+    const request = (name: string) => ({
+      toolCall: { name, args: {}, id: `id-${name}` },
+      tool: shared,
+      runtime: {},
+    });
+    await middleware.wrapToolCall(request('read'), handler);
+    const denied = (await middleware.wrapToolCall(request('wipe'), handler)) as ToolMessage;
+    expect(ran).toBe(1);
+    expect(String(denied.content)).toContain('NO_MATCHING_RULE');
+    const decisions = audit.events.filter((e) => e.type === 'decision').map((e) => [e.tool, e.decision]);
+    expect(decisions).toEqual([
+      ['read', 'allow'],
+      ['wipe', 'deny'],
+    ]);
+  });
+});

@@ -78,18 +78,29 @@ export function toolgateMiddleware<TContext = unknown>(
         ? "a tool call asked for approval with toolgateMiddleware(tg) (ask: 'guard'), but the guard's approver is langchainApprover(), which only relays decisions given through toolgate's interrupt: use toolgateMiddleware(tg, { ask: 'interrupt' }) or give langchainApprover() a fallback approver"
         : "a tool call asked for approval that toolgate's interrupt did not collect: give langchainApprover() a fallback approver",
   };
-  const byTool = new WeakMap<object, HostToolCaller<Data>>();
+  // Keyed by the tool and the name together: one tool object reached under two names is guarded
+  // under each name (a cache by tool alone kept the first name, so the second name's rules never
+  // applied).
+  const byTool = new WeakMap<object, Map<string, HostToolCaller<Data>>>();
   const byName = new Map<string, HostToolCaller<Data>>();
   const callerFor = (name: string, request: ToolCallRequest): HostToolCaller<Data> => {
     const tool = request.tool as { schema?: unknown; description?: unknown } | undefined;
-    const cached = tool === undefined ? byName.get(name) : byTool.get(tool);
+    let named = byName;
+    if (tool !== undefined) {
+      let forTool = byTool.get(tool);
+      if (forTool === undefined) {
+        forTool = new Map();
+        byTool.set(tool, forTool);
+      }
+      named = forTool;
+    }
+    const cached = named.get(name);
     if (cached !== undefined) return cached;
     const toolOptions = hostToolOptions({ name, schema: tool?.schema, description: tool?.description });
     const caller = guardHostTool<Data>(tg, 'langchain', toolOptions, (args, _toolCallOptions, data) =>
       data.handler({ ...data.request, toolCall: { ...data.request.toolCall, args: args as JsonObject } }),
     );
-    if (tool === undefined) byName.set(name, caller);
-    else byTool.set(tool, caller);
+    named.set(name, caller);
     return caller;
   };
 
