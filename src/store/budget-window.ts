@@ -52,19 +52,20 @@ export class BudgetWindow {
     return undefined;
   }
 
-  /** Reserves `amount` for `holder` at `t` (usually the newest; an older `t` is inserted in order). */
+  /**
+   * Reserves `amount` for `holder` at `t`, in the order the Redis store keeps its sorted set: by
+   * time, then by holder as bytes. Sums are then taken in the same order on both stores, so they
+   * round alike (G13: amounts such as 0.3 + 0.3 + 9.4 compare with a max differently when added
+   * in another order).
+   */
   reserve(t: number, holder: string, amount: number): void {
     const entries = this.entries;
     this.holders.add(holder);
     const entry: Reservation = { t, holder, amount };
-    const last = entries[entries.length - 1];
-    if (last === undefined || last.t <= t) {
-      entries.push(entry);
-      return;
-    }
     let index = entries.length;
-    while (index > 0 && (entries[index - 1] as Reservation).t > t) index -= 1;
-    entries.splice(index, 0, entry);
+    while (index > 0 && after(entries[index - 1] as Reservation, entry)) index -= 1;
+    if (index === entries.length) entries.push(entry);
+    else entries.splice(index, 0, entry);
   }
 
   /** Gives back the reservation of `holder` (its call failed before any side effect). */
@@ -73,4 +74,10 @@ export class BudgetWindow {
     const index = this.entries.findIndex((entry) => entry.holder === holder);
     if (index >= 0) this.entries.splice(index, 1);
   }
+}
+
+/** Whether `a` sorts after `b`: by time, then by holder as UTF-8 bytes (Redis' order of members). */
+function after(a: Reservation, b: Reservation): boolean {
+  if (a.t !== b.t) return a.t > b.t;
+  return Buffer.compare(Buffer.from(a.holder, 'utf8'), Buffer.from(b.holder, 'utf8')) > 0;
 }

@@ -154,6 +154,33 @@ describe.skipIf(skip !== undefined)(
       }
     });
 
+    it('budget sums are taken in the same order: reservations in one millisecond round alike', async () => {
+      // Before: memory summed in arrival order, Redis in (time, holder) order: 0.3 + 0.3 + 9.4 was
+      // 10 on one and 10.000000000000002 on the other, so a fourth call fit a max of 10 on one only.
+      const admit = (holder: number, amount: number): Op => ({
+        op: 'admit',
+        at: 0,
+        holder,
+        rate: null,
+        sem: null,
+        budget: 1,
+        amount,
+        peek: false,
+        suspended: null,
+      });
+      const ops = [admit(2, 0.3), admit(1, 0.3), admit(0, 9.4), admit(3, 0)];
+      const client = newClient();
+      try {
+        const prefix = uniquePrefix('agree-order');
+        prefixes.push(prefix);
+        const fromMemory = await play(memoryStore(), ops);
+        const fromRedis = await play(redisStore({ client, prefix }), ops);
+        expect(fromRedis).toEqual(fromMemory);
+      } finally {
+        await client.quit();
+      }
+    });
+
     it('guards on the two stores reach the same decisions, and check() agrees with each call', {
       timeout: 60_000,
     }, async () => {
