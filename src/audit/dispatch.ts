@@ -1,12 +1,11 @@
 import { describeError } from '../_internal/describe-error.ts';
-import { parseDuration } from '../_internal/duration.ts';
 import { callSafely } from '../_internal/fail-closed.ts';
 import type { ApproverView } from '../approval/approver-view.ts';
-import { ConfigurationError } from '../errors.ts';
 import type { DeepReadonly, JsonObject } from '../types.ts';
+import { normalizeAuditOption } from './audit-options.ts';
 import { completeEvent, completesEvents } from './event-fields.ts';
-import { describeOutput, normalizeCapture, type OutputCapture, type ResultOutputFields } from './output.ts';
-import { createRedactor, type Redactor } from './redact.ts';
+import { describeOutput, type ResultOutputFields } from './output.ts';
+import type { Redactor } from './redact.ts';
 import { REDACTION_FAILED } from './shown.ts';
 import type { AuditEvent, AuditMode, AuditOption, AuditSink } from './types.ts';
 
@@ -56,7 +55,6 @@ export interface AuditShortfall {
 }
 
 /** Retry settings of best-effort mode. */
-const RETRY_BUFFER = 1_000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -336,62 +334,6 @@ interface Retry {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The drain under way, if any. */
   draining: Promise<void> | undefined;
-}
-
-function normalizeAuditOption(option: AuditOption | undefined): {
-  sinks: readonly AuditSink[];
-  mode: AuditMode;
-  timeoutMs: number;
-  redactor: Redactor;
-  capture: OutputCapture;
-  retryBuffer: number;
-} {
-  let sinks: readonly AuditSink[];
-  let mode: AuditMode = 'best-effort';
-  let timeoutMs = 5_000;
-  let redactor = createRedactor(undefined);
-  let capture = normalizeCapture(undefined);
-  let retryBuffer = RETRY_BUFFER;
-  if (option === undefined) sinks = [];
-  else if (Array.isArray(option)) sinks = option as readonly AuditSink[];
-  else if (isSink(option)) sinks = [option];
-  else {
-    const config = option as Exclude<AuditOption, AuditSink | readonly AuditSink[]>;
-    if (!Array.isArray(config.sinks))
-      throw new ConfigurationError('audit.sinks must be an array of audit sinks');
-    sinks = config.sinks;
-    if (config.mode !== undefined) {
-      if (config.mode !== 'best-effort' && config.mode !== 'fail-closed') {
-        throw new ConfigurationError(`audit.mode must be 'best-effort' or 'fail-closed'`);
-      }
-      mode = config.mode;
-    }
-    if (config.timeout !== undefined) timeoutMs = parseDuration(config.timeout, 'audit.timeout');
-    if (config.redact !== undefined) redactor = createRedactor(config.redact);
-    if (config.output !== undefined) capture = normalizeCapture(config.output);
-    if (config.retryBuffer !== undefined) {
-      if (!Number.isSafeInteger(config.retryBuffer) || config.retryBuffer < 0)
-        throw new ConfigurationError('audit.retryBuffer must be a non-negative integer');
-      retryBuffer = config.retryBuffer;
-    }
-  }
-  sinks.forEach((sink, index) => {
-    if (!isSink(sink))
-      throw new ConfigurationError(`audit sink #${index} must have a name and a write() method`);
-  });
-  if (mode === 'fail-closed' && sinks.length === 0) {
-    throw new ConfigurationError('audit mode fail-closed needs at least one sink');
-  }
-  return { sinks: Object.freeze([...sinks]), mode, timeoutMs, redactor, capture, retryBuffer };
-}
-
-function isSink(value: unknown): value is AuditSink {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AuditSink).name === 'string' &&
-    typeof (value as AuditSink).write === 'function'
-  );
 }
 
 /**
