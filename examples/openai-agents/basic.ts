@@ -4,10 +4,10 @@
 //
 //   npm install toolgate @openai/agents zod
 import assert from 'node:assert/strict';
-import { Agent, type RunContext, run, setTracingDisabled, tool } from '@openai/agents';
+import { Agent, type RunContext, run, setTracingDisabled } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { createGuard, memoryAudit, rules } from 'toolgate';
-import { agentsApprover, guardTool, respondToApproval } from 'toolgate/openai-agents';
+import { agentsApprover, guardedTool, respondToApproval } from 'toolgate/openai-agents';
 import { z } from 'zod';
 
 setTracingDisabled(true); // offline: nothing to export traces to
@@ -42,33 +42,35 @@ const identity = {
     principal: runContext.context.userId,
   }),
 };
-const lookupOrder = guardTool(
-  tool({
+// guardedTool builds each tool with the SDK's tool() and guards it: a tool that throws is recorded
+// as an error (a guarded copy of a finished tool, guardTool, would record the SDK's error text).
+const lookupOrder = guardedTool(
+  {
     name: 'lookup_order',
     description: 'Looks up an order',
     parameters: z.object({ orderId: z.string() }),
     execute: async ({ orderId }) => ({ orderId, status: 'shipped' }),
-  }),
+  },
   tg,
   { name: 'orders.lookup', ...identity },
 );
-const refund = guardTool(
-  tool({
+const refund = guardedTool(
+  {
     name: 'refund',
     description: 'Refunds an order',
     parameters: z.object({ orderId: z.string(), amount: z.number() }),
     execute: async ({ orderId, amount }) => `refunded ${amount} on ${orderId}`,
-  }),
+  },
   tg,
   { name: 'payments.refund', ask: 'interruption', ...identity }, // ask → the SDK's interruption
 );
-const deleteOrder = guardTool(
-  tool({
+const deleteOrder = guardedTool(
+  {
     name: 'delete_order',
     description: 'Deletes an order',
     parameters: z.object({ orderId: z.string() }),
     execute: async () => 'deleted',
-  }),
+  },
   tg,
   { name: 'orders.delete', ...identity },
 );

@@ -2,8 +2,13 @@ import { Agent, type AgentInputItem, type FunctionTool, run, setTracingDisabled,
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { agentsApprover, guardTool, guardTools } from '../../src/adapters/openai-agents/index.ts';
-import { createGuard, memoryAudit, rules, ToolDeniedError } from '../../src/index.ts';
+import {
+  agentsApprover,
+  guardedTool,
+  guardTool,
+  guardTools,
+} from '../../src/adapters/openai-agents/index.ts';
+import { callbackSecrets, createGuard, memoryAudit, rules, ToolDeniedError } from '../../src/index.ts';
 import { runAdapterScenarios, type ScenarioTool } from './scenarios.ts';
 
 beforeAll(() => setTracingDisabled(true));
@@ -187,5 +192,120 @@ describe("ask: 'interruption' (the SDK's own approvals)", () => {
     await run(new Agent({ name: 'a', model, tools: [refund] }), 'go');
     expect(ran).toBe(0);
     expect(outputSeen(model.lastCall?.request.input as AgentInputItem[])).toContain('APPROVAL_DENIED');
+  });
+});
+
+// The SDK's tool() catches what execute throws inside its own invoke: a guarded copy of a finished
+// tool sees the error function's text as a value. guardedTool builds the tool and sees the failure.
+describe('guardedTool: a failing execute is recorded as an error', () => {
+  const allowAll = rules([{ id: 'all', effect: 'allow', tool: '*' }]);
+  const failing = {
+    name: 'lookup',
+    description: 'look up an order',
+    parameters: z.object({ orderId: z.string() }),
+    execute: async (): Promise<string> => {
+      throw new Error('the warehouse API is down');
+    },
+  };
+  const resultsOf = (audit: ReturnType<typeof memoryAudit>) =>
+    audit.events
+      .filter((e) => e.type === 'result' && e.tool !== 'pay')
+      .map((e) => (e as { outcome?: string }).outcome);
+
+  it('records the error, and the model reads the SDK’s default text (guardTool records ok)', async () => {
+    for (const [build, expected] of [
+      [(tg: ReturnType<typeof createGuard>) => guardedTool(failing, tg), 'error'],
+      [(tg: ReturnType<typeof createGuard>) => guardTool(tool(failing), tg), 'ok'],
+    ] as const) {
+      const audit = memoryAudit();
+      const tg = createGuard({ policy: allowAll, audit });
+      const model = scripted('lookup', { orderId: 'o-1' });
+      await run(new Agent({ name: 'a', model, tools: [build(tg) as unknown as FunctionTool] }), 'go');
+      expect(outputSeen(model.lastCall?.request.input as AgentInputItem[])).toContain(
+        'An error occurred while running the tool',
+      );
+      expect(resultsOf(audit)).toEqual([expected]);
+    }
+  });
+
+  it('a custom errorFunction answers the model, scrubbed of the guard’s secrets', async () => {
+    const SECRET = 'Zq7vT2mWp9xK4rLs8bNc3dFh';
+    const audit = memoryAudit();
+    const tg = createGuard({
+      policy: allowAll,
+      audit,
+      secrets: { provider: callbackSecrets(() => ({ value: SECRET })), bindings: { k: { tools: ['pay'] } } },
+    });
+    // The guard hands the secret out to a tool of its own, so it knows to scrub it.
+    await tg.guard((_args: object, { secrets }) => secrets.k!.length, { name: 'pay', secrets: ['k'] })({});
+    const lookup = guardedTool(
+      {
+        ...failing,
+        errorFunction: (_context, error) => `failed with ${SECRET}: ${(error as Error).message}`,
+      },
+      tg,
+    );
+    const output = await lookup.invoke({ isToolApproved: () => undefined } as never, '{"orderId":"o-1"}');
+    expect(output).toContain('the warehouse API is down');
+    expect(output).not.toContain(SECRET);
+    expect(resultsOf(audit)).toEqual(['error']);
+    expect(JSON.stringify(audit.events)).not.toContain(SECRET);
+  });
+
+  it('errorFunction: null throws, as the SDK does, and the error is recorded', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: allowAll, audit });
+    const lookup = guardedTool({ ...failing, errorFunction: null }, tg);
+    const error = await lookup
+      .invoke({ isToolApproved: () => undefined } as never, '{"orderId":"o-1"}')
+      .catch((e: unknown) => e);
+    expect(String(error)).toContain('the warehouse API is down');
+    expect(resultsOf(audit)).toEqual(['error']);
+  });
+
+  it('arguments the SDK’s own parser refuses are recorded as an error, and the tool never runs', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: allowAll, audit });
+    let ran = 0;
+    const strict = guardedTool(
+      {
+        name: 'lookup',
+        description: 'look up an order',
+        parameters: z.object({ orderId: z.string().min(3) }),
+        execute: async () => {
+          ran += 1;
+          return 'found';
+        },
+      },
+      tg,
+    );
+    const output = await strict.invoke({ isToolApproved: () => undefined } as never, '{"orderId":"o"}');
+    expect(typeof output).toBe('string');
+    expect(ran).toBe(0);
+    expect(resultsOf(audit)).toEqual(['error']);
+  });
+
+  it('a call that succeeds is the same as with guardTool: its value, recorded ok', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: allowAll, audit });
+    const lookup = guardedTool(
+      { ...failing, execute: async ({ orderId }) => `order ${orderId}: shipped` },
+      tg,
+      {
+        name: 'orders.lookup',
+      },
+    );
+    const model = scripted('lookup', { orderId: 'o-1' });
+    await run(new Agent({ name: 'a', model, tools: [lookup] }), 'go');
+    expect(outputSeen(model.lastCall?.request.input as AgentInputItem[])).toContain('order o-1: shipped');
+    expect(resultsOf(audit)).toEqual(['ok']);
+    expect(audit.events.find((e) => e.type === 'decision')).toMatchObject({ tool: 'orders.lookup' });
+  });
+
+  it('refuses options without an execute function', () => {
+    const tg = createGuard({ policy: allowAll });
+    expect(() => guardedTool({ name: 'x', description: 'x', parameters: z.object({}) } as never, tg)).toThrow(
+      /execute function/,
+    );
   });
 });

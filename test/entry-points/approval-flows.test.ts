@@ -5,8 +5,6 @@
 import {
   Agent,
   type AgentInputItem,
-  tool as agentsTool,
-  type FunctionTool,
   run as runAgents,
   setTracingDisabled,
 } from '@openai/agents';
@@ -22,10 +20,10 @@ import {
 } from '../../src/adapters/ai-sdk/index.ts';
 import {
   agentsApprover,
-  guardTools as agentsGuardTools,
   respondToApproval as respondInAgents,
 } from '../../src/adapters/openai-agents/index.ts';
 import { scriptedModel, textResult, toolResultSeen } from '../adapters/ai-sdk-helpers.ts';
+import { agentsGuardedTools } from './agents-tools.ts';
 import { conformance, type Harness, type SuiteOutcome } from './harness.ts';
 
 beforeAll(() => setTracingDisabled(true));
@@ -114,38 +112,16 @@ conformance({
   },
 });
 
-function agentsToolsOf(h: Harness): FunctionTool[] {
-  return h.tools.map(
-    (t) =>
-      agentsTool({
-        name: t.name,
-        description: t.description,
-        parameters: t.schema as never,
-        execute: (input, _context, details) => t.execute(input as never, { signal: details?.signal }),
-      }) as unknown as FunctionTool,
-  );
-}
-
 conformance({
   name: 'OpenAI Agents (Runner with interruptions)',
   approver: () => agentsApprover(),
   notApplicable: { 'ask -> edit -> approve, re-decided': NO_EDIT, 'approval timeout': NO_TIMEOUT },
-  differs: {
-    'tool throws': {
-      trail: ['decision allow', 'result ok'],
-      why: "the SDK's tool() catches the error inside its own invoke and returns its errorFunction's text, so the guard sees a value",
-    },
-  },
   async run(h, call) {
     const model = new ScriptedModel([
       [functionCall(call.tool, call.args as never, { callId: 'c-1' })],
       [assistantMessage('done')],
     ]);
-    const agent = new Agent({
-      name: 'suite',
-      model,
-      tools: agentsGuardTools(agentsToolsOf(h), h.tg, { ask: 'interruption' }),
-    });
+    const agent = new Agent({ name: 'suite', model, tools: agentsGuardedTools(h, { ask: 'interruption' }) });
     try {
       const first = await runAgents(agent, 'go', call.signal ? { signal: call.signal } : {});
       if (first.interruptions.length > 0) {

@@ -25,6 +25,7 @@ import { guardMcpClient, guardMcpServer } from '../../src/adapters/mcp/index.ts'
 import { guardTools as agentsGuardTools } from '../../src/adapters/openai-agents/index.ts';
 import { ToolDeniedError, ToolInterruptedError } from '../../src/index.ts';
 import { scriptedModel, toolResultSeen } from '../adapters/ai-sdk-helpers.ts';
+import { agentsGuardedTools } from './agents-tools.ts';
 import {
   conformance,
   createHarness,
@@ -261,7 +262,7 @@ const openAiAgents: EntryPoint = {
   differs: {
     'tool throws': {
       trail: ['decision allow', 'result ok'],
-      why: "the SDK's tool() catches the error inside its own invoke and returns its errorFunction's text, so the guard sees a value",
+      why: "the SDK's tool() catches the error inside its own invoke and returns its errorFunction's text, so a guarded copy of a finished tool sees a value (guardedTool, the next entry, records it)",
     },
   },
   async run(h, call) {
@@ -306,6 +307,30 @@ const openAiAgents: EntryPoint = {
   },
 };
 conformance(openAiAgents);
+
+// The same, with each tool built by guardedTool: a tool that throws is recorded as an error.
+const openAiAgentsGuardedTool: EntryPoint = {
+  ...openAiAgents,
+  name: 'OpenAI Agents (run, guardedTool)',
+  differs: {},
+  async run(h, call) {
+    const model = new ScriptedModel([
+      [functionCall(call.tool, call.args as never, { callId: 'c-1' })],
+      [assistantMessage('done')],
+    ]);
+    const tools = agentsGuardedTools(h);
+    const agent = new Agent({ name: 'suite', model, tools });
+    try {
+      await runAgents(agent, 'go', call.signal ? { signal: call.signal } : {});
+    } catch (error) {
+      return { error };
+    }
+    const items = (model.lastCall?.request.input ?? []) as AgentInputItem[];
+    const item = items.findLast((i) => (i as { type?: string }).type === 'function_call_result');
+    return item === undefined ? {} : { modelSaw: JSON.stringify((item as { output?: unknown }).output) };
+  },
+};
+conformance(openAiAgentsGuardedTool);
 
 // --- MCP: the server wrapper and the client wrapper, over the SDK's in-memory transport. ---
 

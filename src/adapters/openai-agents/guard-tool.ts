@@ -1,4 +1,5 @@
 import type { FunctionTool, RunContext } from '@openai/agents';
+import { guardRecorder } from '../../_internal/guard-records.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { CallOptions } from '../../guard-types.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
@@ -14,7 +15,7 @@ import {
 import { denialError, type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { hostToolOptions } from '../_shared/tool-options.ts';
 import { findApproval, watchInterruption } from './answers.ts';
-import { type GuardedToolInfo, guardedTools, type InvokeData } from './shared.ts';
+import { EXECUTION, type Execution, type GuardedToolInfo, guardedTools, type InvokeData } from './shared.ts';
 
 /** The context type of a function tool (`tool<…, Context>()`), `unknown` when it has none. */
 export type AgentsContextOf<T> = T extends {
@@ -66,6 +67,26 @@ export function guardTool<T extends FunctionTool<never, never, unknown>, TContex
   tg: AnyGuard,
   options: GuardToolOptions<TContext> = {},
 ): T {
+  return wrapFunctionTool(tool, tg, options as GuardToolOptions<unknown>, false);
+}
+
+/**
+ * What the SDK answered for a call whose `execute` failed (or never ran), when the tool reports
+ * its runs (`guardedTool`): the guard records the failure, and the model reads this answer.
+ */
+const sdkAnswers = new WeakMap<InvokeData, unknown>();
+
+/**
+ * `guardTool`'s work. With `watchExecution` (tools built by `guardedTool`, whose `execute` reports
+ * each run in the call's details under `EXECUTION`), a failure the SDK turned into the tool's text
+ * output is recorded as the call's error, and the model still reads the SDK's text.
+ */
+export function wrapFunctionTool<T extends FunctionTool<never, never, unknown>>(
+  tool: T,
+  tg: AnyGuard,
+  options: GuardToolOptions<unknown>,
+  watchExecution: boolean,
+): T {
   const original = tool as unknown as FunctionTool<unknown, never, unknown>;
   if (typeof original?.invoke !== 'function')
     throw new ConfigurationError('guardTool takes an @openai/agents function tool');
@@ -89,10 +110,20 @@ export function guardTool<T extends FunctionTool<never, never, unknown>, TContex
     (args, toolCallOptions, data) => {
       if (data === undefined) throw new Error(`toolgate: ${name} has no OpenAI Agents call to run`);
       // The original parses and runs exactly the evaluated args, with the guard's signal.
-      return original.invoke(data.runContext as never, JSON.stringify(args), {
-        ...data.details,
-        signal: toolCallOptions.signal,
-      });
+      const details = { ...data.details, signal: toolCallOptions.signal };
+      if (!watchExecution) return original.invoke(data.runContext as never, JSON.stringify(args), details);
+      const execution: Execution = { started: false, failed: false, error: undefined };
+      (details as Record<symbol, unknown>)[EXECUTION] = execution;
+      return Promise.resolve(original.invoke(data.runContext as never, JSON.stringify(args), details)).then(
+        (value) => {
+          if (execution.started && !execution.failed) return value;
+          // The SDK answered a failure with its error function's text: the guard records the
+          // failure as the call's error, and the model reads that text (see the guarded invoke).
+          sdkAnswers.set(data, value);
+          if (execution.failed) throw execution.error;
+          throw new Error(`the OpenAI Agents SDK did not run ${name}: it refused the arguments`);
+        },
+      );
     },
   );
   const contextOption = options.context as
@@ -128,7 +159,18 @@ export function guardTool<T extends FunctionTool<never, never, unknown>, TContex
       // Not JSON: the guard denies it as INVALID_ARGS, and records that.
     }
     const approval = findApproval(info, runContext, typeof callId === 'string' ? callId : undefined);
-    const outcome = await call(args, callOptions, { runContext, details }, { approval, missing });
+    const data: InvokeData = { runContext, details };
+    let outcome: Awaited<ReturnType<typeof call>>;
+    try {
+      outcome = await call(args, callOptions, data, { approval, missing });
+    } catch (error) {
+      if (!sdkAnswers.has(data)) throw error;
+      // Recorded as the call's error; the model reads what the SDK made of it, as without toolgate
+      // (scrubbed of the guard's secrets, as a result is).
+      const answer = sdkAnswers.get(data);
+      const recorder = guardRecorder(tg);
+      return recorder === undefined ? answer : recorder.shown(answer);
+    }
     if (outcome.ok) return outcome.value;
     if (onDeny === 'throw') throw denialError(outcome);
     return denialMessage(outcome.denial, detailOf(tg));

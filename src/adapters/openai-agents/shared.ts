@@ -9,6 +9,20 @@ export interface InvokeData {
   readonly details: Parameters<FunctionTool['invoke']>[2];
 }
 
+/**
+ * What a tool built by `guardedTool` reports of one run of its `execute`: whether it started, and
+ * what it threw. Carried to `execute` in the call's details under `EXECUTION` (a symbol key, which
+ * the SDK keeps when it copies the details).
+ */
+export interface Execution {
+  started: boolean;
+  failed: boolean;
+  error: unknown;
+}
+
+/** The details key of a call's `Execution`. */
+export const EXECUTION: unique symbol = Symbol('toolgate.openai-agents.execution');
+
 /** What `guardTool` knows about a tool it wrapped, for `respondToApproval`. */
 export interface GuardedToolInfo {
   /** The toolgate name. */
