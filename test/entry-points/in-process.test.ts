@@ -257,6 +257,23 @@ conformance(langchainToolsEntry);
 
 // --- OpenAI Agents: the Runner with the SDK's scripted model. ---
 
+/** Runs one call of the suite through the Runner; what the model read of the tool, or the error. */
+async function runAgentsSuite(call: SuiteCall, tools: FunctionTool[]): Promise<SuiteOutcome> {
+  const model = new ScriptedModel([
+    [functionCall(call.tool, call.args as never, { callId: 'c-1' })],
+    [assistantMessage('done')],
+  ]);
+  const agent = new Agent({ name: 'suite', model, tools });
+  try {
+    await runAgents(agent, 'go', call.signal ? { signal: call.signal } : {});
+  } catch (error) {
+    return { error };
+  }
+  const items = (model.lastCall?.request.input ?? []) as AgentInputItem[];
+  const item = items.findLast((i) => (i as { type?: string }).type === 'function_call_result');
+  return item === undefined ? {} : { modelSaw: JSON.stringify((item as { output?: unknown }).output) };
+}
+
 const openAiAgents: EntryPoint = {
   name: 'OpenAI Agents (run)',
   differs: {
@@ -265,30 +282,22 @@ const openAiAgents: EntryPoint = {
       why: "the SDK's tool() catches the error inside its own invoke and returns its errorFunction's text, so a guarded copy of a finished tool sees a value (guardedTool, the next entry, records it)",
     },
   },
-  async run(h, call) {
-    const model = new ScriptedModel([
-      [functionCall(call.tool, call.args as never, { callId: 'c-1' })],
-      [assistantMessage('done')],
-    ]);
-    const tools = h.tools.map(
-      (t) =>
-        agentsTool({
-          name: t.name,
-          description: t.description,
-          parameters: t.schema as never,
-          execute: (input, _context, details) => t.execute(input as never, { signal: details?.signal }),
-        }) as unknown as FunctionTool,
-    );
-    const agent = new Agent({ name: 'suite', model, tools: agentsGuardTools(tools, h.tg) });
-    try {
-      await runAgents(agent, 'go', call.signal ? { signal: call.signal } : {});
-    } catch (error) {
-      return { error };
-    }
-    const items = (model.lastCall?.request.input ?? []) as AgentInputItem[];
-    const item = items.findLast((i) => (i as { type?: string }).type === 'function_call_result');
-    return item === undefined ? {} : { modelSaw: JSON.stringify((item as { output?: unknown }).output) };
-  },
+  run: (h, call) =>
+    runAgentsSuite(
+      call,
+      agentsGuardTools(
+        h.tools.map(
+          (t) =>
+            agentsTool({
+              name: t.name,
+              description: t.description,
+              parameters: t.schema as never,
+              execute: (input, _context, details) => t.execute(input as never, { signal: details?.signal }),
+            }) as unknown as FunctionTool,
+        ),
+        h.tg,
+      ),
+    ),
   expectDenial(outcome, code) {
     if (code === 'CANCELLED' && outcome.error !== undefined) {
       expect(String(outcome.error)).toMatch(/abort|stop/i);
@@ -313,22 +322,7 @@ const openAiAgentsGuardedTool: EntryPoint = {
   ...openAiAgents,
   name: 'OpenAI Agents (run, guardedTool)',
   differs: {},
-  async run(h, call) {
-    const model = new ScriptedModel([
-      [functionCall(call.tool, call.args as never, { callId: 'c-1' })],
-      [assistantMessage('done')],
-    ]);
-    const tools = agentsGuardedTools(h);
-    const agent = new Agent({ name: 'suite', model, tools });
-    try {
-      await runAgents(agent, 'go', call.signal ? { signal: call.signal } : {});
-    } catch (error) {
-      return { error };
-    }
-    const items = (model.lastCall?.request.input ?? []) as AgentInputItem[];
-    const item = items.findLast((i) => (i as { type?: string }).type === 'function_call_result');
-    return item === undefined ? {} : { modelSaw: JSON.stringify((item as { output?: unknown }).output) };
-  },
+  run: (h, call) => runAgentsSuite(call, agentsGuardedTools(h)),
 };
 conformance(openAiAgentsGuardedTool);
 
