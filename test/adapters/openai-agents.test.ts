@@ -302,6 +302,47 @@ describe('guardedTool: a failing execute is recorded as an error', () => {
     expect(audit.events.find((e) => e.type === 'decision')).toMatchObject({ tool: 'orders.lookup' });
   });
 
+  it('output its zod outputSchema refuses is recorded as an error; the model reads the error function’s answer', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: allowAll, audit });
+    const count = guardedTool(
+      {
+        name: 'count',
+        description: 'count orders',
+        parameters: z.object({}),
+        outputSchema: z.object({ n: z.number() }),
+        execute: async () => ({ n: 'many' }) as unknown as { n: number },
+        errorFunction: () => ({ n: -1 }),
+      },
+      tg,
+    );
+    const output = await count.invoke({ isToolApproved: () => undefined } as never, '{}');
+    expect(output).toEqual({ n: -1 });
+    expect(resultsOf(audit)).toEqual(['error']);
+  });
+
+  it('an answer the SDK gives when its own timeoutMs passes (outside the runner) is recorded as an error', async () => {
+    const audit = memoryAudit();
+    const tg = createGuard({ policy: allowAll, audit });
+    let finished = false;
+    const slow = guardedTool(
+      {
+        ...failing,
+        timeoutMs: 20,
+        execute: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          finished = true;
+          return 'late';
+        },
+      },
+      tg,
+    );
+    const output = await slow.invoke({ isToolApproved: () => undefined } as never, '{"orderId":"o-1"}');
+    expect(String(output)).toMatch(/timed out/);
+    expect(finished).toBe(false);
+    expect(resultsOf(audit)).toEqual(['error']);
+  });
+
   it('refuses options without an execute function', () => {
     const tg = createGuard({ policy: allowAll });
     expect(() => guardedTool({ name: 'x', description: 'x', parameters: z.object({}) } as never, tg)).toThrow(

@@ -112,16 +112,20 @@ export function wrapFunctionTool<T extends FunctionTool<never, never, unknown>>(
       // The original parses and runs exactly the evaluated args, with the guard's signal.
       const details = { ...data.details, signal: toolCallOptions.signal };
       if (!watchExecution) return original.invoke(data.runContext as never, JSON.stringify(args), details);
-      const execution: Execution = { started: false, failed: false, error: undefined };
+      const execution: Execution = { started: false, settled: false, failed: false, error: undefined };
       (details as Record<symbol, unknown>)[EXECUTION] = execution;
       return Promise.resolve(original.invoke(data.runContext as never, JSON.stringify(args), details)).then(
         (value) => {
-          if (execution.started && !execution.failed) return value;
+          if (execution.settled && !execution.failed) return value;
           // The SDK answered a failure with its error function's text: the guard records the
           // failure as the call's error, and the model reads that text (see the guarded invoke).
           sdkAnswers.set(data, value);
           if (execution.failed) throw execution.error;
-          throw new Error(`the OpenAI Agents SDK did not run ${name}: it refused the arguments`);
+          throw new Error(
+            execution.started
+              ? `the OpenAI Agents SDK answered before ${name} finished: its timeoutMs passed`
+              : `the OpenAI Agents SDK did not run ${name}: it refused the arguments`,
+          );
         },
       );
     },

@@ -12,6 +12,15 @@ import { type GuardToolOptions, wrapFunctionTool } from './guard-tool.ts';
 import { EXECUTION, type Execution } from './shared.ts';
 
 type Execute = (input: unknown, runContext?: RunContext<unknown>, details?: object) => unknown;
+type Check = (value: unknown) => { readonly success: boolean };
+
+/** The `safeParse` of a zod object schema (the only output schema the SDK checks at run time). */
+function zodCheck(schema: unknown): Check | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const safeParse = (schema as { safeParse?: unknown }).safeParse;
+  if (typeof safeParse !== 'function') return undefined;
+  return (value) => (safeParse as Check).call(schema, value);
+}
 
 /**
  * Builds a function tool with the SDK's `tool(toolOptions)` and guards it as `guardTool` does,
@@ -46,6 +55,8 @@ export function guardedTool<
       'guardedTool takes the options of the SDK’s tool(), with an execute function',
     );
   const run = execute as Execute;
+  const outputSchema = (toolOptions as { outputSchema?: unknown }).outputSchema;
+  const outputCheck = zodCheck(outputSchema);
   // Each run reports to the call that made it (through the details the guard passes, which the
   // SDK hands to `execute`); a run without them (none happen: only the guarded invoke calls this
   // tool) just runs.
@@ -54,9 +65,21 @@ export function guardedTool<
     if (execution === undefined) return run(input, runContext, details);
     execution.started = true;
     const failed = (error: unknown): never => {
+      execution.settled = true;
       execution.failed = true;
       execution.error = error;
       throw error;
+    };
+    const returned = (output: unknown): unknown => {
+      execution.settled = true;
+      // The SDK checks the output against a zod `outputSchema` after this returns, and answers a
+      // mismatch with its error function: the same check here tells the guard.
+      const checked = outputCheck?.(output);
+      if (checked !== undefined && !checked.success) {
+        execution.failed = true;
+        execution.error = new Error(`${String(toolOptions.name)} returned output its outputSchema refuses`);
+      }
+      return output;
     };
     let value: unknown;
     try {
@@ -64,7 +87,7 @@ export function guardedTool<
     } catch (error) {
       failed(error);
     }
-    return value instanceof Promise ? value.then(undefined, failed) : value;
+    return value instanceof Promise ? value.then(returned, failed) : returned(value);
   };
   const built = tool({ ...toolOptions, execute: watched } as ToolOptions<
     TParameters,

@@ -10,12 +10,14 @@ export interface InvokeData {
 }
 
 /**
- * What a tool built by `guardedTool` reports of one run of its `execute`: whether it started, and
- * what it threw. Carried to `execute` in the call's details under `EXECUTION` (a symbol key, which
+ * What a tool built by `guardedTool` reports of one run of its `execute`: whether it started and
+ * finished, and what it threw (or the output check it failed). Carried to `execute` in the call's details under `EXECUTION` (a symbol key, which
  * the SDK keeps when it copies the details).
  */
 export interface Execution {
   started: boolean;
+  /** `execute` returned, or threw. */
+  settled: boolean;
   failed: boolean;
   error: unknown;
 }
