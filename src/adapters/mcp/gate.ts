@@ -226,7 +226,11 @@ export class McpGate {
     // A call to a tool the server does not list (or no usable name at all) is denied UNKNOWN_TOOL
     // and recorded like any call, under one name, so unlisted names cannot grow the guard's registry.
     let refusal: string | undefined;
-    const usable = typeof name === 'string' && toolNameProblem(this.qualify(name)) === undefined;
+    // Without a server name, `mcp:<method>` names the other requests (methods.ts): no tool takes it.
+    const usable =
+      typeof name === 'string' &&
+      toolNameProblem(this.qualify(name)) === undefined &&
+      !(this.options.server === undefined && name.startsWith('mcp:'));
     if (!usable) refusal = `${describeName(name)} is not a usable tool name`;
     else if (this.stale || !this.catalog.has(name)) {
       try {

@@ -7,6 +7,7 @@ import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
+import { decideMethod, isDecidedMethod } from './methods.ts';
 import { ownRequest, proxyRequestId, type Waiter } from './proxy-ids.ts';
 import type { JsonRpcId, JsonRpcMessage } from './types.ts';
 
@@ -46,8 +47,10 @@ export interface McpProxyHandle {
 /**
  * A stdio MCP proxy at the JSON-RPC level: it spawns the server, relays newline-delimited JSON-RPC
  * both ways, and guards every `tools/call` (policy, pins, argument check, approval, audit) before the
- * server sees it. `tools/list` answers are pin-checked (changed definitions are hidden); every other
- * message passes through, so it works with servers of any SDK or language. Each side sees only the
+ * server sees it, and every other client request but the protocol's own (`resources/read`,
+ * `prompts/get`, …) as `<server>:<method>` (methods.ts). `tools/list` answers are pin-checked
+ * (changed definitions are hidden); the rest passes through, so it works with servers of any SDK
+ * or language. Each side sees only the
  * proxy's own random request ids (answers are mapped back; one to no request sent is dropped), and
  * with a guard that has secrets every message to the client is scrubbed of them. Resolves with the
  * server's exit code (128 + signal number when it was killed by a signal).
@@ -115,58 +118,60 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
     return response.result as { tools: unknown; nextCursor?: unknown };
   });
 
-  const onCall = async (message: JsonRpcMessage & { id: JsonRpcId }, serverId: string) => {
-    const params = paramsOf(message);
+  /**
+   * Runs one decided request of the client (a `tools/call`, or another method: see methods.ts):
+   * `decide` sends it through the guard (forwarding it to the server under `serverId` only after
+   * an allow) and gives the response the client gets. A request the guard ends is cancelled at
+   * the server.
+   */
+  const gated = async (
+    message: JsonRpcMessage & { id: JsonRpcId },
+    serverId: string,
+    decide: (
+      callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string },
+      forward: (params: JsonObject, signal: AbortSignal) => Promise<JsonRpcMessage>,
+    ) => Promise<JsonRpcMessage>,
+  ) => {
     const key = idKey(message.id);
     const controller = new AbortController();
     inflight.set(key, controller);
+    const forward = (params: JsonObject, signal: AbortSignal) =>
+      new Promise<JsonRpcMessage>((resolve, reject) => {
+        if (serverGone) return reject(new Error('the MCP server has exited'));
+        if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
+        // The guard's abort (its timeout, or the client's cancellation) reaches the server.
+        const onAbort = () => {
+          cancelDown(serverId, 'toolgate: the call was ended (timeout or cancellation)');
+          reject(signal.reason ?? new Error('aborted'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        const settled = () => signal.removeEventListener('abort', onAbort);
+        toServer.set(serverId, {
+          id: message.id,
+          listing: false,
+          waiter: {
+            resolve: (response) => {
+              settled();
+              resolve(response);
+            },
+            reject: (error) => {
+              settled();
+              reject(error);
+            },
+          },
+        });
+        writeDown({ ...message, id: serverId, params });
+      });
     try {
       const callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string } = {
         signal: controller.signal,
         toolCallId: String(message.id),
       };
       if (options.context !== undefined) callOptions.context = options.context;
-      const outcome = await gate.call(
-        params.name,
-        params.arguments,
-        (args, signal) =>
-          new Promise<JsonRpcMessage>((resolve, reject) => {
-            if (serverGone) return reject(new Error('the MCP server has exited'));
-            if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
-            // The guard's abort (its timeout, or the client's cancellation) reaches the server.
-            const onAbort = () => {
-              cancelDown(serverId, 'toolgate: the call was ended (timeout or cancellation)');
-              reject(signal.reason ?? new Error('aborted'));
-            };
-            signal.addEventListener('abort', onAbort, { once: true });
-            const settled = () => signal.removeEventListener('abort', onAbort);
-            toServer.set(serverId, {
-              id: message.id,
-              listing: false,
-              waiter: {
-                resolve: (response) => {
-                  settled();
-                  resolve(response);
-                },
-                reject: (error) => {
-                  settled();
-                  reject(error);
-                },
-              },
-            });
-            writeDown({ ...message, id: serverId, params: { ...params, arguments: args as JsonObject } });
-          }),
-        callOptions,
-        resultOf,
-      );
+      const response = await decide(callOptions, forward);
       // A cancelled request gets no response (MCP cancellation).
       if (controller.signal.aborted) return;
-      if (outcome.ok) {
-        writeUp({ ...outcome.value, id: message.id });
-      } else {
-        if (outcome.denial !== undefined) log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
-        writeUp({ jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue });
-      }
+      writeUp({ ...response, id: message.id });
     } catch (error) {
       if (controller.signal.aborted) return;
       writeUp({
@@ -181,6 +186,38 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       cancelDown(serverId, 'toolgate: the call was ended');
     }
   };
+
+  const onCall = (message: JsonRpcMessage & { id: JsonRpcId }, serverId: string) => {
+    const params = paramsOf(message);
+    return gated(message, serverId, async (callOptions, forward) => {
+      const outcome = await gate.call(
+        params.name,
+        params.arguments,
+        (args, signal) => forward({ ...params, arguments: args as JsonObject }, signal),
+        callOptions,
+        resultOf,
+      );
+      if (outcome.ok) return outcome.value;
+      if (outcome.denial !== undefined) log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
+      return { jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue };
+    });
+  };
+
+  // Every other request but the protocol's own is decided as `<server>:<method>` (methods.ts).
+  const onMethod = (message: JsonRpcMessage & { id: JsonRpcId; method: string }, serverId: string) =>
+    gated(message, serverId, async (callOptions, forward) => {
+      const outcome = await decideMethod(
+        tg,
+        options.server,
+        message.method,
+        paramsOf(message),
+        forward,
+        callOptions,
+      );
+      if (outcome.ok) return outcome.value;
+      if (outcome.denial !== undefined) log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
+      return { jsonrpc: '2.0', id: message.id, error: outcome.error };
+    });
 
   const refuse = (id: unknown, code: number, text: string) =>
     writeUp({
@@ -229,6 +266,10 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       clientIds.set(key, serverId);
       if (message.method === 'tools/call') {
         void onCall(message, serverId);
+        return;
+      }
+      if (isDecidedMethod(message.method)) {
+        void onMethod(message, serverId);
         return;
       }
       if (message.method === 'initialize') {

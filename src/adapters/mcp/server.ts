@@ -9,6 +9,7 @@ import { resolveContext } from '../_shared/host-call.ts';
 import { type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
+import { decideMethod, deniedError, isDecidedMethod, methodName } from './methods.ts';
 import type { JsonRpcMessage, McpMessageExtra, McpTransport } from './types.ts';
 
 /** How long the server may take to answer the guard's own `tools/list`. */
@@ -38,8 +39,7 @@ export interface GuardMcpServerOptions extends McpGateOptions {
   onDeny?: OnDenyOption;
 }
 
-/** The JSON-RPC error code of a denial with `onDeny: 'throw'` (in the server-defined range). */
-export const MCP_DENIED_ERROR = -32001;
+export { MCP_DENIED_ERROR } from './methods.ts';
 
 /**
  * An MCP server of the TypeScript SDK: `McpServer` (v1, v2) or the low-level `Server`. Typed loosely
@@ -93,8 +93,9 @@ export function guardMcpServer<S extends McpServerLike>(
 
 /**
  * Wraps an MCP transport on the server side: `tools/call` requests go through the guard before the
- * server sees them, and every other message passes (scrubbed of the guard's secrets, if it has
- * any). A request with the id of one in flight is refused; a call the guard ends is cancelled at
+ * server sees them, and so does every other client request but the protocol's own (as
+ * `<server>:<method>`, methods.ts); every other message passes (scrubbed of the guard's secrets,
+ * if it has any). A request with the id of one in flight is refused; a call the guard ends is cancelled at
  * the server. Works with any transport and SDK version, since it acts on JSON-RPC messages. The
  * tool list is read from the server itself with `tools/list` requests the client never sees.
  */
@@ -188,47 +189,35 @@ export function guardTransport(
     return response.result as { tools: unknown; nextCursor?: unknown };
   });
 
-  const onCall = async (
+  /**
+   * Runs one decided request of the client (a `tools/call`, or another method: see methods.ts):
+   * `decide` sends it through the guard (forwarding it to the server only after an allow) and
+   * gives the response the client gets. A request the guard ends is cancelled at the server.
+   */
+  const gated = async (
     message: JsonRpcMessage & { id: string | number },
     extra: McpMessageExtra | undefined,
+    tool: string,
+    decide: (
+      callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string },
+      forward: (params: JsonObject, signal: AbortSignal) => Promise<JsonRpcMessage>,
+    ) => Promise<JsonRpcMessage>,
   ) => {
-    const params = paramsOf(message);
-    const name = params.name;
     const key = idKey(message.id);
     const controller = new AbortController();
     inflight.set(key, controller);
     try {
-      const info: McpCallInfo = { tool: String(name), sessionId: transport.sessionId, extra };
+      const info: McpCallInfo = { tool, sessionId: transport.sessionId, extra };
       const context = resolveContext(options.context, info);
       const callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string } = {
         signal: controller.signal,
         toolCallId: String(message.id),
       };
       if (context !== undefined) callOptions.context = context;
-      const outcome = await gate.call(
-        name,
-        params.arguments,
-        (args, signal) =>
-          ask({ ...message, params: { ...params, arguments: args as JsonObject } }, extra, undefined, signal),
-        callOptions,
-        resultOf,
+      const response = await decide(callOptions, (params, signal) =>
+        ask({ ...message, params }, extra, undefined, signal),
       );
       if (controller.signal.aborted) return;
-      if (!outcome.ok && outcome.denial !== undefined && onDeny === 'throw') {
-        await transport.send({
-          jsonrpc: '2.0',
-          id: message.id,
-          error: deniedError(
-            outcome.result.content[0]?.text ?? 'toolgate denied this call',
-            outcome.denial,
-            tg,
-          ),
-        });
-        return;
-      }
-      const response = outcome.ok
-        ? outcome.value
-        : { jsonrpc: '2.0' as const, id: message.id, result: outcome.result as unknown as JsonValue };
       await transport.send(response);
     } catch (error) {
       if (controller.signal.aborted) return;
@@ -251,6 +240,44 @@ export function guardTransport(
       }
     }
   };
+
+  const onCall = (message: JsonRpcMessage & { id: string | number }, extra: McpMessageExtra | undefined) => {
+    const params = paramsOf(message);
+    const name = params.name;
+    return gated(message, extra, String(name), async (callOptions, forward) => {
+      const outcome = await gate.call(
+        name,
+        params.arguments,
+        (args, signal) => forward({ ...params, arguments: args as JsonObject }, signal),
+        callOptions,
+        resultOf,
+      );
+      if (!outcome.ok && outcome.denial !== undefined && onDeny === 'throw') {
+        const text = outcome.result.content[0]?.text ?? 'toolgate denied this call';
+        return { jsonrpc: '2.0', id: message.id, error: deniedError(text, outcome.denial, tg) };
+      }
+      return outcome.ok
+        ? outcome.value
+        : { jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue };
+    });
+  };
+
+  // Every other request but the protocol's own is decided as `<server>:<method>` (methods.ts).
+  const onMethod = (
+    message: JsonRpcMessage & { id: string | number; method: string },
+    extra: McpMessageExtra | undefined,
+  ) =>
+    gated(message, extra, methodName(options.server, message.method), async (callOptions, forward) => {
+      const outcome = await decideMethod(
+        tg,
+        options.server,
+        message.method,
+        paramsOf(message),
+        forward,
+        callOptions,
+      );
+      return outcome.ok ? outcome.value : { jsonrpc: '2.0', id: message.id, error: outcome.error };
+    });
 
   const wrapped: McpTransport = {
     start: () => transport.start(),
@@ -332,6 +359,12 @@ export function guardTransport(
                   void onCall(message, extra).catch((error: unknown) => transport.onerror?.(error as Error));
                   return;
                 }
+                if (isDecidedMethod(message.method)) {
+                  void onMethod(message, extra).catch((error: unknown) =>
+                    transport.onerror?.(error as Error),
+                  );
+                  return;
+                }
                 if (message.method === 'tools/list') listings.add(key);
               } else if (message?.method === 'tools/call') {
                 // Only a well-formed request is decided and forwarded; anything else named
@@ -366,19 +399,4 @@ function isObjectResult(result: unknown): boolean {
 /** What the audit trail records as the output of a forwarded call: the result, or the error. */
 function resultOf(response: JsonRpcMessage): unknown {
   return response.error === undefined ? response.result : { error: response.error };
-}
-
-/** The JSON-RPC error of a denial (`onDeny: 'throw'`): as much of it in `data` as `denialDetail` allows. */
-function deniedError(
-  text: string,
-  denial: ToolDenial,
-  tg: Guard<OnDeny>,
-): { code: number; message: string; data: JsonObject } {
-  const data: Record<string, JsonValue> = { code: denial.code, tool: denial.tool };
-  if (denial.retryAfterMs !== undefined) data.retryAfterMs = denial.retryAfterMs;
-  if (detailOf(tg) === 'full') {
-    if (denial.rule !== undefined) data.rule = denial.rule;
-    data.failed = denial.failed as unknown as JsonValue;
-  }
-  return { code: MCP_DENIED_ERROR, message: text, data };
 }

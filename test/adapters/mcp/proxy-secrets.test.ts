@@ -35,11 +35,16 @@ let bearer: string;
 beforeAll(async () => {
   const keys = await createKeySet({ signing: await generateSigningKey({ kid: 'k1' }) });
   const registry = agentRegistry({ store: memoryStore() });
-  await registry.register('bot', { owner: 'team:x', tools: ['mcp.*'], principals: ['user:*'], maxTtl: '1h' });
+  await registry.register('bot', {
+    owner: 'team:x',
+    tools: ['mcp.*', 'mcp:resources/read'],
+    principals: ['user:*'],
+    maxTtl: '1h',
+  });
   identity = { keys, registry, audience: 'mcp' };
   bearer = await issueCredential(
     { keys, registry },
-    { agent: 'bot', principal: 'user:1', tools: ['mcp.*'], audience: 'mcp' },
+    { agent: 'bot', principal: 'user:1', tools: ['mcp.*', 'mcp:resources/read'], audience: 'mcp' },
   );
 });
 
@@ -49,6 +54,8 @@ function secretGuard() {
     policy: rules([
       { id: 'echo', effect: 'allow', tool: 'mcp.echo' },
       { id: 'slow', effect: 'allow', tool: 'mcp.slow', obligations: { timeout: '200ms' } },
+      // Requests other than tools/call are decided too (as `<server>:<method>`).
+      { id: 'read', effect: 'allow', tool: 'mcp:resources/read' },
     ]),
     audit: memoryAudit(),
     secrets: { provider: envSecrets({ prefix: 'TOOLGATE_TEST_NONE_' }), bindings: {} },
