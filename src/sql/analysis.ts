@@ -55,11 +55,12 @@ const caches = new Map<string, AnalysisCache>();
  * statements, shared by all scopes of that dialect) what a statement does. It never throws.
  */
 export function analyzer(dialect: SqlDialect, ansiQuotes: boolean): (sql: string) => SqlAnalysis {
-  const mode = lexMode(dialect, ansiQuotes);
-  let cache = caches.get(mode);
+  // Per dialect, not per lexer mode: MySQL and MariaDB lex alike but read RETURNING and DELETE aliases differently.
+  const key = `${dialect}${ansiQuotes ? '+ansi' : ''}`;
+  let cache = caches.get(key);
   if (cache === undefined) {
     cache = new AnalysisCache();
-    caches.set(mode, cache);
+    caches.set(key, cache);
   }
   const recent = cache;
   return (sql) => {

@@ -26,6 +26,10 @@ export interface DialectRules {
   readonly typedLiterals: ReadonlySet<string>;
   /** PostgreSQL calls `f(t)` for `t.f` when t has no column f: these built-in f take a whole row. */
   readonly rowFunctions: ReadonlySet<string>;
+  /** The writes that take a RETURNING list (MariaDB: INSERT and DELETE; MySQL: none). */
+  readonly returning: ReadonlySet<string>;
+  /** `DELETE FROM t [AS] a` (MariaDB 10.11 has no alias there). */
+  readonly deleteAlias: boolean;
 }
 
 const words = (text: string): ReadonlySet<string> => new Set(text.trim().split(/\s+/));
@@ -68,6 +72,7 @@ const folded = (name: SqlName): string => (name.quoted ? name.text : asciiLower(
 const exact = (name: SqlName): string => name.text;
 const anyCase = (name: SqlName): string => asciiLower(name.text);
 const NONE: ReadonlySet<string> = new Set();
+const ALL_WRITES = words('insert update delete');
 
 const POSTGRESQL: DialectRules = {
   family: 'postgresql',
@@ -78,6 +83,8 @@ const POSTGRESQL: DialectRules = {
   types: PG_TYPES,
   typedLiterals: words('date time timestamp timestamptz interval'),
   rowFunctions: PG_ROW_FUNCTIONS,
+  returning: ALL_WRITES,
+  deleteAlias: true,
 };
 
 const MYSQL: DialectRules = {
@@ -89,7 +96,12 @@ const MYSQL: DialectRules = {
   types: MYSQL_TYPES,
   typedLiterals: words('date time timestamp'),
   rowFunctions: NONE,
+  returning: NONE,
+  deleteAlias: true,
 };
+
+/** MariaDB 10.11: MySQL's rules, with RETURNING on INSERT and DELETE (not UPDATE), no alias in DELETE. */
+const MARIADB: DialectRules = { ...MYSQL, returning: words('insert delete'), deleteAlias: false };
 
 const SQLITE: DialectRules = {
   family: 'sqlite',
@@ -100,13 +112,15 @@ const SQLITE: DialectRules = {
   types: SQLITE_TYPES,
   typedLiterals: NONE,
   rowFunctions: NONE,
+  returning: ALL_WRITES,
+  deleteAlias: true,
 };
 
 /** The parser's rules for a dialect. */
 export function dialectRules(dialect: SqlDialect): DialectRules {
   if (dialect === 'postgresql') return POSTGRESQL;
   if (dialect === 'sqlite') return SQLITE;
-  return MYSQL;
+  return dialect === 'mariadb' ? MARIADB : MYSQL;
 }
 
 /** The lexer mode of a dialect and its options. */

@@ -64,9 +64,11 @@ const FAMILIES: readonly {
         ts_rewrite currtid2 connectby xpath_table pgrowlocks bt_index_check bt_index_parent_check verify_heapam
         get_raw_page hash_metapage_info hash_bitmap_info bt_metap bt_page_items bt_page_stats fsm_page_contents page_header page_checksum
         tuple_data_split amvalidate plpgsql_validator regclass regclassin regcollationin regconfigin regdictionaryin regnamespacein regoperatorin regoperin regprocedurein regprocin regrolein regtypein row_security_active obj_description col_description shobj_description current_query
-        openrowset opendatasource`),
+        openrowset opendatasource mroonga_command`),
     ),
     prefixes: [
+      // MariaDB's Spider engine: spider_direct_sql runs SQL text on a remote server, spider_copy_tables writes.
+      'spider_',
       'dblink',
       'crosstab',
       'pgstat',

@@ -3,6 +3,11 @@ import { asciiLower, SqlRefusal, type Token } from './token.ts';
 
 /** Deepest nesting of queries and expressions accepted (bounds time and stack). */
 const MAX_DEPTH = 200;
+/**
+ * Most column references times the FROM items each may come from: resolution looks at all of them,
+ * so 24,000 of each would take minutes of one synchronous call. A real statement stays far below.
+ */
+const MAX_LOOKUPS = 1_000_000;
 
 /** A relation the statement reads or writes, by its server-side name. */
 export interface TableUse {
@@ -61,6 +66,8 @@ export class ParseState {
   i = 0;
   private depth = 0;
   readonly tables: TableUse[] = [];
+  /** `tables` as `key\u0000write`, so that recording a table stays constant time. */
+  readonly tableKeys: Set<string> = new Set();
   readonly functions: Set<string> = new Set();
   readonly columns: ColumnUse[] = [];
   /** WITH names declared by the WITH lists around the current point (lowercase). */
@@ -164,50 +171,86 @@ export class ParseState {
     });
   }
 
-  private useColumn(column: string | undefined, tables: string[], seen: Set<string>): void {
-    const key = `${column ?? '*'}\u0000${tables.join('\u0000')}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    this.columns.push({ column, tables });
-  }
-
   /**
    * Turns the column references into uses of base tables. Resolution is a superset of the server's:
    * an unqualified column may come from any base table of its query or an enclosing one, a
    * qualifier names every item of that name up the chain (names compared without case).
    */
   resolveColumns(): void {
-    const seen = new Set<string>();
+    // Scopes are created after their parents: each chain's length builds on its parent's.
+    const chainLength = new Map<NameScope, number>();
+    let lookups = 0;
     for (const scope of this.scopes) {
+      const length =
+        scope.items.length + (scope.parent === undefined ? 0 : (chainLength.get(scope.parent) ?? 0));
+      chainLength.set(scope, length);
+      lookups += scope.refs.length * (length + 1);
+    }
+    if (lookups > MAX_LOOKUPS) throw new SqlRefusal('too many column references times FROM items to resolve');
+    const seen = new Set<string>();
+    const joined = new WeakMap<readonly string[], string>();
+    const use = (column: string | undefined, tables: readonly string[]) => {
+      let list = joined.get(tables);
+      if (list === undefined) {
+        list = tables.join('\u0000');
+        joined.set(tables, list);
+      }
+      const key = `${column ?? '*'}\u0000${list}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      this.columns.push({ column, tables });
+    };
+    for (const scope of this.scopes) {
+      if (scope.refs.length === 0) continue;
+      // Once per scope: the items up its chain, their base tables, and those of each item name.
+      const chain: FromItem[] = [];
+      for (let at: NameScope | undefined = scope; at !== undefined; at = at.parent) chain.push(...at.items);
+      const all = baseTables(chain);
+      const own = baseTables(scope.items);
+      const itemsNamed = new Map<string, FromItem[]>();
+      for (const item of chain) {
+        const items = itemsNamed.get(item.key);
+        if (items === undefined) itemsNamed.set(item.key, [item]);
+        else items.push(item);
+      }
+      const tablesNamed = new Map<string, readonly string[]>();
+      const named = (key: string): readonly string[] | undefined => {
+        const items = itemsNamed.get(key);
+        if (items === undefined) return undefined;
+        let tables = tablesNamed.get(key);
+        if (tables === undefined) {
+          tables = baseTables(items);
+          tablesNamed.set(key, tables);
+        }
+        return tables;
+      };
       for (const ref of scope.refs) {
         if (ref.qualifier === undefined && ref.column === undefined) {
-          this.useColumn(undefined, baseTables(scope.items), seen);
+          use(undefined, own);
           continue;
         }
-        const chain: FromItem[] = [];
-        for (let at: NameScope | undefined = scope; at !== undefined; at = at.parent) chain.push(...at.items);
         if (ref.qualifier === undefined) {
           // No FROM item up the chain: the name is an output alias, an error, or a column this model
           // does not see (as the ORDER BY of a parenthesized query once was): refused, never unchecked.
           if (chain.length === 0)
             throw new SqlRefusal(`${ref.itemKey} names no column of the query's tables`);
-          this.useColumn(ref.column, baseTables(chain), seen);
-          if (this.rules.family === 'postgresql') {
-            const rows = chain.filter((item) => item.key === ref.itemKey);
-            if (rows.length > 0) this.useColumn(undefined, baseTables(rows), seen);
+          use(ref.column, all);
+          if (this.rules.family === 'postgresql' && ref.itemKey !== undefined) {
+            const rows = named(ref.itemKey);
+            if (rows !== undefined) use(undefined, rows);
           }
           continue;
         }
-        const named = chain.filter((item) => item.key === ref.qualifier);
-        if (named.length === 0) throw new SqlRefusal(`${ref.qualifier} is no table of the query`);
-        this.useColumn(ref.column, baseTables(named), seen);
+        const tables = named(ref.qualifier);
+        if (tables === undefined) throw new SqlRefusal(`${ref.qualifier} is no table of the query`);
+        use(ref.column, tables);
       }
     }
   }
 }
 
 function baseTables(items: readonly FromItem[]): string[] {
-  const out: string[] = [];
-  for (const item of items) if (item.table !== undefined && !out.includes(item.table)) out.push(item.table);
-  return out;
+  const seen = new Set<string>();
+  for (const item of items) if (item.table !== undefined) seen.add(item.table);
+  return [...seen];
 }

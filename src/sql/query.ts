@@ -178,9 +178,7 @@ function tablePrimary(p: ParseState, ctx: Context): void {
   if (p.isOp('(')) p.fail('functions in FROM are not supported');
   const table = second ?? first;
   const key = p.rules.tableKey(table);
-  let cte = false;
-  if (second === undefined)
-    for (let at = ctx.env; at !== undefined && !cte; at = at.parent) cte = at.key === key;
+  const cte = second === undefined && isWithName(ctx.env, key);
   if (!cte) useTable(p, first, second, false);
   const name = alias(p);
   if (name !== undefined && p.isOp('(')) {
@@ -191,11 +189,30 @@ function tablePrimary(p: ParseState, ctx: Context): void {
   ctx.scope.items.push({ key: asciiLower((name ?? table).text), table: cte ? undefined : key });
 }
 
+/** The WITH names visible from a point, collected once per point (many table names may ask). */
+const visibleWithNames = new WeakMap<CteEnv, ReadonlySet<string>>();
+
+function isWithName(env: CteEnv | undefined, key: string): boolean {
+  if (env === undefined) return false;
+  let names = visibleWithNames.get(env);
+  if (names === undefined) {
+    const collected = new Set<string>();
+    for (let at: CteEnv | undefined = env; at !== undefined; at = at.parent) collected.add(at.key);
+    visibleWithNames.set(env, collected);
+    names = collected;
+  }
+  return names.has(key);
+}
+
 /** Records a table the statement touches. */
 export function useTable(p: ParseState, first: SqlName, second: SqlName | undefined, write: boolean): string {
   const name = p.rules.tableKey(second ?? first);
   const key = second === undefined ? name : `${p.rules.tableKey(first)}\u0000${name}`;
-  if (!p.tables.some((use) => use.key === key && use.write === write)) p.tables.push({ key, name, write });
+  const seen = `${key}\u0000${write}`;
+  if (!p.tableKeys.has(seen)) {
+    p.tableKeys.add(seen);
+    p.tables.push({ key, name, write });
+  }
   return name;
 }
 

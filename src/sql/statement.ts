@@ -49,7 +49,7 @@ function insert(p: ParseState): void {
     } while (p.acceptOp(','));
   } else if (p.isWord('select') || p.isWord('with') || p.isOp('(')) query(p, undefined, undefined);
   else p.fail('expected VALUES or a query');
-  returning(p, ctx);
+  returning(p, ctx, 'insert');
 }
 
 /** `UPDATE t [[AS] alias] SET column = expr, … [WHERE …] [RETURNING …]` */
@@ -63,15 +63,15 @@ function update(p: ParseState): void {
     if (!p.acceptWord('default')) expression(p, ctx);
   } while (p.acceptOp(','));
   if (p.acceptWord('where')) expression(p, ctx);
-  returning(p, ctx);
+  returning(p, ctx, 'update');
 }
 
 /** `DELETE FROM t [[AS] alias] [WHERE …] [RETURNING …]` */
 function remove(p: ParseState): void {
   p.expectWord('from');
-  const ctx = target(p, true);
+  const ctx = target(p, p.rules.deleteAlias);
   if (p.acceptWord('where')) expression(p, ctx);
-  returning(p, ctx);
+  returning(p, ctx, 'delete');
 }
 
 /** The written table (and, for UPDATE and DELETE, its alias) as the only item of a new scope. */
@@ -87,6 +87,7 @@ function target(p: ParseState, aliased = false): Context {
   return { env: undefined, scope };
 }
 
-function returning(p: ParseState, ctx: Context): void {
-  if (p.acceptWord('returning')) selectList(p, ctx);
+/** `RETURNING …` where the server has it for this kind of write (elsewhere the word is left unread: refused). */
+function returning(p: ParseState, ctx: Context, kind: StatementKind): void {
+  if (p.rules.returning.has(kind) && p.acceptWord('returning')) selectList(p, ctx);
 }

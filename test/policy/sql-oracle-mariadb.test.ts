@@ -4,11 +4,16 @@ import { sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
 import {
   NARROW_COLUMNS,
+  ORDERS_ONLY_COLUMNS,
   reviewCases,
+  TABLE_LEVEL_ALLOWED,
+  TABLE_LEVEL_REFUSED,
   TRAILING_ALLOWED,
   TRAILING_REFUSED,
   VALUES_ALLOWED,
   VALUES_REFUSED,
+  WRITE_SYNTAX_ALLOWED,
+  WRITE_SYNTAX_REFUSED,
 } from './sql-oracle/review-cases.ts';
 import { runCorpus, runGenerated } from './sql-oracle/runs.ts';
 import { GENERATED_RUNS, MARIADB, mariadbSkipReason, uniqueName } from './sql-oracle/servers.ts';
@@ -22,6 +27,7 @@ const users = {
   write: `${database}_w`,
   narrow: `${database}_n`,
   narrowWrite: `${database}_nw`,
+  ordersOnly: `${database}_oo`,
 };
 const tables = oracleTables(target);
 const scopes = {
@@ -29,6 +35,8 @@ const scopes = {
   write: sqlScope({ dialect: 'mariadb', tables, readOnly: false }),
   narrow: sqlScope({ dialect: 'mariadb', tables, columns: NARROW_COLUMNS }),
   narrowWrite: sqlScope({ dialect: 'mariadb', tables, columns: NARROW_COLUMNS, readOnly: false }),
+  ordersOnly: sqlScope({ dialect: 'mariadb', tables, columns: ORDERS_ONLY_COLUMNS }),
+  ordersOnlyWrite: sqlScope({ dialect: 'mariadb', tables, columns: ORDERS_ONLY_COLUMNS, readOnly: false }),
 };
 /** Information and miscellaneous functions (MariaDB's help) a scope may still allow: none waits, locks or sets state. */
 const PLAIN_INFORMATION = new Set(
@@ -64,6 +72,7 @@ const SETUP = [
   `GRANT SELECT (id, name) ON ${database}.customers TO '${users.narrow}'@'%'`,
   `GRANT SELECT (id, customer_id, total, status), INSERT (id, customer_id, total, status), UPDATE (id, customer_id, total, status) ON ${database}.orders TO '${users.narrowWrite}'@'%'`,
   `GRANT SELECT (id, name), INSERT (id, name), UPDATE (id, name) ON ${database}.customers TO '${users.narrowWrite}'@'%'`,
+  `GRANT SELECT (id, customer_id, total, status), INSERT (id, customer_id, total, status), UPDATE (id, customer_id, total, status) ON ${database}.orders TO '${users.ordersOnly}'@'%'`,
 ];
 
 type Connection = mysql.Connection;
@@ -165,6 +174,33 @@ describe.skipIf(skip !== undefined)('MariaDB judges sqlScope', () => {
         if (allow ? problem !== undefined : problem === undefined)
           failures.push(`${problem ?? 'the server runs it'}\n    ${entry.sql}`);
       }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  test('the third review: a table used beyond its allowed columns, write syntax (orders-only user)', async () => {
+    const failures: string[] = [];
+    for (const [cases, allow] of [
+      [TABLE_LEVEL_REFUSED, false],
+      [TABLE_LEVEL_ALLOWED, true],
+    ] as const) {
+      for (const entry of reviewCases(cases, 'mysql')) {
+        const scope = entry.write ? scopes.ordersOnlyWrite : scopes.ordersOnly;
+        if (scope.test(entry.sql, request) !== allow) failures.push(`scope says ${!allow}: ${entry.sql}`);
+        // The user granted exactly ORDERS_ONLY_COLUMNS runs what the scope allows and nothing else.
+        const problem = await judge(connections.ordersOnly, entry.sql);
+        if (allow ? problem !== undefined : problem === undefined)
+          failures.push(`${problem ?? 'the server runs it'}\n    ${entry.sql}`);
+      }
+    }
+    // Write syntax: what the scope allows runs; what it refuses, MariaDB cannot parse.
+    for (const { dialect, sql } of [...WRITE_SYNTAX_ALLOWED, ...WRITE_SYNTAX_REFUSED]) {
+      if (dialect !== 'mariadb') continue;
+      const allow = WRITE_SYNTAX_ALLOWED.some((entry) => entry.sql === sql && entry.dialect === dialect);
+      if (scopes.write.test(sql, request) !== allow) failures.push(`scope says ${!allow}: ${sql}`);
+      const problem = await judge(connections.write, sql);
+      if (allow ? problem !== undefined : problem === undefined)
+        failures.push(`${problem ?? 'the server runs it'}\n    ${sql}`);
     }
     expect(failures).toEqual([]);
   }, 60_000);

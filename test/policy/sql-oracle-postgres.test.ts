@@ -4,11 +4,15 @@ import { defaultSqlFunctions, sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
 import {
   NARROW_COLUMNS,
+  ORDERS_ONLY_COLUMNS,
   reviewCases,
+  TABLE_LEVEL_ALLOWED,
+  TABLE_LEVEL_REFUSED,
   TRAILING_ALLOWED,
   TRAILING_REFUSED,
   VALUES_ALLOWED,
   VALUES_REFUSED,
+  WRITE_SYNTAX_ALLOWED,
 } from './sql-oracle/review-cases.ts';
 import { runCorpus, runGenerated } from './sql-oracle/runs.ts';
 import { GENERATED_RUNS, POSTGRES, postgresSkipReason, uniqueName } from './sql-oracle/servers.ts';
@@ -22,6 +26,7 @@ const roles = {
   write: `${schema}_write`,
   narrow: `${schema}_narrow`,
   narrowWrite: `${schema}_nw`,
+  ordersOnly: `${schema}_oo`,
 };
 const tables = oracleTables(target);
 const scopes = {
@@ -29,6 +34,8 @@ const scopes = {
   write: sqlScope({ dialect: 'postgresql', tables, readOnly: false }),
   narrow: sqlScope({ dialect: 'postgresql', tables, columns: NARROW_COLUMNS }),
   narrowWrite: sqlScope({ dialect: 'postgresql', tables, columns: NARROW_COLUMNS, readOnly: false }),
+  ordersOnly: sqlScope({ dialect: 'postgresql', tables, columns: ORDERS_ONLY_COLUMNS }),
+  ordersOnlyWrite: sqlScope({ dialect: 'postgresql', tables, columns: ORDERS_ONLY_COLUMNS, readOnly: false }),
 };
 /** Volatile pg_catalog functions a scope may still allow: plain computations, none waits or writes. */
 const PLAIN_VOLATILE = new Set(['clock_timestamp', 'gen_random_uuid', 'random', 'timeofday']);
@@ -52,7 +59,8 @@ const SETUP = `
   CREATE ROLE ${roles.write} LOGIN;
   CREATE ROLE ${roles.narrow} LOGIN;
   CREATE ROLE ${roles.narrowWrite} LOGIN;
-  GRANT USAGE ON SCHEMA ${schema} TO ${roles.read}, ${roles.write}, ${roles.narrow}, ${roles.narrowWrite};
+  CREATE ROLE ${roles.ordersOnly} LOGIN;
+  GRANT USAGE ON SCHEMA ${schema} TO ${roles.read}, ${roles.write}, ${roles.narrow}, ${roles.narrowWrite}, ${roles.ordersOnly};
   GRANT SELECT ON ${schema}.orders, ${schema}.customers TO ${roles.read};
   GRANT SELECT, INSERT, UPDATE, DELETE ON ${schema}.orders, ${schema}.customers TO ${roles.write};
   GRANT SELECT (id, customer_id, total, status) ON ${schema}.orders TO ${roles.narrow};
@@ -60,6 +68,8 @@ const SETUP = `
   GRANT SELECT (id, customer_id, total, status), INSERT (id, customer_id, total, status),
     UPDATE (id, customer_id, total, status) ON ${schema}.orders TO ${roles.narrowWrite};
   GRANT SELECT (id, name), INSERT (id, name), UPDATE (id, name) ON ${schema}.customers TO ${roles.narrowWrite};
+  GRANT SELECT (id, customer_id, total, status), INSERT (id, customer_id, total, status),
+    UPDATE (id, customer_id, total, status) ON ${schema}.orders TO ${roles.ordersOnly};
 `;
 
 /** A connection as `role`, pinned to the test schema, printing its parse trees as notices. */
@@ -106,6 +116,7 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
     write: new RoleConnection(roles.write),
     narrow: new RoleConnection(roles.narrow),
     narrowWrite: new RoleConnection(roles.narrowWrite),
+    ordersOnly: new RoleConnection(roles.ordersOnly),
   };
   let allowedRelations: Set<string>;
   const functionNames = new Map<string, string>();
@@ -196,6 +207,29 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
         if (allow ? problem !== undefined : problem === undefined)
           failures.push(`${problem ?? 'the server runs it'}\n    ${entry.sql}`);
       }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  test('the third review: a table used beyond its allowed columns, write syntax (orders-only role)', async () => {
+    const failures: string[] = [];
+    for (const [cases, allow] of [
+      [TABLE_LEVEL_REFUSED, false],
+      [TABLE_LEVEL_ALLOWED, true],
+    ] as const) {
+      for (const entry of reviewCases(cases, 'postgresql')) {
+        const scope = entry.write ? scopes.ordersOnlyWrite : scopes.ordersOnly;
+        if (scope.test(entry.sql, _request) !== allow) failures.push(`scope says ${!allow}: ${entry.sql}`);
+        // The role granted exactly ORDERS_ONLY_COLUMNS runs what the scope allows and nothing else.
+        const problem = await judge(connections.ordersOnly, entry.sql);
+        if (allow ? problem !== undefined : problem === undefined)
+          failures.push(`${problem ?? 'the server runs it'}\n    ${entry.sql}`);
+      }
+    }
+    for (const { sql } of WRITE_SYNTAX_ALLOWED.filter((entry) => entry.dialect === 'postgresql')) {
+      if (!scopes.write.test(sql, _request)) failures.push(`scope says false: ${sql}`);
+      const problem = await judge(connections.write, sql);
+      if (problem !== undefined) failures.push(`${problem}\n    ${sql}`);
     }
     expect(failures).toEqual([]);
   }, 60_000);

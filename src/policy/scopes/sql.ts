@@ -19,7 +19,11 @@ export interface SqlScopeOptions {
   dialect: SqlDialect;
   /** Tables the statement may touch, e.g. `['orders', 'public.customers']` (a qualified name matches only qualified). */
   tables: readonly string[];
-  /** Columns it may read: `'column'` (of any allowed table), `'table.column'`, `'table.*'` (every column of the table), `'*'` (every column). Default: any. */
+  /**
+   * Columns it may read and write: `'column'` (of any allowed table), `'table.column'`, `'table.*'`
+   * (every column of the table), `'*'` (every column). A table none of them names cannot be used at
+   * all, and DELETE needs `'table.*'` or `'*'`. Default: any.
+   */
   columns?: readonly string[];
   /** Only a single query (no INSERT, UPDATE or DELETE). @default true */
   readOnly?: boolean;
@@ -96,6 +100,15 @@ export function sqlScope(options: SqlScopeOptions): PolicyScope {
             return `${table(name.slice(0, dot))}\u0000${part === '*' ? '*' : column(part)}`;
           }),
         );
+  // Tables a role granted exactly `columns` may use at all: those with a granted column ('*' and an
+  // unqualified entry may name a column of any table).
+  const tablesWithColumns = new Set<string>();
+  let anyTableHasColumns = false;
+  for (const key of allowedColumns ?? []) {
+    const cut = key.indexOf('\u0000');
+    if (cut === -1) anyTableHasColumns = true;
+    else tablesWithColumns.add(key.slice(0, cut));
+  }
   const allowedFunctions = functionList(dialect, functions);
   const analyze = analyzer(dialect, ansiQuotes);
   const spec: Record<string, JsonValue> = { dialect, tables: [...tables], readOnly };
@@ -116,6 +129,19 @@ export function sqlScope(options: SqlScopeOptions): PolicyScope {
     for (const name of analysis.functions)
       if (!allowedFunctions.has(name)) return `calls function ${name}, outside the scope`;
     if (allowedColumns !== undefined) {
+      // Counting rows, EXISTS or a join needs a grant on some column of the table, and DELETE (no
+      // column privilege exists for it) removes every column of its rows.
+      for (const use of analysis.tables) {
+        if (!anyTableHasColumns && !tablesWithColumns.has(use.name))
+          return `uses table ${shownName(use.key)}, of which the scope allows no column`;
+        if (
+          use.write &&
+          analysis.statement === 'delete' &&
+          !allowedColumns.has('*') &&
+          !allowedColumns.has(`${use.name}\u0000*`)
+        )
+          return `deletes whole rows of table ${shownName(use.key)}; the scope allows only some of its columns`;
+      }
       for (const use of analysis.columns) {
         for (const name of use.tables) {
           // '*' and 'table.*' allow every column (of every table, of that table).

@@ -82,3 +82,58 @@ export const VALUES_ALLOWED: readonly ReviewCase[] = [
 export function reviewCases(cases: readonly ReviewCase[], family: Family): ReviewCase[] {
   return cases.filter((entry) => entry.only === undefined || entry.only === family);
 }
+
+/**
+ * The third review: with `columns`, the columns the orders-only roles are granted (SELECT, INSERT
+ * and UPDATE on these, nothing on customers, no DELETE). Both servers refuse such a role any use of
+ * customers (a count, EXISTS, a join) and every DELETE.
+ */
+export const ORDERS_ONLY_COLUMNS: readonly string[] = [
+  'orders.id',
+  'orders.customer_id',
+  'orders.total',
+  'orders.status',
+];
+
+export const TABLE_LEVEL_REFUSED: readonly ReviewCase[] = [
+  read('SELECT count(*) FROM customers'),
+  read('SELECT 1 FROM customers'),
+  read('SELECT id FROM orders WHERE EXISTS (SELECT 1 FROM customers)'),
+  read('SELECT o.id FROM orders o CROSS JOIN customers'),
+  read('SELECT id FROM orders WHERE id IN (SELECT count(*) FROM customers)'),
+  write('INSERT INTO orders (id) SELECT count(*) FROM customers'),
+  write('DELETE FROM orders WHERE id = 1'),
+  write('DELETE FROM orders'),
+  write('DELETE FROM orders WHERE id = 1 RETURNING id'),
+];
+
+export const TABLE_LEVEL_ALLOWED: readonly ReviewCase[] = [
+  read('SELECT count(*) FROM orders'),
+  read('SELECT 1 FROM orders WHERE id = 1'),
+  read('SELECT id FROM orders WHERE EXISTS (SELECT 1 FROM orders WHERE total > 1)'),
+  write('UPDATE orders SET total = 1 WHERE id = 1'),
+  write('INSERT INTO orders (id, total) VALUES (1, 2)'),
+  write('INSERT INTO orders (id) SELECT count(*) FROM orders'),
+];
+
+/** Write syntax per server: MariaDB 10.11 has RETURNING on INSERT and DELETE only and no alias in DELETE, MySQL no RETURNING. */
+export const WRITE_SYNTAX_REFUSED: readonly { dialect: 'mysql' | 'mariadb'; sql: string }[] = [
+  { dialect: 'mariadb', sql: 'UPDATE orders SET total = 1 WHERE id = 1 RETURNING id' },
+  { dialect: 'mariadb', sql: 'UPDATE orders SET total = 1 RETURNING *' },
+  { dialect: 'mysql', sql: 'INSERT INTO orders (id) VALUES (1) RETURNING id' },
+  { dialect: 'mysql', sql: 'UPDATE orders SET total = 1 RETURNING id' },
+  { dialect: 'mysql', sql: 'DELETE FROM orders WHERE id = 1 RETURNING id' },
+  { dialect: 'mariadb', sql: 'DELETE FROM orders o WHERE o.id = 1' },
+  { dialect: 'mariadb', sql: 'DELETE FROM orders AS o WHERE o.id = 1 RETURNING o.id' },
+];
+
+export const WRITE_SYNTAX_ALLOWED: readonly { dialect: 'postgresql' | 'mariadb' | 'sqlite'; sql: string }[] =
+  [
+    { dialect: 'mariadb', sql: 'INSERT INTO orders (id) VALUES (1) RETURNING id' },
+    { dialect: 'mariadb', sql: 'INSERT INTO orders (id) SELECT id FROM customers RETURNING id' },
+    { dialect: 'mariadb', sql: 'DELETE FROM orders WHERE id = 1 RETURNING id' },
+    { dialect: 'postgresql', sql: 'UPDATE orders SET total = 1 WHERE id = 1 RETURNING id' },
+    { dialect: 'sqlite', sql: 'UPDATE orders SET total = 1 WHERE id = 1 RETURNING id' },
+    { dialect: 'postgresql', sql: 'DELETE FROM orders o WHERE o.id = 1 RETURNING o.id' },
+    { dialect: 'mariadb', sql: 'UPDATE orders o SET total = 1 WHERE o.id = 1' },
+  ];
