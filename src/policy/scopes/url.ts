@@ -10,8 +10,9 @@ export interface UrlScopeOptions {
   /** Allowed schemes without `:`. @default ['https'] */
   schemes?: readonly string[];
   /**
-   * Refuse loopback, private, link-local, unique-local, CGNAT, multicast and reserved addresses and
-   * `localhost`, whatever `hosts` says.
+   * Refuse loopback, private, link-local, unique-local, CGNAT, multicast and reserved addresses,
+   * `localhost`, single-label names (`http://metadata/`) and names under `.local`, `.internal`,
+   * `.home.arpa` and `.localdomain`, whatever `hosts` says.
    * @default true
    */
   denyPrivateNetworks?: boolean;
@@ -19,14 +20,19 @@ export interface UrlScopeOptions {
 
 const URL_KEYS = new Set(['hosts', 'schemes', 'denyPrivateNetworks']);
 const MAX_URL = 8192;
+/** The schemes WHATWG URL parses hosts of (IDNA, IPv4 forms) and whose query goes to the server. */
+const SPECIAL_SCHEMES: ReadonlySet<string> = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:']);
 
 /**
  * A scope on a URL (SSRF defence): the value must parse as a URL with an allowed scheme and host.
  * Refuses userinfo (`user@host`), backslashes, whitespace and control characters, percent-encoded
- * hosts, IPv4 addresses written in a non-canonical form (decimal `2130706433`, octal `0177.0.0.1`,
- * hex `0x7f.1`, short `127.1`), and, unless `denyPrivateNetworks: false`, private and local
- * addresses. Host names are not resolved: a public name that resolves to a private address (DNS
- * rebinding) must be stopped at the network layer.
+ * hosts, a host not right after `scheme://`, IPv4 addresses written in a non-canonical form
+ * (decimal `2130706433`, octal `0177.0.0.1`, hex `0x7f.1`, short `127.1`) in any scheme, hosts that
+ * are not plain names (letters, digits, `-`, `_`), a query in schemes other than http(s), ws(s) and
+ * ftp (database clients read hosts and sockets from it), and, unless `denyPrivateNetworks: false`,
+ * private and local addresses. Host names are not resolved: a public name that resolves to a
+ * private address (DNS rebinding) must be stopped at the network layer. Ports and redirects are
+ * not judged.
  *
  * @example
  * rules([{ id: 'fetch', effect: 'allow', tool: 'http.get', when: { 'args.url': urlScope({ hosts: ['*.example.com'] }) } }]);
@@ -86,6 +92,11 @@ export function urlScope(options: UrlScopeOptions = {}): PolicyScope {
   });
 }
 
+/** A host name in ASCII (IDNA gives punycode): labels of letters, digits, `-` and `_`, one trailing dot at most. */
+const PLAIN_NAME = /^(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?$/;
+/** WHATWG's "ends in a number": a last label of digits or `0x` hex makes the host an IPv4 address. */
+const NUMERIC_END = /(?:^|\.)(?:\d+|0x[0-9a-f]*)\.?$/;
+
 /** The URL's host when the string is acceptable, else undefined. */
 function checkedHost(value: string, schemes: ReadonlySet<string>): string | undefined {
   if (value.length === 0 || value.length > MAX_URL) return undefined;
@@ -99,38 +110,48 @@ function checkedHost(value: string, schemes: ReadonlySet<string>): string | unde
   }
   if (!schemes.has(url.protocol)) return undefined;
   if (url.username !== '' || url.password !== '') return undefined;
-  const raw = rawHost(value);
-  if (raw === undefined || raw.includes('%') || raw.includes('@')) return undefined;
+  // Database clients read where to connect from the query (pg `?host=`, mysql2 `?socketPath=`,
+  // ioredis `?path=`), and more options besides: other schemes than WHATWG's special ones get none.
+  if (!SPECIAL_SCHEMES.has(url.protocol) && url.search !== '') return undefined;
+  // The host must follow `scheme://` as written: WHATWG skips missing or extra slashes of special schemes.
+  const start = url.protocol.length;
+  if (value.slice(start, start + 2) !== '//' || value[start + 2] === '/') return undefined;
+  const raw = rawHost(value.slice(start + 2));
+  if (raw.includes('%') || raw.includes('@')) return undefined;
   const host = url.hostname.toLowerCase();
   if (host === '') return undefined;
+  if (host.startsWith('[')) return host;
   // WHATWG URL rewrites 2130706433, 0x7f.1, 0177.0.0.1 and 127.1 to dotted decimal: refuse any rewrite.
-  if (isIP(host) === 4 && raw.toLowerCase() !== host) return undefined;
+  if (isIP(host) === 4) return raw.toLowerCase() === host ? host : undefined;
+  // Other schemes keep the host as written, and getaddrinfo reads 127.1 or 0x7f000001 as an address;
+  // a comma (a list of hosts to pg or MongoDB), `%`, `*` or `;` is no host name at all.
+  if (!PLAIN_NAME.test(host) || NUMERIC_END.test(host)) return undefined;
   return host;
 }
 
-/** The host exactly as written (between `//` and the port, path, query or fragment). */
-function rawHost(value: string): string | undefined {
-  const start = value.indexOf('//');
-  if (start < 0) return undefined;
-  const rest = value.slice(start + 2);
+/** The host exactly as written, from what follows `//` up to the port, path, query or fragment. */
+function rawHost(rest: string): string {
   const end = rest.search(/[/?#]/);
   const authority = end < 0 ? rest : rest.slice(0, end);
-  if (authority.startsWith('[')) {
-    const close = authority.indexOf(']');
-    return close < 0 ? undefined : authority.slice(0, close + 1);
-  }
+  if (authority.startsWith('[')) return authority.slice(0, authority.indexOf(']') + 1);
   const colon = authority.lastIndexOf(':');
   return colon < 0 ? authority : authority.slice(0, colon);
 }
 
-/** Loopback, private, link-local, unique-local, CGNAT, multicast, reserved, and `localhost`. */
+/** Names reserved for private networks: `.localhost`, mDNS `.local`, ICANN's `.internal`, `.home.arpa`, and `localhost.localdomain`. */
+const PRIVATE_SUFFIX = /(?:^|\.)(?:localhost|local|internal|home\.arpa|localdomain)$/;
+
+/**
+ * Loopback, private, link-local, unique-local, CGNAT, multicast, reserved, `localhost`, names
+ * reserved for private networks, and single-label names (no dot), which come from /etc/hosts or a
+ * DNS search domain, never from the public DNS (the machine's own name, `metadata` on GCE).
+ */
 export function isPrivateHost(host: string): boolean {
   const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
   if (name.startsWith('[') && name.endsWith(']')) return isPrivateV6(name.slice(1, -1));
   if (isIP(name) === 4) return isPrivateV4(name);
   if (isIP(name) === 6) return isPrivateV6(name);
-  return false;
+  return !name.includes('.') || PRIVATE_SUFFIX.test(name);
 }
 
 function isPrivateV4(address: string): boolean {
