@@ -242,10 +242,13 @@ function buildAdmit(
   if (requirements !== undefined) {
     if (!Array.isArray(requirements)) throw new TypeError('decision.limits must be an array');
     const leaseMs = leaseOf(settings, decision);
+    // Limits of one rule id from two sources (two policies combined) share counters.
+    const counters = requirements.length > 1 ? new Map<string, RateCheck | BudgetCheck>() : undefined;
     for (const requirement of requirements) {
       const parsed = parsedLimits(requirement.rule, requirement.limits);
       const keys = keysOf(parsed, request);
       if (keys.rateChecks !== undefined) {
+        if (counters !== undefined) sharedCounter(counters, parsed.rule, keys.rateChecks[0] as RateCheck);
         // The common single rate check is a shared frozen list: nothing to allocate per call.
         rates = rates === undefined ? keys.rateChecks : [...rates, ...keys.rateChecks];
       }
@@ -257,8 +260,10 @@ function buildAdmit(
       if (parsed.budget !== undefined) {
         const key = keys.budget;
         const amount = measure(parsed.budget, request, parsed.rule);
+        const check = { key, amount, max: parsed.budget.max, windowMs: parsed.budget.windowMs };
+        if (counters !== undefined) sharedCounter(counters, parsed.rule, check);
         budgets ??= [];
-        budgets.push({ key, amount, max: parsed.budget.max, windowMs: parsed.budget.windowMs });
+        budgets.push(check);
       }
     }
   }
@@ -270,6 +275,31 @@ function buildAdmit(
   if (semaphores !== undefined) admit.semaphores = semaphores;
   if (budgets !== undefined) admit.budgets = budgets;
   return admit;
+}
+
+/**
+ * Counters are per rule id, so two limits of one id (two policies combined, each with a rule of
+ * that id, or an engine naming a rule twice) share them. That holds both only when they count
+ * alike: rates over one window (each count is checked against the same hits), budgets reserving
+ * one amount over one window (each max is checked against the same sum). Otherwise one would
+ * prune the other's hits or reserve its amount for both, and neither would hold: refused.
+ */
+function sharedCounter(
+  counters: Map<string, RateCheck | BudgetCheck>,
+  rule: string,
+  check: RateCheck | BudgetCheck,
+): void {
+  const other = counters.get(check.key);
+  if (other === undefined) {
+    counters.set(check.key, check);
+    return;
+  }
+  const budget = 'amount' in check;
+  if (other.windowMs === check.windowMs && (!budget || (other as BudgetCheck).amount === check.amount))
+    return;
+  throw new TypeError(
+    `rule ${rule} has two ${budget ? 'budgets' : 'rates'} that count differently (${budget ? 'amount or window' : 'window'}), which would share one counter; give each rule its own id`,
+  );
 }
 
 /** The suspension entries that refuse the call: its tool, agent, principal, session, and revocations. */

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { MAX_TIMER_MS } from '../_internal/deadlines.ts';
 import { parseDuration } from '../_internal/duration.ts';
 import { callSafely, type SafeResult } from '../_internal/fail-closed.ts';
 import type { AdmitRequest, AdmitResult, SemaphoreCheck, StateStore } from '../store/types.ts';
@@ -6,6 +7,12 @@ import type { Decision, Duration } from '../types.ts';
 
 /** How long past its call timeout (and approval wait) a slot is held if its process dies. */
 export const LEASE_GRACE_MS = 1000;
+
+/**
+ * The longest lease, about 285,000 years: durations that add up past it (or past any number, such
+ * as two of 1e308 ms) lease for this long, so a store is never sent an infinite or unsafe lease.
+ */
+const MAX_LEASE_MS = Number.MAX_SAFE_INTEGER;
 
 /** What a lease needs of the limits step's settings. */
 export interface LeaseSettings {
@@ -92,7 +99,10 @@ export class HeldLease implements LimitLease {
     if (semaphores === undefined || semaphores.length === 0) return;
     let leaseMs = Number.POSITIVE_INFINITY;
     for (const check of semaphores) leaseMs = Math.min(leaseMs, check.leaseMs);
-    const timer = setTimeout(() => this.#heartbeat(), Math.max(1, Math.floor(leaseMs / 2)));
+    // A lease over 49.7 days would overflow setTimeout's 32-bit delay, which then fires after 1 ms
+    // (a renewal every millisecond): such slots are renewed every 24.8 days instead.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(leaseMs / 2)));
+    const timer = setTimeout(() => this.#heartbeat(), delay);
     // A lease never keeps the process alive: the call does, while it runs.
     timer.unref?.();
     this.#timer = timer;
@@ -176,7 +186,7 @@ export function leaseOf(
   const timeoutMs = durationOr(decision.obligations?.timeout, settings.timeoutMs);
   const approvalMs =
     decision.type === 'ask' ? durationOr(decision.approval?.timeout, settings.approvalTimeoutMs) : 0;
-  return timeoutMs + approvalMs + LEASE_GRACE_MS;
+  return Math.min(timeoutMs + approvalMs + LEASE_GRACE_MS, MAX_LEASE_MS);
 }
 
 /** A duration read with `parseDuration` (as everywhere: `'3s'` or ms), or the fallback. */

@@ -67,12 +67,20 @@ export function capOutput(value: unknown, obligations: Obligations): CappedOutpu
   }
   let rowsCut: { from: number; to: number } | undefined;
   const shape = maxRows === undefined ? undefined : rowsOf(current);
-  if (maxRows !== undefined && shape !== undefined && shape.rows.length > maxRows) {
-    current = shape.withRows(shape.rows.slice(0, maxRows));
-    rowsCut = { from: shape.rows.length, to: maxRows };
+  if (maxRows !== undefined && shape === undefined && uncountable(current))
+    return {
+      ok: false,
+      reason:
+        'the rows of the result are an iterator, a stream or a promise, which cannot be counted without reading them, so its maxRows obligation cannot be applied; it was withheld',
+      cut: { rows: { from: -1, to: 0 } },
+    };
+  const count = shape?.rows.length ?? 0;
+  if (maxRows !== undefined && shape !== undefined && count > maxRows) {
+    current = shape.withRows(firstRows(shape.rows, maxRows));
+    rowsCut = { from: count, to: maxRows };
   } else if (shape !== undefined && current === value) {
     // Within the cap now: a copy of the rows, so the tool cannot add rows after the check.
-    current = shape.withRows(shape.rows.slice());
+    current = shape.withRows(firstRows(shape.rows, count));
   }
   if (maxBytes === undefined)
     return rowsCut === undefined
@@ -98,11 +106,11 @@ export function capOutput(value: unknown, obligations: Obligations): CappedOutpu
     let high = currentRows.length;
     while (low < high) {
       const mid = Math.ceil((low + high) / 2);
-      const bytes = byteLength(currentShape.withRows(currentRows.slice(0, mid)));
+      const bytes = byteLength(currentShape.withRows(firstRows(currentRows, mid)));
       if (bytes !== undefined && bytes <= maxBytes) low = mid;
       else high = mid - 1;
     }
-    const fitted = currentShape.withRows(currentRows.slice(0, low));
+    const fitted = currentShape.withRows(firstRows(currentRows, low));
     const fittedBytes = byteLength(fitted);
     if (fittedBytes !== undefined && fittedBytes <= maxBytes) {
       const from = rowsCut?.from ?? currentRows.length;
@@ -175,6 +183,38 @@ function rowsProperty(value: object): unknown {
     return descriptor.value;
   }
   return undefined;
+}
+
+/**
+ * The first `count` rows in a new plain array. Never `slice`: it builds its copy with the rows'
+ * own `Symbol.species`, so an Array subclass would choose what comes back (all its rows).
+ */
+function firstRows(rows: readonly unknown[], count: number): unknown[] {
+  const kept: unknown[] = [];
+  for (let index = 0; index < count; index++) kept.push(rows[index]);
+  return kept;
+}
+
+/**
+ * Whether the result, or its `rows`, holds rows that cannot be counted without reading them: an
+ * iterator or iterable other than an array (a generator, a Set or Map, a stream, an async
+ * iterable) or a promise. A string, a typed array or a Buffer is data, not rows. Checked with
+ * `in`, so no getter runs.
+ */
+function uncountable(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (rowsLike(value)) return true;
+  const rows = rowsProperty(value);
+  return typeof rows === 'object' && rows !== null && (rowsLike(rows) || 'then' in rows);
+}
+
+function rowsLike(value: object): boolean {
+  return (
+    !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) &&
+    !(value instanceof String) &&
+    (Symbol.iterator in value || Symbol.asyncIterator in value)
+  );
 }
 
 function isMysqlTuple(value: readonly unknown[]): boolean {

@@ -1,5 +1,5 @@
 import { parseDuration } from '../_internal/duration.ts';
-import { identityKey, identityProblem } from '../_internal/names.ts';
+import { identityKey, identityProblem, nameProblem } from '../_internal/names.ts';
 import { storeCall } from '../_internal/store-call.ts';
 import type { StateStore, SuspensionRecord } from '../store/types.ts';
 import type { Duration } from '../types.ts';
@@ -42,10 +42,12 @@ export function suspendTarget(target: unknown): { field: (typeof FIELDS)[number]
   const value = (target as Record<string, unknown>)[field];
   if (typeof value !== 'string' || value === '')
     throw new TypeError(`toolgate: ${field} must be a non-empty string`);
-  // A name no call can carry would suspend nobody while looking as if it did.
-  const problem = field === 'tool' ? undefined : identityProblem(value, field);
+  // A name no call can carry would suspend nobody while looking as if it did. Tool names are
+  // held to the rules of tool names (after NFC: calls are checked in NFC), identities to theirs.
+  const key = identityKey(value);
+  const problem = field === 'tool' ? nameProblem(key, 'tool', 'tool') : identityProblem(value, field);
   if (problem !== undefined) throw new TypeError(`toolgate: ${problem}`);
-  return { field, value: identityKey(value) };
+  return { field, value: key };
 }
 
 /** How long a kill-switch operation waits for the store unless told otherwise (`defaults.storeTimeout`'s default). */

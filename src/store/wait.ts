@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../_internal/deadlines.ts';
 import type { StateStore } from './types.ts';
 
 /** Options of `waitFor`. */
@@ -5,7 +6,8 @@ export interface WaitForOptions {
   /** Stops waiting; `waitFor` then rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
-   * Re-reads state on this interval too, in case a notification was lost (a dropped connection).
+   * Re-reads state on this interval too, in case a notification was lost (a dropped connection);
+   * at most every 24.8 days (the longest delay of a Node timer), `Infinity` included.
    * @default 1000
    */
   pollMs?: number;
@@ -27,8 +29,10 @@ export async function waitFor<T>(
   options: WaitForOptions = {},
 ): Promise<T> {
   const { signal } = options;
-  const pollMs = options.pollMs ?? 1000;
-  if (!(pollMs > 0)) throw new TypeError('toolgate: waitFor pollMs must be a positive number');
+  if (!((options.pollMs ?? 1000) > 0))
+    throw new TypeError('toolgate: waitFor pollMs must be a positive number');
+  // A longer delay (Infinity included) would overflow setTimeout, which then fires after 1 ms.
+  const pollMs = Math.min(options.pollMs ?? 1000, MAX_TIMER_MS);
   const subscribe = store?.subscribe;
   if (typeof subscribe !== 'function')
     throw new TypeError('toolgate: waitFor needs a store with the subscribe capability');

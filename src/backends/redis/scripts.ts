@@ -10,12 +10,20 @@
 /** Extra lifetime of a key beyond the last moment its content can matter, in ms. */
 export const GC_MARGIN_MS = 60_000;
 
-/** Extends a key's TTL to at least `ms`, never shortens it. */
+/**
+ * The longest TTL the scripts set, in ms (about 31,700 years). Redis refuses an expiry of 10^17 ms
+ * or more (the number reaches it in exponent form), and a script that fails after its first write
+ * keeps that write: a longer window or lease keeps its keys this long.
+ */
+export const MAX_TTL_MS = 1e15;
+
+/** Extends a key's TTL to at least `ms` (at most MAX_TTL_MS), never shortens it. */
 const KEEP = `
 local function keep(key, ms)
+  ms = math.ceil(math.min(ms, ${MAX_TTL_MS}))
   local ttl = redis.call('PTTL', key)
   if ttl >= 0 and ttl >= ms then return end
-  redis.call('PEXPIRE', key, math.ceil(ms))
+  redis.call('PEXPIRE', key, ms)
 end
 `;
 
@@ -167,6 +175,26 @@ end
 return 1
 `;
 
+/**
+ * KEYS: suspensions hash. ARGV: field, entry JSON, now, margin. Writes the entry and drops the
+ * entries that ended more than \`margin\` ms before \`now\` (the hash has no TTL: without this it
+ * would keep every suspension with an end ever made). The margin leaves entries to processes
+ * whose clocks run a little behind.
+ */
+export const SUSPEND: string = `
+local now, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, entry = pcall(cjson.decode, all[i + 1])
+  if ok and type(entry) == 'table' then
+    local ends = tonumber(entry['until'])
+    if ends ~= nil and ends + margin <= now then redis.call('HDEL', KEYS[1], all[i]) end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
 /** KEYS: suspensions hash. ARGV: field, now. Returns 1 if a suspension was in force. */
 export const RESUME: string = `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
@@ -188,13 +216,18 @@ redis.call('ZADD', KEYS[2], score, ARGV[1])
 return 1
 `;
 
-/** KEYS: index zset. ARGV: record key prefix, now. Returns {id, v, e, u, …} of live records. */
+/**
+ * KEYS: index zset. ARGV: record key prefix, now, index key, both after the store's prefix.
+ * Returns {id, v, e, u, …} of live records. Record keys are built from the index key as it
+ * arrived, so whatever the client put before it (an ioredis `keyPrefix`) is before them too.
+ */
 export const LIST: string = `
+local base = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local out = {}
 for _, id in ipairs(ids) do
-  local r = redis.call('HMGET', ARGV[1] .. id, 'v', 'e', 'u')
+  local r = redis.call('HMGET', base .. ARGV[1] .. id, 'v', 'e', 'u')
   if r[1] then
     out[#out + 1] = id
     out[#out + 1] = r[1]

@@ -24,7 +24,19 @@ import type {
 } from '../../store/types.ts';
 import type { JsonValue } from '../../types.ts';
 import { RedisChannels } from './channels.ts';
-import { ADMIT, CLAIM, DELETE, GC_MARGIN_MS, LIST, PUT, RESUME, SETTLE, USE } from './scripts.ts';
+import {
+  ADMIT,
+  CLAIM,
+  DELETE,
+  GC_MARGIN_MS,
+  LIST,
+  MAX_TTL_MS,
+  PUT,
+  RESUME,
+  SETTLE,
+  SUSPEND,
+  USE,
+} from './scripts.ts';
 
 /** Options of `redisStore`. */
 export interface RedisStoreOptions {
@@ -55,6 +67,7 @@ function script(source: string): Script {
 const SCRIPTS = {
   admit: script(ADMIT),
   settle: script(SETTLE),
+  suspend: script(SUSPEND),
   resume: script(RESUME),
   put: script(PUT),
   list: script(LIST),
@@ -85,8 +98,10 @@ export function redisStore(
   if (typeof prefix !== 'string') throw new TypeError('toolgate: redisStore() prefix must be a string');
   const suspensionsKey = `${prefix}s`;
   const recordKey = (collection: string, id: string) => `${prefix}d:${collection.length}:${collection}:${id}`;
-  const recordPrefix = (collection: string) => `${prefix}d:${collection.length}:${collection}:`;
-  const indexKey = (collection: string) => `${prefix}i:${collection}`;
+  // The record and index keys after the prefix (the LIST script builds record keys from these).
+  const recordPart = (collection: string) => `d:${collection.length}:${collection}:`;
+  const indexPart = (collection: string) => `i:${collection}`;
+  const indexKey = (collection: string) => `${prefix}${indexPart(collection)}`;
   const channelName = (channel: string) => `${prefix}n:${channel}`;
 
   const channels = new RedisChannels(client);
@@ -180,8 +195,11 @@ export function redisStore(
       const stored: { at: number; until?: number; reason?: string } = { at: entry.at };
       if (entry.until !== undefined) stored.until = entry.until;
       if (entry.reason !== undefined) stored.reason = String(entry.reason);
-      if (closed) throw new Error('toolgate: the redis store is closed');
-      await client.hset(suspensionsKey, key, JSON.stringify(stored));
+      await run(
+        SCRIPTS.suspend,
+        [suspensionsKey],
+        [key, JSON.stringify(stored), String(entry.at), GC_MARGIN_MS],
+      );
     },
 
     async resume(key: string, now: number): Promise<boolean> {
@@ -213,7 +231,7 @@ export function redisStore(
       if (options.ttlMs !== undefined) {
         requirePositive(options.ttlMs, 'ttlMs');
         expiresAt = String(options.now + options.ttlMs);
-        gc = String(Math.ceil(options.ttlMs + GC_MARGIN_MS));
+        gc = gcTtl(options.ttlMs);
       }
       await run(SCRIPTS.put, [recordKey(collection, id), indexKey(collection)], [id, json, expiresAt, gc]);
     },
@@ -233,7 +251,7 @@ export function redisStore(
       const reply = (await run(
         SCRIPTS.list,
         [indexKey(collection)],
-        [recordPrefix(collection), String(now)],
+        [recordPart(collection), String(now), indexPart(collection)],
       )) as string[];
       const result: StoredRecord[] = [];
       for (let i = 0; i + 3 < reply.length; i += 4) {
@@ -267,7 +285,7 @@ export function redisStore(
       requireTime(options.now, 'now');
       requirePositive(options.ttlMs, 'ttlMs');
       const expiresAt = String(options.now + options.ttlMs);
-      const gc = String(Math.ceil(options.ttlMs + GC_MARGIN_MS));
+      const gc = gcTtl(options.ttlMs);
       return (await run(SCRIPTS.claim, [`${prefix}k:${key}`], [String(options.now), expiresAt, gc])) === 1;
     },
 
@@ -290,6 +308,11 @@ export function redisStore(
       await channels.close();
     },
   };
+}
+
+/** A record's garbage-collection TTL as Redis takes it: whole ms, at most MAX_TTL_MS (never `1e+21`). */
+function gcTtl(ttlMs: number): string {
+  return String(Math.min(Math.ceil(ttlMs + GC_MARGIN_MS), MAX_TTL_MS));
 }
 
 function toStored(
