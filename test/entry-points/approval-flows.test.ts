@@ -2,12 +2,7 @@
 // round trip (the person answers with respondToApproval between two generateText calls) and the
 // OpenAI Agents Runner's interruptions (answered with respondToApproval, then the run resumes).
 // Asks go to the person through the framework; every other scenario runs as in-process.test.ts.
-import {
-  Agent,
-  type AgentInputItem,
-  run as runAgents,
-  setTracingDisabled,
-} from '@openai/agents';
+import { Agent, type AgentInputItem, run as runAgents, setTracingDisabled } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { tool as aiTool, generateText, isStepCount, type ModelMessage, type ToolSet } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
