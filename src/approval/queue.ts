@@ -85,8 +85,9 @@ export interface ApprovalQueue {
   get(id: string): Promise<PendingApproval | undefined>;
   /**
    * Answers a pending approval; the waiting call wakes. Throws when the request is unknown,
-   * already answered, or the approver may not answer it (not among `approvers`, the call's own
-   * principal under separation of duties, or already counted in the quorum).
+   * already answered, or the approver may not answer it (not among `approvers`, which holds for a
+   * denial too; approving: the call's own principal under separation of duties, or already counted
+   * in the quorum).
    */
   resolve(id: string, answer: ApprovalAnswer): Promise<void>;
 }
@@ -262,16 +263,17 @@ export function approvalQueue(options: ApprovalQueueOptions): ApprovalQueue {
       const response = { requestId: id, ...answer } as ApprovalResponse;
       const problem = responseProblem(response);
       if (problem !== undefined) throw new TypeError(`toolgate: invalid answer: ${problem}`);
-      if (response.approved) {
-        // Checked here too, so a wrong approver is told at once and the request stays open for others.
-        const requirements = normalizeRequirements(entry.request.requirements, 0);
-        if (typeof requirements !== 'string') {
-          const who = approverProblem(requirements, response.approver, entry.request.context.principal);
-          if (who !== undefined) throw new Error(`toolgate: ${who}`);
-        }
-        if (entry.request.approvedBy?.includes(identityKey(response.approver)))
-          throw new Error(`toolgate: ${response.approver} has already approved this request`);
+      // Checked here too, so a wrong approver is told at once and the request stays open for others.
+      // A denial ends the call, so only those the approvers globs name may give one (separation of
+      // duties is about approving: the principal may withdraw their own call).
+      const requirements = normalizeRequirements(entry.request.requirements, 0);
+      if (typeof requirements !== 'string') {
+        const principal = response.approved ? entry.request.context.principal : undefined;
+        const who = approverProblem(requirements, response.approver, principal);
+        if (who !== undefined) throw new Error(`toolgate: ${who}`);
       }
+      if (response.approved && entry.request.approvedBy?.includes(identityKey(response.approver)))
+        throw new Error(`toolgate: ${response.approver} has already approved this request`);
       const round = roundOf(entry.request);
       const ttlMs = Math.max(1, entry.request.expiresAt - t) + SKEW_MS;
       if (!(await store.claim(`approval-answered:${id}:${round}`, { now: t, ttlMs })))

@@ -225,7 +225,12 @@ function reply(status: number, message: string): ApprovalCallbackResult {
 
 async function readJson(req: ApprovalCallbackRequest): Promise<unknown> {
   let text: string;
-  if (typeof (req as { text?: unknown }).text === 'function') {
+  const stream = (req as { body?: unknown }).body;
+  if (stream instanceof ReadableStream) {
+    // A Fetch Request: read with the cap, so an unauthenticated sender cannot make the app buffer
+    // an endless body (`text()` reads it all before anything is checked).
+    text = await readCapped(stream as ReadableStream<Uint8Array>);
+  } else if (typeof (req as { text?: unknown }).text === 'function') {
     text = await (req as { text(): Promise<string> }).text();
   } else if (typeof req === 'object' && req !== null && 'body' in req && req.body != null) {
     // A framework (Express, Fastify, …) that already read the body.
@@ -252,6 +257,23 @@ async function readJson(req: ApprovalCallbackRequest): Promise<unknown> {
   } catch {
     throw new Error('body is not JSON');
   }
+}
+
+async function readCapped(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY) {
+      await reader.cancel().catch(() => {});
+      throw new Error('body too large');
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isStream(req: unknown): boolean {

@@ -148,7 +148,9 @@ export function consoleHandler(options: ConsoleOptions): ConsoleHandler {
       const asset = /^\/assets\/([a-z0-9-]+\.(?:js|css|svg|png))$/.exec(path);
       if (method === 'GET' && asset !== null) return await serveFile(asset[1]!, secure);
       const cookiePath = context.sessions.cookiePath(secure, basePath);
-      const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+      // The last entry is the one the trusted proxy wrote; a proxy that appends keeps whatever the
+      // client sent in front of it, so the first entry could be anything.
+      const forwarded = request.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
       const clientAddress = options.trustProxy === true && forwarded ? forwarded : info.clientAddress;
       const session = await context.sessions.read(request, secure);
       for (const route of table) {

@@ -94,12 +94,19 @@ export function cookies(request: Request): Map<string, string> {
   for (const part of (request.headers.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
+    // Spaces and tabs only (RFC 6265): `trim()` would also strip a leading U+00A0 (a raw 0xA0 byte),
+    // and the browser applies the `__Host-` rules only to a name that begins with `__Host-`, so a
+    // cookie named `\u00a0__Host-toolgate-session` could be set from a sibling host.
+    const name = withoutSpaces(part.slice(0, eq));
     if (found.has(name)) repeated.add(name);
-    else found.set(name, part.slice(eq + 1).trim());
+    else found.set(name, withoutSpaces(part.slice(eq + 1)));
   }
   // Which of two cookies of one name is genuine cannot be told (one may have been planted from a
   // sibling host over plain HTTP): neither is taken, so a planted session never signs anyone in.
   for (const name of repeated) found.delete(name);
   return found;
+}
+
+function withoutSpaces(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, '');
 }

@@ -1,5 +1,6 @@
 import { hashJson } from '../_internal/canonical.ts';
 import { parseDuration } from '../_internal/duration.ts';
+import { readAnswer } from '../approval/messages.ts';
 import type { ApprovalAnswer, ApprovalQueue, PendingApproval } from '../approval/queue.ts';
 import { approverProblem, normalizeRequirements } from '../approval/requirements.ts';
 import type { RememberOptions } from '../approval/types.ts';
@@ -50,11 +51,12 @@ export function answerProblem(
   const { principal, agent } = entry.request.context;
   if (name === principal?.normalize('NFC') || name === agent?.normalize('NFC'))
     return 'you asked for this call; someone else must answer it';
-  if (!approving) return undefined;
   const requirements = normalizeRequirements(entry.request.requirements, 0);
   if (typeof requirements === 'string') return requirements;
-  const who = approverProblem(requirements, account.name, principal);
+  // A denial ends the call: only accounts the rule's approvers globs name may give one.
+  const who = approverProblem(requirements, account.name, approving ? principal : undefined);
   if (who !== undefined) return who;
+  if (!approving) return undefined;
   if (entry.request.approvedBy?.includes(name)) return 'you have already approved this call';
   return undefined;
 }
@@ -126,6 +128,10 @@ export function approvalAnswer(
     const args = body.args;
     if (typeof args !== 'object' || args === null || Array.isArray(args))
       throw new HttpError(400, 'edited arguments must be a JSON object');
+    // Read as the guard reads an answer (depth and size caps, finite numbers), before anything walks them.
+    const readable = readAnswer({ requestId: entry.id, approved: true, approver: account.name, args });
+    if (typeof readable === 'string')
+      throw new HttpError(400, `the edited arguments ${readable.replace(/^the answer /, '')}`);
     const issues =
       entry.request.inputSchema === undefined ? [] : checkSchema(entry.request.inputSchema, args);
     if (issues.length > 0)

@@ -88,8 +88,12 @@ export class Sessions {
 
 /** Whether `sent` is the session's CSRF token, compared in constant time. */
 export function csrfMatches(session: Session, sent: string | null): boolean {
-  if (sent === null || sent.length !== session.csrf.length) return false;
-  return timingSafeEqual(Buffer.from(sent), Buffer.from(session.csrf));
+  if (sent === null) return false;
+  // Compared as bytes: a header of as many characters but more bytes (Latin-1 from node:http) is
+  // another token, not an error.
+  const given = Buffer.from(sent, 'utf8');
+  const expected = Buffer.from(session.csrf, 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function idOf(token: string): string {

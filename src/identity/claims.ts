@@ -1,4 +1,4 @@
-import { INVISIBLE_CHARACTER, toolNameProblem } from '../_internal/names.ts';
+import { INVISIBLE_CHARACTER, identityProblem as nameRule, toolNameProblem } from '../_internal/names.ts';
 
 /** One link of a delegation chain: an ancestor credential and the agent it was issued to. */
 export interface CredentialLink {
@@ -52,7 +52,10 @@ export const MAX_TOKEN_LENGTH = 8192;
 /**
  * Why `value` is not an acceptable identity string (agent, principal, intent, session, jti), or
  * undefined: a non-empty NFC string of at most 256 characters, without control, format (zero-width,
- * bidi) or unassigned characters and without leading or trailing whitespace.
+ * bidi) or unassigned characters and without leading or trailing whitespace, and, as every identity
+ * the guard compares (src/_internal/names.ts), without separator or whitespace characters inside
+ * but single spaces: a credential's `finance:jane\u00a0doe` would otherwise be another person than
+ * the approver `finance:jane doe` under separation of duties, and one a host context refuses.
  */
 export function identityProblem(value: unknown, what: string): string | undefined {
   if (typeof value !== 'string') return `${what} must be a string`;
@@ -60,6 +63,8 @@ export function identityProblem(value: unknown, what: string): string | undefine
   if (INVISIBLE_CHARACTER.test(value))
     return `${what} must not contain control, format, unassigned or other invisible characters`;
   if (value.trim() !== value) return `${what} must not start or end with whitespace`;
+  const inside = nameRule(value, what);
+  if (inside !== undefined) return inside;
   if (value.normalize('NFC') !== value) return `${what} must be in Unicode NFC`;
   return undefined;
 }

@@ -2,6 +2,7 @@ import { generateKeyPair, type KeyObject, sign as signBytes } from 'node:crypto'
 import { promisify } from 'node:util';
 import { INVISIBLE_CHARACTER } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
+import { identityProblem } from './claims.ts';
 import {
   type Ed25519PrivateJwk,
   type Ed25519PublicJwk,
@@ -182,6 +183,9 @@ export async function createKeySet(options: KeySetOptions): Promise<KeySet> {
   const issuer = options.issuer ?? 'toolgate';
   if (typeof issuer !== 'string' || issuer.length === 0 || issuer.length > 256)
     throw new ConfigurationError('issuer must be a non-empty string');
+  // Every credential carries it as `iss`, which is read as an identity: refused here, not at each verification.
+  const issuerProblem = identityProblem(issuer, 'issuer');
+  if (issuerProblem !== undefined) throw new ConfigurationError(issuerProblem);
   const state: KeySetInternals = {
     issuer,
     verifyKeys: new Map(),

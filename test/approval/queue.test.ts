@@ -75,6 +75,21 @@ describe('queueApprover (memory store)', () => {
     expect(tool.calls).toHaveLength(0);
   });
 
+  it('a denial from someone the approvers globs do not name is refused; the request stays open', async () => {
+    const store = memoryStore();
+    const { call, tool } = guardOn(store, { approvers: ['finance:*'] });
+    const queue = approvalQueue({ store, secret: SECRET });
+    const pending = call({}, { context: { principal: 'user:carl' } });
+    const [entry] = await pendingOne(queue);
+    await expect(
+      queue.resolve(entry!.id, { approved: false, approver: 'support:eve', reason: 'no' }),
+    ).rejects.toThrow(/not among/);
+    expect(await queue.get(entry!.id)).toBeDefined();
+    await queue.resolve(entry!.id, { approved: true, approver: 'finance:alice' });
+    await expect(pending).resolves.toBe('ran');
+    expect(tool.calls).toHaveLength(1);
+  });
+
   it('a quorum is collected from distinct approvers over the queue', async () => {
     const store = memoryStore();
     const { call, audit } = guardOn(store, { quorum: 2 });

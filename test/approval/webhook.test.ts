@@ -254,3 +254,27 @@ describe('webhookApprover', () => {
     expect(result.body).toMatch(/clock failed/);
   });
 });
+
+describe('the callback reads at most its cap of a Fetch request', () => {
+  it('a body past 1 MiB is refused (400) after reading about 1 MiB of it, not all of it', async () => {
+    const hook = webhookApprover({ url: 'http://127.0.0.1:9/hook', secret: SECRET });
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 256 MiB of spaces, unauthenticated: nothing has been checked yet when it is read.
+        if (pulled >= 256 * 1024 * 1024) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const request = new Request('http://127.0.0.1/callback', {
+      method: 'POST',
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const result = await hook.handleApprovalCallback(request);
+    expect(result.status).toBe(400);
+    expect(pulled).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+});

@@ -14,6 +14,7 @@ const BASE = 'http://127.0.0.1:4000';
 const accounts: ConsoleAccount[] = [
   { name: 'finance:alice', role: 'approver', passwordHash: hashPassword('alice-pass') },
   { name: 'finance:bob', role: 'approver', passwordHash: hashPassword('bob-pass') },
+  { name: 'support:eve', role: 'approver', passwordHash: hashPassword('eve-pass') },
 ];
 
 function setup(approval: Record<string, unknown> = {}) {
@@ -152,5 +153,60 @@ describe('a grant remembered in the console', () => {
     await expect(asAgent).resolves.toMatchObject({ code: 'APPROVAL_TIMEOUT' });
     expect(ran).toEqual([{ to: 'acct-2' }, { to: 'acct-3' }]);
     expect(audit.events.filter((e) => e.type === 'grant-used')).toHaveLength(1);
+  });
+});
+
+describe('who may deny in the console', () => {
+  it("an account outside the rule's approvers cannot deny (403, the page says so); the request stays open", async () => {
+    const { tg, handler } = setup({ approvers: ['finance:*'] });
+    const ran: unknown[] = [];
+    const refund = tg.guard(
+      async (args: unknown) => {
+        ran.push(args);
+        return 'ok';
+      },
+      { name: 'payments.refund' },
+    );
+    const eve = await signIn(handler, 'support:eve', 'eve-pass');
+    const alice = await signIn(handler, 'finance:alice', 'alice-pass');
+    const result = refund({ amount: 5 }, { context: { principal: 'user:carl' } });
+    const item = await pending(handler, eve);
+    expect(item.answer).toMatchObject({ allowed: false });
+    const denied = await post(handler, `/api/approvals/${String(item.id)}/deny`, eve, { reason: 'no' });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { error: string }).error).toContain('not among the approvers');
+    expect((await post(handler, `/api/approvals/${String(item.id)}/approve`, alice, {})).status).toBe(200);
+    await expect(result).resolves.toBe('ok');
+    expect(ran).toEqual([{ amount: 5 }]);
+  });
+});
+
+describe('edited arguments the guard could not read', () => {
+  it('nested too deep or holding a number JSON cannot carry are refused with 400; the request stays open', async () => {
+    const { tg, handler } = setup();
+    const refund = tg.guard(async () => 'ok', { name: 'payments.refund' });
+    const alice = await signIn(handler, 'finance:alice', 'alice-pass');
+    const result = refund({ note: 1 }, { context: { principal: 'user:bob' } });
+    const item = await pending(handler, alice);
+    const path = `/api/approvals/${String(item.id)}/approve`;
+    const send = (body: string) =>
+      handler(
+        new Request(`${BASE}${path}`, {
+          method: 'POST',
+          headers: { cookie: alice.cookie, 'content-type': 'application/json', 'x-csrf-token': alice.csrf },
+          body,
+        }),
+      );
+    const depth = 100_000;
+    for (const body of [
+      `{"args":{"note":${'['.repeat(depth)}${']'.repeat(depth)}}}`,
+      '{"args":{"note":1e400}}',
+    ]) {
+      const response = await send(body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toContain('edited arguments');
+    }
+    expect((await post(handler, path, alice, {})).status).toBe(200);
+    await expect(result).resolves.toBe('ok');
   });
 });

@@ -90,3 +90,44 @@ describe('the session cookie behind TLS', () => {
     );
   });
 });
+
+describe('the CSRF token', () => {
+  it('a forged token of the right length in characters but not in bytes is refused with 403, not a failure', async () => {
+    const handler = handlerAt('', null);
+    const base = 'http://127.0.0.1:4000';
+    const { setCookie, csrf } = await signIn(handler, base, 'finance:alice', 'alice-pass');
+    const cookie = setCookie.split(';')[0]!;
+    // A header value arrives from node:http as Latin-1: one character, two bytes in UTF-8.
+    for (const forged of [`\u00e9${csrf.slice(1)}`, `${csrf.slice(0, -1)}\u00ff`]) {
+      const response = await handler(
+        new Request(`${base}/api/session/end`, {
+          method: 'POST',
+          headers: { cookie, 'x-csrf-token': forged },
+        }),
+      );
+      expect(response.status).toBe(403);
+    }
+    // The session was not ended: the real token still works.
+    const ended = await handler(
+      new Request(`${base}/api/session/end`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } }),
+    );
+    expect(ended.status).toBe(200);
+  });
+});
+
+describe('cookie names', () => {
+  it('are trimmed of spaces and tabs only: a name that starts with a no-break space is another cookie', async () => {
+    const handler = handlerAt('/console');
+    const base = `${ORIGIN}/console`;
+    const { setCookie } = await signIn(handler, base, 'finance:alice', 'alice-pass');
+    const cookie = setCookie.split(';')[0]!;
+    const read = (header: string) =>
+      handler(new Request(`${base}/api/session`, { headers: { cookie: header } })).then((r) => r.status);
+    expect(await read(cookie)).toBe(200);
+    expect(await read(` \t${cookie}`)).toBe(200);
+    // A raw 0xA0 byte reaches the handler as U+00A0 (node:http reads header bytes as Latin-1). The
+    // browser applies the __Host- rules only to names that begin with `__Host-`, so a cookie named
+    // `\u00a0__Host-…` could be set from a sibling host: it must never be taken for the session.
+    for (const lead of ['\u00a0', '\u0085', '\u00a0 ']) expect(await read(`${lead}${cookie}`)).toBe(401);
+  });
+});

@@ -33,3 +33,33 @@ describe('sign-in limit under concurrency', () => {
     await handler.close();
   });
 });
+
+describe('sign-in limit per address behind a proxy (trustProxy)', () => {
+  it('counts by the address the proxy saw (the last X-Forwarded-For entry), not one the client wrote', async () => {
+    const handler = consoleHandler({
+      store: memoryStore(),
+      accounts: [{ name: 'dana', role: 'approver', passwordHash: hashPassword('dana-pass') }],
+      actionAudit: memoryAudit(),
+      trustProxy: true,
+    });
+    // A proxy that appends (nginx `$proxy_add_x_forwarded_for`) keeps what the client sent in front.
+    const attempt = (i: number) =>
+      handler(
+        new Request(`${BASE}/api/session`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            origin: BASE,
+            'x-forwarded-for': `198.51.100.${i}, 203.0.113.9`,
+          },
+          body: JSON.stringify({ name: `name-${i}`, password: 'wrong' }),
+        }),
+      ).then((response) => response.status);
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push(await attempt(i));
+    // Twenty failures per address in the window, then 429, whatever the client puts in front.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(2);
+    await handler.close();
+  });
+});
