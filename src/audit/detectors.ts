@@ -1,5 +1,9 @@
 import { ConfigurationError } from '../errors.ts';
-import { redactSecretAssignments, redactUrlCredentials } from './text-credentials.ts';
+import {
+  redactEncodedCredentials,
+  redactSecretAssignments,
+  redactUrlCredentials,
+} from './text-credentials.ts';
 
 /** Names of the built-in secret detectors. */
 export type SecretDetectorName =
@@ -34,7 +38,8 @@ const CARD_CANDIDATE = /\b\d(?:[ -]?\d){12,18}\b/g;
 /**
  * A cheap pre-check: strings without any of these shapes skip the detectors entirely. Every
  * secret name (src/audit/sensitive-names.ts) holds one of `pass`, `pwd`, `secret`, `token`, `key`,
- * `auth`, `cookie`, `cred`, `jwt`, `bearer`.
+ * `auth`, `cookie`, `cred`, `jwt`, `bearer`; a URL's `://` may be percent-encoded (`%3A%2F`, in a URL
+ * carried in another).
  *
  * The words are grouped by their first letter (`a(?:kia|sia|…|uth)` for `AKIA`, `ASIA`, …,
  * `auth`): the same language as the flat list `bearer|basic|token|AKIA|…`, but V8's regular
@@ -42,7 +47,7 @@ const CARD_CANDIDATE = /\b\d(?:[ -]?\d){12,18}\b/g;
  * time on ordinary text (test/audit/detectors-quick.test.ts holds the flat list and compares).
  */
 export const QUICK: RegExp =
-  /a(?:kia|sia|gpa|ida|roa|npa|nva|ipa|ws_?secret|iza|uth)|b(?:earer|asic)|c(?:ookie|red)|eyj|g(?:h[pousr]_|ithub_pat_|lpat-)|jwt|key|npm_|p(?:rivate key|ass|wd|k[-_])|rk[-_]|s(?:k[-_]|ecret)|token|xox|:\/\/|@(?:tcp|unix)\(|[?&](?:sig|signature|code)=|\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d/i;
+  /a(?:kia|sia|gpa|ida|roa|npa|nva|ipa|ws_?secret|iza|uth)|b(?:earer|asic)|c(?:ookie|red)|eyj|g(?:h[pousr]_|ithub_pat_|lpat-)|jwt|key|npm_|p(?:rivate key|ass|wd|k[-_])|rk[-_]|s(?:k[-_]|ecret)|token|xox|:\/\/|%(?:25){0,2}3a%(?:25){0,2}2f|@(?:tcp|unix)\(|[?&](?:sig|signature|code)=|\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d[ -]?\d/i;
 /** The shortest text any built-in detector can change (`pwd=x`). */
 const SHORTEST_SECRET = 5;
 
@@ -120,6 +125,7 @@ export function compileDetectors(
       // `Authorization:`), then the shapes of known secrets in what is left.
       if (urls) out = redactUrlCredentials(out, replacement);
       if (params) out = redactSecretAssignments(out, replacement);
+      if (urls || params) out = redactEncodedCredentials(out, replacement, urls, params);
       for (const pattern of patterns) {
         pattern.lastIndex = 0;
         out = out.replace(pattern, replacement);

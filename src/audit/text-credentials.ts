@@ -218,3 +218,112 @@ const isLetter = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x
 /** `,` `.` `;` `:` `!` `?` closing a word. */
 const isMark = (code: number) =>
   code === 0x2c || code === 0x2e || code === 0x3b || code === 0x3a || code === 0x21 || code === 0x3f;
+
+/** `%` escaped 0 to 2 more times (`%3D`, `%253D`, `%25253D`): a URL carried in a URL, once or twice. */
+const PCT = '%(?:25){0,2}';
+/** An encoded `?name=` or `&name=`. */
+const ENCODED_PARAM = new RegExp(`${PCT}(?:3[Ff]|26)([A-Za-z_][A-Za-z0-9_.-]{0,63})${PCT}3[Dd]`, 'g');
+/** An encoded `://`. */
+const ENCODED_SCHEME = new RegExp(`${PCT}3[Aa]${PCT}2[Ff]${PCT}2[Ff]`, 'g');
+const ENCODED_COLON = new RegExp(`${PCT}3[Aa]`);
+const ENCODED_SLASH = new RegExp(`${PCT}2[Ff]`);
+
+/**
+ * Credentials in a percent-encoded URL carried in another one (`?redirect_uri=https%3A%2F%2F…`,
+ * `?next=postgres%3A%2F%2Fadmin%3Apw%40db`), encoded once, twice or three times: the value of an
+ * encoded `?name=` / `&name=` with a secret name, up to the next `&` or `#` (raw or encoded) or the
+ * end of the outer URL, and the userinfo of an encoded `scheme://user:password@host`, up to its
+ * last `@` (raw or encoded) before the outer URL's value ends, as `redactUrlCredentials` reads a
+ * raw one.
+ */
+export function redactEncodedCredentials(
+  text: string,
+  replacement: string,
+  urls: boolean,
+  params: boolean,
+): string {
+  if (text.indexOf('%') < 0) return text;
+  let out = text;
+  if (urls) {
+    let result = '';
+    let copied = 0;
+    ENCODED_SCHEME.lastIndex = 0;
+    for (let match = ENCODED_SCHEME.exec(out); match !== null; match = ENCODED_SCHEME.exec(out)) {
+      const start = ENCODED_SCHEME.lastIndex;
+      const end = endOfEncoded(out, start, false);
+      let at = -1;
+      for (let i = start; i < end; i++) {
+        if (out.charCodeAt(i) === 0x40) at = i;
+        else if (out.charCodeAt(i) === 0x25 && atEncoded(out, i, 0x40) > 0) at = i;
+      }
+      if (at > start) {
+        const userinfo = out.slice(start, at);
+        if (
+          ENCODED_COLON.test(userinfo) ||
+          userinfo.includes(':') ||
+          !(ENCODED_SLASH.test(userinfo) || userinfo.includes('/'))
+        ) {
+          result += out.slice(copied, start) + replacement;
+          copied = at;
+        }
+      }
+      ENCODED_SCHEME.lastIndex = Math.max(end, start);
+    }
+    out = copied === 0 ? out : result + out.slice(copied);
+  }
+  if (params) {
+    let result = '';
+    let copied = 0;
+    ENCODED_PARAM.lastIndex = 0;
+    for (let match = ENCODED_PARAM.exec(out); match !== null; match = ENCODED_PARAM.exec(out)) {
+      if (!secretName(match[1]!, true)) {
+        // The name's own `%3D` may start the next parameter's `%26`: look again from the name.
+        ENCODED_PARAM.lastIndex = match.index + match[0].length - 1;
+        continue;
+      }
+      const start = ENCODED_PARAM.lastIndex;
+      const end = endOfEncoded(out, start, true);
+      if (end <= start) continue;
+      result += out.slice(copied, start) + replacement;
+      copied = end;
+      ENCODED_PARAM.lastIndex = end;
+    }
+    out = copied === 0 ? out : result + out.slice(copied);
+  }
+  return out;
+}
+
+/**
+ * Where an encoded value or URL starting at `start` ends: at a raw space, quote, `<`, `>`, `&` or
+ * `#` (the outer URL's value ends), or with `param`, at an encoded `&` or `#` too.
+ */
+function endOfEncoded(text: string, start: number, param: boolean): number {
+  let i = start;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (ENDS_URL(code) || isQuote(code) || code === 0x26 || code === 0x23) break;
+    if (param && code === 0x25 && (atEncoded(text, i, 0x26) > 0 || atEncoded(text, i, 0x23) > 0)) break;
+    i += 1;
+  }
+  return i;
+}
+
+/** The length of `%HH` (its `%` escaped 0 to 2 more times: `%2526`) for `byte` at `at`, or 0. */
+function atEncoded(text: string, at: number, byte: number): number {
+  let i = at + 1;
+  for (let k = 0; k < 2 && text.startsWith('25', i) && hexByte(text, i + 2) >= 0; k++) i += 2;
+  return hexByte(text, i) === byte ? i + 2 - at : 0;
+}
+
+/** The byte two hex digits at `at` write, or -1. */
+function hexByte(text: string, at: number): number {
+  const digit = (code: number) =>
+    code >= 48 && code <= 57
+      ? code - 48
+      : (code | 0x20) >= 97 && (code | 0x20) <= 102
+        ? (code | 0x20) - 87
+        : -1;
+  const high = digit(text.charCodeAt(at));
+  const low = digit(text.charCodeAt(at + 1));
+  return high < 0 || low < 0 ? -1 : high * 16 + low;
+}

@@ -3,13 +3,15 @@ import { WINDOW } from './text-search.ts';
 
 /**
  * The text forms a secret value can take in a tool's output, for the scrubber: the value itself,
- * JSON-escaped, URL-encoded (component, form and URI styles, upper- and lower-case escapes), hex
- * (both cases), and base64 / base64url, both of the value alone (with and without padding) and
+ * JSON-escaped, URL-encoded (component, form and URI styles, upper- and lower-case escapes), its
+ * UTF-8 bytes one character a byte (how the scrubber reads bytes), hex (both cases), and base64 /
+ * base64url, both of the value alone (with and without padding) and
  * of the value inside a longer string at each of the three byte alignments (only the symbols
  * that depend on nothing but the value's own bytes: at most two symbols at each end, carrying
  * at most 12 bits of the value, stay visible). Any mix of raw and escaped characters (`%HH`,
- * `\uHHHH`, JSON's `\"`) is found by searching the decoded views of a text (`unescapedViews`)
- * for these forms and for the value's own decoded forms, which are listed here too.
+ * `\uHHHH`, JSON's `\"`, `\xHH`, octal, HTML references, separated hex bytes…) is found by
+ * searching the decoded views of a text (`unescapedViews`) for these forms and for the value's own
+ * decoded forms, which are listed here too; a form wrapped over lines, by joining them.
  */
 export function secretForms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
@@ -22,6 +24,9 @@ export function secretForms(value: string): string[] {
     forms.add(encoded);
     forms.add(encoded.replace(/%[0-9A-F]{2}/g, (percent) => percent.toLowerCase()));
   }
+  // Its UTF-8 bytes read one character a byte: bytes a tool returns (a Buffer, read so by the
+  // scrubber), and text decoded as Latin-1 by mistake.
+  forms.add(bytes.toString('latin1'));
   const hex = bytes.toString('hex');
   forms.add(hex);
   forms.add(hex.toUpperCase());

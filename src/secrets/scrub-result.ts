@@ -10,10 +10,11 @@ const MAX_HOST_DEPTH = 6;
 
 /**
  * A tool's result scrubbed of handed-out values. Plain data (strings, arrays, plain objects,
- * errors) goes through the scrubber, which copies what it changes and puts in place of a plain
- * object with a `toJSON` the scrubbed result of calling it once. A framework's own object (a
- * LangChain `ToolMessage`, an adapter's wrapper around an MCP result), at the top or inside plain
- * data that has something to scrub, cannot be copied without losing its class, so its own enumerable properties are scrubbed
+ * errors, and bytes, RegExps, Maps and Sets) goes through the scrubber, which copies what it
+ * changes and puts in place of a plain object with a `toJSON` the scrubbed result of calling it
+ * once. A framework's own object (a LangChain `ToolMessage`, an adapter's wrapper around an MCP
+ * result, any class instance), at the top or anywhere inside plain data, cannot be copied without
+ * losing its class, so its own enumerable properties are scrubbed
  * in place, a few levels deep: the object was made for this call. A property that cannot be
  * written keeps its value. Such an object with a `toJSON` keeps its class and gets an own `toJSON`
  * giving the scrubbed result of one call to its own (so a second call cannot answer otherwise);
@@ -23,17 +24,16 @@ export function scrubResult(value: unknown, scrubber: SecretScrubber, depth = 0,
   if (typeof value !== 'object' || value === null) return scrubber.value(value);
   if (value instanceof Error) return scrubber.value(value);
   if (isData(value)) {
-    // Nothing to scrub and no `toJSON` to answer for (the common case): one walk, no copy.
-    if (!scrubber.test(value)) return value;
+    // A framework's object inside is scrubbed in place whether or not the data around it has
+    // anything to scrub.
     objectsInData(value, scrubber, depth, new Set());
+    // Nothing to scrub and no `toJSON` to answer for (the common case): no copy.
+    if (!scrubber.test(value)) return value;
     return scrubbedAt(value, key, scrubber);
   }
-  if (
-    depth >= MAX_HOST_DEPTH ||
-    ArrayBuffer.isView(value) ||
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-    return value;
+  // Bytes, a RegExp, a Map or a Set: the scrubber copies it when something occurs in it.
+  if (copiedWhole(value)) return scrubber.value(value);
+  if (depth >= MAX_HOST_DEPTH || typeof (value as { then?: unknown }).then === 'function') return value;
   const record = value as Record<string, unknown>;
   for (const field of Object.keys(record)) {
     let current: unknown;
@@ -56,6 +56,16 @@ export function scrubResult(value: unknown, scrubber: SecretScrubber, depth = 0,
   return pinToJSON(value, json) ? value : json;
 }
 
+function copiedWhole(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof RegExp ||
+    value instanceof Map ||
+    value instanceof Set
+  );
+}
+
 function isData(value: object): boolean {
   if (Array.isArray(value)) return true;
   const prototype = Object.getPrototypeOf(value);
@@ -74,7 +84,7 @@ function objectsInData(data: object, scrubber: SecretScrubber, depth: number, se
     const descriptor = Reflect.getOwnPropertyDescriptor(data, field);
     if (descriptor === undefined || !('value' in descriptor)) continue;
     const child: unknown = descriptor.value;
-    if (typeof child !== 'object' || child === null || child instanceof Error) continue;
+    if (typeof child !== 'object' || child === null || child instanceof Error || copiedWhole(child)) continue;
     if (isData(child)) objectsInData(child, scrubber, depth, seen);
     else scrubResult(child, scrubber, depth + 1, field);
   }

@@ -3,7 +3,7 @@ import { checkedClock } from '../_internal/host-functions.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Duration } from '../types.ts';
 import { secretForms } from './encodings.ts';
-import { escapedParts, sourceSpan, unescapedViews } from './escapes.ts';
+import { escapedParts, joinedLines, lineBreaks, sourceSpan, unescapedViews } from './escapes.ts';
 import { customToJSON, pinToJSON, serializesItself, unboxed } from './serialized.ts';
 import { type Match, type Pattern, PatternSet, WINDOW } from './text-search.ts';
 import { checkSecretName, LONE_SURROGATE } from './types.ts';
@@ -37,13 +37,15 @@ export interface SecretScrubber {
    * when nothing occurs in it; otherwise a scrubbed copy (errors stay the same objects). A value
    * with its own `toJSON` (any but a plain Date's) is what `JSON.stringify` would write: it is
    * replaced by the scrubbed result of calling its `toJSON` once, or by `[secret:scrubbed]` when
-   * that throws; an error's `toJSON` is replaced by one giving that result. Other objects (class
-   * instances, typed arrays, Maps) are returned as they are: give it a snapshot.
+   * that throws; an error's `toJSON` is replaced by one giving that result. Bytes (a Buffer, typed
+   * array, DataView or ArrayBuffer, read one character a byte), a RegExp's source, and a Map's or
+   * Set's entries are copied when something occurs in them (a scrubbed copy of the same kind).
+   * Other objects (class instances) are returned as they are: give it a snapshot.
    */
   value<T>(input: T): T;
   /**
-   * Whether anything remembered occurs in `input` (strings, arrays, plain objects, errors), or
-   * could (a getter, a `toJSON`): `value` would copy it.
+   * Whether anything remembered occurs in `input` (strings, arrays, plain objects, errors, bytes,
+   * RegExps, Maps, Sets), or could (a getter, a `toJSON`): `value` would copy it.
    */
   test(input: unknown): boolean;
   /** Values remembered now. */
@@ -86,6 +88,8 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
   const markers = new Set<string>();
   // The longest form ever added (it is not lowered when values are forgotten: only searched wider).
   let longest = 0;
+  // Whether a value with a space was ever added (form encoding's `+` is then read as one too).
+  let spaced = false;
 
   const forget = (key: string, entry: Entry) => {
     entries.delete(key);
@@ -99,11 +103,14 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
     }
   };
 
-  // Every occurrence, in the text and in its decoded views (mapped back onto the text).
+  // Every occurrence, in the text, in its decoded views and across its line breaks (mapped back
+  // onto the text).
   const find = (text: string): Match<string>[] => {
-    const views = unescapedViews(text);
-    const matches = patterns.find(text);
-    if (views.length === 0) return matches;
+    const starts: number[] = [];
+    const matches = patterns.find(text, starts);
+    const views = unescapedViews(text, { plus: spaced });
+    const regions = brokenRegions(text, starts);
+    if (views.length === 0 && regions.length === 0) return matches;
     for (const view of views) {
       const parts = escapedParts(view, longest);
       for (let k = 0; k < parts.length; k += 2) {
@@ -114,16 +121,53 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
         }
       }
     }
+    for (let k = 0; k < regions.length; k += 2) {
+      const offset = regions[k]!;
+      const view = joinedLines(text.slice(offset, regions[k + 1]))!;
+      for (const match of patterns.find(view.text)) {
+        const [start, end] = sourceSpan(view, match.start, match.end);
+        matches.push({ start: offset + start, end: offset + end, owner: match.owner });
+      }
+    }
     return matches.sort((a, b) => a.start - b.start || b.end - a.end);
   };
   const occurs = (text: string): boolean => {
-    if (patterns.test(text)) return true;
-    for (const view of unescapedViews(text)) {
+    const starts: number[] = [];
+    if (patterns.test(text, starts)) return true;
+    for (const view of unescapedViews(text, { plus: spaced })) {
       const parts = escapedParts(view, longest);
       for (let k = 0; k < parts.length; k += 2)
         if (patterns.test(view.text.slice(parts[k], parts[k + 1]))) return true;
     }
+    const regions = brokenRegions(text, starts);
+    for (let k = 0; k < regions.length; k += 2)
+      if (patterns.test(joinedLines(text.slice(regions[k], regions[k + 1]))!.text)) return true;
     return false;
+  };
+
+  /**
+   * The parts of `text` around the line breaks a pattern could run across, as `[start, end)`
+   * pairs: a pattern there starts with a window before the break (`starts`, from the scan of the
+   * text) or with one across it. Most texts have no such break, and cost one look at each.
+   */
+  const brokenRegions = (text: string, starts: readonly number[]): number[] => {
+    const breaks = lineBreaks(text);
+    if (breaks.length === 0) return breaks;
+    const regions: number[] = [];
+    let s = 0;
+    for (let k = 0; k < breaks.length; k += 2) {
+      const at = breaks[k]!;
+      const after = breaks[k + 1]!;
+      while (s < starts.length && starts[s]! <= at - longest) s += 1;
+      const across =
+        (s < starts.length && starts[s]! + WINDOW <= at) || patterns.startsAcross(text, at, after);
+      if (!across) continue;
+      const start = Math.max(0, at - longest + 1);
+      const end = Math.min(text.length, after + 2 * longest);
+      if (regions.length > 0 && start <= regions[regions.length - 1]!) regions[regions.length - 1] = end;
+      else regions.push(start, end);
+    }
+    return regions;
   };
 
   const replace = (input: string): string => {
@@ -158,6 +202,17 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
     seen.add(input);
     // What `toJSON` would write is known only by calling it: copy it (calling it once).
     if (serializesItself(input)) return true;
+    const bytes = bytesOf(input);
+    if (bytes !== undefined) return occurs(bytes.toString('latin1'));
+    if (input instanceof RegExp) return occurs(input.source);
+    if (input instanceof Map) {
+      for (const [key, item] of input) if (test(key, seen) || test(item, seen)) return true;
+      return false;
+    }
+    if (input instanceof Set) {
+      for (const item of input) if (test(item, seen)) return true;
+      return false;
+    }
     if (input instanceof Error) {
       if (occurs(String(input.name)) || occurs(String(input.message)) || occurs(String(input.stack ?? '')))
         return true;
@@ -185,6 +240,11 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
     if (input instanceof Error) return scrubError(input, copies);
     const toJSON = customToJSON(input);
     if (toJSON !== undefined) return serialized(input, toJSON, key, copies);
+    const whole = copyWhole(input, copies);
+    if (whole !== input) {
+      copies.set(input, whole);
+      return whole;
+    }
     if (Array.isArray(input)) {
       const result: unknown[] = [];
       copies.set(input, result);
@@ -196,6 +256,41 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
     copies.set(input, result);
     copyFields(input, result, copies, false);
     return result;
+  };
+
+  // Bytes (read one character a byte), a RegExp's source, a Map's and a Set's entries: a copy
+  // when something occurs in them, else `input`.
+  const copyWhole = (input: object, copies: Map<object, unknown>): unknown => {
+    const bytes = bytesOf(input);
+    if (bytes !== undefined) {
+      const text = bytes.toString('latin1');
+      const scrubbed = replace(text);
+      return scrubbed === text ? input : bytesLike(input, Buffer.from(scrubbed, 'latin1'));
+    }
+    if (input instanceof RegExp) {
+      const scrubbed = replace(input.source);
+      if (scrubbed === input.source) return input;
+      try {
+        return new RegExp(scrubbed, input.flags);
+      } catch {
+        return new RegExp(FALLBACK.replace(/[[\]]/g, '\\$&'), input.flags);
+      }
+    }
+    if (input instanceof Map) {
+      if (!test(input, new Set())) return input;
+      const result = new Map<unknown, unknown>();
+      copies.set(input, result);
+      for (const [key, item] of input) result.set(copy(key, copies, ''), copy(item, copies, ''));
+      return result;
+    }
+    if (input instanceof Set) {
+      if (!test(input, new Set())) return input;
+      const result = new Set<unknown>();
+      copies.set(input, result);
+      for (const item of input) result.add(copy(item, copies, ''));
+      return result;
+    }
+    return input;
   };
 
   const copyFields = (input: object, result: object, copies: Map<object, unknown>, json: boolean) => {
@@ -315,6 +410,7 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
       }
       entries.set(key, entry);
       markers.add(label);
+      if (value.includes(' ')) spaced = true;
       expire();
     },
     text(input) {
@@ -335,6 +431,28 @@ export function secretScrubber(options: SecretScrubberOptions = {}): SecretScrub
       return entries.size;
     },
   };
+}
+
+/** The bytes of a Buffer, typed array, DataView or ArrayBuffer (not copied), else `undefined`. */
+function bytesOf(value: object): Buffer | undefined {
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  return undefined;
+}
+
+/** `bytes` as the kind of object `like` is (a typed array of wider units padded with zeros). */
+function bytesLike(like: object, bytes: Buffer): unknown {
+  if (Buffer.isBuffer(like)) return bytes;
+  const buffer = new ArrayBuffer(bytes.length);
+  new Uint8Array(buffer).set(bytes);
+  if (like instanceof ArrayBuffer) return buffer;
+  if (like instanceof DataView) return new DataView(buffer);
+  const Typed = (like as { constructor: new (buffer: ArrayBuffer) => unknown }).constructor;
+  const unit = (like as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  if (unit === 1) return new Typed(buffer);
+  const padded = new ArrayBuffer(Math.ceil(bytes.length / unit) * unit);
+  new Uint8Array(padded).set(bytes);
+  return new Typed(padded);
 }
 
 function marker(name: string): string {

@@ -68,23 +68,60 @@ export class PatternSet<T> {
     this.total -= 1;
   }
 
-  /** Every occurrence of every pattern, in order of start. */
-  find(text: string): Match<T>[] {
+  /**
+   * Every occurrence of every pattern, in order of start. `starts`, when given, gets every
+   * position whose window starts a pattern, in order, whether the rest follows or not.
+   */
+  find(text: string, starts?: number[]): Match<T>[] {
     const matches: Match<T>[] = [];
-    this.scan(text, (start, pattern) => {
-      matches.push({ start, end: start + pattern.text.length, owner: pattern.owner });
-      return false;
-    });
+    this.scan(
+      text,
+      (start, pattern) => {
+        matches.push({ start, end: start + pattern.text.length, owner: pattern.owner });
+        return false;
+      },
+      starts,
+    );
     return matches;
   }
 
-  /** Whether any pattern occurs in `text` (no allocation when none does). */
-  test(text: string): boolean {
-    return this.scan(text, () => true);
+  /** Whether any pattern occurs in `text` (no allocation when none does); `starts` as for `find`. */
+  test(text: string, starts?: number[]): boolean {
+    return this.scan(text, () => true, starts);
+  }
+
+  /**
+   * Whether a window across a gap of `text` begins a pattern: its first 1 to `WINDOW - 1`
+   * characters end at `at`, the rest start at `after` (no allocation).
+   */
+  startsAcross(text: string, at: number, after: number): boolean {
+    const before = Math.min(at, WINDOW - 1);
+    const length = before + Math.min(WINDOW - 1, text.length - after);
+    if (this.total === 0 || before === 0 || length < WINDOW) return false;
+    // Rolled as `scan` rolls, over the characters before the gap and then after it.
+    const shift = after - before;
+    const from = at - before;
+    let hash = 0;
+    for (let k = 0; k < WINDOW; k++)
+      hash = (Math.imul(hash, BASE) + text.charCodeAt(k < before ? from + k : shift + k)) | 0;
+    for (let k = 0; ; k++) {
+      if (this.counts[hash >>> 16] !== 0 && this.byHash.has(hash)) return true;
+      if (k + 1 >= before || k + WINDOW >= length) return false;
+      const out = text.charCodeAt(from + k);
+      const next = k + WINDOW;
+      hash =
+        (Math.imul(hash - Math.imul(out, TOP), BASE) +
+          text.charCodeAt(next < before ? from + next : shift + next)) |
+        0;
+    }
   }
 
   /** Calls `found` for each occurrence until it returns true; returns whether it did. */
-  private scan(text: string, found: (start: number, pattern: Pattern<T>) => boolean): boolean {
+  private scan(
+    text: string,
+    found: (start: number, pattern: Pattern<T>) => boolean,
+    starts: number[] | undefined,
+  ): boolean {
     if (this.total === 0 || text.length < WINDOW) return false;
     const counts = this.counts;
     let hash = windowHash(text, 0);
@@ -92,8 +129,10 @@ export class PatternSet<T> {
     for (let i = 0; ; i++) {
       if (counts[hash >>> 16] !== 0) {
         const list = this.byHash.get(hash);
-        if (list !== undefined)
+        if (list !== undefined) {
+          starts?.push(i);
           for (const pattern of list) if (text.startsWith(pattern.text, i) && found(i, pattern)) return true;
+        }
       }
       if (i === last) return false;
       hash = (Math.imul(hash - Math.imul(text.charCodeAt(i), TOP), BASE) + text.charCodeAt(i + WINDOW)) | 0;
