@@ -201,6 +201,8 @@ export function recordBody(line: Uint8Array): Record<string, unknown> {
 export interface FileHeader {
   readonly chain: string;
   readonly index: number;
+  /** The piece of a first write a crash cut short, which the file replaced (src/audit/resume.ts). */
+  readonly torn?: { readonly bytes: number; readonly sha256: string };
 }
 
 /** The payload of a `checkpoint` record; its `seq`, `prev` and `hash` are the record's own. */
@@ -224,7 +226,11 @@ export type GapPayload =
 export function fileHeaderOf(line: Uint8Array): FileHeader | undefined {
   const file = payloadOf(line, 'file');
   if (!isObject(file) || typeof file.chain !== 'string' || !isCount(file.index)) return undefined;
-  return { chain: file.chain, index: file.index };
+  if (file.torn === undefined) return { chain: file.chain, index: file.index };
+  const torn = file.torn;
+  if (!isObject(torn) || !isCount(torn.bytes) || typeof torn.sha256 !== 'string' || !HEX64.test(torn.sha256))
+    return undefined;
+  return { chain: file.chain, index: file.index, torn: { bytes: torn.bytes, sha256: torn.sha256 } };
 }
 
 /** The payload of a `checkpoint` record line, or `undefined` when it is not JSON or not that shape. */

@@ -1,5 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 import { GENESIS_PREV, parseLine, recordBody } from './chain.ts';
@@ -32,17 +41,31 @@ export function openChain(path: string): OpenedChain {
   try {
     mkdirSync(dirname(path), { recursive: true });
     const rotated = rotatedFiles(path);
-    const activeSize = existsSync(path) ? sizeOf(path) : 0;
+    let activeSize = existsSync(path) ? sizeOf(path) : 0;
+    // A crash during the file's first write left only a piece of its header: no record to resume
+    // from. The file starts again, its header noting what was cut off (never acknowledged: a
+    // record is only once its whole write is done).
+    const torn = activeSize > 0 ? tornFirstWrite(path, activeSize) : undefined;
+    if (torn !== undefined) {
+      truncateSync(path, 0);
+      activeSize = 0;
+    }
+    const note = torn === undefined ? {} : { torn };
     if (activeSize > 0) {
       const first = readFirstRecord(path);
       const tail = readTail(path, activeSize);
       const fd = openSync(path, 'a');
       const opened = { fd, fileIndex: first.index, chain: first.chain, seq: tail.seq, head: tail.hash };
       if (tail.torn === undefined) return { ...opened, fileBytes: activeSize, first: undefined };
-      // Close the torn line, then record what it was; verifiers accept it as a repaired gap.
-      writeAll(fd, Buffer.from('\n'));
+      // Close the torn line (unless an earlier start did and died before its gap record), then
+      // record what it was; verifiers accept it as a repaired gap.
+      if (tail.closed !== true) writeAll(fd, Buffer.from('\n'));
       const payload = { reason: 'torn', bytes: tail.torn.length, sha256: sha256(tail.torn), ts: Date.now() };
-      return { ...opened, fileBytes: activeSize + 1, first: { kind: 'gap', payload } };
+      return {
+        ...opened,
+        fileBytes: activeSize + (tail.closed === true ? 0 : 1),
+        first: { kind: 'gap', payload },
+      };
     }
     if (rotated.length > 0) {
       const last = rotated[rotated.length - 1]!;
@@ -56,7 +79,7 @@ export function openChain(path: string): OpenedChain {
         chain,
         seq: tail.seq,
         head: tail.hash,
-        first: { kind: 'file', payload: { chain, index: fileIndex, ts: Date.now() } },
+        first: { kind: 'file', payload: { chain, index: fileIndex, ts: Date.now(), ...note } },
       };
     }
     const chain = randomUUID();
@@ -67,7 +90,7 @@ export function openChain(path: string): OpenedChain {
       chain,
       seq: -1,
       head: GENESIS_PREV,
-      first: { kind: 'file', payload: { chain, index: 0, ts: Date.now() } },
+      first: { kind: 'file', payload: { chain, index: 0, ts: Date.now(), ...note } },
     };
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
@@ -95,6 +118,36 @@ export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** How every file header line starts (canonical JSON: `file` first, `chain` its first key). */
+const HEADER_START = Buffer.from('{"file":{"chain":"', 'latin1');
+
+/** Longest first write that is only a piece of a file header (a header line is ~200 bytes). */
+const MAX_TORN_HEADER = 4096;
+
+/**
+ * What a file holds when a crash cut its first write short: a few bytes, no newline, not a whole
+ * record. `undefined` for anything else (a damaged file is refused by the readers below).
+ */
+export function tornFirstWrite(path: string, size: number): { bytes: number; sha256: string } | undefined {
+  if (size > MAX_TORN_HEADER) return undefined;
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(size);
+    const read = readSync(fd, buffer, 0, size, 0);
+    // The piece, closed with a newline if an earlier start did so and died before writing more.
+    const closed = buffer[read - 1] === 10;
+    const content = buffer.subarray(0, closed ? read - 1 : read);
+    if (read !== size || content.length === 0 || content.includes(10)) return undefined;
+    // Only a piece of a toolgate file header: a file of anyone else is never emptied.
+    const prefix = Math.min(content.length, HEADER_START.length);
+    if (!content.subarray(0, prefix).equals(HEADER_START.subarray(0, prefix))) return undefined;
+    if (parseLine(content)?.hashOk === true) return undefined;
+    return { bytes: content.length, sha256: sha256(content) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads the file header (first record): the chain id and the file index. */
 export function readFirstRecord(path: string): { chain: string; index: number } {
   const fd = openSync(path, 'r');
@@ -113,8 +166,15 @@ export function readFirstRecord(path: string): { chain: string; index: number } 
   }
 }
 
-/** Finds the last complete record and any torn bytes after it. */
-export function readTail(path: string, size: number): { seq: number; hash: string; torn?: Buffer } {
+/**
+ * Finds the last complete record and any torn bytes after it. `closed`: the torn bytes already
+ * end in a newline (a line that is no record at all, last in the file: what an earlier start left
+ * when it closed a torn line and died before writing its gap record).
+ */
+export function readTail(
+  path: string,
+  size: number,
+): { seq: number; hash: string; torn?: Buffer; closed?: boolean } {
   const fd = openSync(path, 'r');
   try {
     let chunk = Math.min(size, 1 << 20);
@@ -149,13 +209,29 @@ export function readTail(path: string, size: number): { seq: number; hash: strin
         if (previous >= 0 || start === 0) {
           const line = body.subarray(previous + 1);
           const parsed = parseLine(line);
-          if (parsed === undefined || !parsed.hashOk)
-            throw new ConfigurationError(
-              `${path} ends in a record that does not verify; run \`toolgate audit verify\` before writing to it`,
-            );
-          return torn === undefined
-            ? { seq: parsed.seq, hash: parsed.hash }
-            : { seq: parsed.seq, hash: parsed.hash, torn };
+          // (A torn line is the start of a record: `{`. Anything else appended is refused.)
+          if (parsed === undefined && torn === undefined && line[0] === 0x7b && previous >= 0) {
+            // A closed line that is no record, last in the file: the record before it is the head.
+            const before = body.subarray(0, previous);
+            const start2 = before.lastIndexOf(10);
+            if (start2 >= 0 || start === 0) {
+              const head = parseLine(before.subarray(start2 + 1));
+              if (head === undefined || !head.hashOk)
+                throw new ConfigurationError(
+                  `${path} ends in a record that does not verify; run \`toolgate audit verify\` before writing to it`,
+                );
+              return { seq: head.seq, hash: head.hash, torn: Buffer.from(line), closed: true };
+            }
+            // The record before it starts before this chunk: read more.
+          } else {
+            if (parsed === undefined || !parsed.hashOk)
+              throw new ConfigurationError(
+                `${path} ends in a record that does not verify; run \`toolgate audit verify\` before writing to it`,
+              );
+            return torn === undefined
+              ? { seq: parsed.seq, hash: parsed.hash }
+              : { seq: parsed.seq, hash: parsed.hash, torn };
+          }
         }
       }
       if (chunk >= size) throw new ConfigurationError(`${path} has no complete audit record`);

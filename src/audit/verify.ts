@@ -68,9 +68,17 @@ export async function verifyAuditLog(
   let anchor: AuditCheckpoint | undefined;
   const anchors =
     options.anchor === undefined ? [] : Array.isArray(options.anchor) ? options.anchor : [options.anchor];
+  // An anchor given but holding no checkpoint is not "no anchor": it would let any truncation pass.
+  if (options.anchor !== undefined && anchors.length === 0)
+    return fail(new Problem('bad_signature', 'the anchor holds no checkpoint', 0), '(anchor)', 0);
   for (const candidate of anchors as unknown[]) {
-    // An anchor file is input too: an entry that is no checkpoint at all proves nothing.
-    if (typeof candidate !== 'object' || candidate === null)
+    // An anchor file is input too: an entry that is no checkpoint at all proves nothing, and one
+    // whose seq is no whole number could never be the highest (it would be skipped in silence).
+    if (
+      typeof candidate !== 'object' ||
+      candidate === null ||
+      !Number.isSafeInteger((candidate as { seq?: unknown }).seq)
+    )
       return fail(new Problem('bad_signature', 'the anchor is not a signed checkpoint', 0), '(anchor)', 0);
     const checkpoint = candidate as AuditCheckpoint;
     if (anchor === undefined || checkpoint.seq > anchor.seq) anchor = checkpoint;
@@ -310,6 +318,8 @@ async function verifyFile(
           return new Problem('hash_mismatch', 'a file header in the middle of a file', lineNo, parsed.seq);
         state.chain = header.chain;
         state.fileIndex = header.index;
+        if (header.torn !== undefined && notices.length < MAX_NOTICES)
+          notices.push({ kind: 'torn_repaired', file, line: lineNo, seq: parsed.seq });
         return undefined;
       }
       case 'checkpoint': {

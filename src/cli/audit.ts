@@ -1,7 +1,7 @@
 /**
  * `toolgate audit verify | tail | query`: checks and reads hash-chained JSONL audit logs.
  */
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { parseDuration } from '../_internal/duration.ts';
 import { failedLine } from '../_internal/failed-text.ts';
 import { compileGlob } from '../_internal/glob.ts';
@@ -9,9 +9,10 @@ import { readAnchorFile } from '../audit/anchor.ts';
 import { auditLogFiles } from '../audit/files.ts';
 import { verifyAuditLog } from '../audit/verify.ts';
 import type { AuditVerifyResult } from '../audit/verify-types.ts';
+import { FileTooLarge } from '../policy/read-text.ts';
 import type { FailedCondition } from '../types.ts';
 import { notAnAuditLog, scanLog } from './audit-log.ts';
-import { CliError, EXIT, inputError, reportFailure, UsageError } from './failures.ts';
+import { CliError, EXIT, inputError, readInput, reportFailure, UsageError } from './failures.ts';
 
 const USAGE = `usage:
   toolgate audit verify <file…> [--key <id>=<public.pem>]… [--anchor <anchor.jsonl>] [--partial] [--json]
@@ -70,6 +71,9 @@ export async function run(argv: string[]): Promise<number> {
 
 type Flags = Map<string, string[]>;
 
+/** Largest public key file read (a PEM key is a few hundred bytes). */
+const MAX_KEY_BYTES = 1024 * 1024;
+
 const FLAGS: Readonly<Record<string, ReadonlySet<string>>> = {
   verify: new Set(['key', 'anchor', 'partial', 'json', 'help']),
   tail: new Set(['n', 'json', 'help']),
@@ -91,6 +95,8 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
       let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+      // `--partial=false` must not turn the option on: a switch takes no value.
+      if (value !== undefined && BOOLEAN.has(name)) throw new UsageError(`--${name} takes no value`);
       if (value === undefined && !BOOLEAN.has(name)) {
         value = argv[++i];
         if (value === undefined) throw new UsageError(`--${name} needs a value`);
@@ -113,21 +119,23 @@ async function verify(files: string[], flags: Flags): Promise<number> {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw new UsageError(`--key takes <id>=<public key file>, got ${JSON.stringify(spec)}`);
     const keyFile = spec.slice(eq + 1);
-    publicKeys[spec.slice(0, eq)] = await readFile(keyFile, 'utf8').catch((error: unknown) => {
-      throw inputError(error, keyFile);
-    });
+    publicKeys[spec.slice(0, eq)] = await readInput(keyFile, MAX_KEY_BYTES);
   }
   const anchorFile = one(flags, 'anchor');
   const anchor =
     anchorFile === undefined
       ? undefined
       : await readAnchorFile(anchorFile).catch((error: unknown) => {
+          if (error instanceof FileTooLarge)
+            throw new CliError(`cannot read ${anchorFile}: it is larger than ${error.limit}`, EXIT.input);
           throw inputError(error, anchorFile);
         });
-  // A file that is not a toolgate log at all is said so, not reported as tampering on line 1.
-  const first = files.length === 1 ? auditLogFiles(files[0]!)[0]! : files[0]!;
+  // A file that is not a toolgate log at all is said so, not reported as tampering on line 1;
+  // but when another file of the log holds records, the first one was replaced: that is tampering.
+  const all = files.length === 1 ? auditLogFiles(files[0]!) : files;
+  const first = all[0]!;
   const foreign = await notAnAuditLog(first);
-  if (foreign !== undefined) {
+  if (foreign !== undefined && !(await anyRecords(all.slice(1)))) {
     if (flags.has('json'))
       console.log(
         JSON.stringify({ ok: false, code: 'not_an_audit_log', message: foreign, file: first, line: 1 }),
@@ -143,6 +151,15 @@ async function verify(files: string[], flags: Flags): Promise<number> {
   if (flags.has('json')) console.log(JSON.stringify(result));
   else console.log(describe(result));
   return result.ok ? 0 : 1;
+}
+
+/** Whether any of `files` that exists starts like a toolgate log. */
+async function anyRecords(files: readonly string[]): Promise<boolean> {
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    if ((await notAnAuditLog(file)) === undefined) return true;
+  }
+  return false;
 }
 
 function describe(result: AuditVerifyResult): string {

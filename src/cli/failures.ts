@@ -1,4 +1,5 @@
 import { GuardError } from '../errors.ts';
+import { FileTooLarge, readTextFile } from '../policy/read-text.ts';
 
 // How every `toolgate` command fails: one line per cause and a documented exit code (docs/cli.md).
 
@@ -161,4 +162,18 @@ export async function closeAll(
     }
   }
   return clean;
+}
+
+/**
+ * Reads an input file of a command, at most `maxBytes` of it: a missing or unreadable file, or one
+ * past the bound (a device that never ends), is a CliError naming it (exit 3).
+ */
+export async function readInput(path: string, maxBytes: number, shown: string = path): Promise<string> {
+  try {
+    return await readTextFile(path, maxBytes);
+  } catch (error) {
+    if (error instanceof FileTooLarge)
+      throw new CliError(`cannot read ${shown}: it is larger than ${error.limit}`, EXIT.input);
+    throw inputError(error, shown);
+  }
 }

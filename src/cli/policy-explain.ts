@@ -23,6 +23,18 @@ export const EXPLAIN_STATUSES: Readonly<Record<ExplainStatus, string>> = Object.
   error: 'evaluating the rule failed; the message follows',
 });
 
+/** The tool's risk and tags as it would be registered (`--risk high --tags db,prod`). */
+function toolInfo(flags: Record<string, string>): { risk?: string; tags?: string[] } {
+  const info: { risk?: string; tags?: string[] } = {};
+  if (flags.risk !== undefined) info.risk = flags.risk;
+  if (flags.tags !== undefined)
+    info.tags = flags.tags
+      .split(',')
+      .map((tag) => tag.trim())
+      .filter((tag) => tag !== '');
+  return info;
+}
+
 /** `toolgate policy explain`: the decision for one call and the status of every candidate rule. */
 export async function explain(
   positional: string[],
@@ -35,6 +47,7 @@ export async function explain(
     parseJsonFlag(flags.args, 'args'),
     parseJsonFlag(flags.context, 'context'),
     flags.now,
+    toolInfo(flags),
   );
   const decision = decide(engine, request);
   const nameProblem = toolNameProblem(request.tool.name);

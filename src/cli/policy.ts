@@ -10,13 +10,16 @@ import { decide, InvalidPolicy, loadPolicyFile, makeRequest, readJsonFile } from
 
 const USAGE = `usage:
   toolgate policy check <file> [--strict] [--json]
-  toolgate policy explain <file> --tool <name> [--args '{…}'] [--context '{…}'] [--now <ISO>] [--json]
+  toolgate policy explain <file> --tool <name> [--risk <label>] [--tags <a,b>] [--args '{…}'] [--context '{…}']
+                         [--now <ISO | epoch ms>] [--json]
   toolgate policy test <file> <cases.json> [--json]
   toolgate policy coverage <file> --tools <name,name,…|tools.json> [--server <name>] [--json]
 
 check     validates the file and lints it (rules shadowed by an unconditional deny, expired rules);
           exits 1 when the file is invalid (or, with --strict, has warnings)
-explain   shows the decision for one call, the deciding rules and, for each candidate rule, one of
+explain   shows the decision for one call as the guard decides it (--risk and --tags: the tool's, as
+          registered, for rules on tool.risk and tool.tags), the deciding rules and, for each
+          candidate rule, one of
           ${Object.keys(EXPLAIN_STATUSES).join(', ')}
 test      runs a table of calls with expected decisions; exits 1 on any mismatch
 coverage  lists tools no reachable allow or ask rule covers (the default-deny gap); exits 1 when
@@ -62,10 +65,12 @@ export async function run(argv: string[]): Promise<number> {
 
 const FLAGS: Readonly<Record<string, ReadonlySet<string>>> = {
   check: new Set(['strict', 'json', 'help']),
-  explain: new Set(['tool', 'args', 'context', 'now', 'json', 'help']),
+  explain: new Set(['tool', 'risk', 'tags', 'args', 'context', 'now', 'json', 'help']),
   test: new Set(['json', 'help']),
   coverage: new Set(['tools', 'server', 'json', 'help']),
 };
+
+const SWITCHES: ReadonlySet<string> = new Set(['json', 'strict', 'help']);
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
@@ -75,8 +80,11 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Record<string
     if (arg === '-h') flags.help = 'true';
     else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
+      // `--strict=false` must not turn the switch on: a switch takes no value.
+      if (eq > 0 && SWITCHES.has(arg.slice(2, eq)))
+        throw new UsageError(`${arg.slice(0, eq)} takes no value`);
       if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1);
-      else if (['json', 'strict', 'help'].includes(arg.slice(2))) flags[arg.slice(2)] = 'true';
+      else if (SWITCHES.has(arg.slice(2))) flags[arg.slice(2)] = 'true';
       else {
         const value = argv[i + 1];
         if (value === undefined) throw new UsageError(`${arg} needs a value`);

@@ -43,3 +43,24 @@ export function duplicateJsonKey(text: string): string | undefined {
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
+
+/**
+ * Whether a JSON text nests objects and arrays deeper than `max` (strings skipped). Run before
+ * `JSON.parse`, which would otherwise build millions of levels of a 10 MiB document (seconds
+ * and hundreds of MB) only for the document check to refuse it past 64.
+ */
+export function jsonNestedDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const char = text.charCodeAt(i);
+    if (char === 0x22) {
+      i += 1;
+      while (i < n && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+    } else if (char === 0x7b || char === 0x5b) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if ((char === 0x7d || char === 0x5d) && depth > 0) depth -= 1;
+  }
+  return false;
+}

@@ -1,11 +1,11 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { errorParts } from '../_internal/describe-error.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { Decision, ToolRequest } from '../types.ts';
-import { duplicateJsonKey } from './json-keys.ts';
+import { duplicateJsonKey, jsonNestedDeeper } from './json-keys.ts';
+import { FileTooLarge, readTextFile } from './read-text.ts';
 import { type RulesEngine, type RulesOptions, rules } from './rules.ts';
 import type { Rule } from './schema.ts';
 import type { PolicyEngine } from './types.ts';
@@ -69,6 +69,8 @@ export interface PolicyFileEngine extends PolicyEngine {
 const DOCUMENT_KEYS = new Set(['version', 'description', 'rules', '$schema']);
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+/** The bytes of a file whose text can be 10 MiB characters (up to 3 UTF-8 bytes each). */
+export const MAX_DOCUMENT_FILE_BYTES: number = 3 * MAX_DOCUMENT_BYTES;
 
 /**
  * Loads a JSON or YAML policy file into a rules engine. Invalid documents reject with a
@@ -181,8 +183,11 @@ export async function readPolicyFile(
 ): Promise<RulesEngine> {
   let text: string;
   try {
-    text = await readFile(source, 'utf8');
+    // Bounded: a device that never ends (/dev/zero) must not be read whole before the size check.
+    text = await readTextFile(source, MAX_DOCUMENT_FILE_BYTES);
   } catch (error) {
+    if (error instanceof FileTooLarge)
+      throw new ConfigurationError(`policy file ${source}: the document is larger than 10 MiB`);
     throw new ConfigurationError(`policy file ${source}: cannot be read: ${(error as Error).message}`);
   }
   const kind = format ?? (/^\.ya?ml$/i.test(extname(source)) ? 'yaml' : 'json');
@@ -201,16 +206,26 @@ interface YamlDocument {
   toJS(options: object): unknown;
 }
 
+interface YamlModule {
+  parseDocument: (text: string, options: object) => YamlDocument;
+  Lexer: new () => { lex(source: string): Iterable<string> };
+  visit: (
+    node: YamlDocument,
+    visitor: { Map: (key: unknown, node: { items: { key: unknown }[] }) => void },
+  ) => void;
+  isScalar: (node: unknown) => node is { value: unknown };
+}
+
 async function loadYaml(): Promise<YamlParse> {
   try {
-    const module = (await import('yaml')) as {
-      parseDocument: (text: string, options: object) => YamlDocument;
-    };
+    const module = (await import('yaml')) as unknown as YamlModule;
     // Warnings are refusals too: an unknown tag (`!foo pay`) would otherwise pass as a string.
     return (text, options) => {
+      checkYamlDepth(module, text);
       const document = module.parseDocument(text, options);
       const problem = document.errors[0] ?? document.warnings[0];
       if (problem !== undefined) throw problem;
+      checkYamlKeys(module, document);
       return document.toJS({ maxAliasCount: 100 });
     };
   } catch {
@@ -218,6 +233,45 @@ async function loadYaml(): Promise<YamlParse> {
       'YAML policy files need the optional peer dependency "yaml": npm install yaml (or use JSON)',
     );
   }
+}
+
+/** Deepest nesting of lists and objects a policy may have: no document nested deeper compiles (`checkKeys`). */
+const MAX_NESTING_DEPTH = 64;
+
+/**
+ * Refuses flow collections nested deeper than any policy can be, from the lexer's tokens (which
+ * know quotes and comments), before the parser builds them: it spends ~40 µs and ~1 KB a level
+ * before failing on its stack, so 10 MiB of `[` would take minutes and could exhaust memory.
+ */
+function checkYamlDepth(module: YamlModule, text: string): void {
+  let depth = 0;
+  for (const token of new module.Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      depth += 1;
+      if (depth > MAX_NESTING_DEPTH)
+        throw new Error(`collections are nested deeper than ${MAX_NESTING_DEPTH}`);
+    } else if ((token === ']' || token === '}') && depth > 0) depth -= 1;
+  }
+}
+
+/**
+ * Refuses a mapping key that is not a plain scalar, or two keys of one mapping that read as one.
+ * The parser's `uniqueKeys` compares scalar keys only: a key written as an alias (`*k : allow`
+ * after `effect: deny`, with `&k effect` elsewhere) passed it and replaced the first value.
+ */
+function checkYamlKeys(module: YamlModule, document: YamlDocument): void {
+  module.visit(document, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const { key } of map.items) {
+        if (!module.isScalar(key))
+          throw new Error('a mapping key must be a plain scalar (not an alias, a list or a mapping)');
+        const name = String(key.value);
+        if (seen.has(name)) throw new Error(`the key ${JSON.stringify(name)} appears twice in one mapping`);
+        seen.add(name);
+      }
+    },
+  });
 }
 
 /**
@@ -241,6 +295,8 @@ export function parsePolicy(
         throw new Error('directives (%YAML, %TAG) are not accepted: policies are YAML 1.2');
       data = yamlParse(text, { uniqueKeys: true, maxAliasCount: 100, merge: false, version: '1.2' });
     } else {
+      if (jsonNestedDeeper(text, MAX_NESTING_DEPTH))
+        throw new Error(`collections are nested deeper than ${MAX_NESTING_DEPTH}`);
       data = JSON.parse(text);
       const twice = duplicateJsonKey(text);
       if (twice !== undefined)
@@ -281,7 +337,7 @@ export function compileDocument(data: unknown, source: string, options: RulesOpt
 }
 
 function checkKeys(value: unknown, where: string, depth: number): void {
-  if (depth > 64) throw new ConfigurationError(`${where}: nested too deeply`);
+  if (depth > MAX_NESTING_DEPTH) throw new ConfigurationError(`${where}: nested too deeply`);
   if (typeof value !== 'object' || value === null) return;
   const proto = Object.getPrototypeOf(value);
   if (Array.isArray(value)) {
