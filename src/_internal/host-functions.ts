@@ -22,6 +22,8 @@ export class HostFunctions {
   lastFault = '';
   readonly now: () => number;
   readonly generateId: () => string;
+  /** Whether every id is unique (the default generator's, 126 random bits): a host's may repeat. */
+  readonly uniqueIds: boolean;
 
   constructor(
     now: () => number,
@@ -71,6 +73,7 @@ export class HostFunctions {
             Date.now,
             'the system clock stood in',
           );
+    this.uniqueIds = generateId === newId;
     this.generateId =
       generateId === newId
         ? generateId

@@ -27,6 +27,23 @@ export function newId(): string {
   return batch.slice(start, start + SIZE);
 }
 
+/** This process's part of the holders made by `uniqueHolder`. */
+let processPart: string | undefined;
+let holders = 0;
+
+/**
+ * What the state store knows a call by (its limits' holder), for a call whose id came from the
+ * host's `generateId`: the id, this process's random part and a sequence number. Two calls never
+ * share one, even when the host gives them the same id (a request id, a counter per process);
+ * the store takes a holder it has seen as the same call again (idempotent admission), so calls
+ * sharing one would pass concurrency, budget and rate limits as one.
+ */
+export function uniqueHolder(callId: string): string {
+  processPart ??= newId();
+  holders += 1;
+  return `${callId}~${processPart}.${holders.toString(36)}`;
+}
+
 function refill(): void {
   const bytes = random(SIZE * BATCH);
   for (let i = 0; i < chars.length; i++) chars[i] = SYMBOLS[bytes[i]! & 63]!;

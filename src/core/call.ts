@@ -85,6 +85,11 @@ export class Call {
   lease: LimitLease | undefined = undefined;
   /** How many times the limits step admitted this call (twice after an approver's edit). */
   admissions = 0;
+  /**
+   * What the state store knows this call by: its id, or, when the host's `generateId` made it (and
+   * may repeat it), a holder no other call has (`uniqueHolder`).
+   */
+  holder: string;
   /** What the output caps (`maxRows`, `maxBytes`) cut from the result. */
   outputCut: OutputCut | undefined = undefined;
   /** Why an output cap withheld the result, when one did (src/core/steps/execute.ts). */
@@ -133,6 +138,7 @@ export class Call {
     readonly wallStart: number,
   ) {
     this.peek = mode === 'dry-run';
+    this.holder = callId;
     if (caller === undefined) {
       this.perCallContext = undefined;
       this.signal = undefined;

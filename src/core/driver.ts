@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { CallOptions } from '../guard-types.ts';
+import { uniqueHolder } from '../_internal/ids.ts';
 import { Call, type StepResult, type ToolDefinition } from './call.ts';
 import type { GuardCore } from './guard-core.ts';
 
@@ -101,6 +102,7 @@ export function run<R>(
     // Faults of the host's clock or id generator from here on deny the call (see `hostFault`).
     const faults = core.host.faults;
     const call = new Call(core.generateId(), definition, rawArgs, caller, mode, performance.now(), wall);
+    if (!core.host.uniqueIds) call.holder = uniqueHolder(call.callId);
     call.hostFaultsAtStart = faults;
     const outcome = drive(steps, call, core, end);
     return isPromise(outcome) ? outcome : Promise.resolve(outcome as Awaited<R>);

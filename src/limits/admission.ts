@@ -57,6 +57,8 @@ export interface AdmittedCall {
    */
   readonly admissions: number;
   readonly signal: AbortSignal | undefined;
+  /** What the store knows the call by (its id, unless the host's ids may repeat). */
+  readonly holder: string;
   /** More suspension entries that refuse the call (a verified credential's revocation entries). */
   readonly revocationKeys?: readonly string[] | undefined;
 }
@@ -140,13 +142,13 @@ export function checkAgain(
       ? held.renew(suspensions, call.signal)
       : suspensions.length === 0
         ? undefined
-        : callSafely(() => settings.store.admit({ now: request.now, holder: request.callId, suspensions }), {
+        : callSafely(() => settings.store.admit({ now: request.now, holder: call.holder, suspensions }), {
             timeoutMs: settings.storeTimeoutMs,
             signal: call.signal,
           });
   if (renewal === undefined) return undefined;
   const read = (outcome: SafeResult<unknown>): DenyDecision | undefined => {
-    const answer = answered(settings, request, call, { now: request.now, holder: request.callId }, outcome);
+    const answer = answered(settings, request, call, { now: request.now, holder: call.holder }, outcome);
     return answer !== undefined && 'type' in answer ? answer : undefined;
   };
   return renewal instanceof Promise ? renewal.then(read) : read(renewal);
@@ -201,7 +203,7 @@ function admitted(
   const semaphores = admit.semaphores;
   const budgets = admit.budgets?.map((check) => check.key);
   if (semaphores === undefined && budgets === undefined) return undefined;
-  return new HeldLease(settings, request.callId, request.now, semaphores, budgets, clock);
+  return new HeldLease(settings, call.holder, request.now, semaphores, budgets, clock);
 }
 
 /**
@@ -269,7 +271,7 @@ function buildAdmit(
   }
   const admit: {
     -readonly [K in keyof AdmitRequest]: AdmitRequest[K];
-  } = { now: request.now, holder: request.callId, suspensions };
+  } = { now: request.now, holder: call.holder, suspensions };
   if (call.peek) admit.peek = true;
   if (rates !== undefined) admit.rates = rates;
   if (semaphores !== undefined) admit.semaphores = semaphores;

@@ -1,37 +1,19 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/types.ts';
-import { redisStore } from '../../src/backends/redis/index.ts';
 import { createGuard } from '../../src/guard.ts';
 import type { PolicyEngine } from '../../src/policy/types.ts';
 import { memoryStore } from '../../src/store/memory.ts';
 import type { AdmitRequest, StateStore } from '../../src/store/types.ts';
 import type { Decision } from '../../src/types.ts';
-import { deleteKeys, newClient, redisSkipReason } from '../store/redis-env.ts';
 import { codeOf, limitedPolicy } from './helpers.ts';
+import { limitStores } from './stores.ts';
 
 // A concurrency slot is held for the whole call: from admission to the end of the tool, whatever
 // the call waits for in between (an approval, a fail-closed audit write, a secret fetch).
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const skip = await redisSkipReason();
-const client = skip === undefined ? newClient() : undefined;
-const prefixes: string[] = [];
-afterAll(async () => {
-  if (client !== undefined) for (const p of prefixes) await deleteKeys(client, p);
-  client?.disconnect();
-});
-
-const stores: [string, () => StateStore][] = [['memory', () => memoryStore()]];
-if (skip === undefined)
-  stores.push([
-    'redis',
-    () => {
-      const prefix = `rv5:lease-cover:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
-      prefixes.push(prefix);
-      return redisStore({ client: client!, prefix });
-    },
-  ]);
+const stores = await limitStores('rv5:lease-cover');
 
 describe.each(stores)('the slot covers the whole call (%s store)', (_name, makeStore) => {
   it('through a slow fail-closed audit write before the tool', async () => {

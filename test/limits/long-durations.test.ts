@@ -1,13 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { redisStore } from '../../src/backends/redis/index.ts';
+import { describe, expect, it } from 'vitest';
 import { createGuard } from '../../src/guard.ts';
 import { rules } from '../../src/policy/rules.ts';
 import type { PolicyEngine } from '../../src/policy/types.ts';
-import { memoryStore } from '../../src/store/memory.ts';
 import type { AdmitRequest, StateStore } from '../../src/store/types.ts';
 import type { Decision, RuleLimits } from '../../src/types.ts';
-import { deleteKeys, newClient, redisSkipReason } from '../store/redis-env.ts';
 import { codeOf } from './helpers.ts';
+import { limitStores } from './stores.ts';
 
 // Durations longer than a timer or a Redis expiry can hold: a lease over 24.8 days (setTimeout's
 // 32-bit delay), windows and leases of 10^17 ms and more (Redis' integer expiries), durations whose
@@ -15,24 +13,7 @@ import { codeOf } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const skip = await redisSkipReason();
-const client = skip === undefined ? newClient() : undefined;
-const prefixes: string[] = [];
-afterAll(async () => {
-  if (client !== undefined) for (const p of prefixes) await deleteKeys(client, p);
-  client?.disconnect();
-});
-
-const stores: [string, () => StateStore][] = [['memory', () => memoryStore()]];
-if (skip === undefined)
-  stores.push([
-    'redis',
-    () => {
-      const prefix = `rv6:long-durations:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
-      prefixes.push(prefix);
-      return redisStore({ client: client!, prefix });
-    },
-  ]);
+const stores = await limitStores('rv6:long-durations');
 
 /** The store with every `admit` counted. */
 function counted(inner: StateStore): { store: StateStore; admits: () => number } {

@@ -1,38 +1,18 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { redisStore } from '../../src/backends/redis/index.ts';
+import { describe, expect, it } from 'vitest';
 import { createGuard } from '../../src/guard.ts';
 import { denyOverrides } from '../../src/policy/combine.ts';
 import { rules } from '../../src/policy/rules.ts';
 import type { PolicyEngine } from '../../src/policy/types.ts';
-import { memoryStore } from '../../src/store/memory.ts';
-import type { StateStore } from '../../src/store/types.ts';
 import { fakeClock } from '../../src/testing/fakes.ts';
 import type { Decision, RuleLimits } from '../../src/types.ts';
-import { deleteKeys, newClient, redisSkipReason } from '../store/redis-env.ts';
 import { codeOf } from './helpers.ts';
+import { limitStores } from './stores.ts';
 
 // Counters are per rule id. Two policies combined, each with a rule of one id, put two limits of
 // that id on a decision, and they share counters: right when they count alike, and refused
 // (POLICY_ERROR) when one would prune or reserve for the other.
 
-const skip = await redisSkipReason();
-const client = skip === undefined ? newClient() : undefined;
-const prefixes: string[] = [];
-afterAll(async () => {
-  if (client !== undefined) for (const p of prefixes) await deleteKeys(client, p);
-  client?.disconnect();
-});
-
-const stores: [string, () => StateStore][] = [['memory', () => memoryStore()]];
-if (skip === undefined)
-  stores.push([
-    'redis',
-    () => {
-      const prefix = `rv6:shared-rule:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
-      prefixes.push(prefix);
-      return redisStore({ client: client!, prefix });
-    },
-  ]);
+const stores = await limitStores('rv6:shared-rule');
 
 function twoPolicies(first: RuleLimits, second: RuleLimits): PolicyEngine {
   return denyOverrides([
