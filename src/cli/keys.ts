@@ -3,7 +3,7 @@
  * as a JWK Set file (the signing key's private half included, so mode 0600).
  */
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GuardError } from '../errors.ts';
@@ -132,12 +132,17 @@ async function writeNew(file: string, keys: KeySet): Promise<void> {
   }
 }
 
-/** Replaces a key file atomically: a new 0600 file beside it, then a rename. */
+/**
+ * Replaces a key file atomically: a new 0600 file beside it, then a rename. A path that is a
+ * symlink names the file it leads to: that file is replaced, and the link stays (renaming over the
+ * link would leave the file that every other reader loads, its old keys included, unchanged).
+ */
 async function replace(file: string, keys: KeySet): Promise<void> {
-  const temporary = join(dirname(file), `.${process.pid}.${Date.now()}.keys.tmp`);
+  const target = await realpath(file);
+  const temporary = join(dirname(target), `.${process.pid}.${Date.now()}.keys.tmp`);
   try {
     await writeNew(temporary, keys);
-    await rename(temporary, file);
+    await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,22 @@ describe('toolgate keys', () => {
     expect(c.err.at(-1)).toMatch(/chmod 600/);
     expect(await keys(['rotate'], c.io)).toBe(2);
     expect(await keys(['generate', '--out', join(dir, 'x.json'), '--bogus'], c.io)).toBe(2);
+  });
+
+  it('rotates and retires the file a symlinked --keys path leads to, and keeps the link', async () => {
+    const file = join(dir, 'real-keys.json');
+    const link = join(dir, 'keys-link.json');
+    const c = capture();
+    expect(await keys(['generate', '--out', file, '--kid', 'k1'], c.io)).toBe(0);
+    await symlink(file, link);
+    expect(await keys(['rotate', '--keys', link, '--kid', 'k2'], c.io)).toBe(0);
+    expect(await keys(['retire', 'k1', '--keys', link], c.io)).toBe(0);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    const kids = (text: string) => JSON.parse(text).keys.map((key: { kid: string }) => key.kid);
+    // Every reader of either path sees k1 gone.
+    expect(kids(await readFile(file, 'utf8'))).toEqual(['k2']);
+    expect(kids(await readFile(link, 'utf8'))).toEqual(['k2']);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 });
 
