@@ -11,6 +11,7 @@ import {
   jsonlSettings,
 } from './jsonl-options.ts';
 import { LineBatch, SERIALIZE_EVERY } from './line-batch.ts';
+import { lockLog } from './log-lock.ts';
 import { openChain } from './resume.ts';
 import type { AuditEvent } from './types.ts';
 import { type OffThreadWrite, sharedBytes, writeOffThread } from './write-thread.ts';
@@ -62,7 +63,15 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
 
   // State of the chain and the file: an existing chain resumed (a torn last line repaired) or a
   // new one (src/audit/resume.ts); its first record, if any, is appended below.
-  const opened = openChain(path);
+  // One writer per file (log-lock.ts): a second one would break the chain.
+  const unlock = lockLog(path);
+  let opened: ReturnType<typeof openChain>;
+  try {
+    opened = openChain(path);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const chain = opened.chain;
   let { fd, fileIndex, fileBytes, seq, head } = opened;
   // Batches are written (appended) off the main thread, one at a time, in order, by the write
@@ -543,6 +552,7 @@ export function jsonlAudit(options: JsonlAuditOptions): JsonlAuditSink {
       const lost = queue.records + backlogRecords;
       waiters.fail(Infinity, new Error(`audit sink ${name} closed before the record was written`));
       closeSync(fd);
+      unlock();
       unregister();
       await Promise.allSettled([...anchorWrites]);
       if (failure !== undefined) throw failure;

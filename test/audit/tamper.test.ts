@@ -153,17 +153,21 @@ describe('tampering is detected with a stable code', () => {
   });
 
   it('two writers on one chain: fork_detected', async () => {
+    // A second writer of one file is refused (log-lock.ts); a copy of the log resumed elsewhere
+    // and spliced back makes the same fork: two records after one head.
     const path = join(tempDir(), 'audit.jsonl');
+    const copy = join(tempDir(), 'audit.jsonl');
     const a = jsonlAudit({ path, flushOnExit: false });
     a.write(decisionEvent(1));
-    await a.flush();
-    const b = jsonlAudit({ path, flushOnExit: false }); // resumes from the same head as a
-    a.write(decisionEvent(2));
-    await a.flush();
-    b.write(decisionEvent(3));
-    await b.flush();
     await a.close();
+    writeFileSync(copy, readFileSync(path));
+    const again = jsonlAudit({ path, flushOnExit: false });
+    again.write(decisionEvent(2));
+    await again.close();
+    const b = jsonlAudit({ path: copy, flushOnExit: false }); // resumes from the same head
+    b.write(decisionEvent(3));
     await b.close();
+    write(path, [...read(path), read(copy).at(-1)!]);
     await expectCode(path, 'fork_detected');
   });
 
