@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { CallOptions } from '../guard-types.ts';
 import { uniqueHolder } from '../_internal/ids.ts';
+import type { CallOptions } from '../guard-types.ts';
 import { Call, type StepResult, type ToolDefinition } from './call.ts';
 import type { GuardCore } from './guard-core.ts';
 

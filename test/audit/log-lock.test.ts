@@ -72,7 +72,9 @@ describe('one writer per audit log', () => {
     const outcomes = await Promise.all([run(), run()]);
     const wrote = outcomes.filter((o) => o === 'wrote').length;
     // Either one refused while the other wrote, or they ran one after the other: never at once.
-    expect(outcomes.filter((o) => o !== 'wrote' && !o.startsWith('refused: toolgate: the audit log'))).toEqual([]);
+    expect(
+      outcomes.filter((o) => o !== 'wrote' && !o.startsWith('refused: toolgate: the audit log')),
+    ).toEqual([]);
     expect(wrote).toBeGreaterThanOrEqual(1);
     expect(await verifyAuditLog(path)).toMatchObject({ ok: true });
   }, 60_000);
