@@ -140,11 +140,15 @@ describe('escapes of other languages and formats', () => {
     ];
     fc.assert(
       fc.property(
+        // No character that starts an escape (a backslash, `%`, `&`) in the value or around it: one
+        // can form an escape with the characters next to it (a value's trailing backslash before
+        // the text's `"`), which the decoder then reads as that escape; docs/identity.md lists
+        // such values as not covered.
         fc
           .string({ unit: 'grapheme-ascii', minLength: 8, maxLength: 24 })
-          .filter((v) => !v.includes('[secret:')),
+          .filter((v) => !v.includes('[secret:') && !/[\\%&]/.test(v)),
         fc.array(fc.integer({ min: 0, max: kinds.length - 1 }), { minLength: 24, maxLength: 24 }),
-        fc.string({ maxLength: 6 }),
+        fc.string({ maxLength: 6 }).filter((text) => !/[\\%&]/.test(text)),
         (value, picks, around) => {
           const scrub = secretScrubber();
           scrub.add('v', value);
