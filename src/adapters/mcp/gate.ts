@@ -260,10 +260,7 @@ export class McpGate {
       if (isErrorResult(view)) throw new ForwardedError(view);
       return new Forwarded(value, view);
     }, toolOptions);
-    const callOptions: CallOptions = {};
-    if (options.context !== undefined) callOptions.context = options.context;
-    if (options.signal !== undefined) callOptions.signal = options.signal;
-    if (options.toolCallId !== undefined) callOptions.toolCallId = options.toolCallId;
+    const callOptions = gateCallOptions(options);
     try {
       const value: unknown = await guarded(args === undefined ? {} : (args as JsonObject), callOptions);
       if (value instanceof Forwarded) return { ok: true, value: value.value as T };
@@ -300,6 +297,19 @@ export class McpGate {
       // A reporting callback never changes a decision.
     }
   }
+}
+
+/** The guard's call options of a gated request: only those given (the guard reads absent ones as unset). */
+export function gateCallOptions(options: {
+  context?: ToolContext;
+  signal?: AbortSignal;
+  toolCallId?: string;
+}): CallOptions {
+  const callOptions: CallOptions = {};
+  if (options.context !== undefined) callOptions.context = options.context;
+  if (options.signal !== undefined) callOptions.signal = options.signal;
+  if (options.toolCallId !== undefined) callOptions.toolCallId = options.toolCallId;
+  return callOptions;
 }
 
 /** Throws a ConfigurationError when `server` cannot be the first part of a tool name. */

@@ -1,9 +1,10 @@
 import { toolNameProblem } from '../../_internal/names.ts';
 import { refusingSchema } from '../../_internal/validate.ts';
-import type { CallOptions, Guard, OnDeny } from '../../guard-types.ts';
+import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { StandardSchemaV1 } from '../../standard-schema.ts';
 import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
 import { denialFromError, denialMessage, detailOf } from '../_shared/denials.ts';
+import { gateCallOptions } from './gate.ts';
 import type { JsonRpcMessage } from './types.ts';
 
 // Client requests other than `tools/call` that reach the server's data (`resources/read`,
@@ -113,10 +114,7 @@ export async function decideMethod(
     }
     return new Relayed(response, response.result);
   }, toolOptions);
-  const callOptions: CallOptions = {};
-  if (options.context !== undefined) callOptions.context = options.context;
-  if (options.signal !== undefined) callOptions.signal = options.signal;
-  if (options.toolCallId !== undefined) callOptions.toolCallId = options.toolCallId;
+  const callOptions = gateCallOptions(options);
   try {
     const value: unknown = await guarded(params, callOptions);
     if (value instanceof Relayed) return { ok: true, value: value.response };
