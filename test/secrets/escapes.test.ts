@@ -127,7 +127,10 @@ describe('scrubbing a value with some of its characters escaped', () => {
     const secret = fc
       .string({ unit: 'grapheme-composite', minLength: 8, maxLength: 24 })
       .filter((value) => !/\p{Cs}/u.test(value) && !value.includes('[secret:') && [...value].length >= 8);
-    const filler = fc.string({ unit: 'binary-ascii', maxLength: 12 });
+    // Around it, no character that starts an escape (a backslash, `%`, `&`): one would form an
+    // escape with the value's first characters (`\\` before a value starting with `t` reads as a
+    // tab), the documented limit; the next property covers such characters inside the value.
+    const filler = fc.string({ unit: 'binary-ascii', maxLength: 12 }).filter((text) => !/[\\%&]/.test(text));
     fc.assert(
       fc.property(
         secret.chain((value) =>
