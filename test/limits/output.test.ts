@@ -81,9 +81,13 @@ describe('output caps', () => {
           const value = capped.value as unknown[];
           expect(value.length).toBeLessThanOrEqual(maxRows);
           expect(Buffer.byteLength(JSON.stringify(value))).toBeLessThanOrEqual(maxBytes);
-          expect(value).toEqual(rows.slice(0, value.length));
+          // With maxBytes the result is the measured JSON read back as data (documented), so
+          // the original is compared as JSON reads it: -0 comes back as 0.
+          expect(value).toEqual(JSON.parse(JSON.stringify(rows)).slice(0, value.length));
         },
       ),
+      // A CI seed's counterexample: -0 serializes as 0.
+      { examples: [[[[-0]], 5, 1]] },
     );
   });
 });
