@@ -26,6 +26,12 @@ export interface DialectRules {
   readonly typedLiterals: ReadonlySet<string>;
   /** PostgreSQL calls `f(t)` for `t.f` when t has no column f: these built-in f take a whole row. */
   readonly rowFunctions: ReadonlySet<string>;
+  /**
+   * The row functions PostgreSQL runs as `t.f` (the others need OVER or WITHIN GROUP and fail):
+   * `t.f` with one of them reads every column of t unless t has a column f, which the scope
+   * cannot see, so it needs both.
+   */
+  readonly rowReaders: ReadonlySet<string>;
   /** The writes that take a RETURNING list (MariaDB: INSERT and DELETE; MySQL: none). */
   readonly returning: ReadonlySet<string>;
   /** `DELETE FROM t [AS] a` (MariaDB 10.11 has no alias there). */
@@ -67,6 +73,11 @@ const PG_ROW_FUNCTIONS =
   jsonb_build_array jsonb_build_object lag last_value lead mode num_nonnulls num_nulls percent_rank
   pg_collation_for pg_column_compression pg_column_size pg_typeof quote_literal quote_nullable rank
   record_out record_send row_to_json to_json to_jsonb hstore`);
+/** Window and ordered-set aggregates: without OVER or WITHIN GROUP (which `t.f` cannot carry) they fail. */
+const PG_ROW_WINDOWED = words('cume_dist dense_rank first_value lag last_value lead mode percent_rank rank');
+const PG_ROW_READERS: ReadonlySet<string> = new Set(
+  [...PG_ROW_FUNCTIONS].filter((name) => !PG_ROW_WINDOWED.has(name)),
+);
 
 const folded = (name: SqlName): string => (name.quoted ? name.text : asciiLower(name.text));
 const exact = (name: SqlName): string => name.text;
@@ -83,6 +94,7 @@ const POSTGRESQL: DialectRules = {
   types: PG_TYPES,
   typedLiterals: words('date time timestamp timestamptz interval'),
   rowFunctions: PG_ROW_FUNCTIONS,
+  rowReaders: PG_ROW_READERS,
   returning: ALL_WRITES,
   deleteAlias: true,
 };
@@ -96,6 +108,7 @@ const MYSQL: DialectRules = {
   types: MYSQL_TYPES,
   typedLiterals: words('date time timestamp'),
   rowFunctions: NONE,
+  rowReaders: NONE,
   returning: NONE,
   deleteAlias: true,
 };
@@ -112,6 +125,7 @@ const SQLITE: DialectRules = {
   types: SQLITE_TYPES,
   typedLiterals: NONE,
   rowFunctions: NONE,
+  rowReaders: NONE,
   returning: ALL_WRITES,
   deleteAlias: true,
 };

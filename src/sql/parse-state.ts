@@ -158,11 +158,16 @@ export class ParseState {
     return scope;
   }
 
-  /** Records a column reference in `scope`; PostgreSQL's `t.f` may also be the call `f(t)`. */
+  /**
+   * Records a column reference in `scope`. PostgreSQL's `t.f` may also be the call `f(t)`, which
+   * reads the whole row of t: it then counts as the column f, the call f, and every column of t.
+   */
   column(scope: NameScope, qualifier: SqlName | undefined, column: SqlName | undefined): void {
     if (qualifier !== undefined && column !== undefined) {
       const key = this.rules.columnKey(column);
       if (this.rules.rowFunctions.has(key)) this.functions.add(key);
+      if (this.rules.rowReaders.has(key))
+        scope.refs.push({ qualifier: asciiLower(qualifier.text), column: undefined, itemKey: undefined });
     }
     scope.refs.push({
       qualifier: qualifier === undefined ? undefined : asciiLower(qualifier.text),

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { dialectRules } from '../../src/sql/dialect.ts';
 import { defaultSqlFunctions, sqlScope } from '../../src/sql/index.ts';
 import { corpus } from './sql-oracle/corpus.ts';
 import {
@@ -231,6 +232,35 @@ describe.skipIf(skip !== undefined)('PostgreSQL judges sqlScope', () => {
       const problem = await judge(connections.write, sql);
       if (problem !== undefined) failures.push(`${problem}\n    ${sql}`);
     }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  test('attribute notation: o.f, where f is an allowed column name and a function taking a whole row, reads the row', async () => {
+    // PostgreSQL reads o.f as f(o) when orders has no column f; f(o) reads every column of the
+    // row, so the narrow role is refused. A scope that allows the column name f and the function
+    // f must refuse too: what it allows runs as the role granted exactly its columns.
+    const failures: string[] = [];
+    let checked = 0;
+    for (const name of dialectRules('postgresql').rowFunctions) {
+      let scope: ReturnType<typeof sqlScope>;
+      try {
+        scope = sqlScope({
+          dialect: 'postgresql',
+          tables,
+          columns: [...NARROW_COLUMNS, name],
+          functions: { add: [name] },
+        });
+      } catch {
+        continue; // a function no scope may allow (pg_*)
+      }
+      checked += 1;
+      const sql = `SELECT o.${name} FROM orders o`;
+      const allowed = scope.test(sql, _request);
+      const problem = await judge(connections.narrow, sql);
+      // A window or ordered-set function fails without OVER (a server error, nothing read).
+      if (allowed && problem?.startsWith('BYPASS') === true) failures.push(`${problem}\n    ${sql}`);
+    }
+    expect(checked).toBeGreaterThan(20);
     expect(failures).toEqual([]);
   }, 60_000);
 

@@ -227,6 +227,30 @@ describe('columns', () => {
     expect(star.test('SELECT * FROM customers', req)).toBe(true);
   });
 
+  test("PostgreSQL's t.f may be f(t), which reads the whole row: it needs the column and t's every column", () => {
+    const scope = (columns: string[]) =>
+      sqlScope({ dialect: 'postgresql', tables, columns, functions: { add: ['to_json', 'rank'] } });
+    // No column concat in orders: the server runs concat(o), the whole row as text.
+    expect(scope(['orders.id', 'concat']).test('SELECT o.concat FROM orders o', req)).toBe(false);
+    expect(
+      scope(['orders.id', 'to_json']).test('SELECT o.id FROM orders o WHERE o.to_json IS NOT NULL', req),
+    ).toBe(false);
+    expect(scope(['orders.*', 'concat']).test('SELECT o.concat FROM orders o', req)).toBe(true);
+    // The price of not seeing the schema: a real column named after such a function, qualified, needs
+    // the whole row too; unqualified it is only the column.
+    expect(scope(['orders.count']).test('SELECT o.count FROM orders o', req)).toBe(false);
+    expect(scope(['orders.count']).test('SELECT count FROM orders', req)).toBe(true);
+    // A window function fails without OVER, so o.rank can only be the column.
+    expect(scope(['orders.rank']).test('SELECT o.rank FROM orders o', req)).toBe(true);
+    // MySQL has no attribute notation.
+    expect(
+      sqlScope({ dialect: 'mysql', tables, columns: ['orders.concat'] }).test(
+        'SELECT o.concat FROM orders o',
+        req,
+      ),
+    ).toBe(true);
+  });
+
   test('writes: the named columns, or all of them', () => {
     const writer = sqlScope({
       dialect: 'postgresql',
