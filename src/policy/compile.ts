@@ -3,6 +3,7 @@ import { parseDuration } from '../_internal/duration.ts';
 import { type CompiledGlob, compileGlob } from '../_internal/glob.ts';
 import { type NameKind, nameProblem } from '../_internal/names.ts';
 import { ConfigurationError } from '../errors.ts';
+import { parseRate } from '../limits/parse.ts';
 import type {
   ApprovalRequirements,
   JsonValue,
@@ -94,11 +95,7 @@ export function compileRule(rule: unknown, index: number, options: CompileCondit
     const declared: { -readonly [K in keyof RuleLimits]: RuleLimits[K] } = {};
     const { rate, concurrency, budget, key } = valid.limit;
     if (rate !== undefined) {
-      const window = rate.slice(rate.indexOf('/') + 1);
-      const count = Number(rate.slice(0, rate.indexOf('/')));
-      if (!(count > 0)) throw new ConfigurationError(`${label}: limit.rate: the count must be positive`);
-      if (!(parseDuration(window, `${label}: limit.rate`) > 0))
-        throw new ConfigurationError(`${label}: limit.rate: the window must be positive`);
+      checkRate(rate, label);
       declared.rate = rate;
     }
     if (concurrency !== undefined) declared.concurrency = concurrency;
@@ -140,6 +137,20 @@ export function compileRule(rule: unknown, index: number, options: CompileCondit
     operators: condition?.operators ?? new Set<string>(),
     spec,
   });
+}
+
+/**
+ * Checks a rate with the limits step's own parser, so `rules()` accepts exactly the rates that
+ * step runs: a rate it refused would deny every call of the rule at run time.
+ */
+function checkRate(rate: string, label: string): void {
+  try {
+    parseRate(rate);
+  } catch (error) {
+    if (!(error instanceof TypeError) && !ConfigurationError.isInstance(error)) throw error;
+    const detail = error.message.replace(/^toolgate: /, '');
+    throw new ConfigurationError(`${label}: limit.rate: ${detail}`, { cause: error });
+  }
 }
 
 function compilePatterns(

@@ -2,12 +2,15 @@ import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { errorParts } from '../_internal/describe-error.ts';
+import { parseDuration } from '../_internal/duration.ts';
 import { ConfigurationError } from '../errors.ts';
-import type { Decision, ToolRequest } from '../types.ts';
+import type { Decision, Duration, ToolRequest } from '../types.ts';
 import { duplicateJsonKey, jsonNestedDeeper } from './json-keys.ts';
+import { loadYaml, MAX_NESTING_DEPTH, type YamlParse } from './load-yaml.ts';
 import { FileTooLarge, readTextFile } from './read-text.ts';
 import { type RulesEngine, type RulesOptions, rules } from './rules.ts';
 import type { Rule } from './schema.ts';
+import { FileKeptChanging, readSettledText } from './settled-read.ts';
 import type { PolicyEngine } from './types.ts';
 
 /** A policy document: `{ version?, rules: [...] }`. */
@@ -42,6 +45,14 @@ export interface PolicyFileEvents {
 export interface LoadPolicyOptions extends RulesOptions {
   /** Watch the file and reload on change; an invalid new version keeps the last valid one. @default false */
   watch?: boolean;
+  /**
+   * How long the file must hold still before a load or reload takes it: it is read again this long
+   * after a read ended, and taken only when both reads (and the file's size, inode and times) agree,
+   * so a writer that writes in place with shorter pauses is never read half-way. `0` reads once
+   * (for files only ever replaced by rename). An `ms` duration or milliseconds.
+   * @default '100ms'
+   */
+  settle?: Duration;
   /** `'json'` or `'yaml'`. Default: from the file extension (`.yaml`/`.yml` → YAML, otherwise JSON). */
   format?: 'json' | 'yaml';
 }
@@ -52,7 +63,7 @@ export interface PolicyFileEngine extends PolicyEngine {
   readonly version: string;
   /** Absolute path of the file. */
   readonly source: string;
-  /** Reads the file again; resolves `true` when the new version is in force. */
+  /** Reads the file again once it holds still (`settle`); resolves `true` when the new version is in force. */
   reload(): Promise<boolean>;
   on<E extends keyof PolicyFileEvents>(
     event: E,
@@ -69,6 +80,7 @@ export interface PolicyFileEngine extends PolicyEngine {
 const DOCUMENT_KEYS = new Set(['version', 'description', 'rules', '$schema']);
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+const DEFAULT_SETTLE = '100ms';
 /** The bytes of a file whose text can be 10 MiB characters (up to 3 UTF-8 bytes each). */
 export const MAX_DOCUMENT_FILE_BYTES: number = 3 * MAX_DOCUMENT_BYTES;
 
@@ -79,6 +91,15 @@ export const MAX_DOCUMENT_FILE_BYTES: number = 3 * MAX_DOCUMENT_BYTES;
  * a new version that fails to load keeps the last valid one in force and emits `policy-reload-failed`.
  * YAML needs the optional peer dependency `yaml`.
  *
+ * Every read (the first load, a watched reload, `reload()`) takes the file only once it has held
+ * still for `settle`: the text in force is one the file held at two reads at least `settle` apart,
+ * with the same size, inode and modification time. A file written in place whose writer pauses
+ * for less than `settle` between writes is therefore never read half-way; a writer that pauses for
+ * longer can still be (a YAML prefix is often a valid policy missing its last rules), and nothing
+ * in the file can tell, so write a new version to a temporary file and rename it over the policy
+ * file. A file that never holds still for `settle` in 20 tries fails to load (a reload keeps the
+ * last valid policy).
+ *
  * @example
  * const policy = await loadPolicy('./policy.yaml', { watch: true });
  * policy.on('policy-reload-failed', (info) => console.error(info.reason));
@@ -88,8 +109,15 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
   if (typeof path !== 'string' || path.length === 0)
     throw new ConfigurationError('loadPolicy() takes a file path');
   const source = resolve(path);
-  const { watch: shouldWatch = false, format, ...rulesOptions } = options;
-  let current = await readPolicyFile(source, format, rulesOptions);
+  const { watch: shouldWatch = false, format, settle = DEFAULT_SETTLE, ...rulesOptions } = options;
+  const settleMs = parseDuration(settle, 'loadPolicy() settle');
+  // Change events seen by the watcher: one between the two reads of a settled read means they disagree.
+  let changes = 0;
+  const read = () =>
+    compilePolicyFile(source, format, rulesOptions, (path, maxBytes) =>
+      readSettledText(path, { settleMs, maxBytes, changes: () => changes }),
+    );
+  let current = await read();
   const emitter = new EventEmitter<PolicyFileEvents>();
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -99,7 +127,7 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
   const reloadOnce = async (): Promise<boolean> => {
     const previous = current;
     try {
-      const next = await readPolicyFile(source, format, rulesOptions);
+      const next = await read();
       current = next;
       emitter.emit('policy-reload', {
         ok: true,
@@ -141,6 +169,7 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
     // Watch the directory: editors replace files by rename, which a file watcher would lose.
     watcher = watch(dirname(source), { persistent: false }, (_event, changed) => {
       if (changed !== null && changed !== name) return;
+      changes += 1;
       clearTimeout(timer);
       timer = setTimeout(() => void reload(), 25);
     });
@@ -175,19 +204,32 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
   return engine;
 }
 
-/** Reads and compiles a policy file once (for tooling). */
-export async function readPolicyFile(
+/** Reads and compiles a policy file once, without waiting for it to hold still (for tooling). */
+export function readPolicyFile(
   source: string,
   format: 'json' | 'yaml' | undefined,
   options: RulesOptions,
 ): Promise<RulesEngine> {
+  return compilePolicyFile(source, format, options, readTextFile);
+}
+
+async function compilePolicyFile(
+  source: string,
+  format: 'json' | 'yaml' | undefined,
+  options: RulesOptions,
+  readText: (path: string, maxBytes: number) => Promise<string>,
+): Promise<RulesEngine> {
   let text: string;
   try {
     // Bounded: a device that never ends (/dev/zero) must not be read whole before the size check.
-    text = await readTextFile(source, MAX_DOCUMENT_FILE_BYTES);
+    text = await readText(source, MAX_DOCUMENT_FILE_BYTES);
   } catch (error) {
     if (error instanceof FileTooLarge)
       throw new ConfigurationError(`policy file ${source}: the document is larger than 10 MiB`);
+    if (error instanceof FileKeptChanging)
+      throw new ConfigurationError(
+        `policy file ${source}: kept changing (no two reads ${error.settleMs} ms apart agreed in ${error.rounds} tries)`,
+      );
     throw new ConfigurationError(`policy file ${source}: cannot be read: ${(error as Error).message}`);
   }
   const kind = format ?? (/^\.ya?ml$/i.test(extname(source)) ? 'yaml' : 'json');
@@ -196,82 +238,6 @@ export async function readPolicyFile(
     { ...options, format: kind, source },
     kind === 'yaml' ? await loadYaml() : undefined,
   );
-}
-
-type YamlParse = (text: string, options: object) => unknown;
-
-interface YamlDocument {
-  readonly errors: readonly Error[];
-  readonly warnings: readonly Error[];
-  toJS(options: object): unknown;
-}
-
-interface YamlModule {
-  parseDocument: (text: string, options: object) => YamlDocument;
-  Lexer: new () => { lex(source: string): Iterable<string> };
-  visit: (
-    node: YamlDocument,
-    visitor: { Map: (key: unknown, node: { items: { key: unknown }[] }) => void },
-  ) => void;
-  isScalar: (node: unknown) => node is { value: unknown };
-}
-
-async function loadYaml(): Promise<YamlParse> {
-  try {
-    const module = (await import('yaml')) as unknown as YamlModule;
-    // Warnings are refusals too: an unknown tag (`!foo pay`) would otherwise pass as a string.
-    return (text, options) => {
-      checkYamlDepth(module, text);
-      const document = module.parseDocument(text, options);
-      const problem = document.errors[0] ?? document.warnings[0];
-      if (problem !== undefined) throw problem;
-      checkYamlKeys(module, document);
-      return document.toJS({ maxAliasCount: 100 });
-    };
-  } catch {
-    throw new ConfigurationError(
-      'YAML policy files need the optional peer dependency "yaml": npm install yaml (or use JSON)',
-    );
-  }
-}
-
-/** Deepest nesting of lists and objects a policy may have: no document nested deeper compiles (`checkKeys`). */
-const MAX_NESTING_DEPTH = 64;
-
-/**
- * Refuses flow collections nested deeper than any policy can be, from the lexer's tokens (which
- * know quotes and comments), before the parser builds them: it spends ~40 µs and ~1 KB a level
- * before failing on its stack, so 10 MiB of `[` would take minutes and could exhaust memory.
- */
-function checkYamlDepth(module: YamlModule, text: string): void {
-  let depth = 0;
-  for (const token of new module.Lexer().lex(text)) {
-    if (token === '[' || token === '{') {
-      depth += 1;
-      if (depth > MAX_NESTING_DEPTH)
-        throw new Error(`collections are nested deeper than ${MAX_NESTING_DEPTH}`);
-    } else if ((token === ']' || token === '}') && depth > 0) depth -= 1;
-  }
-}
-
-/**
- * Refuses a mapping key that is not a plain scalar, or two keys of one mapping that read as one.
- * The parser's `uniqueKeys` compares scalar keys only: a key written as an alias (`*k : allow`
- * after `effect: deny`, with `&k effect` elsewhere) passed it and replaced the first value.
- */
-function checkYamlKeys(module: YamlModule, document: YamlDocument): void {
-  module.visit(document, {
-    Map(_key, map) {
-      const seen = new Set<string>();
-      for (const { key } of map.items) {
-        if (!module.isScalar(key))
-          throw new Error('a mapping key must be a plain scalar (not an alias, a list or a mapping)');
-        const name = String(key.value);
-        if (seen.has(name)) throw new Error(`the key ${JSON.stringify(name)} appears twice in one mapping`);
-        seen.add(name);
-      }
-    },
-  });
 }
 
 /**

@@ -6,7 +6,10 @@ import type { TimeWindow } from './schedule.ts';
 
 /** Limits a rule declares; enforced by the guard's limits step, before execution. */
 export interface RuleLimitsInput {
-  /** `'<count>/<window>'`, e.g. `'20/1m'`. */
+  /**
+   * `'<count>/<window>'`: a positive integer and an `ms` duration, e.g. `'20/1m'`; a bare unit
+   * means one of it (`'20/h'`), and spaces around the parts are allowed.
+   */
   rate?: string;
   /** Maximum calls in flight at once. */
   concurrency?: number;
@@ -89,10 +92,8 @@ const ruleSchema = z.strictObject({
   expires: z.union([z.string(), z.number().finite()]).optional(),
   limit: z
     .strictObject({
-      rate: z
-        .string()
-        .regex(/^\d+\/\S+$/, "must be '<count>/<window>', e.g. '20/1m'")
-        .optional(),
+      // Its form is checked at compile time by the limits step's own parser (`parseRate`).
+      rate: z.string().optional(),
       concurrency: z.number().int().positive().optional(),
       budget: z
         .strictObject({
