@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '../../types.ts';
-import type { JsonRpcMessage } from './types.ts';
+import type { JsonRpcId, JsonRpcMessage } from './types.ts';
 
 // The ids of the requests the stdio proxy (proxy.ts) sends: its own (tools/list to the server,
 // elicitation/create to the client) and the ones it passes on under a new id (the client's to the
@@ -53,16 +53,60 @@ export function ownRequest(
           }, timeoutMs);
     timer?.unref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
-    waiters.set(id, {
-      resolve: (message) => {
-        done();
-        resolve(message);
-      },
-      reject: (error) => {
-        done();
-        reject(error);
-      },
-    });
+    waiters.set(id, settling(done, resolve, reject));
     write({ jsonrpc: '2.0', id, method, params: request.params });
   });
+}
+
+/** A client's request passed on to the server. */
+export interface ClientRequest {
+  /** The client's id, which its answer gets back. */
+  readonly id: JsonRpcId;
+  /** A `tools/list`, whose answer is pin-checked. */
+  readonly listing: boolean;
+  /** A gated call's forward, waiting for the server's answer. */
+  readonly waiter?: Waiter;
+}
+
+/**
+ * Passes a decided request of the client (id `clientId`) on to the server under `serverId` and
+ * resolves with the server's answer; `requests` is where that answer is looked up. An abort of
+ * `signal` calls `cancel` (which tells the server) and rejects.
+ */
+export function forwardRequest(
+  requests: Map<string, ClientRequest>,
+  serverId: string,
+  clientId: JsonRpcId,
+  signal: AbortSignal,
+  send: { write: () => void; cancel: () => void },
+): Promise<JsonRpcMessage> {
+  return new Promise<JsonRpcMessage>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const onAbort = () => {
+      send.cancel();
+      reject(signal.reason ?? new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settled = () => signal.removeEventListener('abort', onAbort);
+    requests.set(serverId, { id: clientId, listing: false, waiter: settling(settled, resolve, reject) });
+    send.write();
+  });
+}
+
+/** A waiter that runs `done` (its clean-up) before it settles. */
+function settling(
+  done: () => void,
+  resolve: (message: JsonRpcMessage) => void,
+  reject: (error: Error) => void,
+): Waiter {
+  return {
+    resolve: (message) => {
+      done();
+      resolve(message);
+    },
+    reject: (error) => {
+      done();
+      reject(error);
+    },
+  };
 }

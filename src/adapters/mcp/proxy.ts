@@ -1,14 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { constants } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { guardRecorder } from '../../_internal/guard-records.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
 import type { JsonObject, JsonValue, ToolContext, ToolDenial } from '../../types.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
+import { type GatedAdapter, runGated } from './gated-request.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
-import { decideMethod, isDecidedMethod } from './methods.ts';
-import { ownRequest, proxyRequestId, type Waiter } from './proxy-ids.ts';
+import { isDecidedMethod } from './methods.ts';
+import { type ClientRequest, forwardRequest, ownRequest, proxyRequestId, type Waiter } from './proxy-ids.ts';
+import { exitCode, spawnServer, stopServer } from './proxy-process.ts';
 import type { JsonRpcId, JsonRpcMessage } from './types.ts';
 
 /** Options of `runMcpProxy`. */
@@ -64,17 +65,8 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
   const listTimeoutMs = options.listTimeoutMs ?? 30_000;
   const recorder = guardRecorder(tg);
 
-  let child: ChildProcess;
-  try {
-    child = spawn(options.command, [...(options.args ?? [])], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: options.env ?? process.env,
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    });
-  } catch (error) {
-    log(`toolgate mcp-proxy: cannot start ${options.command}: ${(error as Error).message}`);
-    return Promise.resolve(127);
-  }
+  const child = spawnServer(options, log);
+  if (child === undefined) return Promise.resolve(127);
 
   // Every request the proxy sends carries an id of its own (proxy-ids.ts): neither side ever sees
   // the other's ids, and an answer is looked up only among the requests sent to the side it came from.
@@ -118,105 +110,33 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
     return response.result as { tools: unknown; nextCursor?: unknown };
   });
 
-  /**
-   * Runs one decided request of the client (a `tools/call`, or another method: see methods.ts):
-   * `decide` sends it through the guard (forwarding it to the server under `serverId` only after
-   * an allow) and gives the response the client gets. A request the guard ends is cancelled at
-   * the server.
-   */
-  const gated = async (
-    message: JsonRpcMessage & { id: JsonRpcId },
-    serverId: string,
-    decide: (
-      callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string },
-      forward: (params: JsonObject, signal: AbortSignal) => Promise<JsonRpcMessage>,
-    ) => Promise<JsonRpcMessage>,
-  ) => {
-    const key = idKey(message.id);
-    const controller = new AbortController();
-    inflight.set(key, controller);
-    const forward = (params: JsonObject, signal: AbortSignal) =>
-      new Promise<JsonRpcMessage>((resolve, reject) => {
-        if (serverGone) return reject(new Error('the MCP server has exited'));
-        if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
-        // The guard's abort (its timeout, or the client's cancellation) reaches the server.
-        const onAbort = () => {
-          cancelDown(serverId, 'toolgate: the call was ended (timeout or cancellation)');
-          reject(signal.reason ?? new Error('aborted'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        const settled = () => signal.removeEventListener('abort', onAbort);
-        toServer.set(serverId, {
-          id: message.id,
-          listing: false,
-          waiter: {
-            resolve: (response) => {
-              settled();
-              resolve(response);
-            },
-            reject: (error) => {
-              settled();
-              reject(error);
-            },
-          },
+  const adapter: GatedAdapter = {
+    tg,
+    gate,
+    server: options.server,
+    onDeny: 'return',
+    inflight,
+    onDenial: (denial) => log(`toolgate mcp-proxy: ${denialLine(denial)}`),
+  };
+  /** Runs one decided request of the client (runGated): forwarded under `serverId`, answered under its own id. */
+  const gated = (message: JsonRpcMessage & { id: JsonRpcId; method: string }, serverId: string) =>
+    runGated(adapter, {
+      message,
+      context: () => options.context,
+      forward: (params, signal) => {
+        if (serverGone) return Promise.reject(new Error('the MCP server has exited'));
+        return forwardRequest(toServer, serverId, message.id, signal, {
+          write: () => writeDown({ ...message, id: serverId, params }),
+          // The guard's abort (its timeout, or the client's cancellation) reaches the server.
+          cancel: () => cancelDown(serverId, 'toolgate: the call was ended (timeout or cancellation)'),
         });
-        writeDown({ ...message, id: serverId, params });
-      });
-    try {
-      const callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string } = {
-        signal: controller.signal,
-        toolCallId: String(message.id),
-      };
-      if (options.context !== undefined) callOptions.context = options.context;
-      const response = await decide(callOptions, forward);
-      // A cancelled request gets no response (MCP cancellation).
-      if (controller.signal.aborted) return;
-      writeUp({ ...response, id: message.id });
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      writeUp({
-        jsonrpc: '2.0',
-        id: message.id,
-        error: { code: -32603, message: `toolgate: ${String((error as Error)?.message ?? error)}` },
-      });
-    } finally {
-      inflight.delete(key);
-      clientIds.delete(key);
-      // Still waiting for the server (the call ended another way): its late answer is dropped.
-      cancelDown(serverId, 'toolgate: the call was ended');
-    }
-  };
-
-  const onCall = (message: JsonRpcMessage & { id: JsonRpcId }, serverId: string) => {
-    const params = paramsOf(message);
-    return gated(message, serverId, async (callOptions, forward) => {
-      const outcome = await gate.call(
-        params.name,
-        params.arguments,
-        (args, signal) => forward({ ...params, arguments: args as JsonObject }, signal),
-        callOptions,
-        resultOf,
-      );
-      if (outcome.ok) return outcome.value;
-      if (outcome.denial !== undefined) log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
-      return { jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue };
-    });
-  };
-
-  // Every other request but the protocol's own is decided as `<server>:<method>` (methods.ts).
-  const onMethod = (message: JsonRpcMessage & { id: JsonRpcId; method: string }, serverId: string) =>
-    gated(message, serverId, async (callOptions, forward) => {
-      const outcome = await decideMethod(
-        tg,
-        options.server,
-        message.method,
-        paramsOf(message),
-        forward,
-        callOptions,
-      );
-      if (outcome.ok) return outcome.value;
-      if (outcome.denial !== undefined) log(`toolgate mcp-proxy: ${denialLine(outcome.denial)}`);
-      return { jsonrpc: '2.0', id: message.id, error: outcome.error };
+      },
+      respond: (response) => writeUp({ ...response, id: message.id }),
+      ended: () => {
+        clientIds.delete(idKey(message.id));
+        // Still waiting for the server (the call ended another way): its late answer is dropped.
+        cancelDown(serverId, 'toolgate: the call was ended');
+      },
     });
 
   const refuse = (id: unknown, code: number, text: string) =>
@@ -264,12 +184,8 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       if (clientIds.has(key)) return refuse(message.id, -32600, 'duplicate request id (one is in flight)');
       const serverId = proxyRequestId('server');
       clientIds.set(key, serverId);
-      if (message.method === 'tools/call') {
-        void onCall(message, serverId);
-        return;
-      }
-      if (isDecidedMethod(message.method)) {
-        void onMethod(message, serverId);
+      if (message.method === 'tools/call' || isDecidedMethod(message.method)) {
+        void gated(message, serverId);
         return;
       }
       if (message.method === 'initialize') {
@@ -364,17 +280,10 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
   clientLines.on('line', fromClient);
   serverLines.on('line', fromServer);
 
-  let killTimer: NodeJS.Timeout | undefined;
+  let stopping: (() => void) | undefined;
   clientLines.on('close', () => {
     // The client is gone: close the server's stdin, then escalate if it does not exit.
-    child.stdin?.end();
-    const grace = options.exitGraceMs ?? 5_000;
-    killTimer = setTimeout(() => {
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), grace);
-      killTimer.unref();
-    }, grace);
-    killTimer.unref();
+    stopping = stopServer(child, options.exitGraceMs ?? 5_000);
   });
   output.on('error', (error: Error) => {
     // The client went away (EPIPE); closing its input ends the session.
@@ -402,7 +311,7 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
   return new Promise<number>((resolve) => {
     const finish = (code: number) => {
       serverGone = true;
-      if (killTimer !== undefined) clearTimeout(killTimer);
+      stopping?.();
       const gone = new Error('the MCP server has exited');
       for (const waiters of [ownToServer, ownToClient])
         for (const waiter of [...waiters.values()]) waiter.reject(gone);
@@ -417,32 +326,13 @@ export function runMcpProxy(tg: Guard<OnDeny>, options: McpProxyOptions): Promis
       finish(127);
     });
     child.once('close', (code, signal) => {
-      finish(code ?? (signal === null ? 1 : 128 + signalNumber(signal)));
+      finish(exitCode(code, signal));
     });
   });
 }
 
-/** A client's request passed on to the server. */
-interface ClientRequest {
-  /** The client's id, which its answer gets back. */
-  readonly id: JsonRpcId;
-  /** A `tools/list`, whose answer is pin-checked. */
-  readonly listing: boolean;
-  /** A gated call's forward, waiting for the server's answer. */
-  readonly waiter?: Waiter;
-}
-
 function isObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return constants.signals[signal] ?? 1;
-}
-
-/** What the audit trail records as the output of a forwarded call: the result, or the error. */
-function resultOf(response: JsonRpcMessage): unknown {
-  return response.error === undefined ? response.result : { error: response.error };
 }
 
 /**

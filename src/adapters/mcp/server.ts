@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { errorParts } from '../../_internal/describe-error.ts';
 import { guardRecorder } from '../../_internal/guard-records.ts';
 import { ConfigurationError } from '../../errors.ts';
 import type { Guard, OnDeny } from '../../guard-types.ts';
@@ -7,8 +6,9 @@ import type { JsonObject, JsonValue, ToolContext } from '../../types.ts';
 import { resolveContext } from '../_shared/host-call.ts';
 import { type OnDenyOption, parseOnDeny } from '../_shared/on-deny.ts';
 import { checkServerName, McpGate, type McpGateOptions } from './gate.ts';
+import { type GatedAdapter, gatedToolName, runGated } from './gated-request.ts';
 import { idKey, isNotification, isRequest, isResponse, paramsOf } from './json-rpc.ts';
-import { decideMethod, deniedError, isDecidedMethod, methodName } from './methods.ts';
+import { isDecidedMethod } from './methods.ts';
 import type { JsonRpcMessage, McpMessageExtra, McpTransport } from './types.ts';
 
 /** How long the server may take to answer the guard's own `tools/list`. */
@@ -188,94 +188,37 @@ export function guardTransport(
     return response.result as { tools: unknown; nextCursor?: unknown };
   });
 
-  /**
-   * Runs one decided request of the client (a `tools/call`, or another method: see methods.ts):
-   * `decide` sends it through the guard (forwarding it to the server only after an allow) and
-   * gives the response the client gets. A request the guard ends is cancelled at the server.
-   */
-  const gated = async (
-    message: JsonRpcMessage & { id: string | number },
-    extra: McpMessageExtra | undefined,
-    tool: string,
-    decide: (
-      callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string },
-      forward: (params: JsonObject, signal: AbortSignal) => Promise<JsonRpcMessage>,
-    ) => Promise<JsonRpcMessage>,
-  ) => {
-    const key = idKey(message.id);
-    const controller = new AbortController();
-    inflight.set(key, controller);
-    try {
-      const info: McpCallInfo = { tool, sessionId: transport.sessionId, extra };
-      const context = resolveContext(options.context, info);
-      const callOptions: { context?: ToolContext; signal: AbortSignal; toolCallId: string } = {
-        signal: controller.signal,
-        toolCallId: String(message.id),
-      };
-      if (context !== undefined) callOptions.context = context;
-      const response = await decide(callOptions, (params, signal) =>
-        ask({ ...message, params }, extra, undefined, signal),
-      );
-      if (controller.signal.aborted) return;
-      await transport.send(response);
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      await transport.send({
-        jsonrpc: '2.0',
-        id: message.id,
-        error: { code: -32603, message: `toolgate: ${errorParts(error).message}` },
-      });
-    } finally {
-      inflight.delete(key);
-      pending.delete(key);
-      // A call that ended while the server still had it: told so, and its late answer is dropped.
-      if (waiting.delete(key)) {
-        cancelled.add(key);
-        deliver?.({
-          jsonrpc: '2.0',
-          method: 'notifications/cancelled',
-          params: { requestId: message.id, reason: 'toolgate: the call was ended' },
-        });
-      }
-    }
-  };
-
-  const onCall = (message: JsonRpcMessage & { id: string | number }, extra: McpMessageExtra | undefined) => {
-    const params = paramsOf(message);
-    const name = params.name;
-    return gated(message, extra, String(name), async (callOptions, forward) => {
-      const outcome = await gate.call(
-        name,
-        params.arguments,
-        (args, signal) => forward({ ...params, arguments: args as JsonObject }, signal),
-        callOptions,
-        resultOf,
-      );
-      if (!outcome.ok && outcome.denial !== undefined && onDeny === 'throw') {
-        const text = outcome.result.content[0]?.text ?? 'toolgate denied this call';
-        return { jsonrpc: '2.0', id: message.id, error: deniedError(text, outcome.denial, tg) };
-      }
-      return outcome.ok
-        ? outcome.value
-        : { jsonrpc: '2.0', id: message.id, result: outcome.result as unknown as JsonValue };
-    });
-  };
-
-  // Every other request but the protocol's own is decided as `<server>:<method>` (methods.ts).
-  const onMethod = (
+  const adapter: GatedAdapter = { tg, gate, server: options.server, onDeny, inflight };
+  /** Runs one decided request of the client (runGated): forwarded under its own id, answered through the transport. */
+  const gated = (
     message: JsonRpcMessage & { id: string | number; method: string },
-    extra: McpMessageExtra | undefined,
+    extra?: McpMessageExtra,
   ) =>
-    gated(message, extra, methodName(options.server, message.method), async (callOptions, forward) => {
-      const outcome = await decideMethod(
-        tg,
-        options.server,
-        message.method,
-        paramsOf(message),
-        forward,
-        callOptions,
-      );
-      return outcome.ok ? outcome.value : { jsonrpc: '2.0', id: message.id, error: outcome.error };
+    runGated(adapter, {
+      message,
+      context: () =>
+        typeof options.context === 'function'
+          ? resolveContext(options.context, {
+              tool: gatedToolName(options.server, message),
+              sessionId: transport.sessionId,
+              extra,
+            })
+          : options.context,
+      forward: (params, signal) => ask({ ...message, params }, extra, undefined, signal),
+      respond: (response) => transport.send(response),
+      ended: () => {
+        const key = idKey(message.id);
+        pending.delete(key);
+        // A call that ended while the server still had it: told so, and its late answer is dropped.
+        if (waiting.delete(key)) {
+          cancelled.add(key);
+          deliver?.({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: message.id, reason: 'toolgate: the call was ended' },
+          });
+        }
+      },
     });
 
   const wrapped: McpTransport = {
@@ -354,14 +297,8 @@ export function guardTransport(
                 if (pending.has(key) || waiting.has(key) || cancelled.has(key))
                   return refuse('duplicate request id (one is in flight)');
                 pending.add(key);
-                if (message.method === 'tools/call') {
-                  void onCall(message, extra).catch((error: unknown) => transport.onerror?.(error as Error));
-                  return;
-                }
-                if (isDecidedMethod(message.method)) {
-                  void onMethod(message, extra).catch((error: unknown) =>
-                    transport.onerror?.(error as Error),
-                  );
+                if (message.method === 'tools/call' || isDecidedMethod(message.method)) {
+                  void gated(message, extra).catch((error: unknown) => transport.onerror?.(error as Error));
                   return;
                 }
                 if (message.method === 'tools/list') listings.add(key);
@@ -393,9 +330,4 @@ export function guardTransport(
 
 function isObjectResult(result: unknown): boolean {
   return typeof result === 'object' && result !== null && !Array.isArray(result);
-}
-
-/** What the audit trail records as the output of a forwarded call: the result, or the error. */
-function resultOf(response: JsonRpcMessage): unknown {
-  return response.error === undefined ? response.result : { error: response.error };
 }

@@ -2,15 +2,15 @@
 // so they are decided by the policy like tool calls, as `<server>:<method>` with their params as
 // the arguments, and recorded. Deny by default: without a rule nothing is relayed. Only the
 // protocol's own requests (initialize, ping, tools/list, logging/setLevel) pass undecided.
-import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { guardMcpServer, MCP_DENIED_ERROR, runMcpProxy } from '../../../src/adapters/mcp/index.ts';
+import { guardMcpServer, MCP_DENIED_ERROR } from '../../../src/adapters/mcp/index.ts';
 import { createGuard, memoryAudit, type Rule, rules } from '../../../src/index.ts';
+import { EVIL_SERVER } from './proxy-client.ts';
+import { initialize, inProcessProxy } from './raw-client.ts';
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -127,45 +127,13 @@ describe('guardMcpServer: requests other than tools/call are decided', () => {
 });
 
 describe('runMcpProxy: requests other than tools/call are decided', () => {
-  const server = fileURLToPath(new URL('./servers/evil-server.mjs', import.meta.url));
-
   async function proxy(policy: readonly Rule[]) {
     const audit = memoryAudit();
     const tg = createGuard({ policy: rules([...policy]), audit });
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const lines: string[] = [];
-    output.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-    const done = runMcpProxy(tg, {
-      command: process.execPath,
-      args: [server],
-      server: 'mcp',
-      input,
-      output,
-      log: () => undefined,
-    });
-    closers.push(async () => {
-      input.end();
-      await done;
-    });
-    const send = (message: object) => input.write(`${JSON.stringify(message)}\n`);
-    const answer = async (id: number) => {
-      for (let i = 0; i < 200; i++) {
-        const found = lines.map((line) => JSON.parse(line)).find((message) => message.id === id);
-        if (found !== undefined) return found;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      throw new Error(`no answer to ${id}`);
-    };
-    send({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    });
-    await answer(0);
-    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    return { send, answer, audit };
+    const raw = inProcessProxy(tg, { command: process.execPath, args: [EVIL_SERVER.path], server: 'mcp' });
+    closers.push(raw.close);
+    await initialize(raw);
+    return { send: raw.send, answer: raw.answer, audit };
   }
 
   test('resources/read is denied by default, and relayed once a rule allows it', async () => {

@@ -1,126 +1,70 @@
 // `toolgate mcp-proxy` in front of a malicious stdio server (servers/evil-server.mjs): real
 // processes, a real SDK client or raw JSON-RPC lines.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
+import { EVIL_SERVER, proxyArgs, proxyClient, tempPolicy } from './proxy-client.ts';
+import { initialize, readLines } from './raw-client.ts';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const EVIL = join(here, 'servers', 'evil-server.mjs');
-const RUN_PROXY = join(here, 'servers', 'run-proxy.ts');
-
-let dir: string;
-let policyFile: string;
+const temp = tempPolicy('toolgate-mcp-attacks-', [
+  { id: 'echo', effect: 'allow', tool: 'mcp.echo' },
+  { id: 'slow', effect: 'allow', tool: 'mcp.slow', obligations: { timeout: '200ms' } },
+  { id: 'wipe', effect: 'ask', tool: 'mcp.wipe', reason: 'wiping needs a human' },
+]);
 const closers: (() => Promise<unknown>)[] = [];
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'toolgate-mcp-attacks-'));
-  policyFile = join(dir, 'policy.json');
-  writeFileSync(
-    policyFile,
-    JSON.stringify({
-      rules: [
-        { id: 'echo', effect: 'allow', tool: 'mcp.echo' },
-        { id: 'slow', effect: 'allow', tool: 'mcp.slow', obligations: { timeout: '200ms' } },
-        { id: 'wipe', effect: 'ask', tool: 'mcp.wipe', reason: 'wiping needs a human' },
-      ],
-    }),
-  );
-});
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const proxyArgs = (flags: string[]) => [
-  '--import',
-  'tsx',
-  RUN_PROXY,
-  '--policy',
-  policyFile,
-  ...flags,
-  '--',
-  process.execPath,
-  EVIL,
-];
 
 async function sdkClient(mode: string, flags: string[], elicit?: (message: string) => Promise<boolean>) {
-  const stderr: string[] = [];
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: proxyArgs(flags),
-    env: { ...(process.env as Record<string, string>), MODE: mode },
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const client = new Client(
-    { name: 'attack-test', version: '1.0.0' },
-    elicit === undefined ? {} : { capabilities: { elicitation: {} } },
-  );
   const formIds: string[] = [];
-  if (elicit !== undefined) {
-    client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
-      formIds.push(String(extra.requestId));
-      return { action: 'accept', content: { approve: await elicit(String(request.params.message)) } };
-    });
-  }
-  await client.connect(transport);
+  const { client, stderr } = await proxyClient(temp.policyFile, flags, {
+    server: EVIL_SERVER,
+    env: { MODE: mode },
+    clientName: 'attack-test',
+    ...(elicit === undefined
+      ? {}
+      : {
+          elicit: (message: string, requestId: string) => {
+            formIds.push(requestId);
+            return elicit(message);
+          },
+        }),
+  });
   closers.push(() => client.close());
-  return { client, formIds, stderr: () => stderr.join('') };
+  return { client, formIds, stderr };
 }
 
 /** The proxy as a child process, spoken to in raw JSON-RPC lines. */
 function rawProxy(flags: string[]) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, proxyArgs(flags), {
-    env: { ...process.env, KEY: 'sk_live_Zq7vT2mWp9xK4rLs8bNc3dFh' },
-  });
-  const received: { id?: unknown; result?: unknown; error?: { message: string } }[] = [];
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    proxyArgs(temp.policyFile, flags, EVIL_SERVER),
+    { env: { ...process.env, KEY: 'sk_live_Zq7vT2mWp9xK4rLs8bNc3dFh' } },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  createInterface({ input: child.stdout }).on('line', (line) => received.push(JSON.parse(line)));
+  const reader = readLines(child.stdout);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   closers.push(async () => {
     child.stdin.end();
     await exited;
   });
   return {
-    received,
+    ...reader,
     stderr: () => stderr,
     send: (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`),
-    /** Resolves once `check` holds (polling), or fails after 10 s. */
-    until: async (check: () => boolean) => {
-      for (let waited = 0; !check(); waited += 20) {
-        if (waited > 10_000) throw new Error(`timed out; received ${JSON.stringify(received)}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
   };
-}
-
-async function initialized(proxy: ReturnType<typeof rawProxy>) {
-  proxy.send({
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-  });
-  await proxy.until(() => proxy.received.some((message) => message.id === 0));
-  proxy.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('toolgate mcp-proxy against a malicious server', () => {
   test('--approve elicit: only the answer to toolgate’s own form settles an approval', async () => {
-    const audit = join(dir, 'audit-elicit.jsonl');
+    const audit = join(temp.dir, 'audit-elicit.jsonl');
     const forms: string[] = [];
     const { client, formIds, stderr } = await sdkClient(
       'elicit',
@@ -169,9 +113,9 @@ describe('toolgate mcp-proxy against a malicious server', () => {
   }, 30_000);
 
   test('a request reusing the id of a call in flight is refused, whatever its method', async () => {
-    const audit = join(dir, 'audit-dupe.jsonl');
+    const audit = join(temp.dir, 'audit-dupe.jsonl');
     const proxy = rawProxy(['--audit', audit]);
-    await initialized(proxy);
+    await initialize(proxy);
     proxy.send({
       jsonrpc: '2.0',
       id: 7,
@@ -182,10 +126,10 @@ describe('toolgate mcp-proxy against a malicious server', () => {
     proxy.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
     proxy.send({ jsonrpc: '2.0', id: 7, method: 'tools/list' });
     await proxy.until(() =>
-      proxy.received.some((message) => message.id === 7 && message.result !== undefined),
+      proxy.messages().some((message) => message.id === 7 && message.result !== undefined),
     );
     await sleep(300);
-    const answers = proxy.received.filter((message) => message.id === 7);
+    const answers = proxy.messages().filter((message) => message.id === 7);
     expect(answers.map((message) => message.error?.message)).toEqual([
       'toolgate: duplicate request id (one is in flight)',
       'toolgate: duplicate request id (one is in flight)',
@@ -205,12 +149,12 @@ describe('toolgate mcp-proxy against a malicious server', () => {
 
   test('a guard timeout cancels the call at the server, and its late answer is dropped', async () => {
     const proxy = rawProxy([]);
-    await initialized(proxy);
+    await initialize(proxy);
     proxy.send({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'slow', arguments: {} } });
-    await proxy.until(() => proxy.received.some((message) => message.id === 8));
+    await proxy.until(() => proxy.messages().some((message) => message.id === 8));
     // The server answers at 600 ms: nothing more for id 8 may reach the client.
     await sleep(1_000);
-    const answers = proxy.received.filter((message) => message.id === 8);
+    const answers = proxy.messages().filter((message) => message.id === 8);
     expect(answers).toHaveLength(1);
     expect(JSON.stringify(answers[0]?.result)).toContain('TIMEOUT');
     const sent = /\[evil\] got (\{"jsonrpc":"2.0","id":"[^"]+","method":"tools\/call".*)/.exec(

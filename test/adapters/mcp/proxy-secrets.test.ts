@@ -1,12 +1,8 @@
 // With secrets handed to the server, nothing the server sends reaches the client unscrubbed: not a
 // decided call's result only, but every answer, notification and late message, over stdio and HTTP.
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { guardRecorder } from '../../../src/_internal/guard-records.ts';
 import { type McpHttpProxy, serveMcpProxyHttp } from '../../../src/adapters/mcp/http-listener.ts';
-import { runMcpProxy } from '../../../src/adapters/mcp/index.ts';
 import {
   type AgentRegistry,
   agentRegistry,
@@ -15,15 +11,10 @@ import {
   issueCredential,
 } from '../../../src/identity/index.ts';
 import { createGuard, envSecrets, memoryAudit, memoryStore, rules } from '../../../src/index.ts';
+import { EVIL_SERVER } from './proxy-client.ts';
+import { INITIALIZE, INITIALIZED, initialize, inProcessProxy } from './raw-client.ts';
 
-const EVIL = join(fileURLToPath(new URL('.', import.meta.url)), 'servers', 'evil-server.mjs');
 const KEY = 'sk_live_Zq7vT2mWp9xK4rLs8bNc3dFh';
-const INIT = {
-  jsonrpc: '2.0',
-  id: 0,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
@@ -70,27 +61,16 @@ describe('runMcpProxy with secrets (stdio)', () => {
   test('every server message is scrubbed: answers, notifications, and no late answer', async () => {
     const { tg, handOut } = secretGuard();
     handOut();
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const lines: string[] = [];
-    output.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-    const done = runMcpProxy(tg, {
+    const proxy = inProcessProxy(tg, {
       command: process.execPath,
-      args: [EVIL],
+      args: [EVIL_SERVER.path],
       env: { ...process.env, KEY },
       server: 'mcp',
       context: { credential: bearer },
-      input,
-      output,
-      log: () => undefined,
     });
-    closers.push(async () => {
-      input.end();
-      await done;
-    });
-    const send = (message: object) => input.write(`${JSON.stringify(message)}\n`);
-    send(INIT);
-    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    closers.push(proxy.close);
+    const { send, lines } = proxy;
+    await initialize(proxy);
     send({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: 'x://cfg' } });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } });
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'slow', arguments: {} } });
@@ -112,7 +92,7 @@ describe('serveMcpProxyHttp with secrets', () => {
     const { tg, handOut } = secretGuard();
     const proxy = await serveMcpProxyHttp(tg, {
       command: process.execPath,
-      args: [EVIL],
+      args: [EVIL_SERVER.path],
       server: 'mcp',
       log: () => undefined,
       authenticate: async () => ({ ok: true, caller: { agent: 'bot', principal: 'user:1' } }),
@@ -168,8 +148,8 @@ describe('serveMcpProxyHttp with secrets', () => {
   test('answers, notifications and late messages are scrubbed; a guard timeout sends no second answer', async () => {
     const proxy = await listen();
     const client = session(proxy.url);
-    expect(await client.post(INIT)).toContain('"id":0');
-    await client.post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    expect(await client.post(INITIALIZE)).toContain('"id":0');
+    await client.post(INITIALIZED);
     const read = await client.post({
       jsonrpc: '2.0',
       id: 1,
@@ -195,8 +175,8 @@ describe('serveMcpProxyHttp with secrets', () => {
   test('a request with the id of one in flight, in a batch or another POST, is refused; none hangs', async () => {
     const proxy = await listen();
     const client = session(proxy.url);
-    await client.post(INIT);
-    await client.post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await client.post(INITIALIZE);
+    await client.post(INITIALIZED);
     const call = {
       jsonrpc: '2.0',
       id: 4,

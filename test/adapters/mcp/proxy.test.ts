@@ -1,58 +1,39 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { filePins, runMcpProxy } from '../../../src/adapters/mcp/index.ts';
 import { createGuard, rules, verifyAuditLog } from '../../../src/index.ts';
 import { textOf } from './fixtures.ts';
-import { proxyClient } from './proxy-client.ts';
+import { DEMO_SERVER, proxyClient, tempPolicy } from './proxy-client.ts';
+import { inProcessProxy } from './raw-client.ts';
 import { streamPair } from './stream-transport.ts';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const childServer = join(here, 'servers', 'demo-server.mjs');
-
-let dir: string;
-let policyFile: string;
+const temp = tempPolicy('toolgate-mcp-proxy-', [
+  { id: 'echo', effect: 'allow', tool: 'demo.echo' },
+  { id: 'login', effect: 'allow', tool: 'demo.login' },
+  { id: 'refunds', effect: 'ask', tool: 'demo.refund', reason: 'refunds need a human' },
+  { id: 'no-deletes', effect: 'deny', tool: 'demo.delete_*', reason: 'deleting files is not allowed' },
+]);
 const clients: Client[] = [];
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'toolgate-mcp-proxy-'));
-  policyFile = join(dir, 'policy.json');
-  writeFileSync(
-    policyFile,
-    JSON.stringify({
-      rules: [
-        { id: 'echo', effect: 'allow', tool: 'demo.echo' },
-        { id: 'login', effect: 'allow', tool: 'demo.login' },
-        { id: 'refunds', effect: 'ask', tool: 'demo.refund', reason: 'refunds need a human' },
-        { id: 'no-deletes', effect: 'deny', tool: 'demo.delete_*', reason: 'deleting files is not allowed' },
-      ],
-    }),
-  );
-});
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close();
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function connect(
   flags: string[],
   options: { env?: Record<string, string>; elicit?: (message: string) => boolean } = {},
 ) {
-  const connected = await proxyClient(policyFile, flags, options);
+  const connected = await proxyClient(temp.policyFile, flags, options);
   clients.push(connected.client);
   return connected;
 }
 
 describe('toolgate mcp-proxy (stdio, real processes)', () => {
   test('allows, denies by rule and by default, refuses undeclared keys, ignores annotations', async () => {
-    const auditFile = join(dir, 'audit-1.jsonl');
+    const auditFile = join(temp.dir, 'audit-1.jsonl');
     const { client, stderr } = await connect(['--audit', auditFile]);
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(['delete_file', 'echo', 'login', 'refund']);
@@ -125,7 +106,7 @@ describe('toolgate mcp-proxy (stdio, real processes)', () => {
   }, 120_000);
 
   test('rug pull: a definition changed after pinning is hidden and denied, and pins persist', async () => {
-    const pins = join(dir, 'pins.json');
+    const pins = join(temp.dir, 'pins.json');
     const { client, stderr } = await connect(['--pins', pins], { env: { RUG_PULL: '1' } });
     const changed = new Promise<void>((resolve) =>
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
@@ -150,18 +131,12 @@ describe('runMcpProxy (in process)', () => {
   const quiet = () => undefined;
 
   test('exits with the server exit code; passes messages through; nothing unreadable reaches the server', async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const lines: string[] = [];
-    output.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
     // The "server" echoes every line it receives, so anything that reached it shows up in `lines`.
     const script =
       "process.stdin.on('data', (d) => { process.stdout.write(d); if (String(d).includes('bye')) process.exit(3); });";
-    const done = runMcpProxy(tg(), {
+    const { input, lines, done } = inProcessProxy(tg(), {
       command: process.execPath,
       args: ['-e', script],
-      input,
-      output,
       log: quiet,
     });
     input.write('{"jsonrpc":"2.0","method":"notifications/custom","params":{"a":1}}\n');
@@ -195,7 +170,7 @@ describe('runMcpProxy (in process)', () => {
 
   test('reports a missing command as 127 and a killed server as 128 + signal', async () => {
     const missing = await runMcpProxy(tg(), {
-      command: join(dir, 'no-such-server'),
+      command: join(temp.dir, 'no-such-server'),
       input: new PassThrough(),
       output: new PassThrough(),
       log: quiet,
@@ -212,12 +187,12 @@ describe('runMcpProxy (in process)', () => {
   });
 
   test('pins persist in a pin file; strict mode, tampering and re-approval', async () => {
-    const pins = join(dir, 'pins-in-process.json');
+    const pins = join(temp.dir, 'pins-in-process.json');
     const session = async (pinning: 'tofu' | 'strict' | 'update') => {
       const { transport, input, output } = streamPair();
       const done = runMcpProxy(tg(), {
         command: process.execPath,
-        args: [childServer],
+        args: [DEMO_SERVER.path],
         input,
         output,
         log: quiet,
@@ -273,27 +248,18 @@ describe('runMcpProxy (in process)', () => {
   });
 
   test('a tools/call is denied when the server cannot list its tools', async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const lines: string[] = [];
-    output.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
     // A "server" that answers every request with an error and never runs anything.
     const script = `require('readline').createInterface({ input: process.stdin }).on('line', (l) => {
       const m = JSON.parse(l); if (m.method === 'tools/call') { process.stdout.write('RAN\\n'); return; }
       if (m.id !== undefined) process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: -1, message: 'nope' } }) + '\\n');
     });`;
-    const done = runMcpProxy(tg(), {
+    const { input, lines, done, until } = inProcessProxy(tg(), {
       command: process.execPath,
       args: ['-e', script],
-      input,
-      output,
       log: quiet,
     });
     input.write('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{}}}\n');
-    await new Promise<void>((resolve) => {
-      const check = () => (lines.length > 0 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await until(() => lines.length > 0);
     input.end();
     await done;
     const response = JSON.parse(lines[0]!);
