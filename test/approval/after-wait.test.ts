@@ -1,14 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryAudit } from '../../src/audit/memory.ts';
-import { redisStore } from '../../src/backends/redis/index.ts';
 import { createGuard } from '../../src/guard.ts';
 import { rules } from '../../src/policy/rules.ts';
 import type { PolicyEngine } from '../../src/policy/types.ts';
-import { memoryStore } from '../../src/store/memory.ts';
-import type { StateStore } from '../../src/store/types.ts';
 import { fakeClock } from '../../src/testing/fakes.ts';
 import type { Decision } from '../../src/types.ts';
-import { deleteKeys, newClient, redisSkipReason } from '../store/redis-env.ts';
+import { testStores } from '../store/stores.ts';
 
 // What changed while a human decided is checked again before the approved call runs: the kill
 // switch, and the policy's decision at the time the call would run (a deny wins).
@@ -32,23 +29,7 @@ function gatedApprover() {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-const skip = await redisSkipReason();
-const client = skip === undefined ? newClient() : undefined;
-const prefixes: string[] = [];
-afterAll(async () => {
-  if (client !== undefined) for (const p of prefixes) await deleteKeys(client, p);
-  client?.disconnect();
-});
-const stores: [string, () => StateStore][] = [['memory', () => memoryStore()]];
-if (skip === undefined)
-  stores.push([
-    'redis',
-    () => {
-      const prefix = `rv5:after-wait:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
-      prefixes.push(prefix);
-      return redisStore({ client: client!, prefix });
-    },
-  ]);
+const stores = await testStores('rv5:after-wait');
 
 describe.each(stores)('after the approval wait (%s store)', (_name, makeStore) => {
   it('a suspension set during the wait stops the approved call, and is recorded', async () => {

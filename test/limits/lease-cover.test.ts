@@ -5,15 +5,15 @@ import type { PolicyEngine } from '../../src/policy/types.ts';
 import { memoryStore } from '../../src/store/memory.ts';
 import type { AdmitRequest, StateStore } from '../../src/store/types.ts';
 import type { Decision } from '../../src/types.ts';
+import { testStores } from '../store/stores.ts';
 import { codeOf, limitedPolicy } from './helpers.ts';
-import { limitStores } from './stores.ts';
 
 // A concurrency slot is held for the whole call: from admission to the end of the tool, whatever
 // the call waits for in between (an approval, a fail-closed audit write, a secret fetch).
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const stores = await limitStores('rv5:lease-cover');
+const stores = await testStores('rv5:lease-cover');
 
 describe.each(stores)('the slot covers the whole call (%s store)', (_name, makeStore) => {
   it('through a slow fail-closed audit write before the tool', async () => {

@@ -4,8 +4,8 @@ import { rules } from '../../src/policy/rules.ts';
 import type { PolicyEngine } from '../../src/policy/types.ts';
 import type { AdmitRequest, StateStore } from '../../src/store/types.ts';
 import type { Decision, RuleLimits } from '../../src/types.ts';
+import { testStores } from '../store/stores.ts';
 import { codeOf } from './helpers.ts';
-import { limitStores } from './stores.ts';
 
 // Durations longer than a timer or a Redis expiry can hold: a lease over 24.8 days (setTimeout's
 // 32-bit delay), windows and leases of 10^17 ms and more (Redis' integer expiries), durations whose
@@ -13,7 +13,7 @@ import { limitStores } from './stores.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const stores = await limitStores('rv6:long-durations');
+const stores = await testStores('rv6:long-durations');
 
 /** The store with every `admit` counted. */
 function counted(inner: StateStore): { store: StateStore; admits: () => number } {

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createGuard } from '../../src/guard.ts';
 import { rules } from '../../src/policy/rules.ts';
 import { fakeClock } from '../../src/testing/fakes.ts';
+import { testStores } from '../store/stores.ts';
 import { codeOf } from './helpers.ts';
-import { limitStores } from './stores.ts';
 
 // The store takes a holder it has seen as the same call again (idempotent admission). A host's
 // `generateId` may repeat ids (a request id, a counter per process), so the holder of a call with
 // a host's id is made unique: calls that share an id are each counted, on both stores.
 
-const stores = await limitStores('rv6:repeated-ids');
+const stores = await testStores('rv6:repeated-ids');
 
 describe.each(stores)('calls whose host ids repeat, on the %s store', (_name, makeStore) => {
   const guardWith = (limit: object) => {

@@ -5,14 +5,14 @@ import { rules } from '../../src/policy/rules.ts';
 import type { PolicyEngine } from '../../src/policy/types.ts';
 import { fakeClock } from '../../src/testing/fakes.ts';
 import type { Decision, RuleLimits } from '../../src/types.ts';
+import { testStores } from '../store/stores.ts';
 import { codeOf } from './helpers.ts';
-import { limitStores } from './stores.ts';
 
 // Counters are per rule id. Two policies combined, each with a rule of one id, put two limits of
 // that id on a decision, and they share counters: right when they count alike, and refused
 // (POLICY_ERROR) when one would prune or reserve for the other.
 
-const stores = await limitStores('rv6:shared-rule');
+const stores = await testStores('rv6:shared-rule');
 
 function twoPolicies(first: RuleLimits, second: RuleLimits): PolicyEngine {
   return denyOverrides([

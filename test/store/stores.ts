@@ -1,13 +1,13 @@
-// The stores a limits test runs on: memory always, Redis when one answers (each store on a fresh
+// The stores a test runs on: memory always, Redis when one answers (each store on a fresh
 // key prefix, deleted after the file's tests). `redisSkipReason` prints why Redis is skipped.
 import { afterAll } from 'vitest';
 import { redisStore } from '../../src/backends/redis/index.ts';
 import { memoryStore } from '../../src/store/memory.ts';
 import type { StateStore } from '../../src/store/types.ts';
-import { deleteKeys, newClient, redisSkipReason } from '../store/redis-env.ts';
+import { deleteKeys, newClient, redisSkipReason } from './redis-env.ts';
 
 /** `[name, make]` pairs for `describe.each`; call once per test file, at its top level. */
-export async function limitStores(label: string): Promise<[string, () => StateStore][]> {
+export async function testStores(label: string): Promise<[string, () => StateStore][]> {
   const skip = await redisSkipReason();
   const client = skip === undefined ? newClient() : undefined;
   const prefixes: string[] = [];
