@@ -1,6 +1,6 @@
 import { appendFile, open } from 'node:fs/promises';
+import { readTextFile } from '../_internal/read-text.ts';
 import { ConfigurationError } from '../errors.ts';
-import { readTextFile } from '../policy/read-text.ts';
 import type { AuditCheckpoint } from './chain.ts';
 import type { CheckpointAnchor } from './jsonl.ts';
 

@@ -5,10 +5,11 @@
 import { parseArgs } from 'node:util';
 import { jsonlAudit } from '../audit/jsonl.ts';
 import type { AuditSink } from '../audit/types.ts';
-import { CredentialError, GuardError } from '../errors.ts';
-import { type AgentRecord, agentRegistry } from '../identity/registry.ts';
+import { ConfigurationError, CredentialError, GuardError } from '../errors.ts';
+import { type AgentRecord, type AgentRegistry, agentRegistry } from '../identity/registry.ts';
 import type { StateStore } from '../store/types.ts';
-import { openStore, type RedisLoader, StoreOpenError } from './open-store.ts';
+import { CliError, EXIT, outputError, reportFailure, UsageError } from './failures.ts';
+import { openStore } from './open-store.ts';
 
 const USAGE = `usage:
   toolgate agents register <agent> --owner <who> --tools <glob,…> --principals <glob,…> --max-ttl <1h>
@@ -23,16 +24,15 @@ options:
   --store <url>      the shared store: redis://host:6379 (default: $TOOLGATE_STORE)
   --prefix <prefix>  key prefix in Redis (default: toolgate:)
   --audit <file>     also record the change in this JSONL audit log (its own file: a log that a
-                     running guard writes to must have no second writer)`;
+                     running guard writes to must have no second writer)
 
-class UsageError extends Error {}
+exit codes: 0 done, 1 refused (an unknown, suspended or revoked agent), 2 usage, 3 an --audit file
+that cannot be used, 4 Redis unreachable, 5 ioredis not installed (docs/cli.md)`;
 
 /** Where the command reads and writes (injectable for tests and embedding). */
 export interface AgentsCommandIo {
   /** Use this store instead of opening `--store`. */
   store?: StateStore;
-  /** Loads ioredis (for tests of the "not installed" answer). */
-  loadRedis?: RedisLoader;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
   env?: Record<string, string | undefined>;
@@ -53,9 +53,18 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+/** The options as parsed. */
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
+>['values'];
+
 const ACTIONS = new Set(['register', 'list', 'suspend', 'resume', 'revoke', 'revoke-credential']);
 
-/** Runs the `agents` sub-command; resolves with the exit code (0 done, 1 refused or failed, 2 usage). */
+/**
+ * Runs the `agents` sub-command; resolves with the exit code: 0 done, 1 refused (an unknown,
+ * suspended or revoked agent), 2 usage, 3 an unusable --audit file, 4 Redis unreachable or failing,
+ * 5 ioredis not installed (docs/cli.md).
+ */
 export async function run(argv: string[], io: AgentsCommandIo = {}): Promise<number> {
   const out = io.stdout ?? ((line: string) => console.log(line));
   const err = io.stderr ?? ((line: string) => console.error(line));
@@ -63,11 +72,9 @@ export async function run(argv: string[], io: AgentsCommandIo = {}): Promise<num
   const [action, ...rest] = argv;
   if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
     out(USAGE);
-    return action === undefined ? 2 : 0;
+    return action === undefined ? EXIT.usage : EXIT.ok;
   }
-  let values: ReturnType<
-    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
-  >['values'];
+  let values: Values;
   let target: string | undefined;
   try {
     if (!ACTIONS.has(action)) throw new UsageError(`unknown command ${JSON.stringify(action)}`);
@@ -85,7 +92,7 @@ export async function run(argv: string[], io: AgentsCommandIo = {}): Promise<num
     values = parsed.values;
   } catch (error) {
     err(`toolgate agents: ${(error as Error).message}\n${USAGE}`);
-    return 2;
+    return EXIT.usage;
   }
   let store = io.store;
   let close: (() => Promise<void>) | undefined;
@@ -97,82 +104,92 @@ export async function run(argv: string[], io: AgentsCommandIo = {}): Promise<num
         err(
           'toolgate agents: give --store redis://host:6379 (or TOOLGATE_STORE): the registry lives in a shared store',
         );
-        return 2;
+        return EXIT.usage;
       }
-      const opened = await openStore(url, values.prefix, io.loadRedis);
+      const opened = await openStore(url, values.prefix);
       store = opened.store;
       close = () => opened.close();
     }
-    if (values.audit !== undefined) audit = jsonlAudit({ path: values.audit });
+    if (values.audit !== undefined) audit = openAudit(values.audit);
     const registry = agentRegistry({
       store,
       ...(audit === undefined ? {} : { audit }),
       ...(io.now === undefined ? {} : { now: io.now }),
     });
-    switch (action) {
-      case 'register': {
-        const owner = values.owner;
-        if (
-          owner === undefined ||
-          values.tools === undefined ||
-          values.principals === undefined ||
-          values['max-ttl'] === undefined
-        )
-          throw new UsageError('register needs --owner, --tools, --principals and --max-ttl');
-        const record = await registry.register(target!, {
-          owner,
-          tools: list(values.tools),
-          principals: list(values.principals),
-          maxTtl: values['max-ttl'],
-          ...(values.description === undefined ? {} : { description: values.description }),
-        });
-        out(`registered ${describe(record)}`);
-        return 0;
-      }
-      case 'list': {
-        const agents = await registry.list();
-        if (values.json === true) out(JSON.stringify(agents, null, 2));
-        else if (agents.length === 0) out('no agents registered');
-        else for (const record of agents) out(describe(record));
-        return 0;
-      }
-      case 'suspend': {
-        const record = await registry.suspend(target!, {
-          ...(values.reason === undefined ? {} : { reason: values.reason }),
-          ...(values.for === undefined ? {} : { for: values.for }),
-        });
-        out(`suspended ${describe(record)}`);
-        return 0;
-      }
-      case 'resume':
-        out(`resumed ${describe(await registry.resume(target!))}`);
-        return 0;
-      case 'revoke':
-        out(
-          `revoked ${describe(await registry.revoke(target!, values.reason === undefined ? {} : { reason: values.reason }))}`,
-        );
-        return 0;
-      default: {
-        const known = await registry.revokeCredential(
-          target!,
-          values.reason === undefined ? {} : { reason: values.reason },
-        );
-        out(
-          `revoked credential ${target}${known ? '' : ' (not issued through this registry: revoked for the longest credential life)'}`,
-        );
-        return 0;
-      }
-    }
+    return await answer(() => perform(action, target, values, registry, out));
   } catch (error) {
     if (error instanceof UsageError) {
       err(`toolgate agents: ${error.message}\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
     }
-    err(`toolgate agents${error instanceof StoreOpenError ? '' : ` ${action}`}: ${message(error)}`);
-    return 1;
+    return reportFailure(`toolgate agents ${action}`, error, err, env);
   } finally {
     await audit?.close?.();
     await close?.();
+  }
+}
+
+/** Does what the command asks of the registry; resolves with the exit code. */
+async function perform(
+  action: string,
+  target: string | undefined,
+  values: Values,
+  registry: AgentRegistry,
+  out: (line: string) => void,
+): Promise<number> {
+  switch (action) {
+    case 'register': {
+      const owner = values.owner;
+      if (
+        owner === undefined ||
+        values.tools === undefined ||
+        values.principals === undefined ||
+        values['max-ttl'] === undefined
+      )
+        throw new UsageError('register needs --owner, --tools, --principals and --max-ttl');
+      const record = await registry.register(target!, {
+        owner,
+        tools: list(values.tools),
+        principals: list(values.principals),
+        maxTtl: values['max-ttl'],
+        ...(values.description === undefined ? {} : { description: values.description }),
+      });
+      out(`registered ${describe(record)}`);
+      return EXIT.ok;
+    }
+    case 'list': {
+      const agents = await registry.list();
+      if (values.json === true) out(JSON.stringify(agents, null, 2));
+      else if (agents.length === 0) out('no agents registered');
+      else for (const record of agents) out(describe(record));
+      return EXIT.ok;
+    }
+    case 'suspend': {
+      const record = await registry.suspend(target!, {
+        ...(values.reason === undefined ? {} : { reason: values.reason }),
+        ...(values.for === undefined ? {} : { for: values.for }),
+      });
+      out(`suspended ${describe(record)}`);
+      return EXIT.ok;
+    }
+    case 'resume':
+      out(`resumed ${describe(await registry.resume(target!))}`);
+      return EXIT.ok;
+    case 'revoke':
+      out(
+        `revoked ${describe(await registry.revoke(target!, values.reason === undefined ? {} : { reason: values.reason }))}`,
+      );
+      return EXIT.ok;
+    default: {
+      const known = await registry.revokeCredential(
+        target!,
+        values.reason === undefined ? {} : { reason: values.reason },
+      );
+      out(
+        `revoked credential ${target}${known ? '' : ' (not issued through this registry: revoked for the longest credential life)'}`,
+      );
+      return EXIT.ok;
+    }
   }
 }
 
@@ -202,11 +219,36 @@ function describe(record: AgentRecord): string {
   return parts.join('  ');
 }
 
-function message(error: unknown): string {
-  const text = CredentialError.isInstance(error)
-    ? `${error.code}: ${error.reason}`
-    : GuardError.isInstance(error)
-      ? error.message
-      : String((error as Error)?.message ?? error);
-  return text.replace(/^toolgate: /, '');
+/** Opens the `--audit` log; a path that cannot be one is named (exit 3). */
+function openAudit(path: string): AuditSink & { close?(): Promise<void> } {
+  try {
+    return jsonlAudit({ path });
+  } catch (error) {
+    // The lock file beside the log is what fails to open in a missing directory: name the log.
+    throw outputError(error, path);
+  }
+}
+
+/**
+ * Runs the registry's part of the command, giving its errors their exit codes: the registry's
+ * refusals (an unknown, suspended or revoked agent) are the answer no; an argument it refuses (a
+ * name, a glob, a duration) is a usage error; a store that fails is unreachable (exit 4). A
+ * failed audit record falls through to a GuardError: the --audit file could not be used (exit 3).
+ */
+async function answer(operation: () => Promise<number>): Promise<number> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (CredentialError.isInstance(error))
+      throw new CliError(`${error.code}: ${error.reason}`, EXIT.failed, { cause: error });
+    if (ConfigurationError.isInstance(error)) throw new UsageError(error.message.replace(/^toolgate: /, ''));
+    if (GuardError.isInstance(error) && error.code === 'STORE_UNAVAILABLE') {
+      const cause = (error.cause as Error | undefined)?.message;
+      const text = error.message.replace(/^toolgate: /, '');
+      throw new CliError(cause === undefined ? text : `${text}: ${cause}`, EXIT.unavailable, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
+import { FILE_PROBLEMS, FileTooLarge, fileProblem, readTextFile } from '../_internal/read-text.ts';
 import { GuardError } from '../errors.ts';
-import { FileTooLarge, readTextFile } from '../policy/read-text.ts';
 
 // How every `toolgate` command fails: one line per cause and a documented exit code (docs/cli.md).
 
@@ -87,15 +87,6 @@ function missingPackage(error: unknown): string | undefined {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-const FILE_PROBLEMS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ELOOP: 'too many symbolic links',
-};
-
 /**
  * The one line and the exit code for any error a command lets through: a CliError as it is, a
  * missing optional package, an unreadable file, a toolgate configuration error (an invalid input),
@@ -176,4 +167,26 @@ export async function readInput(path: string, maxBytes: number, shown: string = 
       throw new CliError(`cannot read ${shown}: it is larger than ${error.limit}`, EXIT.input);
     throw inputError(error, shown);
   }
+}
+
+/** Why a file cannot be created or replaced, in words, beyond why one cannot be read. */
+const WRITE_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/**
+ * A file-system error while creating or replacing a file given by path (a key file, an audit
+ * log) as a CliError with exit 3, naming the file; other errors unchanged.
+ */
+export function outputError(error: unknown, path: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const problem =
+    typeof code === 'string' && Object.hasOwn(WRITE_PROBLEMS, code)
+      ? WRITE_PROBLEMS[code]
+      : fileProblem(error);
+  if (problem === undefined) return error;
+  return new CliError(`cannot write ${path}: ${problem}`, EXIT.input, { cause: error });
 }

@@ -3,11 +3,13 @@
  * as a JWK Set file (the signing key's private half included, so mode 0600).
  */
 import { constants } from 'node:fs';
-import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GuardError } from '../errors.ts';
-import { createKeySet, generateSigningKey, importKeySet, type KeySet } from '../identity/keys.ts';
+import { ConfigurationError, GuardError } from '../errors.ts';
+import { createKeySet, generateSigningKey, type KeySet } from '../identity/keys.ts';
+import { CliError, EXIT, inputError, outputError, reportFailure, UsageError } from './failures.ts';
+import { readKeySetFile } from './key-file.ts';
 
 const USAGE = `usage:
   toolgate keys generate --out <keys.json> [--kid <id>]   a new key set (written mode 0600, never over a file)
@@ -15,24 +17,30 @@ const USAGE = `usage:
   toolgate keys retire <kid> --keys <keys.json>           stop accepting credentials signed by <kid>
   toolgate keys jwks --keys <keys.json>                   print the public JWK Set (for verifiers, jose)
 
-The kid defaults to the key's RFC 7638 thumbprint.`;
+The kid defaults to the key's RFC 7638 thumbprint.
+exit codes: 0 done, 1 refused (a file that exists, an unknown kid, the signing key), 2 usage,
+3 a key file missing, unreadable, open to others or not a key set (docs/cli.md)`;
 
-class UsageError extends Error {}
+/** Largest key set file read (a key is a few hundred bytes). */
 
 /** Where the command writes (injectable for tests). */
 export interface KeysCommandIo {
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
+  env?: Record<string, string | undefined>;
 }
 
-/** Runs the `keys` sub-command; resolves with the exit code (0 done, 1 refused, 2 usage). */
+/**
+ * Runs the `keys` sub-command; resolves with the exit code: 0 done, 1 refused (a file that exists,
+ * an unknown kid, the signing key), 2 usage, 3 a key file that cannot be used (docs/cli.md).
+ */
 export async function run(argv: string[], io: KeysCommandIo = {}): Promise<number> {
   const out = io.stdout ?? ((line: string) => console.log(line));
   const err = io.stderr ?? ((line: string) => console.error(line));
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
-    return command === undefined ? 2 : 0;
+    return command === undefined ? EXIT.usage : EXIT.ok;
   }
   try {
     const { values, positionals } = parseArgs({
@@ -45,40 +53,38 @@ export async function run(argv: string[], io: KeysCommandIo = {}): Promise<numbe
       case 'generate': {
         if (values.out === undefined || positionals.length > 0)
           throw new UsageError('generate needs --out <file>');
-        const key = await generateSigningKey(values.kid === undefined ? {} : { kid: values.kid });
+        const key = await newKey(values.kid);
         await writeNew(values.out, await createKeySet({ signing: key }));
         out(`generated signing key ${key.kid} in ${values.out} (mode 0600)`);
-        return 0;
+        return EXIT.ok;
       }
       case 'rotate': {
         const file = need(values.keys, 'rotate needs --keys <file>');
         const keys = await readKeys(file);
         const previous = keys.signingKeyId;
-        const key = await generateSigningKey(values.kid === undefined ? {} : { kid: values.kid });
-        keys.rotate(key);
+        const key = await newKey(values.kid);
+        refused(() => keys.rotate(key));
         await replace(file, keys);
         out(
           `signing key is now ${key.kid}${previous === undefined ? '' : `; ${previous} still verifies until retired`}`,
         );
-        return 0;
+        return EXIT.ok;
       }
       case 'retire': {
         const file = need(values.keys, 'retire needs --keys <file>');
         const kid = positionals[0];
         if (kid === undefined || positionals.length !== 1) throw new UsageError('retire needs one <kid>');
         const keys = await readKeys(file);
-        if (!keys.retire(kid)) {
-          err(`toolgate keys: no key ${JSON.stringify(kid)} in ${file}`);
-          return 1;
-        }
+        if (!refused(() => keys.retire(kid)))
+          throw new CliError(`no key ${JSON.stringify(kid)} in ${file}`, EXIT.failed);
         await replace(file, keys);
         out(`retired ${kid}: credentials it signed are refused from now on`);
-        return 0;
+        return EXIT.ok;
       }
       case 'jwks': {
         const file = need(values.keys, 'jwks needs --keys <file>');
         out(JSON.stringify((await readKeys(file)).jwks(), null, 2));
-        return 0;
+        return EXIT.ok;
       }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
@@ -86,10 +92,9 @@ export async function run(argv: string[], io: KeysCommandIo = {}): Promise<numbe
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
       err(`toolgate keys: ${(error as Error).message}\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
     }
-    err(`toolgate keys ${command}: ${message(error)}`);
-    return 1;
+    return reportFailure(`toolgate keys ${command}`, error, err, io.env);
   }
 }
 
@@ -98,35 +103,61 @@ function need(value: string | undefined, usage: string): string {
   return value;
 }
 
-/** Reads a key set file, refusing one that others may read: it holds a private key. */
-async function readKeys(file: string): Promise<KeySet> {
-  const info = await stat(file);
-  if ((info.mode & 0o077) !== 0)
-    throw new Error(
-      `${file} is readable or writable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`,
-    );
-  let parsed: unknown;
+/** A new signing key; a `--kid` the key set would refuse is a usage error. */
+async function newKey(kid: string | undefined) {
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch {
-    throw new Error(`${file} is not a JSON key set`);
+    return await generateSigningKey(kid === undefined ? {} : { kid });
+  } catch (error) {
+    if (ConfigurationError.isInstance(error)) throw new UsageError(`--kid: ${message(error)}`);
+    throw error;
   }
-  return importKeySet(parsed as never);
 }
 
-/** Writes a new file, mode 0600, failing if it exists. */
-async function writeNew(file: string, keys: KeySet): Promise<void> {
+/** A change the key set refuses (retiring the signing key, a kid it holds already) is the answer no. */
+function refused<T>(change: () => T): T {
+  try {
+    return change();
+  } catch (error) {
+    if (ConfigurationError.isInstance(error))
+      throw new CliError(message(error), EXIT.failed, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Reads a key set file, refusing one that others may read (it holds a private key), one past the
+ * bound and one that is not a key set: each is an input that cannot be used (exit 3).
+ */
+async function readKeys(file: string): Promise<KeySet> {
+  const info = await stat(file).catch((error: unknown) => {
+    throw inputError(error, file);
+  });
+  if ((info.mode & 0o077) !== 0)
+    throw new CliError(
+      `${file} is readable or writable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`,
+      EXIT.input,
+    );
+  return readKeySetFile(file);
+}
+
+/**
+ * Writes a new file, mode 0600, failing if it exists (the answer no, exit 1); a file that cannot be
+ * written is named as `shown` (exit 3).
+ */
+async function writeNew(file: string, keys: KeySet, shown = file): Promise<void> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
     if ((error as { code?: string }).code === 'EEXIST')
-      throw new Error(`${file} exists; refusing to overwrite a key file`);
-    throw error;
+      throw new CliError(`${shown} exists; refusing to overwrite a key file`, EXIT.failed);
+    throw outputError(error, shown);
   }
   try {
     await handle.writeFile(`${JSON.stringify(keys.exportPrivate(), null, 2)}\n`);
     await handle.sync();
+  } catch (error) {
+    throw outputError(error, shown);
   } finally {
     await handle.close();
   }
@@ -138,11 +169,15 @@ async function writeNew(file: string, keys: KeySet): Promise<void> {
  * link would leave the file that every other reader loads, its old keys included, unchanged).
  */
 async function replace(file: string, keys: KeySet): Promise<void> {
-  const target = await realpath(file);
+  const target = await realpath(file).catch((error: unknown) => {
+    throw outputError(error, file);
+  });
   const temporary = join(dirname(target), `.${process.pid}.${Date.now()}.keys.tmp`);
   try {
-    await writeNew(temporary, keys);
-    await rename(temporary, target);
+    await writeNew(temporary, keys, file);
+    await rename(temporary, target).catch((error: unknown) => {
+      throw outputError(error, file);
+    });
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;

@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import type { HttpAuthentication, HttpCaller } from '../adapters/mcp/http-listener.ts';
 import { CredentialError } from '../errors.ts';
-import { importKeySet, type KeySet } from '../identity/keys.ts';
+import type { KeySet } from '../identity/keys.ts';
 import { type AgentRegistry, agentRegistry } from '../identity/registry.ts';
 import { verifyCredential } from '../identity/verify.ts';
 import { envSecrets } from '../secrets/env.ts';
 import { fileSecrets } from '../secrets/file.ts';
 import type { SecretProvider } from '../secrets/types.ts';
 import { UsageError } from './failures.ts';
+import { readKeySetFile } from './key-file.ts';
 import { openStore } from './open-store.ts';
 
 // `toolgate mcp-proxy --listen`: the flags of the Streamable HTTP mode, turned into the identity of
@@ -84,7 +84,7 @@ export async function openListen(flags: ListenFlags, server: string): Promise<Li
         ? fileSecrets({ dir: flags['secrets-dir'] })
         : envSecrets({ prefix: prefix! });
 
-  const keys = await importKeySet(JSON.parse(await readFile(flags.keys, 'utf8')));
+  const keys = await readKeySetFile(flags.keys);
   const opened = await openStore(storeUrl, undefined);
   const registry = agentRegistry({ store: opened.store });
   const identity = { keys, registry, audience: flags.audience };

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { identityProblem } from '../_internal/names.ts';
+import { fileProblem, readTextFileSync } from '../_internal/read-text.ts';
 import { ConfigurationError } from '../errors.ts';
 
 /** What an account may do: `viewer` reads, `approver` also answers approvals, `admin` also revokes and suspends. */
@@ -170,12 +170,24 @@ function checkAccount(value: unknown, index: number): ConsoleAccount {
   return Object.freeze({ name, role: role as ConsoleRole, token });
 }
 
+/** An accounts file past this is refused unread (a path to a device that never ends, say). */
+const MAX_ACCOUNTS_FILE_BYTES = 16 * 1024 * 1024;
+
 function readAccountsFile(path: string): unknown[] {
+  let text: string;
+  try {
+    text = readTextFileSync(path, MAX_ACCOUNTS_FILE_BYTES);
+  } catch (error) {
+    const why = fileProblem(error) ?? String((error as Error)?.message ?? error);
+    throw new ConfigurationError(`console: cannot read the accounts file ${path}: ${why}`, { cause: error });
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigurationError(`console: cannot read the accounts file ${path}`, { cause: error });
+    parsed = JSON.parse(text);
+  } catch {
+    // Neither the parser's message nor the error as a cause: both quote the file, which holds
+    // tokens and password hashes.
+    throw new ConfigurationError(`console: cannot read the accounts file ${path}: it is not JSON`);
   }
   const list = Array.isArray(parsed) ? parsed : (parsed as { accounts?: unknown } | null)?.accounts;
   if (!Array.isArray(list))

@@ -2,7 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readTextFile } from './read-text.ts';
+import { readTextFile } from '../_internal/read-text.ts';
 
 // A policy file written in place, in parts with a pause between them, reads as a prefix of the
 // new version in between, and a YAML prefix is often a valid policy with its last rules (deny rules,
