@@ -77,7 +77,7 @@ const CORE_PACKAGES = new Set(['zod', 'eventemitter3', 'nanoid', 'ms']);
 const SUBPATH_PACKAGES: Record<string, readonly string[]> = {
   'policy/scopes/sql.ts': ['node-sql-parser'],
   // Imported when a YAML policy file is loaded, and only then.
-  'policy/load.ts': ['yaml'],
+  'policy/load-yaml.ts': ['yaml'],
 };
 /** Modules that decide (policy, limits, state); recording is reached only around them. */
 const DECIDING = new Set(['policy', 'limits', 'store']);
