@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -6,12 +7,29 @@ import { ConfigurationError } from '../errors.ts';
 // One writer per JSONL audit log. Two writers (two processes, or two sinks of one process, on one
 // path) would each extend the chain from the head they saw, so the file holds two interleaved
 // chains that never verify, and their rotations rename each other's files away (records lost).
-// `<path>.lock` names the writer: its process id and host. A lock whose process is gone (a crash,
-// a container restarted with the same pid) is taken over; one whose process lives, or that was
-// written on another host (whose processes cannot be seen from here), is refused.
+// `<path>.lock` names the writer: its process id, host and a random nonce (no two locks are alike).
+// A lock whose process is gone (a crash, a container restarted with the same pid) is taken over;
+// one whose process lives, or that was written on another host (whose processes cannot be seen
+// from here), is refused.
+//
+// Every file here is created whole beside its name and linked into place, which fails when the
+// name is taken: exactly one of the processes creating a name at once gets it, and none ever sees
+// a file half written. Removing a stale lock is the dangerous step (a process that found it stale
+// a moment ago must not remove the fresh lock that replaced it), so it happens only under a claim
+// on that lock's content, `<path>.lock.takeover-<digest of the content>` (created the same way),
+// and only while the lock still holds that content. A process that dies holding a claim leaves a
+// stale claim: it is removed the same way, under a claim on its own content.
+// Assumed: the writers of a log share this host's process ids (a lock or claim from another host
+// is never taken over), a process found gone stays gone, and the file system's link() is atomic
+// and exclusive (local file systems are; some network ones are not).
 
 /** Locks held by this process, by resolved lock path. */
 const held = new Set<string>();
+
+/** How long a start waits for another process that is taking over the same stale lock. */
+const TAKEOVER_WAIT_MS = 5_000;
+/** Tries without waiting, while something changes each time (before waiting, up to the time above). */
+const QUICK_ATTEMPTS = 20;
 
 /**
  * Takes the lock of the log at `path`; returns its release. Throws a ConfigurationError when
@@ -26,44 +44,100 @@ export function lockLog(path: string): () => void {
     throw new ConfigurationError(
       `the audit log ${path} is already open in this process: one jsonlAudit sink per file (share the sink, or give each its own path)`,
     );
-  const mine = `${JSON.stringify({ pid: process.pid, host: hostname() })}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // Written whole beside it, then linked into place (which fails if a lock is there): a lock
-    // is never seen empty, so a starting writer never takes one being written for stale.
-    if (take(lockPath, mine)) {
+  const mine = stamp();
+  const until = Date.now() + TAKEOVER_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    if (create(lockPath, mine)) {
       held.add(key);
       return () => release(key, lockPath, mine);
     }
-    const holder = readHolder(lockPath);
-    if (holder !== undefined && alive(holder)) {
-      const where = holder.host === hostname() ? '' : ` on host ${holder.host}`;
+    const found = read(lockPath);
+    let busy: Holder | undefined;
+    if (found !== undefined) {
+      const holder = holderOf(found);
+      if (holder !== undefined && alive(holder)) {
+        const where = holder.host === hostname() ? '' : ` on host ${holder.host}`;
+        throw new ConfigurationError(
+          `the audit log ${path} is written by process ${holder.pid}${where}: a second writer would break its chain (if that process is gone, remove ${lockPath})`,
+        );
+      }
+      // The writer is gone: its lock is removed, then taken above (by this process or another).
+      busy = removeStale(lockPath, lockPath, found);
+    }
+    // Something changed (a stale file removed, the lock released): look again at once. Another
+    // process is taking the stale lock over: wait for it (it holds its claim for a moment).
+    if (busy === undefined && attempt < QUICK_ATTEMPTS) continue;
+    if (Date.now() >= until)
       throw new ConfigurationError(
-        `the audit log ${path} is written by process ${holder.pid}${where}: a second writer would break its chain (if that process is gone, remove ${lockPath})`,
+        busy === undefined
+          ? `the lock of the audit log ${path} (${lockPath}) could not be taken`
+          : `the lock of the audit log ${path} (${lockPath}) could not be taken: process ${busy.pid} has been taking it over for ${TAKEOVER_WAIT_MS} ms (if that process is gone, remove ${lockPath}.takeover-*)`,
       );
-    }
-    // The writer is gone: its lock is taken over. (Two writers starting at the same moment over
-    // one stale lock may both take it: that needs a crash first, and then a double start.)
-    try {
-      unlinkSync(lockPath);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ENOENT') throw error;
-    }
+    pause(Math.min(2 ** Math.min(attempt, 6), 50));
   }
-  throw new ConfigurationError(`the lock of the audit log ${path} (${lockPath}) could not be taken`);
 }
 
-/** Creates the lock holding `content`; false when there is one. */
-function take(lockPath: string, content: string): boolean {
-  const temporary = `${lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+/**
+ * Removes `target` if it still holds `content` (a stale lock or claim), under a claim on that
+ * content. Undefined when done or when it changed meanwhile (look again); the live process that
+ * holds the claim when another one is doing it (wait, then look again).
+ */
+function removeStale(lockPath: string, target: string, content: string): Holder | undefined {
+  const claimPath = `${lockPath}.takeover-${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
+  const claim = stamp();
+  if (create(claimPath, claim)) {
+    try {
+      // Only the content found stale: another process may have taken the lock over already.
+      if (read(target) === content) remove(target);
+    } finally {
+      remove(claimPath);
+    }
+    return undefined;
+  }
+  const other = read(claimPath);
+  // Done just now: look again.
+  if (other === undefined) return undefined;
+  const holder = holderOf(other);
+  if (holder !== undefined && alive(holder)) return holder;
+  // The process taking it over died in the middle: its claim is stale, and removed the same way.
+  return removeStale(lockPath, claimPath, other);
+}
+
+/** The content of a lock or claim of this process: unique, so a replaced file never looks the same. */
+function stamp(): string {
+  return `${JSON.stringify({ pid: process.pid, host: hostname(), nonce: randomBytes(12).toString('hex') })}\n`;
+}
+
+/** Creates `path` holding `content`; false when it exists. */
+function create(path: string, content: string): boolean {
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   writeFileSync(temporary, content, { mode: 0o600 });
   try {
-    linkSync(temporary, lockPath);
+    linkSync(temporary, path);
     return true;
   } catch (error) {
     if ((error as { code?: string }).code === 'EEXIST') return false;
     throw error;
   } finally {
     unlinkSync(temporary);
+  }
+}
+
+/** The content of a lock or claim; undefined when there is none. */
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function remove(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
   }
 }
 
@@ -79,10 +153,14 @@ function release(key: string, lockPath: string, mine: string): void {
   if (!held.delete(key)) return;
   try {
     // Only our own lock: never one a later writer took over.
-    if (readFileSync(lockPath, 'utf8') === mine) unlinkSync(lockPath);
+    if (read(lockPath) === mine) remove(lockPath);
   } catch {
     // Gone already; a stale lock is taken over by the next writer anyway.
   }
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 interface Holder {
@@ -91,13 +169,7 @@ interface Holder {
 }
 
 /** The writer a lock names; undefined when it names none (empty, or not ours), which is taken over. */
-function readHolder(lockPath: string): Holder | undefined {
-  let text: string;
-  try {
-    text = readFileSync(lockPath, 'utf8');
-  } catch {
-    return undefined;
-  }
+function holderOf(text: string): Holder | undefined {
   try {
     const parsed = JSON.parse(text) as { pid?: unknown; host?: unknown };
     if (Number.isSafeInteger(parsed.pid) && (parsed.pid as number) > 0 && typeof parsed.host === 'string')
