@@ -4,7 +4,8 @@ import { WINDOW } from './text-search.ts';
 /**
  * The text forms a secret value can take in a tool's output, for the scrubber: the value itself,
  * JSON-escaped, URL-encoded (component, form and URI styles, upper- and lower-case escapes), its
- * UTF-8 bytes one character a byte (how the scrubber reads bytes), hex (both cases), and base64 /
+ * UTF-8 bytes one character a byte (how the scrubber reads bytes), hex (caseless: its letters in
+ * any mix of cases, as hex is read), and base64 /
  * base64url, both of the value alone (with and without padding) and
  * of the value inside a longer string at each of the three byte alignments (only the symbols
  * that depend on nothing but the value's own bytes: at most two symbols at each end, carrying
@@ -13,7 +14,7 @@ import { WINDOW } from './text-search.ts';
  * searching the decoded views of a text (`unescapedViews`) for these forms and for the value's own
  * decoded forms, which are listed here too; a form wrapped over lines, by joining them.
  */
-export function secretForms(value: string): string[] {
+export function secretForms(value: string): SecretForm[] {
   const bytes = Buffer.from(value, 'utf8');
   const forms = new Set<string>([value, JSON.stringify(value).slice(1, -1)]);
   for (const encoded of [
@@ -28,8 +29,6 @@ export function secretForms(value: string): string[] {
   // scrubber), and text decoded as Latin-1 by mistake.
   forms.add(bytes.toString('latin1'));
   const hex = bytes.toString('hex');
-  forms.add(hex);
-  forms.add(hex.toUpperCase());
   const base64 = bytes.toString('base64');
   forms.add(base64);
   forms.add(base64.replace(/=+$/, ''));
@@ -41,7 +40,13 @@ export function secretForms(value: string): string[] {
     forms.add(toUrl(core));
   }
   for (const form of unescapedForms(value)) if (form.length >= WINDOW) forms.add(form);
-  return [...forms];
+  return [...[...forms].map((text) => ({ text })), { text: hex, caseless: true }];
+}
+
+/** One form of a secret value; a caseless one is lower-case hex, its letters found in either case. */
+export interface SecretForm {
+  readonly text: string;
+  readonly caseless?: boolean;
 }
 
 /**

@@ -13,26 +13,29 @@ const MAX_HOST_DEPTH = 6;
  * errors, and bytes, RegExps, Maps and Sets) goes through the scrubber, which copies what it
  * changes and puts in place of a plain object with a `toJSON` the scrubbed result of calling it
  * once. A framework's own object (a LangChain `ToolMessage`, an adapter's wrapper around an MCP
- * result, any class instance), at the top or anywhere inside plain data, cannot be copied without
- * losing its class, so its own enumerable properties are scrubbed
- * in place, a few levels deep: the object was made for this call. A property that cannot be
- * written keeps its value. Such an object with a `toJSON` keeps its class and gets an own `toJSON`
- * giving the scrubbed result of one call to its own (so a second call cannot answer otherwise);
- * one that takes no new property is replaced by that result.
+ * result, any class instance), at the top or anywhere inside that data (a Map's keys and values,
+ * a Set, an error's `cause`, own properties and `errors`), cannot be copied without losing its
+ * class, so its own enumerable properties are scrubbed in place, a few levels deep: the object was
+ * made for this call. A property that cannot be written keeps its value. Such an object with a
+ * `toJSON` keeps its class and gets an own `toJSON` giving the scrubbed result of one call to its
+ * own (so a second call cannot answer otherwise); one that takes no new property is replaced by
+ * that result.
  */
 export function scrubResult(value: unknown, scrubber: SecretScrubber, depth = 0, key = ''): unknown {
   if (typeof value !== 'object' || value === null) return scrubber.value(value);
-  if (value instanceof Error) return scrubber.value(value);
-  if (isData(value)) {
+  if (isContainer(value)) {
     // A framework's object inside is scrubbed in place whether or not the data around it has
-    // anything to scrub.
-    objectsInData(value, scrubber, depth, new Set());
+    // anything to scrub (the scrubber copies data, and keeps such objects as they are).
+    objectsIn(value, scrubber, depth, new Set());
+    // An error is scrubbed in place; a Map or a Set copied when something occurs in it.
+    if (!isData(value)) return scrubber.value(value);
     // Nothing to scrub and no `toJSON` to answer for (the common case): no copy.
     if (!scrubber.test(value)) return value;
     return scrubbedAt(value, key, scrubber);
   }
-  // Bytes, a RegExp, a Map or a Set: the scrubber copies it when something occurs in it.
-  if (copiedWhole(value)) return scrubber.value(value);
+  // Bytes or a RegExp: the scrubber copies it when something occurs in it.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof RegExp)
+    return scrubber.value(value);
   if (depth >= MAX_HOST_DEPTH || typeof (value as { then?: unknown }).then === 'function') return value;
   const record = value as Record<string, unknown>;
   for (const field of Object.keys(record)) {
@@ -56,14 +59,9 @@ export function scrubResult(value: unknown, scrubber: SecretScrubber, depth = 0,
   return pinToJSON(value, json) ? value : json;
 }
 
-function copiedWhole(value: object): boolean {
-  return (
-    ArrayBuffer.isView(value) ||
-    value instanceof ArrayBuffer ||
-    value instanceof RegExp ||
-    value instanceof Map ||
-    value instanceof Set
-  );
+/** Plain data, or what the scrubber walks into: a Map, a Set, an error. */
+function isContainer(value: object): boolean {
+  return isData(value) || value instanceof Map || value instanceof Set || value instanceof Error;
 }
 
 function isData(value: object): boolean {
@@ -73,20 +71,39 @@ function isData(value: object): boolean {
 }
 
 /**
- * Scrubs in place the objects that are not plain data inside plain data that has something to
- * scrub (the scrubber copies the data, and keeps such objects as they are). Data properties only:
- * a getter is left to the scrubber, which calls it once.
+ * Scrubs in place the objects that are not data inside a container, through nested containers:
+ * what the scrubber reads of each (a Map's keys and values, a Set's values, an error's `cause`,
+ * own properties and `errors`, the properties of an array or a plain object). Data properties
+ * only: a getter is left to the scrubber, which calls it once.
  */
-function objectsInData(data: object, scrubber: SecretScrubber, depth: number, seen: Set<object>): void {
-  if (seen.has(data)) return;
-  seen.add(data);
-  for (const field of Object.keys(data)) {
-    const descriptor = Reflect.getOwnPropertyDescriptor(data, field);
-    if (descriptor === undefined || !('value' in descriptor)) continue;
-    const child: unknown = descriptor.value;
-    if (typeof child !== 'object' || child === null || child instanceof Error || copiedWhole(child)) continue;
-    if (isData(child)) objectsInData(child, scrubber, depth, seen);
-    else scrubResult(child, scrubber, depth + 1, field);
+function objectsIn(container: object, scrubber: SecretScrubber, depth: number, seen: Set<object>): void {
+  if (seen.has(container)) return;
+  seen.add(container);
+  const visit = (child: unknown, key: string) => {
+    if (typeof child !== 'object' || child === null) return;
+    if (isContainer(child)) objectsIn(child, scrubber, depth, seen);
+    else scrubResult(child, scrubber, depth + 1, key);
+  };
+  if (container instanceof Map) {
+    for (const [key, item] of container) {
+      visit(key, '');
+      visit(item, '');
+    }
+    return;
+  }
+  if (container instanceof Set) {
+    for (const item of container) visit(item, '');
+    return;
+  }
+  const fields = Object.keys(container);
+  if (container instanceof Error) {
+    // Own but not enumerable when the constructor set them.
+    if (!fields.includes('cause')) fields.push('cause');
+    if (container instanceof AggregateError && !fields.includes('errors')) fields.push('errors');
+  }
+  for (const field of fields) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(container, field);
+    if (descriptor !== undefined && 'value' in descriptor) visit(descriptor.value, field);
   }
 }
 
@@ -98,12 +115,12 @@ function scrubbedAt(value: object, key: string, scrubber: SecretScrubber): unkno
 }
 
 /**
- * What a tool threw, scrubbed of handed-out values, all of it: a string, an error in place (its
- * name, message, stack, own properties, `cause` chain and `errors`; a frozen one replaced by a
- * plain Error), and any other value as `scrubResult` scrubs a result. Throws what reading it
- * throws (a getter, a Proxy trap): the caller withholds such an error.
+ * What a tool threw, scrubbed of handed-out values, all of it, as `scrubResult` scrubs a result:
+ * a string, an error in place (its name, message, stack, own properties, `cause` chain and
+ * `errors`, the class instances in them too; a frozen one replaced by a plain Error), any other
+ * value. Throws what reading it throws (a getter, a Proxy trap): the caller withholds such an
+ * error.
  */
 export function scrubThrown(thrown: unknown, scrubber: SecretScrubber): unknown {
-  if (thrown instanceof Error) return scrubber.value(thrown);
   return scrubResult(thrown, scrubber);
 }

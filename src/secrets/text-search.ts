@@ -2,7 +2,10 @@
  * Finds many literal patterns (all at least `WINDOW` characters long) in long texts in one pass:
  * a rolling hash of every `WINDOW`-character window, a 64 Ki-entry count table that rules out
  * most windows at once, then a map from hash to the patterns starting with such a window, each
- * confirmed with `startsWith`. Memory grows with the number of patterns, not their length.
+ * confirmed with `startsWith`. Memory grows with the number of patterns, not their length. The
+ * hash reads every character with its 0x20 bit set (letters in either case hash alike), so a
+ * caseless pattern (hex digits, written lower-case) is found with its letters in any mix of cases
+ * by the same pass; every other pattern is confirmed exactly.
  */
 export const WINDOW = 8;
 
@@ -18,6 +21,11 @@ const TOP = (() => {
 export interface Pattern<T> {
   readonly text: string;
   readonly owner: T;
+  /**
+   * Hex digits, written lower-case, whose letters match in either case (hex is case-insensitive,
+   * and nothing stops a dump from mixing cases).
+   */
+  readonly caseless?: boolean;
 }
 
 /** A match: `[start, end)` of the text, and the pattern's owner. */
@@ -27,10 +35,30 @@ export interface Match<T> {
   readonly owner: T;
 }
 
+// Every character is hashed with its 0x20 bit set (`| CASE`): one OR, so the hot loop costs what
+// it did, while a letter and its other case hash alike. Windows that differ only in that bit are
+// rare in real text, and each is ruled out when the candidates are confirmed.
+const CASE = 0x20;
+
 function windowHash(text: string, start: number): number {
   let hash = 0;
-  for (let i = start; i < start + WINDOW; i++) hash = (Math.imul(hash, BASE) + text.charCodeAt(i)) | 0;
+  for (let i = start; i < start + WINDOW; i++)
+    hash = (Math.imul(hash, BASE) + (text.charCodeAt(i) | CASE)) | 0;
   return hash;
+}
+
+/** Whether `pattern` occurs in `text` at `at`: exactly, or for a caseless one, hex letters in either case. */
+function occursAt(text: string, at: number, pattern: Pattern<unknown>): boolean {
+  if (pattern.caseless !== true) return text.startsWith(pattern.text, at);
+  const wanted = pattern.text;
+  if (at + wanted.length > text.length) return false;
+  for (let k = 0; k < wanted.length; k++) {
+    const want = wanted.charCodeAt(k);
+    const code = text.charCodeAt(at + k);
+    // A pattern letter (a to f) also matches its upper case; a digit only itself.
+    if (code !== want && !(want >= 97 && (code | CASE) === want)) return false;
+  }
+  return true;
 }
 
 /** A mutable set of patterns. */
@@ -103,15 +131,15 @@ export class PatternSet<T> {
     const from = at - before;
     let hash = 0;
     for (let k = 0; k < WINDOW; k++)
-      hash = (Math.imul(hash, BASE) + text.charCodeAt(k < before ? from + k : shift + k)) | 0;
+      hash = (Math.imul(hash, BASE) + (text.charCodeAt(k < before ? from + k : shift + k) | CASE)) | 0;
     for (let k = 0; ; k++) {
       if (this.counts[hash >>> 16] !== 0 && this.byHash.has(hash)) return true;
       if (k + 1 >= before || k + WINDOW >= length) return false;
-      const out = text.charCodeAt(from + k);
+      const out = text.charCodeAt(from + k) | CASE;
       const next = k + WINDOW;
       hash =
         (Math.imul(hash - Math.imul(out, TOP), BASE) +
-          text.charCodeAt(next < before ? from + next : shift + next)) |
+          (text.charCodeAt(next < before ? from + next : shift + next) | CASE)) |
         0;
     }
   }
@@ -131,11 +159,14 @@ export class PatternSet<T> {
         const list = this.byHash.get(hash);
         if (list !== undefined) {
           starts?.push(i);
-          for (const pattern of list) if (text.startsWith(pattern.text, i) && found(i, pattern)) return true;
+          for (const pattern of list) if (occursAt(text, i, pattern) && found(i, pattern)) return true;
         }
       }
       if (i === last) return false;
-      hash = (Math.imul(hash - Math.imul(text.charCodeAt(i), TOP), BASE) + text.charCodeAt(i + WINDOW)) | 0;
+      hash =
+        (Math.imul(hash - Math.imul(text.charCodeAt(i) | CASE, TOP), BASE) +
+          (text.charCodeAt(i + WINDOW) | CASE)) |
+        0;
     }
   }
 }

@@ -1,19 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sourceSpan, unescapedViews } from '../../src/secrets/escapes.ts';
+import { unescapedViews } from '../../src/secrets/escapes.ts';
 import { secretScrubber } from '../../src/secrets/scrubber.ts';
+import { sourceSpan } from '../../src/secrets/unescaped.ts';
+import { scrubberWith } from './scrubber-with.ts';
 
 // Any mix of raw characters and escaped ones (`%HH` of their UTF-8 bytes, `\uHHHH`, either case,
 // JSON's short escapes) is scrubbed: URL userinfo, Python's quote, Go's HTML-safe JSON and the like
 // each escape their own subset of characters.
 
 const SECRET = 'p@ss$word&Key+2024!x';
-
-function scrubberWith(secrets: Record<string, string>) {
-  const scrub = secretScrubber();
-  for (const [name, value] of Object.entries(secrets)) scrub.add(name, value);
-  return scrub;
-}
 
 const hex = (n: number, width: number, upper: boolean) => {
   const text = n.toString(16).padStart(width, '0');

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { callbackSecrets, createGuard, memoryAudit, rules } from '../../src/index.ts';
 import { scrubResult, scrubThrown } from '../../src/secrets/scrub-result.ts';
 import { secretScrubber } from '../../src/secrets/scrubber.ts';
+import { scrubberWith } from './scrubber-with.ts';
 
 // The forms a handed-out value takes in real tools' output beyond URL and JSON escaping: hex dumps
 // (either case, any mix, separated), HTML character references, C / Python / JS / shell escapes
@@ -12,12 +13,6 @@ import { secretScrubber } from '../../src/secrets/scrubber.ts';
 
 const KEY = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
 const PHRASE = 'correct horse <battery> & "staple" é';
-
-function scrubberWith(secrets: Record<string, string>) {
-  const scrub = secretScrubber();
-  for (const [name, value] of Object.entries(secrets)) scrub.add(name, value);
-  return scrub;
-}
 
 const bytesOf = (text: string) => [...Buffer.from(text, 'utf8')];
 const hex2 = (byte: number) => byte.toString(16).padStart(2, '0');

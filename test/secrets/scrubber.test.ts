@@ -2,16 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { secretScrubber } from '../../src/secrets/scrubber.ts';
 import { fakeClock } from '../../src/testing/fakes.ts';
+import { scrubberWith } from './scrubber-with.ts';
 
 const STRIPE = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const b64url = (text: string) => Buffer.from(text).toString('base64url');
-
-function scrubberWith(secrets: Record<string, string>) {
-  const scrub = secretScrubber();
-  for (const [name, value] of Object.entries(secrets)) scrub.add(name, value);
-  return scrub;
-}
 
 describe('secretScrubber', () => {
   it('replaces the value and its encodings by a marker naming the secret', () => {
