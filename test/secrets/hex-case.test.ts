@@ -105,6 +105,7 @@ describe('hex-like forms in any mix of cases', () => {
   it('property: ordinary text with hex in every case (hashes, ids, dumps of other bytes) is left alone', () => {
     const scrub = scrubberWith({ k: KEY, p: PHRASE });
     const keyHex = Buffer.from(KEY).toString('hex');
+    const phraseHex = Buffer.from(PHRASE).toString('hex');
     const swapped = (text: string) =>
       [...text].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
     const word = fc.oneof(
@@ -130,9 +131,17 @@ describe('hex-like forms in any mix of cases', () => {
     fc.assert(
       fc.property(fc.array(word, { maxLength: 40 }), fc.constantFrom('', ' ', '\n'), (words, join) => {
         const text = words.join(join);
+        // Words can meet to form a value's hex for real (a cut-short hex, then a byte dump starting
+        // with its last byte: a CI seed did): such a text is no ordinary text.
+        const digits = text.toLowerCase().replace(/[^0-9a-f]/g, '');
+        fc.pre(!digits.includes(keyHex) && !digits.includes(phraseHex));
         expect(scrub.text(text)).toBe(text);
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // That seed's words, but for the byte dump's first byte (0x63, the value's last): not the value.
+        examples: [[[`${keyHex.slice(0, -2).toUpperCase()}`, '6400000000'], '']],
+      },
     );
   });
 
