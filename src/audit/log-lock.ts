@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
@@ -47,15 +57,20 @@ export function lockLog(path: string): () => void {
   const mine = stamp();
   const until = Date.now() + TAKEOVER_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
-    if (create(lockPath, mine)) {
+    const fd = create(lockPath, mine);
+    if (fd !== undefined) {
       held.add(key);
-      return () => release(key, lockPath, mine);
+      return () => release(key, lockPath, mine, fd);
     }
     const found = read(lockPath);
     let busy: Holder | undefined;
     if (found !== undefined) {
       const holder = holderOf(found);
-      if (holder !== undefined && alive(holder)) {
+      if (holder !== undefined && alive(holder, lockPath)) {
+        if (holder.pid === process.pid && holder.host === hostname())
+          throw new ConfigurationError(
+            `the audit log ${path} is open in another thread of this process: one jsonlAudit sink per file (share the sink, or give each its own path)`,
+          );
         const where = holder.host === hostname() ? '' : ` on host ${holder.host}`;
         throw new ConfigurationError(
           `the audit log ${path} is written by process ${holder.pid}${where}: a second writer would break its chain (if that process is gone, remove ${lockPath})`,
@@ -85,12 +100,14 @@ export function lockLog(path: string): () => void {
 function removeStale(lockPath: string, target: string, content: string): Holder | undefined {
   const claimPath = `${lockPath}.takeover-${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
   const claim = stamp();
-  if (create(claimPath, claim)) {
+  const fd = create(claimPath, claim);
+  if (fd !== undefined) {
     try {
       // Only the content found stale: another process may have taken the lock over already.
       if (read(target) === content) remove(target);
     } finally {
       remove(claimPath);
+      closeSync(fd);
     }
     return undefined;
   }
@@ -98,7 +115,7 @@ function removeStale(lockPath: string, target: string, content: string): Holder 
   // Done just now: look again.
   if (other === undefined) return undefined;
   const holder = holderOf(other);
-  if (holder !== undefined && alive(holder)) return holder;
+  if (holder !== undefined && alive(holder, claimPath)) return holder;
   // The process taking it over died in the middle: its claim is stale, and removed the same way.
   return removeStale(lockPath, claimPath, other);
 }
@@ -108,17 +125,25 @@ function stamp(): string {
   return `${JSON.stringify({ pid: process.pid, host: hostname(), nonce: randomBytes(12).toString('hex') })}\n`;
 }
 
-/** Creates `path` holding `content`; false when it exists. */
-function create(path: string, content: string): boolean {
+/**
+ * Creates `path` holding `content`; answers a descriptor open on it, kept open while it is held
+ * (it tells the other threads of this process that the file is held: `openHere`), or undefined
+ * when `path` exists. The descriptor is opened before the link, so the file is never held unseen.
+ */
+function create(path: string, content: string): number | undefined {
   const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   writeFileSync(temporary, content, { mode: 0o600 });
+  const fd = openSync(temporary, 'r');
+  let linked = false;
   try {
     linkSync(temporary, path);
-    return true;
+    linked = true;
+    return fd;
   } catch (error) {
-    if ((error as { code?: string }).code === 'EEXIST') return false;
+    if ((error as { code?: string }).code === 'EEXIST') return undefined;
     throw error;
   } finally {
+    if (!linked) closeSync(fd);
     unlinkSync(temporary);
   }
 }
@@ -149,13 +174,19 @@ function regularOrAbsent(path: string): boolean {
   }
 }
 
-function release(key: string, lockPath: string, mine: string): void {
+function release(key: string, lockPath: string, mine: string, fd: number): void {
   if (!held.delete(key)) return;
   try {
     // Only our own lock: never one a later writer took over.
     if (read(lockPath) === mine) remove(lockPath);
   } catch {
     // Gone already; a stale lock is taken over by the next writer anyway.
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      // Closed already.
+    }
   }
 }
 
@@ -180,11 +211,13 @@ function holderOf(text: string): Holder | undefined {
   return undefined;
 }
 
-function alive(holder: Holder): boolean {
+/** Whether the writer a lock or claim at `path` names is alive. */
+function alive(holder: Holder, path: string): boolean {
   // Another host's processes cannot be seen: refused, with how to lift it.
   if (holder.host !== hostname()) return true;
-  // Our own pid but not held here: a lock left by an earlier life of this pid (a container restart).
-  if (holder.pid === process.pid) return false;
+  // Our own pid: held by another thread of this process if one has the file open, else left by
+  // an earlier life of this pid (a container restart).
+  if (holder.pid === process.pid) return openHere(path);
   try {
     process.kill(holder.pid, 0);
     return true;
@@ -192,4 +225,29 @@ function alive(holder: Holder): boolean {
     // EPERM: the process exists, under another user.
     return (error as { code?: string }).code === 'EPERM';
   }
+}
+
+/**
+ * Whether this process has the file at `path` open (a descriptor on the same inode), read from
+ * `/proc/self/fd` where there is one (Linux). Elsewhere false: a lock naming this pid is taken for
+ * an earlier life of it, so there the worker threads of one process must not open one log.
+ */
+function openHere(path: string): boolean {
+  let target: { dev: number; ino: number };
+  let fds: string[];
+  try {
+    target = statSync(path);
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return false;
+  }
+  for (const name of fds) {
+    try {
+      const open = fstatSync(Number(name));
+      if (open.ino === target.ino && open.dev === target.dev) return true;
+    } catch {
+      // Closed since the listing.
+    }
+  }
+  return false;
 }

@@ -9,8 +9,10 @@ import {
   realpathSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { jsonlAudit } from '../../src/audit/jsonl.ts';
 import { verifyAuditLog } from '../../src/audit/verify.ts';
@@ -113,6 +115,72 @@ describe('one writer per audit log', () => {
   }, 60_000);
 });
 
+describe('the threads of one process', () => {
+  // Before: a lock naming this process's pid that this thread did not hold was taken for one left
+  // by an earlier life of the pid, so every worker thread of a process got the same log.
+  it.skipIf(!existsSync('/proc/self/fd'))(
+    'worker threads opening one log together: exactly one gets it, the others are refused',
+    async () => {
+      const dir = tempDir();
+      const path = join(dir, 'audit.jsonl');
+      const worker = join(dir, 'worker.mjs');
+      writeFileSync(
+        worker,
+        `import { parentPort, workerData } from 'node:worker_threads';
+        // A worker does not inherit the tsx loader: registered here, for the TypeScript sources.
+        const { register } = await import(${JSON.stringify(TSX_API)});
+        register();
+        const { jsonlAudit } = await import(${JSON.stringify(new URL('../../src/audit/jsonl.ts', import.meta.url).href)});
+        while (Date.now() < workerData.at) {}
+        let sink;
+        try {
+          sink = jsonlAudit({ path: workerData.path, flushOnExit: false });
+          parentPort.postMessage('got');
+        } catch (error) {
+          parentPort.postMessage('refused: ' + error.message);
+        }
+        parentPort.once('message', async () => {
+          await sink?.close();
+          parentPort.postMessage('released');
+        });`,
+      );
+      const main = `
+        const { Worker } = await import('node:worker_threads');
+        const at = Date.now() + 1500;
+        const workers = Array.from({ length: 6 }, () => new Worker(${JSON.stringify(worker)}, { execArgv: [], workerData: { path: ${JSON.stringify(path)}, at } }));
+        const next = (w) => new Promise((resolve) => w.once('message', resolve));
+        const outcomes = await Promise.all(workers.map(next));
+        await Promise.all(workers.map((w) => { const done = next(w); w.postMessage('release'); return done; }));
+        await Promise.all(workers.map((w) => w.terminate()));
+        console.log(JSON.stringify(outcomes));`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', main], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      const outcomes = JSON.parse(out) as string[];
+      expect(outcomes.filter((o) => o === 'got')).toHaveLength(1);
+      for (const outcome of outcomes.filter((o) => o !== 'got'))
+        expect(outcome).toMatch(/^refused: .*is open in another thread of this process/);
+      expect(existsSync(`${path}.lock`)).toBe(false);
+    },
+    60_000,
+  );
+
+  it('a lock naming this process that no thread of it holds is left from an earlier life: taken over', async () => {
+    const path = join(tempDir(), 'audit.jsonl');
+    writeFileSync(`${path}.lock`, `${JSON.stringify({ pid: process.pid, host: hostname() })}\n`);
+    const sink = jsonlAudit({ path, flushOnExit: false });
+    expect(JSON.parse(readFileSync(`${path}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
+    await sink.close();
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+});
+
 describe('taking over a stale lock', () => {
   // A lock whose process is gone is taken over. Before: each starting writer removed the lock it
   // had found stale and linked its own, so one that read the stale lock a moment before another's
@@ -177,6 +245,11 @@ describe('taking over a stale lock', () => {
   }, 30_000);
 });
 
+/** tsx's module-hook API, which a worker thread registers itself. */
+const TSX_API = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
+  /\.cjs$/,
+  '.mjs',
+);
 const CONTENDERS = 12;
 const ROUNDS = 8;
 
