@@ -8,6 +8,7 @@ import { run as agents } from '../../src/cli/agents.ts';
 import { run as consoleCommand } from '../../src/cli/console.ts';
 import { EXIT } from '../../src/cli/failures.ts';
 import { run as keys } from '../../src/cli/keys.ts';
+import { main } from '../../src/cli/main.ts';
 import { Accounts } from '../../src/console/accounts.ts';
 import { memoryStore } from '../../src/store/memory.ts';
 import { captureConsole } from '../audit/helpers.ts';
@@ -411,34 +412,32 @@ describe('the other user of src/cli/open-store.ts: toolgate mcp-proxy --listen',
 });
 
 describe('toolgate mcp-proxy --listen --keys: the key set file is read as toolgate keys reads it', () => {
-  const listen = (keysFile: string) => {
+  // In this process: the key set is read before any server is started.
+  const listen = async (keysFile: string) => {
     const policy = at('policy-keys.json');
     writeFileSync(policy, JSON.stringify({ rules: [{ id: 'a', effect: 'allow', tool: '*' }] }));
-    const result = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        MAIN,
-        'mcp-proxy',
-        '--policy',
-        policy,
-        '--listen',
-        '127.0.0.1:0',
-        '--keys',
-        keysFile,
-      ].concat(['--audience', 'a', '--store', CLOSED, '--', process.execPath, '-e', '0']),
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+    const captured = captureConsole();
+    const code = await main(
+      ['mcp-proxy', '--policy', policy, '--listen', '127.0.0.1:0', '--keys', keysFile].concat([
+        '--audience',
+        'a',
+        '--store',
+        CLOSED,
+        '--',
+        process.execPath,
+        '-e',
+        '0',
+      ]),
     );
-    return { code: result.status, stderr: result.stderr.trimEnd() };
+    return { code, stderr: captured.err.join('\n') };
   };
 
   it.each([
     ['/dev/zero', 'toolgate mcp-proxy: cannot read /dev/zero: it is larger than 1 MiB'],
     [NOT_JSON, `toolgate mcp-proxy: ${NOT_JSON} is not a JSON key set`],
     [MISSING, `toolgate mcp-proxy: cannot read ${MISSING}: no such file`],
-  ])('%s: one line, exit 3', (file, line) => {
-    expect(listen(file)).toEqual({ code: EXIT.input, stderr: line });
+  ])('%s: one line, exit 3', async (file, line) => {
+    expect(await listen(file)).toEqual({ code: EXIT.input, stderr: line });
   });
 });
 
