@@ -1,19 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisStore } from '../../../src/backends/redis/index.ts';
 import { GC_MARGIN_MS } from '../../../src/backends/redis/scripts.ts';
-import { deleteKeys, newClient, redisSkipReason, uniquePrefix } from '../../store/redis-env.ts';
+import { uniquePrefix } from '../../store/redis-env.ts';
+import { fileRedis } from '../../store/stores.ts';
 
 // Suspensions with an end (`tg.suspend({ …, for })`, identity revocations of credentials that
 // expire) live in one hash that has no TTL: it keeps only what can still refuse a call, so it
 // does not grow with every suspension ever made.
 
-const skip = await redisSkipReason();
-const client = skip === undefined ? newClient() : undefined;
-const prefixes: string[] = [];
-afterAll(async () => {
-  if (client !== undefined) for (const p of prefixes) await deleteKeys(client, p);
-  client?.disconnect();
-});
+const { skip, client, prefixes } = await fileRedis();
 
 describe.skipIf(skip !== undefined)('the Redis suspensions hash', () => {
   it('drops entries that lapsed (past a margin for clocks) when a suspension is written', async () => {
