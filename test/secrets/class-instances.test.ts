@@ -138,3 +138,24 @@ describe('class instances inside Maps, Sets, arrays and errors, through tg.guard
     expect(login).toMatchObject({ user: 'alice', token: '[secret:k]' });
   });
 });
+
+describe('a container that cannot be read is withheld, never returned unscrubbed', () => {
+  it('a Map whose iteration throws: the call is an error, recorded, and the value does not come back', async () => {
+    class Unreadable extends Map<unknown, unknown> {
+      override *[Symbol.iterator](): MapIterator<[unknown, unknown]> {
+        throw new Error('no entries for you');
+      }
+    }
+    const { tg, records } = setup();
+    const tool = tg.guard(
+      async (_input: unknown, { secrets }: { secrets: Record<string, string> }) => {
+        const map = new Unreadable();
+        Map.prototype.set.call(map, 'login', new Credentials('alice', secrets.k!));
+        return map;
+      },
+      { name: 'tools.read', secrets: ['k'] },
+    );
+    await expect(tool({})).rejects.toMatchObject({ name: 'OutputWithheld' });
+    expect(await records()).not.toContain(SECRET);
+  });
+});
