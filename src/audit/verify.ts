@@ -2,8 +2,6 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import {
   type AuditCheckpoint,
-  buildLine,
-  checkCheckpointSignature,
   checkpointPayloadOf,
   fileHeaderOf,
   GENESIS_PREV,
@@ -14,21 +12,8 @@ import {
 } from './chain.ts';
 import { auditLogFiles } from './files.ts';
 import { forEachLine, MAX_LINE_BYTES } from './lines.ts';
-import type {
-  AuditVerifyCode,
-  AuditVerifyNotice,
-  AuditVerifyResult,
-  VerifyAuditLogOptions,
-} from './verify-types.ts';
-
-class Problem {
-  constructor(
-    readonly code: AuditVerifyCode,
-    readonly message: string,
-    readonly line: number,
-    readonly seq?: number,
-  ) {}
-}
+import { anchorNotFound, checkAnchorHash, checkSignature, Problem } from './verify-checks.ts';
+import type { AuditVerifyNotice, AuditVerifyResult, VerifyAuditLogOptions } from './verify-types.ts';
 
 const MAX_NOTICES = 100;
 
@@ -385,60 +370,7 @@ function fileIndexOf(line: Buffer): number {
   return fileHeaderOf(line)?.index ?? -1;
 }
 
-function anchorNotFound(anchor: AuditCheckpoint, seq: number, line: number): Problem {
-  return new Problem(
-    'anchor_not_found',
-    `the log starts at seq ${seq}, after the anchored checkpoint at seq ${anchor.seq}: nothing links it to the anchor (pass the files that hold seq ${anchor.seq}, or a later anchor)`,
-    line,
-    seq,
-  );
-}
-
 function readError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : String(error);
-}
-
-function checkSignature(
-  checkpoint: { chain: string; keyId: string; prev: string; seq: number; ts: number; sig: string },
-  keys: Map<string, KeyObject | undefined>,
-  line: number,
-): Problem | undefined {
-  if (!keys.has(checkpoint.keyId))
-    return new Problem(
-      'unknown_key',
-      `checkpoint signed with unknown key ${JSON.stringify(checkpoint.keyId)}`,
-      line,
-      checkpoint.seq,
-    );
-  const key = keys.get(checkpoint.keyId);
-  if (key === undefined || !checkCheckpointSignature(checkpoint, key))
-    return new Problem(
-      'bad_signature',
-      `the checkpoint at seq ${checkpoint.seq} has an invalid signature`,
-      line,
-      checkpoint.seq,
-    );
-  return undefined;
-}
-
-/** The anchor's `hash` must be the hash of the checkpoint record its signed fields describe. */
-function checkAnchorHash(anchor: AuditCheckpoint): Problem | undefined {
-  try {
-    const { hash } = buildLine(
-      'checkpoint',
-      { chain: anchor.chain, keyId: anchor.keyId, sig: anchor.sig, ts: anchor.ts },
-      anchor.seq,
-      anchor.prev,
-    );
-    if (hash === anchor.hash) return undefined;
-  } catch {
-    // Malformed anchor fields: fall through.
-  }
-  return new Problem(
-    'bad_signature',
-    'the anchor does not describe a signed checkpoint record',
-    0,
-    anchor.seq,
-  );
 }
