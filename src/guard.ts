@@ -1,10 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
-import { parseDuration } from './_internal/duration.ts';
 import { registerGuardRecorder } from './_internal/guard-records.ts';
 import { registerWarnings, reportWarning } from './_internal/guard-warnings.ts';
 import { HostFunctions } from './_internal/host-functions.ts';
-import { newId } from './_internal/ids.ts';
-import { rejectUnknownKeys } from './_internal/keys.ts';
 import { GuardListeners } from './_internal/listeners.ts';
 import { closeGuard, flushAudit } from './_internal/shutdown.ts';
 import type { GrantOptions } from './approval/grant-types.ts';
@@ -14,10 +11,11 @@ import { shownDecision } from './audit/shown.ts';
 import { suspensionEvent } from './audit/suspension-event.ts';
 import { EMPTY_CONTEXT, mergeContext, type Scope, scopeStorage, snapshotContext } from './context.ts';
 import type { ToolDefinition } from './core/call.ts';
-import { createGuardCore, type IdentitySettings } from './core/guard-core.ts';
+import { createGuardCore } from './core/guard-core.ts';
 import { runCall, runCheck } from './core/pipeline.ts';
 import { ConfigurationError } from './errors.ts';
 import type { GuardEvents } from './events.ts';
+import { checkGuardOptions } from './guard-options.ts';
 import type {
   CallOptions,
   Guard,
@@ -27,53 +25,12 @@ import type {
   ToolCallOptions,
   ToolOptions,
 } from './guard-types.ts';
-import { registryInternals } from './identity/registry.ts';
-import { credentialVerifier } from './identity/verify.ts';
 import { listSuspensions, resume, suspend, suspendTarget } from './limits/suspend.ts';
 import { secretBroker } from './secrets/broker.ts';
 import { scrubResult } from './secrets/scrub-result.ts';
 import { scrubbingAudit } from './secrets/scrubbing.ts';
-import { memoryStore } from './store/memory.ts';
-import type { StateStore } from './store/types.ts';
 import { checkSameTool, defineTool } from './tool-definition.ts';
 import type { DeepReadonly, ToolContext } from './types.ts';
-
-const DEFAULTS = {
-  timeout: '30s',
-  policyTimeout: '1s',
-  approvalTimeout: '5m',
-  maxArgBytes: 1_048_576,
-  maxArgDepth: 64,
-  maxCallDepth: 16,
-  storeTimeout: '1s',
-} as const;
-
-const GUARD_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'policy',
-  'approver',
-  'audit',
-  'store',
-  'onDeny',
-  'denialDetail',
-  'now',
-  'generateId',
-  'defaults',
-  'identity',
-  'secrets',
-]);
-const IDENTITY_KEYS: ReadonlySet<string> = new Set(['keys', 'registry', 'audience', 'require', 'clockSkew']);
-const DEFAULT_KEYS: ReadonlySet<string> = new Set([
-  'timeout',
-  'policyTimeout',
-  'approvalTimeout',
-  'maxArgBytes',
-  'maxArgDepth',
-  'maxCallDepth',
-  'maxPendingApprovals',
-  'approvalsPerMinute',
-  'storeTimeout',
-  'maxSessionCalls',
-]);
 
 /**
  * Creates a guard. Invalid options throw a ConfigurationError here, never on the first call.
@@ -83,56 +40,18 @@ const DEFAULT_KEYS: ReadonlySet<string> = new Set([
  * const search = tg.guard(async ({ q }: { q: string }) => find(q), { name: 'search' });
  */
 export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>): Guard<D> {
-  if (typeof options !== 'object' || options === null)
-    throw new ConfigurationError('createGuard() takes an options object');
-  rejectUnknownKeys(options, GUARD_OPTION_KEYS, 'createGuard()');
-  if (options.defaults !== undefined) {
-    if (typeof options.defaults !== 'object' || options.defaults === null)
-      throw new ConfigurationError('options.defaults must be an object');
-    rejectUnknownKeys(options.defaults, DEFAULT_KEYS, 'options.defaults');
-  }
-  const { policy, approver } = options;
-  if (typeof policy !== 'object' || policy === null || typeof policy.evaluate !== 'function') {
-    throw new ConfigurationError(
-      'createGuard() needs a policy engine (options.policy): there is no implicit allow-all',
-    );
-  }
-  if (
-    approver !== undefined &&
-    (typeof approver !== 'object' || approver === null || typeof approver.request !== 'function')
-  ) {
-    throw new ConfigurationError('options.approver must have a request() method');
-  }
-  const onDeny = options.onDeny ?? 'throw';
-  if (onDeny !== 'throw' && onDeny !== 'return')
-    throw new ConfigurationError(`onDeny must be 'throw' or 'return'`);
-  const denialDetail = options.denialDetail ?? 'reason';
-  if (denialDetail !== 'code' && denialDetail !== 'reason' && denialDetail !== 'full')
-    throw new ConfigurationError(
-      `denialDetail must be 'code', 'reason' or 'full', not ${JSON.stringify(denialDetail)}`,
-    );
-  const hostNow = options.now ?? Date.now;
-  const hostId = options.generateId ?? newId;
-  if (typeof hostNow !== 'function') throw new ConfigurationError('options.now must be a function');
-  if (typeof hostId !== 'function') throw new ConfigurationError('options.generateId must be a function');
-  const store = options.store ?? memoryStore();
-  if (typeof store !== 'object' || store === null || typeof store.admit !== 'function')
-    throw new ConfigurationError('options.store must be a StateStore');
-  const defaults = { ...DEFAULTS, ...options.defaults };
-  const callDefaults = {
-    timeoutMs: parseDuration(defaults.timeout, 'defaults.timeout'),
-    policyTimeoutMs: parseDuration(defaults.policyTimeout, 'defaults.policyTimeout'),
-    approvalTimeoutMs: parseDuration(defaults.approvalTimeout, 'defaults.approvalTimeout'),
-    maxArgBytes: positiveInteger(defaults.maxArgBytes, 'defaults.maxArgBytes'),
-    maxArgDepth: positiveInteger(defaults.maxArgDepth, 'defaults.maxArgDepth'),
-    maxCallDepth: positiveInteger(defaults.maxCallDepth, 'defaults.maxCallDepth'),
-    storeTimeoutMs: parseDuration(defaults.storeTimeout, 'defaults.storeTimeout'),
-    maxSessionCalls:
-      defaults.maxSessionCalls === undefined
-        ? undefined
-        : positiveInteger(defaults.maxSessionCalls, 'defaults.maxSessionCalls'),
-  };
-
+  const {
+    policy,
+    approver,
+    onDeny,
+    denialDetail,
+    hostNow,
+    hostId,
+    store,
+    callDefaults,
+    approvalFlood,
+    identity,
+  } = checkGuardOptions(options);
   const emitter = new EventEmitter<GuardEvents>();
   const emitError = (source: string, error: unknown, callId?: string) => {
     try {
@@ -159,7 +78,6 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     const callId = (payload as { callId?: unknown } | undefined)?.callId;
     emitError(`listener:${event}`, error, typeof callId === 'string' ? callId : undefined);
   });
-  const identity = identitySettings(options.identity, store);
   const secrets = options.secrets === undefined ? undefined : secretBroker(options.secrets);
   const recorded = createAuditDispatcher(options.audit, (source, error, event) =>
     emitError(source, error, event?.callId),
@@ -180,10 +98,7 @@ export function createGuard<D extends OnDeny = 'throw'>(options: GuardOptions<D>
     store,
     identity,
     secrets,
-    approvalFlood: {
-      maxPending: positiveInteger(defaults.maxPendingApprovals ?? 20, 'defaults.maxPendingApprovals'),
-      perMinute: positiveInteger(defaults.approvalsPerMinute ?? 60, 'defaults.approvalsPerMinute'),
-    },
+    approvalFlood,
   });
   let closing: Promise<void> | undefined;
 
@@ -330,34 +245,6 @@ export function guard<A, R, D extends OnDeny = 'throw'>(
   if (tags !== undefined) toolOptions.tags = tags;
   if (secrets !== undefined) toolOptions.secrets = secrets;
   return createGuard(guardOptions as GuardOptions<D>).guard(fn, toolOptions);
-}
-
-/** The guard's `identity` option, checked, as the core uses it. */
-function identitySettings(option: GuardOptions['identity'], store: StateStore): IdentitySettings | undefined {
-  if (option === undefined) return undefined;
-  if (typeof option !== 'object' || option === null)
-    throw new ConfigurationError('options.identity must be { keys, registry, audience }');
-  rejectUnknownKeys(option, IDENTITY_KEYS, 'options.identity');
-  if (option.require !== undefined && typeof option.require !== 'boolean')
-    throw new ConfigurationError('options.identity.require must be a boolean');
-  let verifier: IdentitySettings['verifier'];
-  let registryStore: StateStore;
-  try {
-    verifier = credentialVerifier(option);
-    registryStore = registryInternals(option.registry).store;
-  } catch (error) {
-    if (ConfigurationError.isInstance(error)) throw error;
-    throw new ConfigurationError(
-      `options.identity: ${error instanceof Error ? error.message.replace(/^toolgate: /, '') : String(error)}`,
-    );
-  }
-  return Object.freeze({ verifier, require: option.require ?? true, sharedStore: registryStore === store });
-}
-
-function positiveInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0)
-    throw new ConfigurationError(`${what} must be a positive integer`);
-  return value;
 }
 
 /** Snapshots host-supplied context for withContext; invalid context is a host bug, so it throws. */
