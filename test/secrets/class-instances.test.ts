@@ -142,7 +142,7 @@ describe('class instances inside Maps, Sets, arrays and errors, through tg.guard
 describe('a container that cannot be read is withheld, never returned unscrubbed', () => {
   it('a Map whose iteration throws: the call is an error, recorded, and the value does not come back', async () => {
     class Unreadable extends Map<unknown, unknown> {
-      override *[Symbol.iterator](): MapIterator<[unknown, unknown]> {
+      override [Symbol.iterator](): MapIterator<[unknown, unknown]> {
         throw new Error('no entries for you');
       }
     }
